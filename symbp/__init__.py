@@ -1,0 +1,62 @@
+"""symbp: see backprop. Derive every gradient of a small network three ways, prove them equal.
+
+>>> import symbp
+>>> net = symbp.Network(layers=[3, 2, 2, 1], activations="sigmoid", cost="squared_error")
+>>> len(symbp.naive(net, "W1_2_3").paths)
+2
+>>> symbp.backprop(net).gradient("W1_2_3").formula
+a0_3*delta1_2
+
+Attributes are imported on first use, so ``import symbp`` (and ``symbp --help``)
+stays fast and SymPy loads only when a derivation is asked for.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Network": "symbp.spec",
+    "Entry": "symbp.spec",
+    "DEFAULT_NETWORK": "symbp.spec",
+    "LECTURE_ENTRIES": "symbp.spec",
+    "SymbpError": "symbp.errors",
+    "build_graph": "symbp.graph",
+    "Graph": "symbp.graph",
+    "naive": "symbp.derive",
+    "backprop": "symbp.derive",
+    "reference": "symbp.derive",
+    "NaiveDerivation": "symbp.derive",
+    "BackpropDerivation": "symbp.derive",
+    "ReferenceDerivation": "symbp.derive",
+    "check": "symbp.check",
+    "CheckReport": "symbp.check",
+    "ACTIVATIONS": "symbp.activations",
+    "COSTS": "symbp.costs",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .activations import ACTIVATIONS
+    from .check import CheckReport, check
+    from .costs import COSTS
+    from .derive import BackpropDerivation, NaiveDerivation, ReferenceDerivation, backprop, naive, reference
+    from .errors import SymbpError
+    from .graph import Graph, build_graph
+    from .spec import DEFAULT_NETWORK, LECTURE_ENTRIES, Entry, Network
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'symbp' has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,46 @@
+"""Costs: name -> SymPy C(a^{(L)}, t) and its partials dC/da^{(L)}_k."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A named cost summed over the outputs; ``abstract`` has no formula."""
+
+    name: str
+    value: Callable[[Sequence[sp.Expr], Sequence[sp.Expr]], sp.Expr] | None
+    partial: Callable[[sp.Expr, sp.Expr], sp.Expr] | None
+    # Outputs must lie in (0, 1) (log of a and of 1 - a).
+    needs_unit_interval: bool = False
+
+    @property
+    def is_abstract(self) -> bool:
+        return self.value is None
+
+
+def _squared_error(a: Sequence[sp.Expr], t: Sequence[sp.Expr]) -> sp.Expr:
+    return sp.Rational(1, 2) * sp.Add(*[(ak - tk) ** 2 for ak, tk in zip(a, t)])
+
+
+def _binary_cross_entropy(a: Sequence[sp.Expr], t: Sequence[sp.Expr]) -> sp.Expr:
+    return -sp.Add(*[tk * sp.log(ak) + (1 - tk) * sp.log(1 - ak) for ak, tk in zip(a, t)])
+
+
+COSTS: dict[str, Cost] = {
+    c.name: c
+    for c in [
+        Cost("abstract", None, None),
+        Cost("squared_error", _squared_error, lambda a, t: a - t),
+        Cost(
+            "binary_cross_entropy",
+            _binary_cross_entropy,
+            lambda a, t: -t / a + (1 - t) / (1 - a),
+            needs_unit_interval=True,
+        ),
+    ]
+}

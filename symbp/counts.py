@@ -1,0 +1,84 @@
+"""Exact path and operation counts of each method, by formula (nothing is expanded).
+
+Counted is the chain-rule arithmetic: multiplying and adding local derivatives.
+Evaluating the local derivatives themselves (sigma', dC/da) is the same for both
+methods and is not counted. The naive method derives every entry on its own;
+backprop computes each delta once and reuses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+from .spec import Entry, Network
+
+
+@dataclass(frozen=True)
+class OperationCount:
+    paths: int
+    multiplications: int
+    additions: int
+
+    def __add__(self, other: OperationCount) -> OperationCount:
+        return OperationCount(
+            self.paths + other.paths,
+            self.multiplications + other.multiplications,
+            self.additions + other.additions,
+        )
+
+
+ZERO = OperationCount(0, 0, 0)
+
+
+def naive_paths(net: Network, entry: Entry) -> int:
+    """Paths from ``entry`` to C: the product of the widths of the layers above it."""
+    return prod(net.layers[entry.layer + 1 :])
+
+
+def naive_factors_per_path(net: Network, entry: Entry) -> int:
+    """Local derivatives on each path: two per layer crossed, plus the ends.
+
+    dC/da^{(L)}, then (da/dz, dz/da) for each layer above ``entry``'s, then
+    da/dz and dz/dW (or dz/db) at its own layer as needed.
+    """
+    above = 2 * (net.L - entry.layer)
+    own = {"W": 2, "b": 2, "z": 1, "a": 0}[entry.kind]
+    return 1 + above + own
+
+
+def naive_count(net: Network, entry: Entry) -> OperationCount:
+    """The naive expansion of one entry: (factors - 1) products per path, paths - 1 sums."""
+    paths = naive_paths(net, entry)
+    return OperationCount(paths, paths * (naive_factors_per_path(net, entry) - 1), paths - 1)
+
+
+def delta_count(net: Network, layer: int) -> OperationCount:
+    """Computing every delta^{(layer)} once from delta^{(layer + 1)}."""
+    if layer == net.L:
+        return OperationCount(0, net.D(layer), 0)  # dC/da * sigma' per unit
+    fan_out = net.D(layer + 1)
+    return OperationCount(0, net.D(layer) * (fan_out + 1), net.D(layer) * (fan_out - 1))
+
+
+def backprop_entry_count(net: Network, entry: Entry) -> OperationCount:
+    """What backprop adds for one entry once the deltas are known."""
+    if entry.kind == "W":
+        return OperationCount(0, 1, 0)  # delta_i * a_j
+    if entry.kind == "a" and entry.layer < net.L:
+        # sum_i delta^{(m+1)}_i W^{(m+1)}_{ij}: reused from delta^{(m)}_j's own step.
+        return ZERO
+    return ZERO  # dC/db = dC/dz = delta, dC/da^{(L)} is given
+
+
+def backprop_count(net: Network, entries: tuple[Entry, ...]) -> OperationCount:
+    """Backprop for ``entries``: every delta down to the lowest layer asked for, once, plus each entry's step."""
+    if not entries:
+        return ZERO
+    lowest = min(e.layer for e in entries)
+    total = ZERO
+    for m in range(net.L, lowest - 1, -1):
+        total = total + delta_count(net, m)
+    for entry in entries:
+        total = total + backprop_entry_count(net, entry)
+    return total

@@ -1,0 +1,144 @@
+"""The backprop recursion: every delta^{(m)} computed once, then every gradient from it.
+
+Line by line the lecture's "Truly Complete Version":
+    delta^{(L)}_k = dC/da^{(L)}_k * sigma^{(L)'}(z^{(L)}_k)                      (base case)
+    delta^{(m)}_j = (sum_i delta^{(m+1)}_i W^{(m+1)}_{ij}) * sigma^{(m)'}(z^{(m)}_j)  (recursive case)
+    dC/dW^{(m)}_{ij} = delta^{(m)}_i a^{(m-1)}_j,   dC/db^{(m)}_i = delta^{(m)}_i
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Mapping, Sequence
+
+import sympy as sp
+
+from ..graph import build_graph
+from ..spec import Entry, Network
+
+
+@dataclass(frozen=True)
+class DeltaStep:
+    """delta^{(layer)}_{unit} = upstream * local, with upstream = sum of ``terms``."""
+
+    layer: int
+    unit: int  # 1-based
+    symbol: sp.Symbol
+    terms: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    """(delta^{(m+1)}_i, W^{(m+1)}_{ij}) for each unit i above; empty in the base case."""
+    upstream: sp.Expr
+    """dC/da^{(m)}_j: the given dC/da^{(L)}_k in the base case, else sum_i delta^{(m+1)}_i W^{(m+1)}_{ij}."""
+    local: sp.Expr
+    """sigma^{(m)'}(z^{(m)}_j)."""
+
+    @property
+    def is_base_case(self) -> bool:
+        return not self.terms
+
+    @property
+    def formula(self) -> sp.Expr:
+        return self.upstream * self.local
+
+
+@dataclass(frozen=True)
+class GradientStep:
+    """dC/d(entry) = sum of delta * multiplier over ``terms`` (or ``given`` for dC/da^{(L)})."""
+
+    entry: Entry
+    terms: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    """(delta, multiplier) pairs: (delta^{(m)}_i, a^{(m-1)}_j) for W, (delta^{(m)}_i, 1) for b and z,
+    (delta^{(m+1)}_k, W^{(m+1)}_{kj}) for each k for a^{(m)}_j below the output layer."""
+    given: sp.Expr | None = None
+    """dC/da^{(L)}_k for output activations, which need no delta."""
+
+    @property
+    def formula(self) -> sp.Expr:
+        if self.given is not None:
+            return self.given
+        return sp.Add(*[delta * multiplier for delta, multiplier in self.terms])
+
+
+@dataclass(frozen=True)
+class BackpropDerivation:
+    """All deltas (output layer first) and the gradients of the requested entries."""
+
+    network: Network
+    deltas: tuple[DeltaStep, ...]
+    gradients: tuple[GradientStep, ...]
+
+    method = "backprop"
+
+    def _repr_latex_(self) -> str:
+        from ..render.latex import repr_latex  # printing lives in render, not here
+
+        return repr_latex(self)
+
+    def delta(self, layer: int, unit: int) -> DeltaStep:
+        return self._deltas_by_position[(layer, unit)]
+
+    def gradient(self, entry: Entry | str) -> GradientStep:
+        name = entry if isinstance(entry, str) else entry.name
+        try:
+            return self._gradients_by_name[name]
+        except KeyError:
+            raise KeyError(f"{name} was not among the entries this derivation was asked for") from None
+
+    def expression(self, entry: Entry | str) -> sp.Expr:
+        """dC/d(entry) with the deltas unrolled, over named z, a, W, sigma', dC/da."""
+        return self.gradient(entry).formula.xreplace(self.unrolled_deltas)
+
+    @cached_property
+    def unrolled_deltas(self) -> Mapping[sp.Symbol, sp.Expr]:
+        """Each delta symbol as an expression with no deltas in it (shared subtrees, not expanded)."""
+        values: dict[sp.Symbol, sp.Expr] = {}
+        for step in self.deltas:  # output layer first, so every delta^{(m+1)} is known
+            values[step.symbol] = step.formula.xreplace(values)
+        return values
+
+    @cached_property
+    def _deltas_by_position(self) -> dict[tuple[int, int], DeltaStep]:
+        return {(s.layer, s.unit): s for s in self.deltas}
+
+    @cached_property
+    def _gradients_by_name(self) -> dict[str, GradientStep]:
+        return {g.entry.name: g for g in self.gradients}
+
+
+def backprop(network: Network, entries: Sequence[Entry | str] | None = None) -> BackpropDerivation:
+    """Run the backprop recursion over named symbols; gradients for ``entries`` (default: all).
+
+    >>> from symbp import Network
+    >>> d = backprop(Network())
+    >>> d.gradient("W1_2_3").formula
+    a0_3*delta1_2
+    """
+    graph = build_graph(network)
+    L = network.L
+    wanted = network.select(["all"]) if entries is None else tuple(
+        network.entry(e) if isinstance(e, str) else e for e in entries
+    )
+
+    deltas: list[DeltaStep] = []
+    for k, delta_sym in enumerate(graph.delta[L]):
+        deltas.append(DeltaStep(L, k + 1, delta_sym, (), graph.dC_da_value[k], graph.sigma_prime_value[L][k]))
+    for m in range(L - 1, 0, -1):
+        W_above = graph.W[m + 1]
+        for j, delta_sym in enumerate(graph.delta[m]):
+            terms = tuple((graph.delta[m + 1][i], W_above[i, j]) for i in range(network.D(m + 1)))
+            upstream = sp.Add(*[d * w for d, w in terms])
+            deltas.append(DeltaStep(m, j + 1, delta_sym, terms, upstream, graph.sigma_prime_value[m][j]))
+
+    gradients = []
+    for entry in wanted:
+        m, i = entry.layer, entry.row - 1
+        if entry.kind == "W":
+            gradients.append(GradientStep(entry, ((graph.delta[m][i], graph.a[m - 1][entry.col - 1]),)))
+        elif entry.kind in ("b", "z"):
+            gradients.append(GradientStep(entry, ((graph.delta[m][i], sp.Integer(1)),)))
+        elif m == L:
+            gradients.append(GradientStep(entry, (), given=graph.dC_da_value[i]))
+        else:
+            terms = tuple((graph.delta[m + 1][k], graph.W[m + 1][k, i]) for k in range(network.D(m + 1)))
+            gradients.append(GradientStep(entry, terms))
+    return BackpropDerivation(network, tuple(deltas), tuple(gradients))

@@ -1,0 +1,115 @@
+"""Naive chain expansion: dC/d(entry) as the sum over every path of its local derivatives.
+
+This is how a student first does it by hand (the lecture's dC/dW^{(2)}_{12} and
+dC/dW^{(1)}_{23} exercises): nothing is shared between paths or between entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import sympy as sp
+
+from ..counts import naive_paths
+from ..errors import SymbpError
+from ..graph import Graph, build_graph
+from ..spec import Entry, Network
+
+DEFAULT_MAX_PATHS = 10_000
+"""Expanding costs about 0.2 ms a path, so the default stays within a few seconds."""
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One local derivative d(of)/d(wrt) on a path, and its evaluated value."""
+
+    of: sp.Symbol
+    wrt: sp.Symbol
+    value: sp.Expr
+
+
+@dataclass(frozen=True)
+class Path:
+    """The factors of one path, ordered from C down to the entry as the lecture writes them."""
+
+    factors: tuple[Factor, ...]
+
+    @property
+    def nodes(self) -> tuple[sp.Symbol, ...]:
+        """C, a^{(L)}, z^{(L)}, ..., the entry."""
+        return (self.factors[0].of, *(f.wrt for f in self.factors))
+
+    @property
+    def product(self) -> sp.Expr:
+        return sp.Mul(*[f.value for f in self.factors])
+
+
+@dataclass(frozen=True)
+class NaiveDerivation:
+    """dC/d(entry) = sum over ``paths`` of the product of each path's factors."""
+
+    network: Network
+    entry: Entry
+    paths: tuple[Path, ...]
+
+    method = "naive"
+
+    def _repr_latex_(self) -> str:
+        from ..render.latex import repr_latex  # printing lives in render, not here
+
+        return repr_latex(self)
+
+    @cached_property
+    def expression(self) -> sp.Expr:
+        return sp.Add(*[path.product for path in self.paths])
+
+
+def naive(network: Network, entry: Entry | str, max_paths: int = DEFAULT_MAX_PATHS) -> NaiveDerivation:
+    """Expand dC/d(entry) over every path to C.
+
+    Raises ``SymbpError`` before expanding anything when the entry has more than
+    ``max_paths`` paths (the count is a product formula, so this is instant).
+
+    >>> from symbp import Network
+    >>> d = naive(Network(), "W1_2_3")
+    >>> len(d.paths), [len(p.factors) for p in d.paths]
+    (2, [7, 7])
+    """
+    if isinstance(entry, str):
+        entry = network.entry(entry)
+    count = naive_paths(network, entry)
+    if count > max_paths:
+        raise SymbpError(
+            f"the naive expansion of {entry.name} has {count:,} paths, over the budget of {max_paths:,}; "
+            f"raise max_paths (CLI: --max-paths {count}) or use backprop"
+        )
+    graph = build_graph(network)
+    start = graph.symbol(entry)
+    if entry.kind in ("W", "b"):
+        z_sym = graph.z[entry.layer][entry.row - 1]
+        first = Factor(z_sym, start, sp.diff(graph.z_definition[entry.layer][entry.row - 1], start))
+        tails = _paths_from_z(graph, entry.layer, entry.row - 1)
+        paths = [(*tail, first) for tail in tails]
+    elif entry.kind == "z":
+        paths = _paths_from_z(graph, entry.layer, entry.row - 1)
+    else:
+        paths = _paths_from_a(graph, entry.layer, entry.row - 1)
+    return NaiveDerivation(network, entry, tuple(Path(tuple(p)) for p in paths))
+
+
+def _paths_from_z(graph: Graph, m: int, i: int) -> list[tuple[Factor, ...]]:
+    """Every path from z^{(m)}_i to C, as factor tuples ordered from C down."""
+    through_a = Factor(graph.a[m][i], graph.z[m][i], graph.sigma_prime_value[m][i])
+    return [(*tail, through_a) for tail in _paths_from_a(graph, m, i)]
+
+
+def _paths_from_a(graph: Graph, m: int, i: int) -> list[tuple[Factor, ...]]:
+    a_sym = graph.a[m][i]
+    if m == graph.network.L:
+        return [(Factor(graph.C, a_sym, graph.dC_da_value[i]),)]
+    paths = []
+    for k, z_next in enumerate(graph.z[m + 1]):
+        step = Factor(z_next, a_sym, sp.diff(graph.z_definition[m + 1][k], a_sym))
+        paths.extend((*tail, step) for tail in _paths_from_z(graph, m + 1, k))
+    return paths

@@ -1,0 +1,290 @@
+"""The network as SymPy: symbols and the z, a, C equations in the lecture's notation.
+
+This is the only module that names symbols. Canonical symbol names are the entry
+names (``W2_1_2``, ``z2_1``); ``latex_names`` and ``text_names`` say how each
+prints. Everything is kept in named intermediates (z, a, sigma', dC/da, delta as
+Symbols); ``substitute`` takes an expression down to x, W, b, t only on demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Mapping
+
+import sympy as sp
+
+from .activations import ACTIVATIONS
+from .costs import COSTS
+from .spec import Entry, Network
+
+Symbols = tuple[sp.Symbol, ...]
+
+_SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+_SUBSCRIPT = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
+
+
+def _real(name: str) -> sp.Symbol:
+    return sp.Symbol(name, real=True)
+
+
+@dataclass(frozen=True, eq=False)
+class Graph:
+    """Symbols and per-layer equations of one network. Build with ``build_graph``.
+
+    Layer-indexed tuples are indexed by m = 0..L (index 0 is empty except ``a[0]``,
+    the inputs); unit tuples are 0-based, so z^{(m)}_i is ``z[m][i - 1]``.
+    """
+
+    network: Network
+    W: tuple[sp.ImmutableMatrix | None, ...]
+    b: tuple[Symbols, ...]
+    z: tuple[Symbols, ...]
+    a: tuple[Symbols, ...]
+    t: Symbols
+    C: sp.Symbol
+    sigma_prime: tuple[Symbols, ...]
+    """Named sigma^{(m)'}(z^{(m)}_j): what da^{(m)}_j/dz^{(m)}_j is called."""
+    dC_da: Symbols
+    """Named dC/da^{(L)}_k."""
+    delta: tuple[Symbols, ...]
+    """Named delta^{(m)}_j = dC/dz^{(m)}_j, the quantities backprop stores."""
+    z_definition: tuple[tuple[sp.Expr, ...], ...]
+    """z^{(m)}_i = sum_j W^{(m)}_{ij} a^{(m-1)}_j + b^{(m)}_i, over named a^{(m-1)}."""
+    a_definition: tuple[tuple[sp.Expr, ...], ...]
+    """a^{(m)}_i = sigma^{(m)}(z^{(m)}_i), over named z^{(m)}."""
+    C_definition: sp.Expr
+    """C(a^{(L)}, t) over named a^{(L)} and t."""
+    sigma_prime_value: tuple[tuple[sp.Expr, ...], ...]
+    """sigma^{(m)'}(z^{(m)}_j) as a formula in named z, a; the Symbol itself when abstract."""
+    dC_da_value: tuple[sp.Expr, ...]
+    """dC/da^{(L)}_k as a formula in named a, t; the Symbol itself when abstract."""
+    sigma_function: tuple[sp.FunctionClass | None, ...]
+    """The undefined sigma^{(m)} of abstract layers (None for concrete ones)."""
+    cost_function: sp.FunctionClass | None
+    partial_functions: Mapping[sp.FunctionClass, tuple[sp.FunctionClass, ...]]
+    """For each undefined function, one undefined function per argument: its partial."""
+    latex_names: Mapping[object, str] = field(repr=False)
+    text_names: Mapping[object, str] = field(repr=False)
+
+    # Lookup -------------------------------------------------------------
+
+    def symbol(self, entry: Entry) -> sp.Symbol:
+        """The Symbol of an entry: ``W[m][i-1, j-1]``, ``b[m][i-1]``, ..."""
+        if entry.kind == "W":
+            return self.W[entry.layer][entry.row - 1, entry.col - 1]
+        return getattr(self, entry.kind)[entry.layer][entry.row - 1]
+
+    @cached_property
+    def parameters(self) -> Symbols:
+        """All W and b symbols, layer by layer, W row-major before b."""
+        out: list[sp.Symbol] = []
+        for m in range(1, self.network.L + 1):
+            out.extend(self.W[m])
+            out.extend(self.b[m])
+        return tuple(out)
+
+    # Substitution --------------------------------------------------------
+
+    def cost_in_terms_of(self, layer: int, kind: str) -> sp.Expr:
+        """C with every layer above substituted, left in named ``z`` or ``a`` of ``layer``.
+
+        ``cost_in_terms_of(0, "a")`` is the fully substituted cost over x, W, b, t.
+        """
+        if kind == "z":
+            known = dict(zip(self.a[layer], self.a_definition[layer]))
+        else:
+            known = {}
+        for m in range(layer + 1, self.network.L + 1):
+            for z_sym, z_def in zip(self.z[m], self.z_definition[m]):
+                known[z_sym] = z_def.xreplace(known)
+            for a_sym, a_def in zip(self.a[m], self.a_definition[m]):
+                known[a_sym] = a_def.xreplace(known)
+        return self.C_definition.xreplace(known)
+
+    @cached_property
+    def full(self) -> Mapping[sp.Symbol, sp.Expr]:
+        """Every named intermediate (z, a, sigma', dC/da, C) over x, W, b, t only."""
+        full: dict[sp.Symbol, sp.Expr] = {}
+        for m in range(1, self.network.L + 1):
+            for i, z_sym in enumerate(self.z[m]):
+                full[z_sym] = self.z_definition[m][i].xreplace(full)
+            for i, a_sym in enumerate(self.a[m]):
+                full[a_sym] = self.a_definition[m][i].xreplace(full)
+            sigma = self.sigma_function[m]
+            for i, s_sym in enumerate(self.sigma_prime[m]):
+                if sigma is None:
+                    full[s_sym] = self.sigma_prime_value[m][i].xreplace(full)
+                else:
+                    full[s_sym] = self.partial_functions[sigma][0](full[self.z[m][i]])
+        outputs = [full[a] for a in self.a[-1]]
+        if self.cost_function is None:
+            for k, d_sym in enumerate(self.dC_da):
+                full[d_sym] = self.dC_da_value[k].xreplace(full)
+        else:
+            for k, d_sym in enumerate(self.dC_da):
+                full[d_sym] = self.partial_functions[self.cost_function][k](*outputs, *self.t)
+        full[self.C] = self.C_definition.xreplace(full)
+        return full
+
+    def substitute(self, expr: sp.Expr) -> sp.Expr:
+        """``expr`` with named intermediates replaced, down to x, W, b, t."""
+        return sp.sympify(expr).xreplace(self.full)
+
+    @cached_property
+    def named_symbols(self) -> Symbols:
+        """The symbols a derivation over named intermediates may contain (no deltas)."""
+        out: list[sp.Symbol] = list(self.a[0])
+        for m in range(1, self.network.L + 1):
+            out.extend(self.W[m])
+            out.extend(self.b[m])
+            out.extend(self.z[m])
+            out.extend(self.a[m])
+            out.extend(self.sigma_prime[m])
+        out.extend(self.t)
+        out.extend(self.dC_da)
+        return tuple(out)
+
+
+@lru_cache(maxsize=32)
+def build_graph(network: Network) -> Graph:
+    """The symbols and equations of ``network`` (cached: networks are immutable)."""
+    net = network
+    L = net.L
+    single_output = net.D(L) == 1
+    sep = "," if max(net.layers) >= 10 else ""
+    latex: dict[object, str] = {}
+    text: dict[object, str] = {}
+
+    def sup(m: int) -> str:
+        return f"({m})".translate(_SUPERSCRIPT)
+
+    def sub(*indices: int) -> str:
+        return sep.join(map(str, indices)).translate(_SUBSCRIPT)
+
+    def name(symbol: sp.Symbol, tex: str, txt: str) -> sp.Symbol:
+        latex[symbol] = tex
+        text[symbol] = txt
+        return symbol
+
+    def unit_vector(letter: str, m: int, tex_letter: str, txt_letter: str) -> Symbols:
+        if m == L and single_output:
+            return (name(_real(f"{letter}{m}_1"), f"{tex_letter}^{{({m})}}", f"{txt_letter}{sup(m)}"),)
+        return tuple(
+            name(_real(f"{letter}{m}_{i}"), f"{tex_letter}^{{({m})}}_{{{i}}}", f"{txt_letter}{sup(m)}{sub(i)}")
+            for i in range(1, net.D(m) + 1)
+        )
+
+    a: list[Symbols] = [unit_vector("a", 0, "a", "a")]
+    W: list[sp.ImmutableMatrix | None] = [None]
+    b: list[Symbols] = [()]
+    z: list[Symbols] = [()]
+    delta: list[Symbols] = [()]
+    sigma_prime: list[Symbols] = [()]
+    sigma_function: list[sp.FunctionClass | None] = [None]
+    partial_functions: dict[sp.FunctionClass, tuple[sp.FunctionClass, ...]] = {}
+    z_definition: list[tuple[sp.Expr, ...]] = [()]
+    a_definition: list[tuple[sp.Expr, ...]] = [()]
+    sigma_prime_value: list[tuple[sp.Expr, ...]] = [()]
+
+    for m in range(1, L + 1):
+        rows = []
+        for i in range(1, net.D(m) + 1):
+            row = []
+            for j in range(1, net.D(m - 1) + 1):
+                symbol = _real(f"W{m}_{i}_{j}")
+                if m == L and single_output:
+                    row.append(name(symbol, f"w^{{({m})}}_{{{j}}}", f"w{sup(m)}{sub(j)}"))
+                else:
+                    row.append(name(symbol, f"W^{{({m})}}_{{{i}{sep}{j}}}", f"W{sup(m)}{sub(i, j)}"))
+            rows.append(row)
+        W.append(sp.ImmutableMatrix(rows))
+        b.append(unit_vector("b", m, "b", "b"))
+        z.append(unit_vector("z", m, "z", "z"))
+        a.append(unit_vector("a", m, "a", "a"))
+        delta.append(unit_vector("delta", m, r"\delta", "δ"))
+        sigma_prime.append(
+            tuple(
+                name(
+                    _real(f"dsigma{m}_{i + 1}"),
+                    rf"\sigma^{{({m})\prime}}({latex[z_sym]})",
+                    f"σ{sup(m)}′({text[z_sym]})",
+                )
+                for i, z_sym in enumerate(z[m])
+            )
+        )
+        z_definition.append(
+            tuple(
+                sp.Add(*[W[m][i, j] * a[m - 1][j] for j in range(net.D(m - 1))], b[m][i])
+                for i in range(net.D(m))
+            )
+        )
+        activation = ACTIVATIONS[net.activations[m - 1]]
+        if activation.is_abstract:
+            sigma = sp.Function(f"sigma{m}", real=True)
+            sigma_p = sp.Function(f"dsigma{m}", real=True)
+            latex[sigma] = rf"\sigma^{{({m})}}"
+            latex[sigma_p] = rf"\sigma^{{({m})\prime}}"
+            text[sigma] = f"σ{sup(m)}"
+            text[sigma_p] = f"σ{sup(m)}′"
+            partial_functions[sigma] = (sigma_p,)
+            sigma_function.append(sigma)
+            a_definition.append(tuple(sigma(z_sym) for z_sym in z[m]))
+            sigma_prime_value.append(sigma_prime[m])
+        else:
+            sigma_function.append(None)
+            a_definition.append(tuple(activation.value(z_sym) for z_sym in z[m]))
+            sigma_prime_value.append(
+                tuple(activation.derivative(z_sym, a_sym) for z_sym, a_sym in zip(z[m], a[m]))
+            )
+
+    if single_output:
+        t = (name(_real("t_1"), "t", "t"),)
+    else:
+        t = tuple(name(_real(f"t_{k}"), f"t_{{{k}}}", f"t{sub(k)}") for k in range(1, net.D(L) + 1))
+    C = name(_real("C"), "C", "C")
+    dC_da = tuple(
+        name(_real(f"dC_d{a_sym.name}"), rf"\frac{{\partial C}}{{\partial {latex[a_sym]}}}", f"∂C/∂{text[a_sym]}")
+        for a_sym in a[L]
+    )
+    cost = COSTS[net.cost]
+    if cost.is_abstract:
+        cost_function = sp.Function("C", real=True)
+        latex[cost_function] = "C"
+        text[cost_function] = "C"
+        partials = []
+        for k, a_sym in enumerate(a[L]):
+            partial = sp.Function(f"dC_d{a_sym.name}", real=True)
+            latex[partial] = rf"\partial_{{{latex[a_sym]}}} C"
+            text[partial] = f"∂C/∂{text[a_sym]}"
+            partials.append(partial)
+        partial_functions[cost_function] = tuple(partials)
+        C_definition = cost_function(*a[L], *t)
+        dC_da_value = dC_da
+    else:
+        cost_function = None
+        C_definition = cost.value(a[L], t)
+        dC_da_value = tuple(cost.partial(a_sym, t_sym) for a_sym, t_sym in zip(a[L], t))
+
+    return Graph(
+        network=net,
+        W=tuple(W),
+        b=tuple(b),
+        z=tuple(z),
+        a=tuple(a),
+        t=t,
+        C=C,
+        sigma_prime=tuple(sigma_prime),
+        dC_da=dC_da,
+        delta=tuple(delta),
+        z_definition=tuple(z_definition),
+        a_definition=tuple(a_definition),
+        C_definition=C_definition,
+        sigma_prime_value=tuple(sigma_prime_value),
+        dC_da_value=dC_da_value,
+        sigma_function=tuple(sigma_function),
+        cost_function=cost_function,
+        partial_functions=partial_functions,
+        latex_names=latex,
+        text_names=text,
+    )

@@ -1,0 +1,185 @@
+"""The user's network: layer sizes, a non-linearity per layer, a cost; and entry names.
+
+Validated on construction and frozen, so everything downstream can trust it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+from .activations import ACTIVATIONS
+from .costs import COSTS
+from .errors import SymbpError
+
+ENTRY_KINDS = ("W", "b", "z", "a")
+_ENTRY_PATTERN = re.compile(r"^(?P<kind>[Wbza])(?P<layer>\d+)(?:_(?P<row>\d+)(?:_(?P<col>\d+))?)?$")
+ENTRY_FORMS = "W<m>_<i>_<j>, b<m>_<i>, z<m>_<i>, a<m>_<i>, a whole W<m>, b<m>, z<m> or a<m>, or all"
+
+
+@dataclass(frozen=True, order=True)
+class Entry:
+    """One quantity of the network, 1-based like the lecture: W^{(layer)}_{row col}."""
+
+    kind: str
+    layer: int
+    row: int
+    col: int = 0  # only weights have a column
+
+    @property
+    def name(self) -> str:
+        """Canonical name used everywhere: ``W2_1_2``, ``b2_1``, ``z2_1``, ``a1_2``."""
+        suffix = f"_{self.col}" if self.kind == "W" else ""
+        return f"{self.kind}{self.layer}_{self.row}{suffix}"
+
+    @property
+    def is_parameter(self) -> bool:
+        return self.kind in ("W", "b")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Network:
+    """A fully connected network D(0), ..., D(L) with sigma^{(m)} per layer and a cost.
+
+    >>> net = Network(layers=[3, 2, 2, 1], activations="sigmoid", cost="squared_error")
+    >>> net.L, net.activations
+    (3, ('sigmoid', 'sigmoid', 'sigmoid'))
+    """
+
+    layers: tuple[int, ...] = (3, 2, 2, 1)
+    activations: tuple[str, ...] | str = "abstract"
+    cost: str = "abstract"
+
+    def __post_init__(self) -> None:
+        layers = _validate_layers(self.layers)
+        activations = _validate_activations(self.activations, len(layers) - 1)
+        if self.cost not in COSTS:
+            raise SymbpError(f"unknown cost {self.cost!r}; known costs: {', '.join(COSTS)}")
+        if COSTS[self.cost].needs_unit_interval and not ACTIVATIONS[activations[-1]].stays_in_unit_interval:
+            accepted = [n for n, a in ACTIVATIONS.items() if a.stays_in_unit_interval]
+            raise SymbpError(
+                f"cost {self.cost!r} needs outputs in (0, 1), but output non-linearity "
+                f"{activations[-1]!r} can leave it; use one of: {', '.join(accepted)}"
+            )
+        object.__setattr__(self, "layers", layers)
+        object.__setattr__(self, "activations", activations)
+
+    @property
+    def L(self) -> int:
+        """Number of layers with weights (the lecture's L)."""
+        return len(self.layers) - 1
+
+    def D(self, m: int) -> int:
+        """Width of layer m, the lecture's D^{(m)}."""
+        return self.layers[m]
+
+    @property
+    def is_abstract(self) -> bool:
+        """True when some sigma^{(m)} or C has no formula, so there are no numbers to try."""
+        return self.cost == "abstract" or "abstract" in self.activations
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(self.D(m) * (self.D(m - 1) + 1) for m in range(1, self.L + 1))
+
+    def describe(self) -> str:
+        """One line: ``3,2,2,1 sigma: abstract,abstract,abstract C: abstract``."""
+        sizes = ",".join(map(str, self.layers))
+        return f"{sizes} sigma: {','.join(self.activations)} C: {self.cost}"
+
+    # Entries -----------------------------------------------------------
+
+    def entries(self, kinds: Sequence[str] = ENTRY_KINDS) -> Iterator[Entry]:
+        """Every entry of the given kinds, layer by layer, in row-major order."""
+        for m in range(1, self.L + 1):
+            for kind in ENTRY_KINDS:
+                if kind not in kinds:
+                    continue
+                yield from self._layer_entries(kind, m)
+
+    def _layer_entries(self, kind: str, m: int) -> Iterator[Entry]:
+        for i in range(1, self.D(m) + 1):
+            if kind == "W":
+                for j in range(1, self.D(m - 1) + 1):
+                    yield Entry("W", m, i, j)
+            else:
+                yield Entry(kind, m, i)
+
+    def entry(self, name: str) -> Entry:
+        """Parse one canonical entry name, checking it exists in this network."""
+        found = self.select([name])
+        if len(found) != 1 or found[0].name != name.strip():
+            raise SymbpError(f"{name!r} names a group, not one entry; accepted: W<m>_<i>_<j>, b<m>_<i>, z<m>_<i>, a<m>_<i>")
+        return found[0]
+
+    def select(self, names: Sequence[str]) -> tuple[Entry, ...]:
+        """Entries named by canonical names or groups (``W2``, ``b1``, ``all``), without repeats."""
+        chosen: dict[Entry, None] = {}
+        for raw in names:
+            for entry in self._parse(raw.strip()):
+                chosen[entry] = None
+        return tuple(chosen)
+
+    def _parse(self, name: str) -> list[Entry]:
+        if name == "all":
+            return list(self.entries())
+        match = _ENTRY_PATTERN.match(name)
+        if not match:
+            raise SymbpError(f"unknown entry {name!r}; accepted: {ENTRY_FORMS}")
+        kind, m = match["kind"], int(match["layer"])
+        row, col = match["row"], match["col"]
+        if not 1 <= m <= self.L:
+            raise SymbpError(f"entry {name!r}: layer {m} does not exist; layers are 1..{self.L}")
+        if row is None:
+            return list(self._layer_entries(kind, m))
+        if (kind == "W") != (col is not None):
+            form = "W<m>_<i>_<j>" if kind == "W" else f"{kind}<m>_<i>"
+            raise SymbpError(f"unknown entry {name!r}; {kind} entries are written {form}")
+        i = int(row)
+        if not 1 <= i <= self.D(m):
+            raise SymbpError(f"entry {name!r}: layer {m} has units 1..{self.D(m)}, not {i}")
+        if kind != "W":
+            return [Entry(kind, m, i)]
+        j = int(col)
+        if not 1 <= j <= self.D(m - 1):
+            raise SymbpError(f"entry {name!r}: layer {m - 1} has units 1..{self.D(m - 1)}, not {j}")
+        return [Entry("W", m, i, j)]
+
+
+def _validate_layers(layers: object) -> tuple[int, ...]:
+    if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence):
+        raise SymbpError(f"layers {layers!r} must be a list of at least two positive integers, e.g. [3, 2, 2, 1]")
+    if len(layers) < 2:
+        raise SymbpError(
+            f"layers {list(layers)!r} must name at least two sizes (inputs and outputs), e.g. [3, 2, 2, 1]"
+        )
+    for size in layers:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise SymbpError(f"layer size {size!r} in {list(layers)!r} must be a positive integer")
+    return tuple(layers)
+
+
+def _validate_activations(activations: object, L: int) -> tuple[str, ...]:
+    names = (activations,) * L if isinstance(activations, str) else activations
+    if not isinstance(names, Sequence) or isinstance(names, bytes):
+        raise SymbpError(f"activations {activations!r} must be one name or a list of {L} names")
+    names = tuple(names)
+    if len(names) != L:
+        raise SymbpError(
+            f"{len(names)} non-linearities {list(names)!r} given for {L} layers; give one name or exactly {L}"
+        )
+    for name in names:
+        if name not in ACTIVATIONS:
+            raise SymbpError(f"unknown non-linearity {name!r}; known: {', '.join(ACTIVATIONS)}")
+    return names
+
+
+DEFAULT_NETWORK = Network()
+"""The lecture's network: 3,2,2,1 with abstract sigma^{(m)} and abstract C."""
+
+LECTURE_ENTRIES = ("W2_1_2", "W1_2_3")
+"""The lecture's two exercises: dC/dW^{(2)}_{12} and dC/dW^{(1)}_{23}."""
