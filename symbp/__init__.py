@@ -34,6 +34,11 @@ _EXPORTS = {
     "ReferenceDerivation": "symbp.derive",
     "check": "symbp.check",
     "CheckReport": "symbp.check",
+    "gradient_at": "symbp.numeric",
+    "random_point": "symbp.numeric",
+    "latex": "symbp.render.latex",
+    "render": "symbp.render.documents",
+    "compile": "symbp.codegen",
     "ACTIVATIONS": "symbp.activations",
     "COSTS": "symbp.costs",
 }
@@ -46,7 +51,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from .costs import COSTS
     from .derive import BackpropDerivation, NaiveDerivation, ReferenceDerivation, backprop, naive, reference
     from .errors import SymbpError
+    from .codegen import compile
     from .graph import Graph, build_graph
+    from .numeric import gradient_at, random_point
+    from .render.documents import render
+    from .render.latex import latex
     from .spec import DEFAULT_NETWORK, LECTURE_ENTRIES, Entry, Network
 
 

@@ -192,3 +192,73 @@ def compile_backprop(derivation: BackpropDerivation) -> Callable[[Values], np.nd
         return gradients(values)
 
     return evaluate
+
+
+@dataclass(frozen=True)
+class GradientAtPoint:
+    """Numbers at one point: the cost, dC/dW and dC/db in the point's layout, and the forward values."""
+
+    method: str
+    cost: float
+    gradients: dict[str, np.ndarray]
+    """``W1`` ... ``WL`` of shape (D(m), D(m-1)) and ``b1`` ... ``bL`` of shape (D(m),)."""
+    z: dict[str, np.ndarray]
+    """``z1`` ... ``zL``."""
+    a: dict[str, np.ndarray]
+    """``a0`` (= x) ... ``aL``."""
+    delta: dict[str, np.ndarray]
+    """``delta1`` ... ``deltaL`` = dC/dz^{(m)} (from backprop, whatever the method)."""
+
+
+GRADIENT_METHODS = ("naive", "backprop", "reference")
+
+
+def gradient_at(network: Network, point: Point, method: str = "backprop") -> GradientAtPoint:
+    """Every dC/dW and dC/db of a concrete network at ``point`` by one method.
+
+    ``naive`` expands every entry (the path budget applies); ``reference`` runs
+    ``sympy.diff`` once per parameter, so keep it to small networks.
+    """
+    from .derive import backprop, naive, reference
+
+    if method not in GRADIENT_METHODS:
+        raise SymbpError(f"unknown method {method!r}; accepted: {', '.join(GRADIENT_METHODS)}")
+    if network.is_abstract:
+        raise SymbpError(f"network {network.describe()} has abstract parts: there are no numbers to compute")
+    graph = build_graph(network)
+    evaluator = evaluator_for(network)
+    values = evaluator.forward(point)
+    parameters = tuple(network.entries(kinds=("W", "b")))
+    bp = backprop(network, parameters)
+    if method == "naive":
+        flat = compile_expressions(forward_symbols(graph), [naive(network, e).expression for e in parameters])(values)
+    elif method == "reference":
+        inputs = (*graph.a[0], *graph.parameters, *graph.t)
+        flat = compile_expressions(inputs, [reference(network, e).expression for e in parameters])(values)
+    else:
+        flat = compile_backprop(bp)(values)
+    by_entry = dict(zip(parameters, map(float, flat)))
+
+    delta_values = dict(values)
+    for m in range(network.L, 0, -1):
+        steps = [s for s in bp.deltas if s.layer == m]
+        known = [*forward_symbols(graph), *(graph.delta[m + 1] if m < network.L else ())]
+        delta_values.update(zip([s.symbol for s in steps], compile_expressions(known, [s.formula for s in steps])(delta_values)))
+
+    gradients: dict[str, np.ndarray] = {}
+    for m in range(1, network.L + 1):
+        gradients[f"W{m}"] = np.zeros((network.D(m), network.D(m - 1)))
+        gradients[f"b{m}"] = np.zeros(network.D(m))
+    for entry, value in by_entry.items():
+        if entry.kind == "W":
+            gradients[f"W{entry.layer}"][entry.row - 1, entry.col - 1] = value
+        else:
+            gradients[f"b{entry.layer}"][entry.row - 1] = value
+    return GradientAtPoint(
+        method=method,
+        cost=values[graph.C],
+        gradients=gradients,
+        z={f"z{m}": np.array([values[s] for s in graph.z[m]]) for m in range(1, network.L + 1)},
+        a={f"a{m}": np.array([values[s] for s in graph.a[m]]) for m in range(0, network.L + 1)},
+        delta={f"delta{m}": np.array([delta_values[s] for s in graph.delta[m]]) for m in range(1, network.L + 1)},
+    )
