@@ -1,0 +1,62 @@
+"""symbp.check proves agreement, and reports disagreement when a derivation is wrong."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+import symbp
+from symbp import activations as activations_module
+from symbp.graph import build_graph
+from symbp.numeric import evaluator_for
+
+
+def test_concrete_network_passes_numerically_and_symbolically():
+    report = symbp.check(symbp.Network([2, 2, 2], ["tanh", "sigmoid"], "binary_cross_entropy"), points=3, seed=4)
+    assert report.passed and not report.failures
+    numeric = [r for r in report.rows if not r.symbolic]
+    symbolic = [r for r in report.rows if r.symbolic]
+    assert len(numeric) == 4 * len(list(report.network.entries()))
+    assert all(r.method == "naive = backprop" for r in symbolic)
+    assert max(r.max_error for r in numeric) < 1e-9
+
+
+def test_abstract_network_is_proved_entry_by_entry():
+    report = symbp.check(symbp.Network())
+    assert report.symbolic_only and report.passed
+    assert {r.method for r in report.rows} == {"naive = backprop", "reference = backprop"}
+    assert {r.entry for r in report.rows} == {e.name for e in symbp.Network().entries()}
+
+
+@pytest.fixture
+def wrong_tanh_derivative(monkeypatch):
+    """tanh' written as 1 - a instead of 1 - a^2: naive and backprop use it, reference does not."""
+    broken = activations_module.Activation("tanh", sp.tanh, lambda z, a: 1 - a)
+    monkeypatch.setitem(activations_module.ACTIVATIONS, "tanh", broken)
+    build_graph.cache_clear()
+    evaluator_for.cache_clear()
+    yield
+    build_graph.cache_clear()
+    evaluator_for.cache_clear()
+
+
+def test_a_wrong_local_derivative_is_caught(wrong_tanh_derivative):
+    net = symbp.Network([2, 2, 1], ["tanh", "identity"], "squared_error")
+    report = symbp.check(net, points=2)
+    assert not report.passed
+    failed = {(r.entry, r.method) for r in report.failures}
+    assert ("W1_1_1", "naive") in failed and ("W1_1_1", "backprop") in failed
+    assert ("W1_1_1", "reference") not in failed  # sympy.diff never sees the registry's derivative
+    assert ("W2_1_1", "naive") not in failed  # the output layer is the identity
+
+
+def test_points_must_be_positive():
+    with pytest.raises(symbp.SymbpError, match="points 0"):
+        symbp.check(symbp.Network([2, 1], "tanh", "squared_error"), points=0)
+
+
+def test_naive_budget_is_refused_before_expanding():
+    net = symbp.Network([4, 60, 60, 60, 60, 1], "sigmoid", "squared_error")
+    with pytest.raises(symbp.SymbpError) as caught:
+        symbp.naive(net, "W1_1_1", max_paths=1000)
+    assert "216,000 paths" in str(caught.value) and "1,000" in str(caught.value)

@@ -1,0 +1,59 @@
+"""Property tests over random networks (1 to 4 layers, widths 1 to 4, random non-linearities and costs)."""
+
+from __future__ import annotations
+
+from math import prod
+
+import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import symbp
+
+CONCRETE = ["identity", "sigmoid", "tanh", "relu", "softplus", "leaky_relu"]
+SETTINGS = settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def networks(draw, activations=CONCRETE, max_layers=4, max_width=4, max_parameters=40):
+    L = draw(st.integers(1, max_layers))
+    layers = draw(st.lists(st.integers(1, max_width), min_size=L + 1, max_size=L + 1))
+    while sum(layers[m] * (layers[m - 1] + 1) for m in range(1, L + 1)) > max_parameters:
+        layers[layers.index(max(layers))] -= 1  # keep the sympy.diff reference quick
+    chosen = draw(st.lists(st.sampled_from(activations), min_size=L, max_size=L))
+    cost = draw(st.sampled_from(["squared_error", "binary_cross_entropy"] if "sigmoid" in activations else ["abstract"]))
+    if cost == "binary_cross_entropy":
+        chosen[-1] = "sigmoid"
+    return symbp.Network(layers, chosen, cost)
+
+
+@SETTINGS
+@given(networks())
+def test_naive_backprop_reference_and_finite_differences_agree(net):
+    report = symbp.check(net, points=2, seed=1, tol=1e-8)
+    assert report.passed, [(r.entry, r.method, r.max_error) for r in report.failures]
+    methods = {row.method for row in report.rows}
+    assert {"naive", "backprop", "reference", "agreement"} <= methods
+
+
+@SETTINGS
+@given(networks(activations=["abstract"], max_layers=3, max_width=3))
+def test_naive_equals_backprop_symbolically_in_abstract_mode(net):
+    bp = symbp.backprop(net)
+    for entry in net.entries():
+        difference = symbp.naive(net, entry).expression - bp.expression(entry)
+        assert sp.expand(difference) == 0, entry.name
+
+
+@SETTINGS
+@given(networks(activations=["abstract", "sigmoid", "tanh"], max_layers=4, max_width=4, max_parameters=200))
+def test_number_of_naive_paths_is_the_product_of_widths_above(net):
+    for entry in net.entries():
+        # Every path picks one unit in each layer above the entry's own layer.
+        expected = prod(net.D(layer) for layer in range(entry.layer + 1, net.L + 1))
+        derivation = symbp.naive(net, entry)
+        assert len(derivation.paths) == expected
+        assert len(set(p.nodes for p in derivation.paths)) == expected  # all distinct
+        for path in derivation.paths:
+            assert path.nodes[0] == symbp.build_graph(net).C
+            assert path.nodes[-1] == symbp.build_graph(net).symbol(entry)
