@@ -11,6 +11,7 @@ import sympy as sp
 from .counts import naive_paths
 from .derive import backprop, naive, reference
 from .derive.naive import DEFAULT_MAX_PATHS
+from .errors import SymbpError
 from .graph import build_graph
 from .numeric import compile_backprop, compile_expressions, evaluator_for, forward_symbols, random_point
 from .spec import Entry, Network
@@ -77,8 +78,6 @@ def check(
     >>> report.passed
     True
     """
-    from .errors import SymbpError
-
     if points < 1:
         raise SymbpError(f"points {points!r} must be at least 1")
     chosen = network.select(["all"]) if entries is None else tuple(
@@ -129,16 +128,18 @@ def _numeric_rows(
     graph = build_graph(network)
     evaluator = evaluator_for(network)
     named = forward_symbols(graph)
-    inputs = (*graph.a[0], *graph.parameters, *graph.t)
+    by_backprop = compile_backprop(backprop(network, entries))
     methods = {
         "naive": compile_expressions(named, [naive(network, e).expression for e in entries]),
-        "backprop": compile_backprop(backprop(network, entries)),
-        "reference": compile_expressions(inputs, [reference(network, e).expression for e in entries]),
+        "backprop": lambda values: by_backprop(values)[1],
+        "reference": compile_expressions(
+            evaluator.graph_inputs, [reference(network, e).expression for e in entries]
+        ),
     }
     rng = np.random.default_rng(seed)
     worst = {name: np.zeros(len(entries)) for name in (*methods, "agreement")}
     for done in range(1, points + 1):
-        values = evaluator.forward(random_point(network, rng))
+        values = evaluator.forward_at(random_point(network, rng))
         expected = np.array([evaluator.finite_difference(values, graph.symbol(e)) for e in entries])
         scale = np.maximum(np.abs(expected), np.max(np.abs(expected), initial=0.0))
         scale[scale == 0] = 1.0

@@ -82,7 +82,7 @@ def random_point(network: Network, rng: np.random.Generator) -> Point:
             point[f"b{m}"] = rng.uniform(-0.5, 0.5, network.D(m))
         low, high = (0.05, 0.95) if COSTS[network.cost].needs_unit_interval else (-1, 1)
         point["t"] = rng.uniform(low, high, network.D(network.L))
-        if evaluator.away_from_kinks(evaluator.forward(point), margin=10 * FD_STEP):
+        if evaluator.away_from_kinks(evaluator.forward_at(point), margin=10 * FD_STEP):
             return point
     raise SymbpError("could not find a point away from the relu kinks")  # pragma: no cover
 
@@ -100,6 +100,7 @@ class Evaluator:
             a_fn = sp.lambdify(list(graph.z[m]), list(graph.a_definition[m]), modules="numpy")
             self._layers.append((m, inputs, z_fn, a_fn))
         self._cost = sp.lambdify([*graph.a[net.L], *graph.t], graph.C_definition, modules="numpy")
+        self.graph_inputs = (*graph.a[0], *graph.parameters, *graph.t)
         self._kinked_layers = [
             m for m in range(1, net.L + 1) if ACTIVATIONS[net.activations[m - 1]].kink is not None
         ]
@@ -114,26 +115,33 @@ class Evaluator:
             values.update(zip(g.b[m], map(float, point[f"b{m}"])))
         return values
 
-    def forward(self, point: Point | Values, nudge: tuple[sp.Symbol, float] | None = None) -> Values:
-        """x, W, b, t, every z and a, and C; ``nudge`` adds to one quantity as it is computed."""
-        values = dict(point) if _is_values(point) else self.parameter_values(point)  # type: ignore[arg-type]
+    def forward_at(self, point: Point) -> Values:
+        """Every x, W, b, t, z, a and C at a point."""
+        return self.forward(self.parameter_values(point))
+
+    def forward(self, inputs: Values, nudge: tuple[sp.Symbol, float] | None = None) -> Values:
+        """From x, W, b, t (as ``parameter_values`` gives them): every z and a, and C.
+
+        ``nudge`` adds a step to one quantity (a parameter, or a z or a as it is computed).
+        """
+        values = dict(inputs)
         nudged, step = nudge if nudge else (None, 0.0)
         if nudged in values:
             values[nudged] += step
         g = self.graph
-        for m, inputs, z_fn, a_fn in self._layers:
-            values.update(zip(g.z[m], map(float, z_fn(*[np.asarray(values[s]) for s in inputs]))))
-            if nudged in values and nudged in g.z[m]:
+        for m, z_inputs, z_fn, a_fn in self._layers:
+            values.update(zip(g.z[m], map(float, z_fn(*[np.asarray(values[s]) for s in z_inputs]))))
+            if nudged in g.z[m]:
                 values[nudged] += step
             values.update(zip(g.a[m], map(float, a_fn(*[np.asarray(values[s]) for s in g.z[m]]))))
-            if nudged in values and nudged in g.a[m]:
+            if nudged in g.a[m]:
                 values[nudged] += step
         values[g.C] = float(self._cost(*[np.asarray(values[s]) for s in (*g.a[-1], *g.t)]))
         return values
 
     def finite_difference(self, values: Values, symbol: sp.Symbol, h: float = FD_STEP) -> float:
         """dC/d(symbol) by the five-point central difference of the forward cost."""
-        base = {s: values[s] for s in (*self.graph.parameters, *self.graph.a[0], *self.graph.t)}
+        base = {s: values[s] for s in self.graph_inputs}
 
         def cost_at(offset: float) -> float:
             return self.forward(base, (symbol, offset))[self.graph.C]
@@ -142,10 +150,6 @@ class Evaluator:
 
     def away_from_kinks(self, values: Values, margin: float) -> bool:
         return all(abs(values[z]) > margin for m in self._kinked_layers for z in self.graph.z[m])
-
-
-def _is_values(point: object) -> bool:
-    return isinstance(point, dict) and bool(point) and isinstance(next(iter(point)), sp.Symbol)
 
 
 @lru_cache(maxsize=16)
@@ -173,23 +177,28 @@ def forward_symbols(graph: Graph) -> tuple[sp.Symbol, ...]:
     return tuple(out)
 
 
-def compile_backprop(derivation: BackpropDerivation) -> Callable[[Values], np.ndarray]:
-    """Evaluate backprop as it runs: deltas layer by layer (each once), then the gradients."""
+def compile_backprop(derivation: BackpropDerivation) -> Callable[[Values], tuple[Values, np.ndarray]]:
+    """Evaluate backprop as it runs: deltas layer by layer (each once), then the gradients.
+
+    The function returns the values with every delta added, and the gradients in
+    the order of ``derivation.gradients``.
+    """
     graph = build_graph(derivation.network)
+    L = derivation.network.L
     args = list(forward_symbols(graph))
     layers: list[tuple[list[sp.Symbol], Callable[[Values], np.ndarray]]] = []
-    for m in range(derivation.network.L, 0, -1):
+    for m in range(L, 0, -1):
         steps = [s for s in derivation.deltas if s.layer == m]
-        known = [*args, *(graph.delta[m + 1] if m < derivation.network.L else ())]
+        known = [*args, *(graph.delta[m + 1] if m < L else ())]
         layers.append(([s.symbol for s in steps], compile_expressions(known, [s.formula for s in steps])))
-    all_deltas = [d for m in range(1, derivation.network.L + 1) for d in graph.delta[m]]
+    all_deltas = [d for m in range(1, L + 1) for d in graph.delta[m]]
     gradients = compile_expressions([*args, *all_deltas], [g.formula for g in derivation.gradients])
 
-    def evaluate(values: Values) -> np.ndarray:
+    def evaluate(values: Values) -> tuple[Values, np.ndarray]:
         values = dict(values)
         for symbols, fn in layers:
             values.update(zip(symbols, fn(values)))
-        return gradients(values)
+        return values, gradients(values)
 
     return evaluate
 
@@ -227,23 +236,17 @@ def gradient_at(network: Network, point: Point, method: str = "backprop") -> Gra
         raise SymbpError(f"network {network.describe()} has abstract parts: there are no numbers to compute")
     graph = build_graph(network)
     evaluator = evaluator_for(network)
-    values = evaluator.forward(point)
+    values = evaluator.forward_at(point)
     parameters = tuple(network.entries(kinds=("W", "b")))
-    bp = backprop(network, parameters)
+    with_deltas, by_backprop = compile_backprop(backprop(network, parameters))(values)
     if method == "naive":
         flat = compile_expressions(forward_symbols(graph), [naive(network, e).expression for e in parameters])(values)
     elif method == "reference":
-        inputs = (*graph.a[0], *graph.parameters, *graph.t)
-        flat = compile_expressions(inputs, [reference(network, e).expression for e in parameters])(values)
+        exprs = [reference(network, e).expression for e in parameters]
+        flat = compile_expressions(evaluator.graph_inputs, exprs)(values)
     else:
-        flat = compile_backprop(bp)(values)
+        flat = by_backprop
     by_entry = dict(zip(parameters, map(float, flat)))
-
-    delta_values = dict(values)
-    for m in range(network.L, 0, -1):
-        steps = [s for s in bp.deltas if s.layer == m]
-        known = [*forward_symbols(graph), *(graph.delta[m + 1] if m < network.L else ())]
-        delta_values.update(zip([s.symbol for s in steps], compile_expressions(known, [s.formula for s in steps])(delta_values)))
 
     gradients: dict[str, np.ndarray] = {}
     for m in range(1, network.L + 1):
@@ -260,5 +263,5 @@ def gradient_at(network: Network, point: Point, method: str = "backprop") -> Gra
         gradients=gradients,
         z={f"z{m}": np.array([values[s] for s in graph.z[m]]) for m in range(1, network.L + 1)},
         a={f"a{m}": np.array([values[s] for s in graph.a[m]]) for m in range(0, network.L + 1)},
-        delta={f"delta{m}": np.array([delta_values[s] for s in graph.delta[m]]) for m in range(1, network.L + 1)},
+        delta={f"delta{m}": np.array([with_deltas[s] for s in graph.delta[m]]) for m in range(1, network.L + 1)},
     )
