@@ -1,0 +1,284 @@
+r"""Whole documents from Jinja templates: notes (A4 article), slides (16:9 pages) and Markdown notes.
+
+>>> import symbp
+>>> tex = symbp.render(symbp.Network([3, 2, 2, 1], "sigmoid", "squared_error"), "notes.tex", title="Week 5")
+>>> tex.startswith(r"\documentclass")
+True
+
+Templates are ``<name>.jinja`` files: ``notes.tex.jinja``, ``slides.tex.jinja`` and
+``notes.md.jinja`` ship with symbp; ``template_dir`` puts a folder of your own in
+front of them (so yours can also ``<% extends "notes.tex.jinja" %>``). The name
+says the output format: ``*.tex`` escapes plain strings for LaTeX, ``*.md`` for Markdown.
+
+Delimiters, chosen not to clash with LaTeX braces (as Sphinx does):
+``<%= value %>``, ``<% for ... %>`` ... ``<% endfor %>``, ``<# comment #>``.
+Undefined variables are errors. Every plain string is escaped on output; values
+marked LaTeX below are math-mode LaTeX and are written as they are.
+
+Context variables (``math rows``: rows of an ``align*``/``aligned`` body, ``&`` marks
+the alignment point, rows end with ``\\``):
+
+- ``title``, ``author``, ``course``: plain text.
+- ``network``: ``layers`` ("3, 2, 2, 1"), ``L`` (int), ``activations`` ("sigmoid, tanh"),
+  ``cost`` ("squared error"), ``parameters`` (int), ``is_abstract`` (bool), all plain.
+- ``notation``: list of ``symbol`` (LaTeX), ``meaning`` (plain) and ``value`` (this network's value:
+  text, with any math already inside ``$...$``; may be empty).
+- ``forward``: math rows, the forward pass in index form.
+- ``entries``: list, one per chosen entry, of ``name`` ("W2_1_2"), ``derivative`` (LaTeX,
+  ``\partial C / \partial W^{(2)}_{12}``), ``paths`` (int), ``naive`` (math rows: Leibniz chain with the repeated
+  work marked, then values), ``naive_plain`` (the same without marks) and ``leibniz`` (only the
+  marked Leibniz form).
+- ``repeated``: list of ``delta`` (LaTeX) and ``times`` (int: how often the naive expansions
+  compute its terms); ``repeated_rows``: math rows, each delta's terms in Leibniz form (empty
+  when nothing repeats).
+- ``backprop``: list of steps, each ``title`` (plain) and ``rows`` (math rows).
+- ``vectorized``: math rows, the matrix form.
+- ``backward``: math rows, the backward pass in index form (base case, recursive case, gradients).
+- ``algorithm``: math rows, the "Truly Complete Version" for this network's L: ``forward`` and
+  ``backward`` under two headings, in one block (for ``aligned``, where text between rows is not possible).
+- ``counts``: ``entries`` (list of ``name``, ``derivative``, ``paths``, ``naive``: multiplications), ``naive``
+  and ``backprop`` (multiplications for the chosen entries), ``all_naive``, ``all_backprop``
+  and ``all_count`` (the same for every weight and bias).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import jinja2
+
+from ..counts import backprop_count, naive_count
+from ..derive.backprop import backprop
+from ..derive.naive import naive
+from ..derive.repeated import RepeatedWork, repeated_work
+from ..errors import SymbpError
+from ..graph import build_graph
+from ..spec import LECTURE_ENTRIES, Entry, Network
+from .latex import (
+    DEFAULT_WIDTH,
+    count_up,
+    escape_latex,
+    latex,
+    latex_algorithm,
+    latex_backprop_steps,
+    latex_backward,
+    latex_forward,
+    latex_repeated,
+    latex_vectorized,
+)
+from .markdown import escape_markdown
+
+TEMPLATES = ("notes.tex", "slides.tex", "notes.md")
+"""The templates symbp ships."""
+
+DOCUMENT_MAX_PATHS = 64
+"""A document writes out every path of every chosen entry; more than this would run to many pages."""
+
+WIDTHS = {"slides.tex": 37.0}
+"""Line width in em per template, where it is not an A4 page (slides are narrower)."""
+
+
+class Tex(str):
+    """LaTeX that goes into the output as it is (everything else is escaped)."""
+
+
+def builtin_template_dir() -> Path:
+    """Where the shipped templates are: the ``symbp.templates`` package, or ``templates/`` of a checkout."""
+    try:
+        # A namespace package in the wheel (no __init__.py): its one folder is the path.
+        return Path(import_module("symbp.templates").__path__[0])
+    except ModuleNotFoundError:  # running from the source tree: templates/ sits beside symbp/
+        return Path(__file__).resolve().parents[2] / "templates"
+
+
+def _escaper(template: str) -> Callable[[str], str]:
+    template = template.removesuffix(".jinja")
+    if template.endswith(".tex"):
+        return escape_latex
+    if template.endswith(".md"):
+        return escape_markdown
+    raise SymbpError(f"template {template!r} must be named <name>.tex or <name>.md (the output format)")
+
+
+def environment(template: str, template_dir: str | Path | None = None) -> jinja2.Environment:
+    """The Jinja environment for ``template`` (its format picks the escaping)."""
+    escape = _escaper(template)
+
+    def finalize(value: Any) -> str:
+        if isinstance(value, Tex):
+            return str(value)
+        if isinstance(value, str):
+            return escape(value)
+        return str(value)
+
+    folders = [Path(template_dir)] if template_dir is not None else []
+    folders.append(builtin_template_dir())
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(f) for f in folders]),
+        block_start_string="<%",
+        block_end_string="%>",
+        variable_start_string="<%=",
+        variable_end_string="%>",
+        comment_start_string="<#",
+        comment_end_string="#>",
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+        finalize=finalize,
+    )
+
+
+def default_entries(network: Network) -> tuple[str, ...]:
+    """The lecture's two exercises when the network has them, else the same idea for this network.
+
+    One weight into the layer below the output and one into the first layer, so that
+    their expansions share work.
+    """
+    try:
+        return tuple(e.name for e in network.select(list(LECTURE_ENTRIES)))
+    except SymbpError:
+        pass
+    L = network.L
+    low = f"W1_{min(2, network.D(1))}_{min(3, network.D(0))}"
+    if L == 1:
+        return (low,)
+    return tuple(dict.fromkeys([f"W{L - 1}_1_{min(2, network.D(L - 2))}", low]))
+
+
+def _notation(network: Network) -> list[dict[str, str]]:
+    """The lecture's notation table, with this network's values (text with inline math)."""
+    L = network.L
+    shapes = ", ".join(rf"${network.D(m)} \times {network.D(m - 1)}$" for m in range(1, L + 1))
+    rows = [
+        ("L", "number of layers", str(L)),
+        ("m", "index of a layer", Tex(f"${count_up(L)}$")),
+        ("D^{(m)}", "number of units in layer m", ", ".join(map(str, network.layers))),
+        (r"\mathbf{a}^{(0)}", "input to the model (x)", Tex(rf"$\mathbb{{R}}^{{{network.D(0)}}}$")),
+        (r"W^{(m)} \in \mathbb{R}^{D^{(m)} \times D^{(m-1)}}", "weight matrix going to layer m", Tex(shapes)),
+        (r"\mathbf{b}^{(m)} \in \mathbb{R}^{D^{(m)}}", "bias vector of layer m", ""),
+        (r"\mathbf{t}", "target output", Tex(rf"$\mathbb{{R}}^{{{network.D(L)}}}$")),
+        (r"\sigma^{(m)}", "non-linearity of layer m", ", ".join(a.replace("_", " ") for a in network.activations)),
+        (rf"C(\mathbf{{a}}^{{({L})}}, \mathbf{{t}})", "cost (loss) function", network.cost.replace("_", " ")),
+        (r"\mathbf{z}^{(m)}", "pre-activations of layer m", ""),
+        (r"\mathbf{a}^{(m)}", "activations of layer m", ""),
+        (r"\delta^{(m)}_{j} = \partial C / \partial z^{(m)}_{j}", "what backprop computes once and stores", ""),
+    ]
+    return [{"symbol": Tex(symbol), "meaning": meaning, "value": value} for symbol, meaning, value in rows]
+
+
+def _counts(network: Network, entries: Sequence[Entry], derivatives: Sequence[Tex]) -> dict[str, Any]:
+    every = tuple(network.entries(("W", "b")))
+    naive_counts = [naive_count(network, e) for e in entries]
+    return {
+        "entries": [
+            {"name": e.name, "derivative": d, "paths": count.paths, "naive": count.multiplications}
+            for e, d, count in zip(entries, derivatives, naive_counts)
+        ],
+        "naive": sum(count.multiplications for count in naive_counts),
+        "backprop": backprop_count(network, tuple(entries)).multiplications,
+        "all_count": len(every),
+        "all_naive": sum(naive_count(network, e).multiplications for e in every),
+        "all_backprop": backprop_count(network, every).multiplications,
+    }
+
+
+def document_context(
+    network: Network,
+    entries: Sequence[str] | None = None,
+    *,
+    title: str = "Backpropagation",
+    author: str = "",
+    course: str = "",
+    width: float = DEFAULT_WIDTH,
+    max_paths: int = DOCUMENT_MAX_PATHS,
+) -> dict[str, Any]:
+    """The variables every template receives (see the module docstring)."""
+    chosen = network.select(list(entries) if entries is not None else list(default_entries(network)))
+    if not chosen:
+        raise SymbpError("no entries chosen; name at least one, e.g. W1_1_1")
+    graph = build_graph(network)
+    expansions = [naive(network, e, max_paths=max_paths) for e in chosen]
+    work = repeated_work(expansions)
+    derivation = backprop(network, chosen)
+    # Slash form: it reads well in headings and table cells, where a fraction would be cramped.
+    derivatives = [Tex(rf"\partial C / \partial {graph.latex_names[graph.symbol(e)]}") for e in chosen]
+
+    return {
+        "title": title,
+        "author": author,
+        "course": course,
+        "network": {
+            "layers": ", ".join(map(str, network.layers)),
+            "L": network.L,
+            "activations": ", ".join(a.replace("_", " ") for a in network.activations),
+            "cost": network.cost.replace("_", " "),
+            "parameters": network.parameter_count,
+            "is_abstract": network.is_abstract,
+        },
+        "notation": _notation(network),
+        "forward": Tex(latex_forward(network, env=None, width=width)),
+        "entries": [
+            {
+                "name": d.entry.name,
+                "derivative": derivative,
+                "paths": len(d.paths),
+                "naive": Tex(latex(d, env=None, width=width, repeated=work)),
+                "naive_plain": Tex(latex(d, env=None, width=width, repeated=RepeatedWork(()))),
+                "leibniz": Tex(latex(d, env=None, width=width, repeated=work, values=False)),
+            }
+            for d, derivative in zip(expansions, derivatives)
+        ],
+        "repeated": [
+            {"delta": Tex(graph.latex_names[delta]), "times": len(work.prefixes_of(delta)[0].uses)}
+            for delta in work.deltas
+        ],
+        "repeated_rows": Tex(latex_repeated(work, network, env=None, width=width) if work.shared else ""),
+        "backprop": [
+            {"title": s.title, "rows": Tex(s.latex)} for s in latex_backprop_steps(derivation, env=None, width=width)
+        ],
+        "vectorized": Tex(latex_vectorized(network, env=None, width=width)),
+        "backward": Tex(latex_backward(network, env=None, width=width)),
+        "algorithm": Tex(latex_algorithm(network, env=None, width=width)),
+        "counts": _counts(network, chosen, derivatives),
+    }
+
+
+def render(
+    network: Network,
+    template: str = "notes.tex",
+    entries: Sequence[str] | None = None,
+    *,
+    title: str = "Backpropagation",
+    author: str = "",
+    course: str = "",
+    template_dir: str | Path | None = None,
+    width: float | None = None,
+    max_paths: int = DOCUMENT_MAX_PATHS,
+) -> str:
+    """The text of a whole document for ``network``; writing it to a file is the caller's business.
+
+    ``template`` is ``notes.tex``, ``slides.tex``, ``notes.md`` or the name of one of
+    yours in ``template_dir`` (file ``<template>.jinja``). ``entries`` are the gradients
+    whose naive expansions are written out (default: ``default_entries``); an entry with
+    more than ``max_paths`` paths is refused, since every path is written out. ``width``
+    is the line width in em that long equations are broken to.
+    """
+    env = environment(template, template_dir)
+    name = template if template.endswith(".jinja") else f"{template}.jinja"
+    try:
+        loaded = env.get_template(name)
+    except jinja2.TemplateNotFound:
+        searched = ", ".join(str(p) for p in env.loader.searchpath)  # type: ignore[union-attr]
+        raise SymbpError(f"template {name!r} not found in {searched}; shipped: {', '.join(TEMPLATES)}") from None
+    chosen_width = width if width is not None else WIDTHS.get(template.removesuffix(".jinja"), DEFAULT_WIDTH)
+    context = document_context(
+        network, entries, title=title, author=author, course=course, width=chosen_width, max_paths=max_paths
+    )
+    try:
+        return loaded.render(context)
+    except jinja2.UndefinedError as error:
+        raise SymbpError(f"template {name!r} uses a variable symbp does not provide: {error.message}") from None
