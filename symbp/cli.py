@@ -1,0 +1,721 @@
+"""The ``symbp`` command line: a thin Typer layer over the library.
+
+Every command takes the same network options (``--layers``, ``--activation``,
+``--activations``, ``--cost``, ``--spec``), calls the library and prints. SymPy,
+NumPy and the renderers are imported inside the commands, so ``symbp --help``
+answers without loading them. Bad input of any kind ends in one line on stderr,
+``symbp: error: ...``, and exit status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from . import __version__
+from .errors import SymbpError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .spec import Network
+
+# Typer 0.12 to 0.2x raise click's exceptions, later ones those of a vendored copy of click:
+# find the base class through BadParameter, which both export.
+_ClickException: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+USAGE_EXIT = 2
+"""Exit status for bad input of any kind (as click uses for usage errors)."""
+
+CHECK_FAILED_EXIT = 1
+"""Exit status of ``symbp check`` when the methods disagree."""
+
+PROGRESS_DELAY = 1.0
+"""Seconds of work before a progress bar appears (on a terminal only)."""
+
+
+def _fail(message: str) -> NoReturn:
+    """One line on stderr and exit status 2, whatever the message held."""
+    typer.echo(f"symbp: error: {' '.join(str(message).split())}", err=True)
+    sys.exit(USAGE_EXIT)
+
+
+class _OneLineErrors(TyperGroup):
+    """The top-level group: usage errors and ``SymbpError`` become one line, never a box or a traceback.
+
+    Handled here (not only in ``main``) so that ``CliRunner`` sees what the console script does.
+    """
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            result = super().main(args=args, prog_name=prog_name or "symbp", complete_var=complete_var,
+                                  standalone_mode=False, **extra)
+        except SymbpError as error:
+            _fail(str(error))
+        except _ClickException as error:
+            _fail(_usage_message(error))
+        except typer.Abort:
+            typer.echo("symbp: aborted", err=True)
+            sys.exit(1)
+        # Without standalone mode, click returns an Exit's code instead of exiting.
+        code = result if isinstance(result, int) else 0
+        if not standalone_mode:
+            return code
+        sys.exit(code)
+
+
+def _usage_message(error: Exception) -> str:
+    message = error.format_message()  # type: ignore[attr-defined]
+    ctx = getattr(error, "ctx", None)
+    if ctx is not None and message.startswith("No such command"):
+        message += f" Commands: {', '.join(ctx.command.list_commands(ctx))}."
+    elif ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    return message
+
+
+app = typer.Typer(
+    cls=_OneLineErrors,
+    name="symbp",
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    invoke_without_command=True,
+)
+
+
+# Choices ---------------------------------------------------------------------------------------------
+
+
+class Method(str, Enum):
+    naive = "naive"
+    backprop = "backprop"
+    reference = "reference"
+    all = "all"
+
+
+class GradMethod(str, Enum):
+    naive = "naive"
+    backprop = "backprop"
+    reference = "reference"
+
+
+class Format(str, Enum):
+    text = "text"
+    latex = "latex"
+    markdown = "markdown"
+    json = "json"
+
+
+class DataFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+# Options shared by every command ------------------------------------------------------------------------
+
+# Without any of these, a command works on the lecture's 3,2,2,1 network with abstract sigma and C.
+LayersOption = Annotated[Optional[str], typer.Option(
+    "--layers", metavar="SIZES",
+    help="Layer sizes D(0),...,D(L) separated by commas, e.g. 3,2,2,1.")]
+ActivationOption = Annotated[Optional[str], typer.Option(
+    "--activation", metavar="NAME",
+    help="One non-linearity for every layer: abstract, identity, sigmoid, tanh, relu, softplus, leaky_relu.")]
+ActivationsOption = Annotated[Optional[str], typer.Option(
+    "--activations", metavar="NAMES",
+    help="One non-linearity per layer, separated by commas, e.g. tanh,tanh,sigmoid.")]
+CostOption = Annotated[Optional[str], typer.Option(
+    "--cost", metavar="NAME",
+    help="The cost: abstract, squared_error, binary_cross_entropy.")]
+SpecOption = Annotated[Optional[Path], typer.Option(
+    "--spec", metavar="FILE", dir_okay=False,
+    help="TOML or JSON file with keys layers, activations, cost; options given here override it.")]
+OutOption = Annotated[Optional[Path], typer.Option(
+    "--out", "-o", metavar="FILE", dir_okay=False, help="Write to FILE instead of standard output.")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Let --out replace an existing file.")]
+
+
+def _positive(value: int | None) -> int | None:
+    # A callback rather than min=1: the message then names the bad value on every Typer version.
+    if value is not None and value < 1:
+        raise typer.BadParameter(f"{value} is not allowed; give a whole number of 1 or more")
+    return value
+
+
+def _not_negative(value: float) -> float:
+    if value < 0:
+        raise typer.BadParameter(f"{value:g} is negative; give 0 or more")
+    return value
+
+
+def _network(spec: Path | None, layers: str | None, activation: str | None, activations: str | None,
+             cost: str | None) -> Network:
+    from .spec import Network
+    from .specfile import network_arguments
+
+    arguments = network_arguments(spec, layers=layers, activation=activation, activations=activations, cost=cost)
+    return Network(**arguments)
+
+
+def _needs_numbers(network: Network, command: str) -> None:
+    if network.is_abstract:
+        raise SymbpError(
+            f"{command} needs numbers, but network {network.describe()} has abstract parts; "
+            "name them, e.g. --activation sigmoid --cost squared_error"
+        )
+
+
+# Output ----------------------------------------------------------------------------------------------
+
+
+def _check_out(out: Path | None, force: bool) -> None:
+    """Refuse an --out target before any work is done, so bad input writes nothing."""
+    if out is None:
+        return
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise SymbpError(f"--out {str(out)!r}: folder {str(folder)!r} does not exist; create it or name another file")
+    if out.is_dir():
+        raise SymbpError(f"--out {str(out)!r} is a folder; name a file")
+    if out.exists() and not force:
+        raise SymbpError(f"--out {str(out)!r} exists; add --force to replace it")
+
+
+def write_atomic(out: Path, data: str | bytes, force: bool) -> None:
+    """Write ``out`` whole or not at all: a temporary file in the same folder, then ``os.replace``."""
+    _check_out(out, force)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    descriptor, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _emit(text: str, out: Path | None, force: bool) -> None:
+    if out is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+    else:
+        write_atomic(out, text, force)
+        typer.echo(f"wrote {out}", err=True)
+
+
+def _width(out: Path | None) -> int:
+    """Text width: the terminal's when printing to one, else a fixed width so files and pipes are stable."""
+    from .render.text import DEFAULT_WIDTH
+
+    if out is None and sys.stdout.isatty():
+        return max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+    return DEFAULT_WIDTH
+
+
+def _dumps(data: object) -> str:
+    """Indented JSON with each innermost list of numbers on one line (matrices stay readable)."""
+    import json
+    import re
+
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    flat = re.sub(r"\[\s+([-+0-9.eE,\s]+?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
+    return flat + "\n"
+
+
+class _Progress:
+    """A progress callback ``(done, total)``: a bar on stderr once work takes over a second, only on a terminal."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.start = time.monotonic()
+        self.shown = False
+        self.enabled = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or (not self.shown and time.monotonic() - self.start < PROGRESS_DELAY):
+            return
+        self.shown = True
+        filled = int(30 * done / max(total, 1))
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+# Commands ---------------------------------------------------------------------------------------------
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"symbp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """See backprop: every gradient of a small network derived three ways, proven equal.
+
+    symbp derives dC/dW and dC/db of a fully connected network by the naive chain
+    expansion over paths, by the backprop recursion and by sympy.diff, in the
+    notation of the lecture (W⁽²⁾₁₂, δ⁽²⁾₁, σ⁽²⁾′(z⁽²⁾₁)), and checks that they agree.
+
+    \b
+    Start with:
+      symbp derive                      the lecture's two exercises, naive and backprop
+      symbp derive W1 --layers 4,3,1 --activation tanh --cost squared_error
+      symbp check --activation sigmoid --cost squared_error
+      symbp COMMAND --help              options and examples of one command
+    """
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
+
+
+def _derivations(network: Network, names: list[str], methods: list[str], max_paths: int | None) -> list[Any]:
+    """The requested derivations, naive ones per entry (with progress, they can be many)."""
+    from .derive import DEFAULT_MAX_PATHS, backprop, naive, reference
+
+    chosen = network.select(names)
+    budget = DEFAULT_MAX_PATHS if max_paths is None else max_paths
+    items: list[Any] = []
+    if "naive" in methods:
+        progress = _Progress("naive expansion")
+        try:
+            for done, entry in enumerate(chosen, 1):
+                items.append(naive(network, entry, max_paths=budget))
+                progress(done, len(chosen))
+        finally:
+            progress.close()
+    if "backprop" in methods:
+        items.append(backprop(network, chosen))
+    if "reference" in methods:
+        progress = _Progress("sympy.diff")
+        try:
+            for done, entry in enumerate(chosen, 1):
+                items.append(reference(network, entry))
+                progress(done, len(chosen))
+        finally:
+            progress.close()
+    return items
+
+
+@app.command()
+def derive(
+    entries: Annotated[Optional[list[str]], typer.Argument(
+        metavar="ENTRY", show_default=False,
+        help="W2_1_2, b1_2, z2_1, a1_2; a whole W2 or b1; or all. Default: the lecture's W2_1_2 and W1_2_3.")] = None,
+    method: Annotated[Optional[list[Method]], typer.Option(
+        "--method", "-m", metavar="METHOD", show_default=False,
+        help="naive, backprop, reference (sympy.diff) or all; repeat for several. Default: naive and backprop.")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    max_paths: Annotated[Optional[int], typer.Option(
+        "--max-paths", callback=_positive, metavar="N", show_default=False,
+        help="Budget of the naive expansion: refuse an entry with more paths than N (default 10000).")] = None,
+    layers: LayersOption = None,
+    activation: ActivationOption = None,
+    activations: ActivationsOption = None,
+    cost: CostOption = None,
+    spec: SpecOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Derive gradients three ways: naive paths, backprop, sympy.diff.
+
+    With no arguments: the lecture's two exercises, dC/dW⁽²⁾₁₂ and dC/dW⁽¹⁾₂₃ on
+    its 3,2,2,1 network, by the naive expansion and by backprop.
+
+    \b
+    Examples:
+      symbp derive
+      symbp derive W1_2_3 --method all
+      symbp derive W2 b2 --layers 4,3,2 --activation tanh --cost squared_error
+      symbp derive all --method backprop --format json
+      symbp derive W1_1_1 --layers 2,8,8,8,1 --max-paths 1000 --format latex
+    """
+    _check_out(out, force)
+    network = _network(spec, layers, activation, activations, cost)
+    from .render.documents import default_entries
+
+    names = list(entries) if entries else list(default_entries(network))
+    requested = [m.value for m in method] if method else ["naive", "backprop"]
+    methods = ["naive", "backprop", "reference"] if "all" in requested else requested
+    items = _derivations(network, names, methods, max_paths)
+    _emit(_format_derivations(network, items, format, _width(out)), out, force)
+
+
+def _format_derivations(network: Network, items: list[Any], format: Format, width: int) -> str:
+    if format is Format.json:
+        from .render.json_data import derivations_data
+
+        return _dumps(derivations_data(network, items))
+    if format is Format.markdown:
+        from .render.markdown import markdown
+
+        return markdown(items)
+    if format is Format.latex:
+        from .derive.repeated import repeated_work
+        from .render.latex import latex
+
+        # One amsmath align* block per derivation; naive ones mark the work they share with each other.
+        work = repeated_work([d for d in items if d.method == "naive"])
+        blocks = [latex(d, env="align*", **({"repeated": work} if d.method == "naive" else {})) for d in items]
+        return "\n\n".join(f"% {_label(d)}\n{block}" for d, block in zip(items, blocks)) + "\n"
+    from .render.text import network_line, text
+
+    return f"{network_line(network)}\n\n{text(items, width=width)}"
+
+
+def _label(derivation: Any) -> str:
+    """``naive: dC/dW2_1_2`` for a LaTeX comment line."""
+    if derivation.method == "backprop":
+        return f"backprop: {', '.join(f'dC/d{g.entry.name}' for g in derivation.gradients)}"
+    return f"{derivation.method}: dC/d{derivation.entry.name}"
+
+
+@app.command()
+def check(
+    points: Annotated[int, typer.Option("--points", "-n", callback=_positive, help="Random points to compare at.")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random points.")] = 0,
+    tol: Annotated[float, typer.Option("--tol", callback=_not_negative,
+                                       help="Largest relative error that counts as agreement.")] = 1e-8,
+    entries: Annotated[Optional[list[str]], typer.Option(
+        "--entries", "-e", metavar="ENTRY", show_default=False,
+        help="Check only these entries (W2_1_2, W2, b1, all; repeat or separate by commas). Default: all.")] = None,
+    format: Annotated[DataFormat, typer.Option("--format", "-f", help="Output format.")] = DataFormat.text,
+    layers: LayersOption = None,
+    activation: ActivationOption = None,
+    activations: ActivationsOption = None,
+    cost: CostOption = None,
+    spec: SpecOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Prove the three derivations equal and test them numerically.
+
+    For every entry: the largest relative error of each method against a five-point
+    finite difference over --points random points, and their largest disagreement.
+    With an abstract σ or C there are no numbers to try: each entry is then proved
+    symbolically. Exit status 0 when everything agrees within --tol, 1 when not.
+
+    \b
+    Examples:
+      symbp check
+      symbp check --activation sigmoid --cost squared_error --points 20
+      symbp check --layers 2,3,1 --activations tanh,identity --cost squared_error --format json
+    """
+    _check_out(out, force)
+    network = _network(spec, layers, activation, activations, cost)
+    from .check import check as run_check
+
+    chosen = [name.strip() for item in entries for name in item.split(",")] if entries else None
+    progress = _Progress("checking")
+    try:
+        report = run_check(network, points=points, seed=seed, tol=tol, entries=chosen, progress=progress)
+    finally:
+        progress.close()
+    if format is DataFormat.json:
+        from .render.json_data import check_data
+
+        _emit(_dumps(check_data(report)), out, force)
+    else:
+        from .render.text import check_text
+
+        _emit(check_text(report), out, force)
+    if not report.passed:
+        from .render.text import check_failure_line
+
+        if out is not None or not sys.stdout.isatty():  # on a terminal the report already ends with it
+            typer.echo(f"symbp: check failed: {check_failure_line(report)}", err=True)
+        raise typer.Exit(CHECK_FAILED_EXIT)
+
+
+@app.command()
+def grad(
+    point: Annotated[Path, typer.Option(
+        "--point", "-p", metavar="FILE", dir_okay=False, show_default=False,
+        help="JSON file with x, t, W1..WL (D(m) rows of D(m-1) numbers) and b1..bL.")],
+    method: Annotated[GradMethod, typer.Option("--method", "-m", help="How the gradient is derived.")] = GradMethod.backprop,
+    format: Annotated[DataFormat, typer.Option("--format", "-f", help="Output format.")] = DataFormat.text,
+    layers: LayersOption = None,
+    activation: ActivationOption = None,
+    activations: ActivationsOption = None,
+    cost: CostOption = None,
+    spec: SpecOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Gradient values at one point given in a JSON file.
+
+    The cost C and every dC/dW and dC/db, with the forward values and the deltas.
+
+    The point file is JSON: "x" (D(0) numbers), "t" (D(L) numbers, or one number
+    when D(L) = 1), "W1" ... "WL" (lists of rows: W⁽ᵐ⁾ᵢⱼ in row i, column j) and
+    "b1" ... "bL". JSON output: {"C": ..., "grad": {"W1": [[...]], "b1": [...], ...},
+    "z": ..., "a": ..., "delta": ...} in the same shapes.
+
+    \b
+    Example (network 2,2,1):
+      echo '{"x": [1, 2], "t": 0.5, "W1": [[0.1, 0.2], [0.3, 0.4]], "b1": [0, 0],
+             "W2": [[0.5, 0.6]], "b2": [0.1]}' > point.json
+      symbp grad --point point.json --layers 2,2,1 --activation sigmoid --cost squared_error
+    """
+    _check_out(out, force)
+    network = _network(spec, layers, activation, activations, cost)
+    _needs_numbers(network, "grad")
+    from .numeric import gradient_at, point_from_mapping
+
+    values = point_from_mapping(network, _read_point(point))
+    result = gradient_at(network, values, method.value)
+    if format is DataFormat.json:
+        from .render.json_data import gradient_data
+
+        _emit(_dumps(gradient_data(result, network)), out, force)
+    else:
+        from .render.text import gradient_text
+
+        _emit(gradient_text(result, network), out, force)
+
+
+def _read_point(path: Path) -> dict[str, Any]:
+    import json
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SymbpError(f"point file {str(path)!r} does not exist; give a JSON file (see symbp grad --help)") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SymbpError(f"point file {str(path)!r} cannot be read: {error}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SymbpError(
+            f"point file {str(path)!r} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+        ) from None
+    if not isinstance(data, dict):
+        raise SymbpError(f"point file {str(path)!r} must hold a JSON object with keys x, t, W1, b1, ...")
+    return data
+
+
+@app.command()
+def render(
+    template: Annotated[str, typer.Option(
+        "--template", "-t", metavar="NAME|PATH",
+        help="notes.tex, slides.tex, notes.md, or your own <name>.tex.jinja / <name>.md.jinja file.")] = "notes.tex",
+    entries: Annotated[Optional[list[str]], typer.Option(
+        "--entries", "-e", metavar="ENTRY", show_default=False,
+        help="Gradients whose naive expansions are written out (repeat or separate by commas). "
+             "Default: the lecture's two exercises.")] = None,
+    title: Annotated[str, typer.Option("--title", help="Document title.")] = "Backpropagation",
+    author: Annotated[str, typer.Option("--author", help="Author line.")] = "",
+    course: Annotated[str, typer.Option("--course", help="Course line.")] = "",
+    pdf: Annotated[bool, typer.Option("--pdf", help="Compile with pdflatex and write the PDF to --out.")] = False,
+    layers: LayersOption = None,
+    activation: ActivationOption = None,
+    activations: ActivationsOption = None,
+    cost: CostOption = None,
+    spec: SpecOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """A whole document: LaTeX notes or slides, or Markdown notes.
+
+    \b
+    Examples:
+      symbp render --out notes.tex
+      symbp render --template slides.tex --title "Week 5" --out slides.pdf --pdf
+      symbp render --template notes.md --activation sigmoid --cost squared_error
+      symbp render --template my/handout.tex.jinja --out handout.tex
+    """
+    _check_out(out, force)
+    if pdf and out is None:
+        raise SymbpError("--pdf writes a file: add --out FILE.pdf")
+    network = _network(spec, layers, activation, activations, cost)
+    name, folder = _template(template)
+    if pdf and not name.removesuffix(".jinja").endswith(".tex"):
+        raise SymbpError(f"--pdf compiles LaTeX, but template {template!r} is not a .tex template")
+    from .render.documents import render as render_document
+
+    chosen = [n.strip() for item in entries for n in item.split(",")] if entries else None
+    document = render_document(network, name, chosen, title=title, author=author, course=course,
+                               template_dir=folder)
+    if pdf:
+        assert out is not None  # checked above; keeps type checkers informed
+        _write_pdf(document, out, force)
+    else:
+        _emit(document, out, force)
+
+
+def _template(template: str) -> tuple[str, Path | None]:
+    """A shipped template's name, or a template file split into its name and folder."""
+    from .render.documents import TEMPLATES
+
+    if template.removesuffix(".jinja") in TEMPLATES:
+        return template, None
+    path = Path(template)
+    if not path.is_file():
+        raise SymbpError(
+            f"template {template!r} is neither shipped ({', '.join(TEMPLATES)}) nor an existing file"
+        )
+    if not (path.name.endswith(".tex.jinja") or path.name.endswith(".md.jinja")):
+        raise SymbpError(f"template file {template!r} must be named <name>.tex.jinja or <name>.md.jinja")
+    return path.name, path.parent
+
+
+def _write_pdf(document: str, out: Path, force: bool) -> None:
+    """Compile in a temporary folder beside ``out``, then move the PDF into place in one step."""
+    from .render.pdf import compile_pdf
+
+    _check_out(out, force)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as folder:
+        built = Path(folder) / out.with_suffix(".pdf").name
+        try:
+            compile_pdf(document, built)
+        except SymbpError as error:
+            log = built.with_suffix(".log")
+            if log.exists():  # keep the log where the user looks, not in the folder about to vanish
+                kept = out.with_suffix(".log")
+                shutil.copyfile(log, kept)
+                raise SymbpError(str(error).replace(str(log), str(kept))) from None
+            raise
+        os.replace(built, out)
+    typer.echo(f"wrote {out}", err=True)
+
+
+@app.command()
+def cost(
+    entries: Annotated[Optional[list[str]], typer.Argument(
+        metavar="ENTRY", show_default=False,
+        help="Entries to count (W2_1_2, W2, b1, all). Default: every weight and bias.")] = None,
+    format: Annotated[DataFormat, typer.Option("--format", "-f", help="Output format.")] = DataFormat.text,
+    layers: LayersOption = None,
+    activation: ActivationOption = None,
+    activations: ActivationsOption = None,
+    cost: CostOption = None,
+    spec: SpecOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Count naive paths and operations against backprop's.
+
+    Per entry, per layer and in total.
+
+    Counted by formula, nothing is expanded, so this answers at once for any size.
+    JSON: {"entries": {"W1_1_1": {"paths": ..., "naive": {...}, "backprop": {...}}, ...},
+    "layers": {...}, "totals": {...}}.
+
+    \b
+    Examples:
+      symbp cost
+      symbp cost --layers 16,64,64,1 --format json
+      symbp cost W1 --layers 8,32,32,32,1
+    """
+    _check_out(out, force)
+    network = _network(spec, layers, activation, activations, cost)
+    from .render.json_data import cost_table
+
+    chosen = network.select(entries) if entries else tuple(network.entries(kinds=("W", "b")))
+    table = cost_table(network, chosen)
+    if format is DataFormat.json:
+        _emit(_dumps(table), out, force)
+    else:
+        from .render.text import cost_text
+
+        _emit(cost_text(table), out, force)
+
+
+@app.command()
+def algorithm(
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    layers: LayersOption = None,
+    activation: ActivationOption = None,
+    activations: ActivationsOption = None,
+    cost: CostOption = None,
+    spec: SpecOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """The forward and backward pass for the network.
+
+    The lecture's "Truly Complete Version" with this network's layers, σ and C.
+
+    \b
+    Examples:
+      symbp algorithm
+      symbp algorithm --layers 2,3,2 --activations relu,sigmoid --cost binary_cross_entropy
+      symbp algorithm --format latex --out algorithm.tex
+    """
+    _check_out(out, force)
+    network = _network(spec, layers, activation, activations, cost)
+    from .render.latex import latex_algorithm
+    from .render.text import algorithm_text
+
+    if format is Format.text:
+        document = algorithm_text(network, width=_width(out))
+    elif format is Format.latex:
+        document = latex_algorithm(network, env="align*") + "\n"
+    elif format is Format.markdown:
+        from .render.markdown import display
+
+        document = display(latex_algorithm(network))
+    else:
+        from .render.json_data import network_data
+
+        document = _dumps({"network": network_data(network), "latex": latex_algorithm(network),
+                           "text": algorithm_text(network)})
+    _emit(document, out, force)
+
+
+@app.command()
+def codegen(
+    layers: LayersOption = None,
+    activation: ActivationOption = None,
+    activations: ActivationsOption = None,
+    cost: CostOption = None,
+    spec: SpecOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Write a NumPy module computing the loss and its gradients.
+
+    The module defines loss_and_gradients(params, x, t) for the network.
+
+    params holds W1, b1, ... in the point-file layout, x has shape (N, D(0)), t
+    (N, D(L)); it returns the mean cost over the N samples and its gradients with
+    the keys and shapes of params. The module needs only NumPy.
+
+    \b
+    Example:
+      symbp codegen --layers 16,64,64,1 --activation sigmoid --cost squared_error --out net_grad.py
+    """
+    _check_out(out, force)
+    network = _network(spec, layers, activation, activations, cost)
+    _needs_numbers(network, "codegen")
+    from .codegen import module_source
+
+    _emit(module_source(network), out, force)
+
+
+def main() -> None:
+    """Console-script entry point (``symbp``)."""
+    app(prog_name="symbp")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""The network a command works on: a ``--spec`` TOML/JSON file, overridden by command-line options.
+
+A spec file holds up to three keys, the arguments of ``Network``::
+
+    layers = [3, 2, 2, 1]
+    activations = "sigmoid"        # or one name per layer: ["tanh", "tanh", "sigmoid"]
+    cost = "squared_error"
+
+Nothing here imports SymPy, so the CLI can parse its options before deciding
+whether any work needs it; ``Network`` itself validates the values.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import SymbpError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - tomli is a declared dependency on 3.10
+    import tomli as tomllib
+
+SPEC_KEYS = ("layers", "activations", "cost")
+"""The keys a spec file may hold, in the order ``Network`` takes them."""
+
+
+def read_spec(path: str | Path) -> dict[str, Any]:
+    """The ``Network`` arguments a spec file gives (only the keys it has).
+
+    ``*.json`` is read as JSON, ``*.toml`` as TOML, anything else as JSON when it
+    starts with ``{`` and as TOML otherwise. Errors name the file, and the line for
+    syntax errors.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SymbpError(f"spec file {str(path)!r} does not exist; give a .toml or .json file") from None
+    except IsADirectoryError:
+        raise SymbpError(f"spec file {str(path)!r} is a folder; give a .toml or .json file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SymbpError(f"spec file {str(path)!r} cannot be read: {error}") from None
+
+    suffix = path.suffix.lower()
+    as_json = suffix == ".json" or (suffix != ".toml" and text.lstrip().startswith("{"))
+    data = _parse_json(path, text) if as_json else _parse_toml(path, text)
+    return _check_keys(path, data)
+
+
+def _parse_json(path: Path, text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SymbpError(
+            f"spec file {str(path)!r} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+        ) from None
+
+
+def _parse_toml(path: Path, text: str) -> object:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        # The message ends with "(at line N, column M)", or with "(at end of document)": name that line too.
+        message = str(error).replace("at end of document", f"at end of document, line {len(text.splitlines()) or 1}")
+        raise SymbpError(f"spec file {str(path)!r} is not valid TOML: {message}") from None
+
+
+def _check_keys(path: Path, data: object) -> dict[str, Any]:
+    accepted = ", ".join(SPEC_KEYS)
+    if not isinstance(data, dict):
+        raise SymbpError(f"spec file {str(path)!r} must hold a table/object with keys {accepted}")
+    unknown = [key for key in data if key not in SPEC_KEYS]
+    if unknown:
+        raise SymbpError(f"spec file {str(path)!r} has unknown key {unknown[0]!r}; accepted keys: {accepted}")
+    # Network checks names against its registries with `in`, so a list or table here
+    # would fail as unhashable instead of with a message: reject the wrong types first.
+    if "cost" in data and not isinstance(data["cost"], str):
+        raise SymbpError(f"spec file {str(path)!r}: cost {data['cost']!r} must be one name, e.g. \"squared_error\"")
+    activations = data.get("activations", "")
+    if not isinstance(activations, str) and not (
+        isinstance(activations, list) and all(isinstance(a, str) for a in activations)
+    ):
+        raise SymbpError(
+            f"spec file {str(path)!r}: activations {activations!r} must be one name or a list of names"
+        )
+    if "activations" in data and isinstance(activations, list):
+        data["activations"] = tuple(activations)
+    if "layers" in data and isinstance(data["layers"], list):
+        data["layers"] = tuple(data["layers"])
+    return dict(data)
+
+
+def parse_layers(text: str) -> tuple[int, ...]:
+    """``"3,2,2,1"`` -> ``(3, 2, 2, 1)``; sizes themselves are checked by ``Network``."""
+    items = [item.strip() for item in text.split(",")]
+    if items == [""]:
+        raise SymbpError("--layers is empty; give two or more sizes, e.g. --layers 3,2,2,1")
+    sizes = []
+    for item in items:
+        try:
+            sizes.append(int(item))
+        except ValueError:
+            raise SymbpError(
+                f"--layers {text!r}: {item!r} is not an integer; give sizes like --layers 3,2,2,1"
+            ) from None
+    return tuple(sizes)
+
+
+def parse_names(text: str) -> tuple[str, ...]:
+    """``"tanh, sigmoid"`` -> ``("tanh", "sigmoid")``."""
+    return tuple(item.strip() for item in text.split(","))
+
+
+def network_arguments(
+    spec: str | Path | None = None,
+    *,
+    layers: str | None = None,
+    activation: str | None = None,
+    activations: str | None = None,
+    cost: str | None = None,
+) -> dict[str, Any]:
+    """``Network`` keyword arguments from a spec file and options (options win).
+
+    ``activation`` names one non-linearity for every layer, ``activations`` one per
+    layer separated by commas; giving both is an error. Keys neither gives are left
+    out, so ``Network``'s defaults (the lecture's network) apply.
+    """
+    if activation is not None and activations is not None:
+        raise SymbpError(
+            f"--activation {activation!r} and --activations {activations!r} both given; "
+            "give one name for every layer or a list, not both"
+        )
+    arguments = read_spec(spec) if spec is not None else {}
+    if layers is not None:
+        arguments["layers"] = parse_layers(layers)
+    if activation is not None:
+        arguments["activations"] = activation.strip()
+    if activations is not None:
+        arguments["activations"] = parse_names(activations)
+    if cost is not None:
+        arguments["cost"] = cost.strip()
+    return arguments
