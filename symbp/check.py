@@ -10,7 +10,7 @@ import sympy as sp
 
 from .counts import naive_paths
 from .derive import backprop, naive, reference
-from .derive.naive import DEFAULT_MAX_PATHS
+from .derive.naive import DEFAULT_MAX_PATHS, check_budget
 from .errors import SymbpError
 from .graph import build_graph
 from .numeric import compile_backprop, compile_expressions, evaluator_for, forward_symbols, random_point
@@ -67,12 +67,14 @@ def check(
     tol: float = 1e-8,
     entries: Sequence[Entry | str] | None = None,
     progress: Progress | None = None,
+    max_paths: int = DEFAULT_MAX_PATHS,
 ) -> CheckReport:
     """Compare naive, backprop, reference and finite differences for every entry.
 
     Relative error at a point is |value - finite difference| divided by the larger
     of |finite difference| and the largest |finite difference| of all entries there.
     With abstract sigma or C there are no numbers: each entry is proved symbolically.
+    The naive expansions of all ``entries`` together must stay within ``max_paths``.
 
     >>> report = check(Network([2, 2, 1], "tanh", "squared_error"), points=2)
     >>> report.passed
@@ -83,17 +85,12 @@ def check(
     chosen = network.select(["all"]) if entries is None else tuple(
         network.entry(e) if isinstance(e, str) else e for e in entries
     )
-    total_paths = sum(naive_paths(network, e) for e in chosen)
-    if total_paths > DEFAULT_MAX_PATHS:
-        raise SymbpError(
-            f"checking {len(chosen)} entries expands {total_paths:,} naive paths, over the budget of "
-            f"{DEFAULT_MAX_PATHS:,}; name fewer entries"
-        )
+    check_budget(network, chosen, max_paths)
     if network.is_abstract:
         rows = _symbolic_rows(network, chosen, progress, with_reference=True)
     else:
         rows = _numeric_rows(network, chosen, points, seed, tol, progress)
-        if total_paths <= SYMBOLIC_PROOF_MAX_PATHS:
+        if sum(naive_paths(network, e) for e in chosen) <= SYMBOLIC_PROOF_MAX_PATHS:
             rows += _symbolic_rows(network, chosen, None, with_reference=False)
     return CheckReport(network, tuple(rows), tol, points, seed)
 

@@ -288,12 +288,23 @@ def _main(
         raise typer.Exit()
 
 
+MaxPathsOption = Annotated[Optional[int], typer.Option(
+    "--max-paths", callback=_positive, metavar="N", show_default=False,
+    help="Budget of the naive expansion: refuse when it has more paths than N (default 10000).")]
+
+
+def _budget(max_paths: int | None) -> int:
+    from .derive.naive import DEFAULT_MAX_PATHS
+
+    return DEFAULT_MAX_PATHS if max_paths is None else max_paths
+
+
 def _derivations(network: Network, names: list[str], methods: list[str], max_paths: int | None) -> list[Any]:
     """The requested derivations, naive ones per entry (with progress, they can be many)."""
     from .derive import DEFAULT_MAX_PATHS, backprop, naive, reference
 
     chosen = network.select(names)
-    budget = DEFAULT_MAX_PATHS if max_paths is None else max_paths
+    budget = _budget(max_paths)
     items: list[Any] = []
     if "naive" in methods:
         progress = _Progress("naive expansion")
@@ -325,9 +336,7 @@ def derive(
         "--method", "-m", metavar="METHOD", show_default=False,
         help="naive, backprop, reference (sympy.diff) or all; repeat for several. Default: naive and backprop.")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
-    max_paths: Annotated[Optional[int], typer.Option(
-        "--max-paths", callback=_positive, metavar="N", show_default=False,
-        help="Budget of the naive expansion: refuse an entry with more paths than N (default 10000).")] = None,
+    max_paths: MaxPathsOption = None,
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
@@ -399,6 +408,7 @@ def check(
         "--entries", "-e", metavar="ENTRY", show_default=False,
         help="Check only these entries (W2_1_2, W2, b1, all; repeat or separate by commas). Default: all.")] = None,
     format: Annotated[DataFormat, typer.Option("--format", "-f", help="Output format.")] = DataFormat.text,
+    max_paths: MaxPathsOption = None,
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
@@ -427,7 +437,8 @@ def check(
     chosen = [name.strip() for item in entries for name in item.split(",")] if entries else None
     progress = _Progress("checking")
     try:
-        report = run_check(network, points=points, seed=seed, tol=tol, entries=chosen, progress=progress)
+        report = run_check(network, points=points, seed=seed, tol=tol, entries=chosen, progress=progress,
+                           max_paths=_budget(max_paths))
     finally:
         progress.close()
     if format is DataFormat.json:
@@ -453,6 +464,7 @@ def grad(
         help="JSON file with x, t, W1..WL (D(m) rows of D(m-1) numbers) and b1..bL.")],
     method: Annotated[GradMethod, typer.Option("--method", "-m", help="How the gradient is derived.")] = GradMethod.backprop,
     format: Annotated[DataFormat, typer.Option("--format", "-f", help="Output format.")] = DataFormat.text,
+    max_paths: MaxPathsOption = None,
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
@@ -482,7 +494,7 @@ def grad(
     from .numeric import gradient_at, point_from_mapping
 
     values = point_from_mapping(network, _read_point(point))
-    result = gradient_at(network, values, method.value)
+    result = gradient_at(network, values, method.value, max_paths=_budget(max_paths))
     if format is DataFormat.json:
         from .render.json_data import gradient_data
 

@@ -222,13 +222,17 @@ class GradientAtPoint:
 GRADIENT_METHODS = ("naive", "backprop", "reference")
 
 
-def gradient_at(network: Network, point: Point, method: str = "backprop") -> GradientAtPoint:
+def gradient_at(
+    network: Network, point: Point, method: str = "backprop", max_paths: int | None = None
+) -> GradientAtPoint:
     """Every dC/dW and dC/db of a concrete network at ``point`` by one method.
 
-    ``naive`` expands every entry (the path budget applies); ``reference`` runs
+    ``naive`` expands every entry (within ``max_paths`` paths in all, by default
+    ``DEFAULT_MAX_PATHS``); ``reference`` runs
     ``sympy.diff`` once per parameter, so keep it to small networks.
     """
     from .derive import backprop, naive, reference
+    from .derive.naive import DEFAULT_MAX_PATHS, check_budget
 
     if method not in GRADIENT_METHODS:
         raise SymbpError(f"unknown method {method!r}; accepted: {', '.join(GRADIENT_METHODS)}")
@@ -240,6 +244,7 @@ def gradient_at(network: Network, point: Point, method: str = "backprop") -> Gra
     parameters = tuple(network.entries(kinds=("W", "b")))
     with_deltas, by_backprop = compile_backprop(backprop(network, parameters))(values)
     if method == "naive":
+        check_budget(network, parameters, DEFAULT_MAX_PATHS if max_paths is None else max_paths)
         flat = compile_expressions(forward_symbols(graph), [naive(network, e).expression for e in parameters])(values)
     elif method == "reference":
         exprs = [reference(network, e).expression for e in parameters]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -60,3 +61,28 @@ def test_naive_budget_is_refused_before_expanding():
     with pytest.raises(symbp.SymbpError) as caught:
         symbp.naive(net, "W1_1_1", max_paths=1000)
     assert "216,000 paths" in str(caught.value) and "1,000" in str(caught.value)
+
+
+def test_check_and_gradient_at_refuse_naive_work_over_the_budget():
+    net = symbp.Network([2, 2, 1], "sigmoid", "squared_error")
+    # W1 and b1 entries have 1 path each, W2/b2 too: 9 parameters, 9 paths; z and a add 6 more.
+    with pytest.raises(symbp.SymbpError, match="15 paths, over the budget of 3"):
+        symbp.check(net, max_paths=3)
+    point = symbp.random_point(net, np.random.default_rng(0))
+    with pytest.raises(symbp.SymbpError, match="9 paths, over the budget of 3"):
+        symbp.gradient_at(net, point, "naive", max_paths=3)
+    assert symbp.gradient_at(net, point, "backprop", max_paths=3).cost > 0  # backprop expands nothing
+
+
+def test_cli_max_paths_reaches_grad_and_check(tmp_path):
+    from typer.testing import CliRunner
+
+    from symbp.cli import app
+
+    point = tmp_path / "point.json"
+    point.write_text('{"x": [1, 2], "t": 0.5, "W1": [[0.1, 0.2], [0.3, 0.4]], "b1": [0, 0], "W2": [[0.5, 0.6]], "b2": [0.1]}')
+    network = ["--layers", "2,2,1", "--activation", "sigmoid", "--cost", "squared_error"]
+    result = CliRunner().invoke(app, ["grad", "-p", str(point), "-m", "naive", "--max-paths", "3", *network])
+    assert result.exit_code == 2 and "budget of 3" in result.output
+    assert CliRunner().invoke(app, ["grad", "-p", str(point), "-m", "naive", "--max-paths", "9", *network]).exit_code == 0
+    assert CliRunner().invoke(app, ["check", "--max-paths", "3", *network]).exit_code == 2

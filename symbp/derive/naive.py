@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Sequence
 
 import sympy as sp
 
@@ -78,12 +79,7 @@ def naive(network: Network, entry: Entry | str, max_paths: int = DEFAULT_MAX_PAT
     """
     if isinstance(entry, str):
         entry = network.entry(entry)
-    count = naive_paths(network, entry)
-    if count > max_paths:
-        raise SymbpError(
-            f"the naive expansion of {entry.name} has {count:,} paths, over the budget of {max_paths:,}; "
-            f"raise max_paths (CLI: --max-paths {count}) or use backprop"
-        )
+    check_budget(network, (entry,), max_paths)
     graph = build_graph(network)
     start = graph.symbol(entry)
     if entry.kind in ("W", "b"):
@@ -96,6 +92,17 @@ def naive(network: Network, entry: Entry | str, max_paths: int = DEFAULT_MAX_PAT
     else:
         paths = _paths_from_a(graph, entry.layer, entry.row - 1)
     return NaiveDerivation(network, entry, tuple(Path(tuple(p)) for p in paths))
+
+
+def check_budget(network: Network, entries: Sequence[Entry], max_paths: int) -> None:
+    """Refuse, before expanding anything, when ``entries`` together have more than ``max_paths`` paths."""
+    total = sum(naive_paths(network, entry) for entry in entries)
+    if total > max_paths:
+        what = entries[0].name if len(entries) == 1 else f"{len(entries)} entries"
+        raise SymbpError(
+            f"the naive expansion of {what} has {total:,} paths, over the budget of {max_paths:,}; "
+            f"raise max_paths (CLI: --max-paths {total}) or use backprop"
+        )
 
 
 def _paths_from_z(graph: Graph, m: int, i: int) -> list[tuple[Factor, ...]]:
