@@ -1,6 +1,7 @@
 """Whole documents: every template compiles with a real pdflatex, output is deterministic and safe.
 
-The compile tests need pdflatex (Debian: texlive-latex-base, texlive-latex-recommended).
+The compile tests need pdflatex (Debian: texlive-latex-base, texlive-latex-recommended, and
+texlive-pictures for beamer's pgf).
 On a machine without it they are skipped, saying so; under CI=true a missing
 pdflatex fails them, so CI cannot pass without compiling.
 """
@@ -50,18 +51,19 @@ def markdown_math_as_latex(markdown: str) -> str:
 
 
 def overfull(log: str, tolerance_pt: float = 1.0) -> list[str]:
-    """Lines that TeX set wider than the page, beyond a hair."""
-    return [m.group(0) for m in re.finditer(r"Overfull \\hbox \(([\d.]+)pt too wide\).*", log) if float(m.group(1)) > tolerance_pt]
+    """Lines that TeX set wider than the page, and pages (beamer frames) it filled too high, beyond a hair."""
+    found = re.finditer(r"Overfull \\[hv]box \(([\d.]+)pt too (?:wide|high)\).*", log)
+    return [m.group(0) for m in found if float(m.group(1)) > tolerance_pt]
 
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory) -> dict[tuple[str, str], Path | Exception]:
-    """Every .tex template for every network, plus the width-8 notes, compiled two at a time."""
+    """Every .tex template for every network, plus the width-8 notes and slides, compiled two at a time."""
     require_pdflatex()
     folder = tmp_path_factory.mktemp("pdf")
     jobs = {(n, t): (net, t, None) for n, net in NETWORKS.items() for t in TEX_TEMPLATES}
     wide = symbp.Network([8, 8, 8, 8], ["sigmoid", "tanh", "softplus"], "squared_error")
-    jobs[("wide", "notes.tex")] = (wide, "notes.tex", ["W3_8_8", "W2_8_8", "b1_8"])
+    jobs.update({("wide", t): (wide, t, ["W3_8_8", "W2_8_8", "b1_8"]) for t in TEX_TEMPLATES})
 
     jobs.update({(n, "notes.md"): (net, "notes.md", None) for n, net in NETWORKS.items()})
 
@@ -86,13 +88,28 @@ def test_template_compiles(compiled, network, template):
     result = compiled[(network, template)]
     assert isinstance(result, Path), str(result)
     assert result.stat().st_size > 1000
-    assert not overfull(result.with_suffix(".log").read_text()), "an equation runs off the page"
+    assert not overfull(result.with_suffix(".log").read_text()), "an equation runs off the page or frame"
 
 
-def test_widths_up_to_8_fit_an_A4_page(compiled):
-    result = compiled[("wide", "notes.tex")]
+@pytest.mark.parametrize("template", TEX_TEMPLATES)
+def test_widths_up_to_8_fit_an_A4_page_and_a_frame(compiled, template):
+    result = compiled[("wide", template)]
     assert isinstance(result, Path), str(result)
     assert not overfull(result.with_suffix(".log").read_text())
+
+
+def test_the_slides_are_beamer_frames_in_the_lectures_order(compiled):
+    tex = render(symbp.Network(), "slides.tex")
+    assert re.match(r"\\documentclass\[[^\]]*\]\{beamer\}", tex)
+    assert tex.count("\\begin{frame}") == tex.count("\\end{frame}") >= 12
+    pdf = compiled[("lecture", "slides.tex")]
+    assert "Document Class: beamer" in pdf.with_suffix(".log").read_text()
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    titles = ("Notation and definitions", "the forward pass", "Loss derivative", "Notice any inefficiency",
+              "The repeated products are the deltas", "Backpropagation: Step 1", "The backpropagation algorithm",
+              "Vectorized form", "How much work", "Backpropagation summary")
+    positions = [text.find(title) for title in titles]
+    assert -1 not in positions and positions == sorted(positions), dict(zip(titles, positions))
 
 
 def test_the_notes_contain_every_part(compiled):
@@ -123,9 +140,10 @@ def test_markdown_math_compiles(compiled, network):
     assert isinstance(result, Path), str(result)
 
 
-def test_a_title_of_special_characters_prints_literally(tmp_path):
+@pytest.mark.parametrize("template", TEX_TEMPLATES)
+def test_a_title_of_special_characters_prints_literally(tmp_path, template):
     require_pdflatex()
-    tex = render(symbp.Network(), "notes.tex", title=NASTY_TITLE, author="Smith & Co", course="CSC311 100%")
+    tex = render(symbp.Network(), template, title=NASTY_TITLE, author="Smith & Co", course="CSC311 100%")
     assert r"\input{/etc/passwd}" not in tex
     pdf = compile_pdf(tex, tmp_path / "nasty.pdf")
     first_page = subprocess.run(["pdftotext", "-l", "1", str(pdf), "-"], capture_output=True, text=True, check=True).stdout

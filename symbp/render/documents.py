@@ -1,4 +1,4 @@
-r"""Whole documents from Jinja templates: notes (A4 article), slides (16:9 pages) and Markdown notes.
+r"""Whole documents from Jinja templates: notes (A4 article), slides (beamer, 16:9) and Markdown notes.
 
 >>> import symbp
 >>> tex = symbp.render(symbp.Network([3, 2, 2, 1], "sigmoid", "squared_error"), "notes.tex", title="Week 5")
@@ -76,8 +76,8 @@ TEMPLATES = ("notes.tex", "slides.tex", "notes.md")
 DOCUMENT_MAX_PATHS = 64
 """A document writes out every path of every chosen entry; more than this would run to many pages."""
 
-WIDTHS = {"slides.tex": 37.0}
-"""Line width in em per template, where it is not an A4 page (slides are narrower)."""
+WIDTHS = {"slides.tex": 39.0}
+"""Line width in em per template, where it is not an A4 page: a 16:9 beamer frame at 10 pt has about 42 em."""
 
 
 class Tex(str):

@@ -723,7 +723,7 @@ def latex_repeated(work: RepeatedWork, network: Network, *, env: str | None = "a
         prefixes = work.prefixes_of(delta)
         terms = [_product([_leibniz(printer, f) for f in p.factors]) for p in prefixes]
         times = len(prefixes[0].uses)
-        pieces = _then("= ", _sum(terms))
+        pieces = _then("= ", _sum(terms, break_terms=True))  # one path per row, as in the naive expansions
         pieces.append(rf"\qquad \text{{naive: {times} times; backprop: once}}")
         equations.append((_name(printer, delta), pieces))
     return _environment([_rows(equations, width)], env)
