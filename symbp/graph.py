@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Mapping
+from typing import Callable, Mapping
 
 import sympy as sp
 
@@ -20,8 +20,73 @@ from .spec import Entry, Network
 
 Symbols = tuple[sp.Symbol, ...]
 
-_SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
-_SUBSCRIPT = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
+_SUPERSCRIPT = str.maketrans("0123456789()m-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵐ⁻⁺")
+_SUBSCRIPT = str.maketrans("0123456789ijk=", "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ₌")
+
+
+def superscript(text: object) -> str:
+    """Unicode superscript digits, parentheses and ``m-+``: ``(m-1)`` -> ``⁽ᵐ⁻¹⁾``."""
+    return str(text).translate(_SUPERSCRIPT)
+
+
+def subscript(text: object) -> str:
+    """Unicode subscript digits, ``i j k`` and ``=``: ``j=1`` -> ``ⱼ₌₁``."""
+    return str(text).translate(_SUBSCRIPT)
+
+
+@dataclass(frozen=True)
+class Notation:
+    """The lecture's naming rules in one style, ``latex`` or Unicode ``text``.
+
+    Layers and indices may be numbers or letters (``unit("z", "m", "j")``). A
+    single output unit drops its index (z^{(L)}, w^{(L)}_j, t), and a pair of
+    numeric indices gets a comma when some width reaches 10 (W^{(1)}_{1,12}).
+    """
+
+    network: Network
+    style: str = "latex"
+
+    def _single(self, m: int | str) -> bool:
+        return m == self.network.L and self.network.D(self.network.L) == 1
+
+    def layer(self, m: int | str) -> str:
+        return f"^{{({m})}}" if self.style == "latex" else superscript(f"({m})")
+
+    def indices(self, *indices: int | str) -> str:
+        # Only numbers can run together (W_{112}); letters never need the comma (W_{ij}).
+        numeric = all(str(i).isdigit() for i in indices)
+        joined = ("," if numeric and max(self.network.layers) >= 10 else "").join(map(str, indices))
+        return f"_{{{joined}}}" if self.style == "latex" else subscript(joined)
+
+    def unit(self, letter: str, m: int | str, index: int | str) -> str:
+        """z^{(m)}_j, a^{(m)}_j, b^{(m)}_j, delta^{(m)}_j (``letter`` in this style)."""
+        return letter + self.layer(m) + ("" if self._single(m) else self.indices(index))
+
+    def weight(self, m: int | str, row: int | str, col: int | str) -> str:
+        if self._single(m):
+            return "w" + self.layer(m) + self.indices(col)
+        return "W" + self.layer(m) + self.indices(row, col)
+
+    def delta(self, m: int | str, index: int | str) -> str:
+        return self.unit(r"\delta" if self.style == "latex" else "δ", m, index)
+
+    def target(self, index: int | str) -> str:
+        return "t" if self._single(self.network.L) else "t" + self.indices(index)
+
+    def sigma(self, m: int | str) -> str:
+        return rf"\sigma^{{({m})}}" if self.style == "latex" else "σ" + self.layer(m)
+
+    def sigma_prime_function(self, m: int | str) -> str:
+        return rf"\sigma^{{({m})\prime}}" if self.style == "latex" else self.sigma(m) + "′"
+
+    def sigma_prime(self, m: int | str, index: int | str) -> str:
+        """sigma^{(m)'}(z^{(m)}_j)."""
+        return f"{self.sigma_prime_function(m)}({self.unit('z', m, index)})"
+
+    def partial(self, of: str, wrt: str) -> str:
+        if self.style == "latex":
+            return rf"\frac{{\partial {of}}}{{\partial {wrt}}}"
+        return f"∂{of}/∂{wrt}"
 
 
 def _real(name: str) -> sp.Symbol:
@@ -131,6 +196,23 @@ class Graph:
         """``expr`` with named intermediates replaced, down to x, W, b, t."""
         return sp.sympify(expr).xreplace(self.full)
 
+    def index_form_names(self, m: int, index: str, style: str) -> dict[object, str]:
+        """Names that print unit 1 of layer ``m`` in index form, e.g. a^{(2)}_{j} for a^{(2)}_{1}.
+
+        The formulas for sigma' and dC/da are the same for every unit, so unit 1's,
+        printed with these names, is the index form: a^{(2)}_{j} (1 - a^{(2)}_{j}).
+        """
+        n = Notation(self.network, style)
+        names: dict[object, str] = {
+            self.z[m][0]: n.unit("z", m, index),
+            self.a[m][0]: n.unit("a", m, index),
+            self.sigma_prime[m][0]: n.sigma_prime(m, index),
+        }
+        if m == self.network.L:
+            names[self.t[0]] = n.target(index)
+            names[self.dC_da[0]] = n.partial("C", n.unit("a", m, index))
+        return names
+
     @cached_property
     def named_symbols(self) -> Symbols:
         """The symbols a derivation over named intermediates may contain (no deltas)."""
@@ -151,31 +233,24 @@ def build_graph(network: Network) -> Graph:
     """The symbols and equations of ``network`` (cached: networks are immutable)."""
     net = network
     L = net.L
-    single_output = net.D(L) == 1
-    sep = "," if max(net.layers) >= 10 else ""
+    tex, txt = Notation(net, "latex"), Notation(net, "text")
     latex: dict[object, str] = {}
     text: dict[object, str] = {}
 
-    def sup(m: int) -> str:
-        return f"({m})".translate(_SUPERSCRIPT)
-
-    def sub(*indices: int) -> str:
-        return sep.join(map(str, indices)).translate(_SUBSCRIPT)
-
-    def name(symbol: sp.Symbol, tex: str, txt: str) -> sp.Symbol:
-        latex[symbol] = tex
-        text[symbol] = txt
+    def name(symbol: sp.Basic, how: Callable[[Notation], str]) -> sp.Basic:
+        latex[symbol] = how(tex)
+        text[symbol] = how(txt)
         return symbol
 
-    def unit_vector(letter: str, m: int, tex_letter: str, txt_letter: str) -> Symbols:
-        if m == L and single_output:
-            return (name(_real(f"{letter}{m}_1"), f"{tex_letter}^{{({m})}}", f"{txt_letter}{sup(m)}"),)
+    def unit_vector(letter: str, m: int) -> Symbols:
+        def printed(n: Notation, i: int) -> str:
+            return n.delta(m, i) if letter == "delta" else n.unit(letter, m, i)
+
         return tuple(
-            name(_real(f"{letter}{m}_{i}"), f"{tex_letter}^{{({m})}}_{{{i}}}", f"{txt_letter}{sup(m)}{sub(i)}")
-            for i in range(1, net.D(m) + 1)
+            name(_real(f"{letter}{m}_{i}"), lambda n, i=i: printed(n, i)) for i in range(1, net.D(m) + 1)
         )
 
-    a: list[Symbols] = [unit_vector("a", 0, "a", "a")]
+    a: list[Symbols] = [unit_vector("a", 0)]
     W: list[sp.ImmutableMatrix | None] = [None]
     b: list[Symbols] = [()]
     z: list[Symbols] = [()]
@@ -188,29 +263,24 @@ def build_graph(network: Network) -> Graph:
     sigma_prime_value: list[tuple[sp.Expr, ...]] = [()]
 
     for m in range(1, L + 1):
-        rows = []
-        for i in range(1, net.D(m) + 1):
-            row = []
-            for j in range(1, net.D(m - 1) + 1):
-                symbol = _real(f"W{m}_{i}_{j}")
-                if m == L and single_output:
-                    row.append(name(symbol, f"w^{{({m})}}_{{{j}}}", f"w{sup(m)}{sub(j)}"))
-                else:
-                    row.append(name(symbol, f"W^{{({m})}}_{{{i}{sep}{j}}}", f"W{sup(m)}{sub(i, j)}"))
-            rows.append(row)
-        W.append(sp.ImmutableMatrix(rows))
-        b.append(unit_vector("b", m, "b", "b"))
-        z.append(unit_vector("z", m, "z", "z"))
-        a.append(unit_vector("a", m, "a", "a"))
-        delta.append(unit_vector("delta", m, r"\delta", "δ"))
+        W.append(
+            sp.ImmutableMatrix(
+                [
+                    [
+                        name(_real(f"W{m}_{i}_{j}"), lambda n, i=i, j=j: n.weight(m, i, j))
+                        for j in range(1, net.D(m - 1) + 1)
+                    ]
+                    for i in range(1, net.D(m) + 1)
+                ]
+            )
+        )
+        b.append(unit_vector("b", m))
+        z.append(unit_vector("z", m))
+        a.append(unit_vector("a", m))
+        delta.append(unit_vector("delta", m))
         sigma_prime.append(
             tuple(
-                name(
-                    _real(f"dsigma{m}_{i + 1}"),
-                    rf"\sigma^{{({m})\prime}}({latex[z_sym]})",
-                    f"σ{sup(m)}′({text[z_sym]})",
-                )
-                for i, z_sym in enumerate(z[m])
+                name(_real(f"dsigma{m}_{i}"), lambda n, i=i: n.sigma_prime(m, i)) for i in range(1, net.D(m) + 1)
             )
         )
         z_definition.append(
@@ -221,12 +291,8 @@ def build_graph(network: Network) -> Graph:
         )
         activation = ACTIVATIONS[net.activations[m - 1]]
         if activation.is_abstract:
-            sigma = sp.Function(f"sigma{m}", real=True)
-            sigma_p = sp.Function(f"dsigma{m}", real=True)
-            latex[sigma] = rf"\sigma^{{({m})}}"
-            latex[sigma_p] = rf"\sigma^{{({m})\prime}}"
-            text[sigma] = f"σ{sup(m)}"
-            text[sigma_p] = f"σ{sup(m)}′"
+            sigma = name(sp.Function(f"sigma{m}", real=True), lambda n: n.sigma(m))
+            sigma_p = name(sp.Function(f"dsigma{m}", real=True), lambda n: n.sigma_prime_function(m))
             partial_functions[sigma] = (sigma_p,)
             sigma_function.append(sigma)
             a_definition.append(tuple(sigma(z_sym) for z_sym in z[m]))
@@ -238,26 +304,22 @@ def build_graph(network: Network) -> Graph:
                 tuple(activation.derivative(z_sym, a_sym) for z_sym, a_sym in zip(z[m], a[m]))
             )
 
-    if single_output:
-        t = (name(_real("t_1"), "t", "t"),)
-    else:
-        t = tuple(name(_real(f"t_{k}"), f"t_{{{k}}}", f"t{sub(k)}") for k in range(1, net.D(L) + 1))
-    C = name(_real("C"), "C", "C")
+    t = tuple(name(_real(f"t_{k}"), lambda n, k=k: n.target(k)) for k in range(1, net.D(L) + 1))
+    C = name(_real("C"), lambda n: "C")
     dC_da = tuple(
-        name(_real(f"dC_d{a_sym.name}"), rf"\frac{{\partial C}}{{\partial {latex[a_sym]}}}", f"∂C/∂{text[a_sym]}")
-        for a_sym in a[L]
+        name(_real(f"dC_d{a_sym.name}"), lambda n, k=k: n.partial("C", n.unit("a", L, k)))
+        for k, a_sym in enumerate(a[L], 1)
     )
     cost = COSTS[net.cost]
     if cost.is_abstract:
-        cost_function = sp.Function("C", real=True)
-        latex[cost_function] = "C"
-        text[cost_function] = "C"
-        partials = []
-        for k, a_sym in enumerate(a[L]):
-            partial = sp.Function(f"dC_d{a_sym.name}", real=True)
-            latex[partial] = rf"\partial_{{{latex[a_sym]}}} C"
-            text[partial] = f"∂C/∂{text[a_sym]}"
-            partials.append(partial)
+        cost_function = name(sp.Function("C", real=True), lambda n: "C")
+        partials = [
+            name(
+                sp.Function(f"dC_d{a_sym.name}", real=True),
+                lambda n, k=k: (r"\partial_{%s} C" % n.unit("a", L, k)) if n.style == "latex" else n.partial("C", n.unit("a", L, k)),
+            )
+            for k, a_sym in enumerate(a[L], 1)
+        ]
         partial_functions[cost_function] = tuple(partials)
         C_definition = cost_function(*a[L], *t)
         dC_da_value = dC_da

@@ -32,7 +32,7 @@ from ..derive.naive import Factor, NaiveDerivation, Path
 from ..derive.reference import ReferenceDerivation
 from ..derive.repeated import RepeatedWork, SharedPrefix, repeated_work
 from ..errors import SymbpError
-from ..graph import Graph, build_graph
+from ..graph import Graph, Notation, build_graph
 from ..spec import Network
 
 DEFAULT_WIDTH = 41.0
@@ -136,49 +136,6 @@ def count_up(n: int) -> str:
 def _index_range(letter: str, n: int) -> str:
     """``, i = 1, \\dots, n`` after an index-form equation; nothing when there is one unit."""
     return "" if n == 1 else rf", \quad {letter} = {count_up(n)}"
-
-
-@dataclass(frozen=True)
-class _Notation:
-    """Index-form names that match ``graph.latex_names``: a single output unit drops its index."""
-
-    network: Network
-
-    def _single(self, m: int) -> bool:
-        return m == self.network.L and self.network.D(m) == 1
-
-    def unit(self, letter: str, m: int, index: str) -> str:
-        return f"{letter}^{{({m})}}" if self._single(m) else f"{letter}^{{({m})}}_{{{index}}}"
-
-    def weight(self, m: int, row: str, col: str) -> str:
-        return f"w^{{({m})}}_{{{col}}}" if self._single(m) else f"W^{{({m})}}_{{{row}{col}}}"
-
-    def delta(self, m: int, index: str) -> str:
-        return self.unit(r"\delta", m, index)
-
-    def target(self, index: str) -> str:
-        return "t" if self._single(self.network.L) else f"t_{{{index}}}"
-
-    def sigma_prime(self, m: int, index: str) -> str:
-        return rf"\sigma^{{({m})\prime}}({self.unit('z', m, index)})"
-
-
-def _unit_names(graph: Graph, m: int, index: str) -> dict[object, str]:
-    """Names that print unit 1 of layer ``m`` in index form.
-
-    The formulas (sigma', dC/da) are the graph's, for its first unit; only the names
-    change, e.g. a^{(2)}_{1} (1 - a^{(2)}_{1}) prints as a^{(2)}_{j} (1 - a^{(2)}_{j}).
-    """
-    n = _Notation(graph.network)
-    names: dict[object, str] = {
-        graph.z[m][0]: n.unit("z", m, index),
-        graph.a[m][0]: n.unit("a", m, index),
-        graph.sigma_prime[m][0]: n.sigma_prime(m, index),
-    }
-    if m == graph.network.L:
-        names[graph.t[0]] = n.target(index)
-        names[graph.dC_da[0]] = _partial("C", n.unit("a", m, index))
-    return names
 
 
 def _vector_names(graph: Graph, m: int) -> dict[object, str]:
@@ -482,9 +439,9 @@ class LatexStep:
 def _delta_index_equation(graph: Graph, m: int, printer: SymbpLatexPrinter, leibniz: bool) -> Equation:
     """delta^{(m)}_j in index form: the lecture's base case (m = L) or recursive case."""
     net = graph.network
-    n = _Notation(net)
+    n = Notation(net)
     index = "k" if m == net.L else "j"
-    in_index_form = printer.renamed(_unit_names(graph, m, index))
+    in_index_form = printer.renamed(graph.index_form_names(m, index, "latex"))
     local = in_index_form.factor(graph.sigma_prime_value[m][0])
     lhs = n.delta(m, index)
     pieces: Pieces = [f"= {_partial('C', n.unit('z', m, index))}"]
@@ -608,7 +565,7 @@ def _reference_equation(derivation: ReferenceDerivation, printer: SymbpLatexPrin
 def _forward_equations(graph: Graph, printer: SymbpLatexPrinter, width: float) -> list[Equation]:
     """z and a of each layer in index form (concrete sigma filled in), then C."""
     net = graph.network
-    n = _Notation(net)
+    n = Notation(net)
     equations: list[Equation] = []
     for m in range(1, net.L + 1):
         total = rf"\sum_{{j=1}}^{{{net.D(m - 1)}}} {n.weight(m, 'i', 'j')} {n.unit('a', m - 1, 'j')} + {n.unit('b', m, 'i')}"
@@ -616,7 +573,7 @@ def _forward_equations(graph: Graph, printer: SymbpLatexPrinter, width: float) -
         activation = rf"\sigma^{{({m})}}({n.unit('z', m, 'i')})"
         pieces = [f"= {activation}"]
         if graph.sigma_function[m] is None:
-            pieces.append(f"= {printer.renamed(_unit_names(graph, m, 'i')).doprint(graph.a_definition[m][0])}")
+            pieces.append(f"= {printer.renamed(graph.index_form_names(m, 'i', 'latex')).doprint(graph.a_definition[m][0])}")
         pieces[-1] += _index_range("i", net.D(m))
         equations.append((n.unit("a", m, "i"), pieces))
     if graph.cost_function is not None:

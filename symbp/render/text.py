@@ -25,7 +25,7 @@ from ..derive.naive import Factor, NaiveDerivation
 from ..derive.reference import ReferenceDerivation
 from ..derive.repeated import repeated_work
 from ..errors import SymbpError
-from ..graph import Graph, build_graph
+from ..graph import Graph, Notation, build_graph, subscript as sub, superscript as sup
 from ..numeric import GradientAtPoint
 from ..spec import Network
 
@@ -36,18 +36,6 @@ BREAK = "\n"
 """A piece that starts the next piece on a new row."""
 
 Derivation = NaiveDerivation | BackpropDerivation | ReferenceDerivation
-
-_SUPERSCRIPT = str.maketrans("0123456789()m-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵐ⁻⁺")
-_SUBSCRIPT = str.maketrans("0123456789ijk=", "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ₌")
-
-
-def sup(text: object) -> str:
-    return str(text).translate(_SUPERSCRIPT)
-
-
-def sub(text: object) -> str:
-    return str(text).translate(_SUBSCRIPT)
-
 
 def layer_sup(m: object) -> str:
     """``⁽²⁾`` for layer 2, ``⁽ᵐ⁻¹⁾`` for ``m-1``."""
@@ -233,42 +221,6 @@ def network_line(network: Network) -> str:
 # Index form (shared by the backprop steps and the algorithm) -----------------------------------------
 
 
-class _Notation:
-    """Index-form names that match ``graph.text_names``: a single output unit drops its index."""
-
-    def __init__(self, network: Network):
-        self.network = network
-
-    def _single(self, m: int | str) -> bool:
-        return m == self.network.L and self.network.D(self.network.L) == 1
-
-    def unit(self, letter: str, m: int | str, index: str) -> str:
-        return f"{letter}{layer_sup(m)}" if self._single(m) else f"{letter}{layer_sup(m)}{sub(index)}"
-
-    def weight(self, m: int | str, row: str, col: str) -> str:
-        return f"w{layer_sup(m)}{sub(col)}" if self._single(m) else f"W{layer_sup(m)}{sub(row + col)}"
-
-    def sigma_prime(self, m: int, index: str) -> str:
-        return f"σ{layer_sup(m)}′({self.unit('z', m, index)})"
-
-    def target(self, index: str) -> str:
-        return "t" if self._single(self.network.L) else f"t{sub(index)}"
-
-
-def _unit_names(graph: Graph, m: int, index: str) -> dict[object, str]:
-    """Names that print unit 1 of layer ``m`` in index form (its sigma' formula is every unit's)."""
-    n = _Notation(graph.network)
-    names: dict[object, str] = {
-        graph.z[m][0]: n.unit("z", m, index),
-        graph.a[m][0]: n.unit("a", m, index),
-        graph.sigma_prime[m][0]: n.sigma_prime(m, index),
-    }
-    if m == graph.network.L:
-        names[graph.t[0]] = n.target(index)
-        names[graph.dC_da[0]] = partial("C", n.unit("a", m, index))
-    return names
-
-
 def _sum_symbol(index: str, n: int) -> str:
     return f"Σ{sub(index)}{sub('=1')}{sup(n)}"
 
@@ -276,9 +228,9 @@ def _sum_symbol(index: str, n: int) -> str:
 def _delta_index_equation(graph: Graph, m: int, printer: TextPrinter, width: int, leibniz: bool) -> list[str]:
     """delta^{(m)} in index form: the lecture's base case (m = L) or recursive case, with its unit range."""
     net = graph.network
-    n = _Notation(net)
+    n = Notation(net, "text")
     index = "k" if m == net.L else "j"
-    in_index_form = printer.renamed(_unit_names(graph, m, index))
+    in_index_form = printer.renamed(graph.index_form_names(m, index, "text"))
     local = in_index_form.factor(graph.sigma_prime_value[m][0])
     z, a = n.unit("z", m, index), n.unit("a", m, index)
     pieces = [f"= {partial('C', z)}"]
@@ -478,7 +430,7 @@ def algorithm_text(network: Network, *, width: int = DEFAULT_WIDTH) -> str:
     """The lecture's "Truly Complete Version" for this network: forward pass, then backward pass."""
     graph = build_graph(network)
     printer = printer_for(network)
-    n = _Notation(network)
+    n = Notation(network, "text")
     L = network.L
     lines = ["The backpropagation algorithm (the lecture's complete version) for", network_line(network), ""]
     lines.append(f"Forward pass, for m = {count_up(L)}:")
@@ -488,7 +440,7 @@ def algorithm_text(network: Network, *, width: int = DEFAULT_WIDTH) -> str:
         lines += equation(n.unit("z", m, "i"), [f"= {total}{every}"], width)
         pieces = [f"= σ{layer_sup(m)}({n.unit('z', m, 'i')})"]
         if graph.sigma_function[m] is None:
-            pieces.append(f"= {printer.renamed(_unit_names(graph, m, 'i')).doprint(graph.a_definition[m][0])}")
+            pieces.append(f"= {printer.renamed(graph.index_form_names(m, 'i', 'text')).doprint(graph.a_definition[m][0])}")
         pieces[-1] += every
         lines += equation(n.unit("a", m, "i"), pieces, width)
     if graph.cost_function is not None:
