@@ -120,6 +120,13 @@ class DataFormat(str, Enum):
     json = "json"
 
 
+class PictureFormat(str, Enum):
+    dot = "dot"
+    svg = "svg"
+    png = "png"
+    pdf = "pdf"
+
+
 # Options shared by every command ------------------------------------------------------------------------
 
 # Without any of these, a command works on the lecture's 3,2,2,1 network with abstract sigma and C.
@@ -722,6 +729,59 @@ def codegen(
     from .codegen import module_source
 
     _emit(module_source(network), out, force)
+
+
+@app.command()
+def picture(
+    entry: Annotated[Optional[str], typer.Argument(
+        metavar="ENTRY", show_default=False,
+        help="Highlight the naive paths of this entry (W1_2_3, b2_1, z2_1, a1_2). Default: none.")] = None,
+    format: Annotated[Optional[PictureFormat], typer.Option(
+        "--format", "-f", show_default=False,
+        help="dot (Graphviz source), or svg, png, pdf drawn by Graphviz. Default: from --out's suffix, else dot.")] = None,
+    max_paths: MaxPathsOption = None,
+    layers: LayersOption = None,
+    activation: ActivationOption = None,
+    activations: ActivationsOption = None,
+    cost: CostOption = None,
+    spec: SpecOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Draw the computation graph, with the naive paths of one entry in bold.
+
+    The lecture's computation-graph slide for your network: inputs, every z and a,
+    and C. Naming an entry shows every path its naive expansion sums over. svg, png
+    and pdf need Graphviz's dot program and --out.
+
+    \b
+    Examples:
+      symbp picture W1_2_3 --out paths.png
+      symbp picture b1_1 --layers 2,4,4,1 --format dot | dot -Tsvg > paths.svg
+    """
+    _check_out(out, force)
+    chosen = format or _picture_format(out)
+    if chosen is not PictureFormat.dot and out is None:
+        raise SymbpError(f"--format {chosen.value} writes a binary file: add --out FILE, or use --format dot")
+    network = _network(spec, layers, activation, activations, cost)
+    from .derive.naive import naive
+    from .render.dot import computation_graph_dot, draw
+
+    derivation = naive(network, network.entry(entry), max_paths=_budget(max_paths)) if entry else None
+    source = computation_graph_dot(network, derivation)
+    if chosen is PictureFormat.dot:
+        _emit(source, out, force)
+    else:
+        write_atomic(out, draw(source, chosen.value), force)  # type: ignore[arg-type]  # out checked above
+        typer.echo(f"wrote {out}", err=True)
+
+
+def _picture_format(out: Path | None) -> PictureFormat:
+    suffix = out.suffix.lstrip(".").lower() if out else ""
+    try:
+        return PictureFormat(suffix)
+    except ValueError:
+        return PictureFormat.dot
 
 
 def main() -> None:

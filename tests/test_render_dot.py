@@ -57,3 +57,27 @@ def test_graphviz_lays_it_out():
     assert svg.count('class="node"') == 3 + 2 * (2 + 2 + 1) + 1 + 1  # inputs, z and a, C, the weight
     with pytest.raises(symbp.SymbpError, match="'gif'"):
         draw("digraph {}", "gif")
+
+
+def test_cli_picture(tmp_path):
+    from typer.testing import CliRunner
+
+    from symbp.cli import app
+
+    runner = CliRunner()
+    dot = runner.invoke(app, ["picture", "W2_1_2"])
+    assert dot.exit_code == 0
+    bold = {(s, t) for s, t, b in edges(dot.output) if b}
+    # The lecture's single path: W -> z2_1 -> a2_1 -> z3 -> a3 -> C.
+    assert bold == {("W2_1_2", "z2_1"), ("z2_1", "a2_1"), ("a2_1", "z3_1"), ("z3_1", "a3_1"), ("a3_1", "C")}
+
+    refused = runner.invoke(app, ["picture", "--format", "png"])
+    assert refused.exit_code == 2 and "--out" in refused.output
+    unknown = runner.invoke(app, ["picture", "W4_1_1"])
+    assert unknown.exit_code == 2 and "W4_1_1" in unknown.output
+    if shutil.which("dot"):
+        out = tmp_path / "paths.png"
+        assert runner.invoke(app, ["picture", "W1_2_3", "--out", str(out)]).exit_code == 0
+        assert out.read_bytes().startswith(b"\x89PNG")
+        again = runner.invoke(app, ["picture", "--out", str(out)])
+        assert again.exit_code == 2 and "--force" in again.output
