@@ -117,6 +117,7 @@ def _paths_from_a(graph: Graph, m: int, i: int) -> list[tuple[Factor, ...]]:
         return [(Factor(graph.C, a_sym, graph.dC_da_value[i]),)]
     paths = []
     for k, z_next in enumerate(graph.z[m + 1]):
-        step = Factor(z_next, a_sym, sp.diff(graph.z_definition[m + 1][k], a_sym))
+        # dz^{(m+1)}_k/da^{(m)}_i = W^{(m+1)}_{ki}: read off, not sympy.diff'd on every step of every path.
+        step = Factor(z_next, a_sym, graph.W[m + 1][k, i])
         paths.extend((*tail, step) for tail in _paths_from_z(graph, m + 1, k))
     return paths
