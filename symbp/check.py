@@ -86,11 +86,12 @@ def check(
         network.entry(e) if isinstance(e, str) else e for e in entries
     )
     check_budget(network, chosen, max_paths)
+    total_paths = sum(naive_paths(network, e) for e in chosen)
     if network.is_abstract:
         rows = _symbolic_rows(network, chosen, progress, with_reference=True)
     else:
         rows = _numeric_rows(network, chosen, points, seed, tol, progress)
-        if sum(naive_paths(network, e) for e in chosen) <= SYMBOLIC_PROOF_MAX_PATHS:
+        if total_paths <= SYMBOLIC_PROOF_MAX_PATHS:
             rows += _symbolic_rows(network, chosen, None, with_reference=False)
     return CheckReport(network, tuple(rows), tol, points, seed)
 

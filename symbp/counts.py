@@ -65,10 +65,9 @@ def backprop_entry_count(net: Network, entry: Entry) -> OperationCount:
     """What backprop adds for one entry once the deltas are known."""
     if entry.kind == "W":
         return OperationCount(0, 1, 0)  # delta_i * a_j
-    if entry.kind == "a" and entry.layer < net.L:
-        # sum_i delta^{(m+1)}_i W^{(m+1)}_{ij}: reused from delta^{(m)}_j's own step.
-        return ZERO
-    return ZERO  # dC/db = dC/dz = delta, dC/da^{(L)} is given
+    # dC/db = dC/dz = delta; dC/da^{(L)} is given; below it, dC/da^{(m)}_j is the sum
+    # delta^{(m)}_j's own step already formed.
+    return ZERO
 
 
 def backprop_count(net: Network, entries: tuple[Entry, ...]) -> OperationCount:
