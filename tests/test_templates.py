@@ -223,6 +223,7 @@ def test_missing_pdflatex_is_one_clear_line(tmp_path, monkeypatch):
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.wheel
 def test_the_wheel_renders_notes_outside_the_repository(tmp_path):
     """Build the wheel from the checkout, install it into a fresh venv, render from elsewhere."""
     source = tmp_path / "source"
