@@ -239,8 +239,19 @@ def diagnose(network: Network, samples: Sequence[Sample], rtol: float, max_mista
                     for s in samples)
         )
         if found:
-            return Diagnosis(found, first_wrong)
+            return Diagnosis(_most_specific(found), first_wrong)
     return Diagnosis((), first_wrong)
+
+
+def _most_specific(explanations: tuple[tuple[Mistake, ...], ...]) -> tuple[tuple[Mistake, ...], ...]:
+    """Drop "in every layer" when the same mistake in one layer explains the numbers as well
+    (with sigma' missing at the output, sigma' at a in every layer is sigma' at a in the hidden ones)."""
+
+    def narrower(specific: tuple[Mistake, ...], general: tuple[Mistake, ...]) -> bool:
+        return specific != general and all(
+            s == g or (s.kind == g.kind and g.layer is None) for s, g in zip(specific, general))
+
+    return tuple(e for e in explanations if not any(narrower(other, e) for other in explanations))
 
 
 def _invisible(mistakes: tuple[Mistake, ...], network: Network, samples: Sequence[Sample], rtol: float) -> bool:

@@ -128,8 +128,8 @@ def compare_gradients(fn: StudentFunction, network: Network | None = None, *, po
     for name, value in (("points", points), ("batch", batch)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise SymbpError(f"{name} = {value!r}; give a whole number of 1 or more")
-    if not rtol > 0:
-        raise SymbpError(f"rtol = {rtol!r}; give a positive tolerance such as 1e-6")
+    if not rtol >= 0:
+        raise SymbpError(f"rtol = {rtol!r}; give a tolerance of 0 or more, such as 1e-6")
     truth = _truth(network)
     rng = np.random.default_rng(seed)
     drawn = [_draw(network, batch, rng) for _ in range(points)]
@@ -386,12 +386,20 @@ def _rows(report: GradientReport) -> list[tuple[str, list[EntryMismatch], str]]:
         if not layer:
             out.append((f"Layer {m}: {keys[0]} and {keys[1]} match.", [], ""))
             continue
-        counts = [f"{sum(e.name.startswith(k + '_') for e in layer)} of {report.compared[k]} entries of {k}"
-                  for k in keys]
+        counts = {k: sum(e.name.startswith(k + "_") for e in layer) for k in keys}
+        differ = " and ".join(f"{n} of {report.compared[k]} entries of {k}" for k, n in counts.items() if n)
+        right = "".join(f" ({k} matches)" for k, n in counts.items() if not n)
         more = len(layer) - SHOWN_PER_LAYER
-        out.append((f"Layer {m}: {' and '.join(counts)} differ", layer[:SHOWN_PER_LAYER],
+        out.append((f"Layer {m}: {differ} differ{right}", layer[:SHOWN_PER_LAYER],
                     f"  … and {more} more" if more > 0 else ""))
     return out
+
+
+def _batch_note(report: GradientReport) -> str:
+    if report.batch > 1 or report.per_example:  # per example, symbp itself averages
+        return ""
+    return ("With one sample per point, mistakes in averaging over the batch cannot show; "
+            "compare with a batch of 8 as well.\n")
 
 
 _HEADER = ("entry", "expected", "received", "rel. error", "point")
@@ -403,10 +411,8 @@ def _cells(e: EntryMismatch) -> list[str]:
 
 def report_text(report: GradientReport) -> str:
     """The report as plain text: verdict, diagnosis, then the differing entries by layer, worst first."""
-    from .render.text import _table
-
     if report.passed:
-        return f"✓ your gradients match symbp's ({_setting(report)})\n"
+        return f"✓ your gradients match symbp's ({_setting(report)})\n" + _batch_note(report)
     lines = [f"✗ your gradients do not match symbp's ({_setting(report)})", ""]
     diagnosis = diagnosis_lines(report)
     if diagnosis:
@@ -414,16 +420,27 @@ def report_text(report: GradientReport) -> str:
     for heading, shown, more in _rows(report):
         lines.append(heading)
         if shown:
-            lines += ["  " + line for line in _table(_HEADER, map(_cells, shown), [False, True, True, True, True])]
+            lines += ["  " + line for line in _aligned([list(_HEADER), *map(_cells, shown)])]
             lines += [more] if more else []
     lines += ["", "Each row shows the point (1-based) where the entry's relative error is largest."]
     return "\n".join(lines) + "\n"
 
 
+def _aligned(rows: list[list[str]]) -> list[str]:
+    """Columns padded to their widest cell: the first left-aligned, the numbers right-aligned, a rule under the header.
+
+    Not render.text's table: importing that module imports symbp.check, which then
+    shadows the function ``symbp.check`` with its module for anyone using ``symbp.check(...)``.
+    """
+    widths = [max(len(cell) for cell in column) for column in zip(*rows)]
+    lines = ["  ".join([row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:], widths[1:]))]) for row in rows]
+    return [lines[0], "  ".join("─" * w for w in widths), *lines[1:]]
+
+
 def report_markdown(report: GradientReport) -> str:
     """The report as Markdown (what Jupyter shows)."""
     if report.passed:
-        return f"**✓ your gradients match symbp's** ({_setting(report)})\n"
+        return f"**✓ your gradients match symbp's** ({_setting(report)})\n" + _batch_note(report)
     lines = [f"**✗ your gradients do not match symbp's** ({_setting(report)})", ""]
     diagnosis = diagnosis_lines(report)
     if diagnosis:
@@ -465,3 +482,52 @@ def report_data(report: GradientReport) -> dict[str, Any]:
 def _mistake_data(mistake: Mistake, network: Network) -> dict[str, Any]:
     return {"kind": mistake.kind, "layer": mistake.layer, "source": mistake.source,
             "description": mistake.describe(network)}
+
+
+# Loading a function from a file ----------------------------------------------------------------------
+
+
+def load_function(target: str) -> StudentFunction:
+    """The function ``FUNCTION`` of ``FILE.py`` named as ``FILE.py:FUNCTION``.
+
+    The file's folder is on ``sys.path`` while it is imported, so it can import its
+    neighbours; bad targets raise ``SymbpError``. What the file's own code raises
+    while it is imported propagates unchanged.
+    """
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path_text, _, name = target.rpartition(":")
+    if not path_text or not name:
+        raise SymbpError(f"{target!r} must be FILE.py:FUNCTION, e.g. my_nn.py:backward")
+    path = Path(path_text)
+    if path.suffix != ".py":
+        raise SymbpError(f"{path_text!r} is not a Python file; give FILE.py:FUNCTION")
+    if not path.is_file():
+        raise SymbpError(f"file {path_text!r} does not exist")
+    try:
+        source = path.read_text(encoding="utf-8")
+        compile(source, str(path), "exec")
+    except SyntaxError as error:
+        raise SymbpError(f"{path_text} line {error.lineno}: syntax error: {error.msg}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SymbpError(f"file {path_text!r} cannot be read: {error}") from None
+    module_name = f"_symbp_verify_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None  # a .py file always has a loader
+    module = importlib.util.module_from_spec(spec)
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    sys.modules[module_name] = module  # dataclasses and pickling look the module up
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(folder)
+    function = getattr(module, name, None)
+    if not callable(function):
+        defined = sorted(k for k, v in vars(module).items()
+                         if callable(v) and getattr(v, "__module__", None) == module_name)
+        what = "no function" if function is None else "no callable"
+        raise SymbpError(f"{path_text} has {what} {name!r}; it defines: {', '.join(defined) or 'no functions'}")
+    return function
