@@ -48,21 +48,33 @@ COST_GRADIENT: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 
 @dataclass(frozen=True, order=True)
 class Mistake:
-    """One wrong line of backprop; ``layer`` None means in every layer it applies to, or a global mistake."""
+    """One wrong line of backprop, made in ``layers`` (empty for a mistake of the whole pass, like a sign)."""
 
     kind: str
-    layer: int | None = None
+    layers: tuple[int, ...] = ()
     source: int | None = None
     """For ``wrong_delta_for_weights``: the layer whose delta was used."""
 
+    @property
+    def layer(self) -> int | None:
+        """The one layer the mistake is in; None when it is in several, or in none in particular."""
+        return self.layers[0] if len(self.layers) == 1 else None
+
     def applies(self, kind: str, m: int) -> bool:
-        return self.kind == kind and (self.layer is None or self.layer == m)
+        return self.kind == kind and m in self.layers
 
     def describe(self, network: Network) -> str:
         """What the student's code does, in the lecture's notation (e.g. ``σ′ is missing in layer 1``)."""
         m = "ᵐ" if self.layer is None else self.layer
         up, below = superscript(f"({m})"), superscript(f"({m}-1)" if self.layer is None else f"({m - 1})")
-        where = "in every layer" if self.layer is None else f"in layer {m}"
+        if self.layer is not None:
+            where = f"in layer {m}"
+        elif self.layers == tuple(range(1, network.L + 1)):
+            where = "in every layer"
+        elif self.layers == tuple(range(1, network.L)):
+            where = "in every hidden layer"
+        else:
+            where = f"in layers {', '.join(map(str, self.layers))}"
         return DESCRIPTIONS[self.kind].format(up=up, below=below, where=where, L=superscript(f"({network.L})"),
                                               src=superscript(f"({self.source})"))
 
@@ -146,17 +158,15 @@ def mistaken_backprop(network: Network, params: Arrays, x: np.ndarray, t: np.nda
 def candidate_mistakes(network: Network, batch: int) -> Iterator[Mistake]:
     """Every single mistake whose gradients have the right shapes for this network and batch size."""
     L, D = network.L, network.D
-    if network.cost in COST_GRADIENT:
-        yield Mistake("output_delta_without_sigma_prime", L)
-    hidden = range(1, L)
-    yield from _per_layer("sigma_prime_missing", hidden)
+    yield Mistake("output_delta_without_sigma_prime", (L,))
+    yield from _per_layer("sigma_prime_missing", range(1, L))
     yield from _per_layer("sigma_prime_at_a", range(1, L + 1))
     yield from _per_layer("weights_not_transposed", [m for m in range(2, L + 1) if D(m) == D(m - 1)])
     yield from _per_layer("outer_product_transposed", [m for m in range(1, L + 1) if D(m) == D(m - 1)])
     for m in range(1, L + 1):
         for source in (m - 1, m + 1):
             if 1 <= source <= L and D(source) == D(m):
-                yield Mistake("wrong_delta_for_weights", m, source)
+                yield Mistake("wrong_delta_for_weights", (m,), source)
     if network.cost == "squared_error":
         yield Mistake("half_forgotten")
     yield Mistake("sign_flipped")
@@ -169,9 +179,9 @@ def candidate_mistakes(network: Network, batch: int) -> Iterator[Mistake]:
 def _per_layer(kind: str, layers: Sequence[int]) -> Iterator[Mistake]:
     """The mistake in each layer alone, and in all of them when there are several."""
     for m in layers:
-        yield Mistake(kind, m)
+        yield Mistake(kind, (m,))
     if len(layers) > 1:
-        yield Mistake(kind)
+        yield Mistake(kind, tuple(layers))
 
 
 def _compatible(first: Mistake, second: Mistake) -> bool:
@@ -222,13 +232,18 @@ def agree(received: Arrays, expected: Arrays, rtol: float) -> bool:
     return all(np.all(relative_errors(received[key], value) <= rtol) for key, value in expected.items())
 
 
-def diagnose(network: Network, samples: Sequence[Sample], rtol: float, max_mistakes: int = 2) -> Diagnosis:
-    """Which mistakes (alone, then in pairs) give the student's gradients at every sample."""
+def diagnose(network: Network, samples: Sequence[Sample], rtol: float, max_mistakes: int = 2,
+             per_example: bool = False) -> Diagnosis:
+    """Which mistakes (alone, then in pairs) give the student's gradients at every sample.
+
+    ``per_example``: the student's function saw one example at a time, so it cannot
+    have got the averaging over the batch wrong (symbp averaged).
+    """
     first_wrong = first_wrong_layer(network, samples, rtol)
     supported = all(name in SIGMA for name in network.activations) and network.cost in COST_GRADIENT
     if not supported:
         return Diagnosis((), first_wrong, supported=False)
-    batch = samples[0].x.shape[0]
+    batch = 1 if per_example else samples[0].x.shape[0]
     singles = [k for k in candidate_mistakes(network, batch) if not _invisible((k,), network, samples, rtol)]
     tolerance = max(rtol, 1e-9)  # the student's arithmetic differs from ours in the last bits
     for size in range(1, max_mistakes + 1):
@@ -249,7 +264,7 @@ def _most_specific(explanations: tuple[tuple[Mistake, ...], ...]) -> tuple[tuple
 
     def narrower(specific: tuple[Mistake, ...], general: tuple[Mistake, ...]) -> bool:
         return specific != general and all(
-            s == g or (s.kind == g.kind and g.layer is None) for s, g in zip(specific, general))
+            s == g or (s.kind == g.kind and set(s.layers) < set(g.layers)) for s, g in zip(specific, general))
 
     return tuple(e for e in explanations if not any(narrower(other, e) for other in explanations))
 

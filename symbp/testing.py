@@ -110,6 +110,7 @@ def assert_gradients_match(fn: StudentFunction, network: Network | None = None, 
     cost="squared_error"``). ``GradientContractError`` (also an AssertionError) says what
     the function's output should have been when its keys, shapes or values are unusable.
     """
+    __tracebackhide__ = True  # pytest shows the report, not this frame: the bug is in fn
     report = compare_gradients(fn, network, points=points, seed=seed, batch=batch, rtol=rtol,
                                per_example=per_example, **network_options)
     if not report.passed:
@@ -314,7 +315,7 @@ def _report(network: Network, samples: Sequence[tuple[float, float, Sample]], po
                                                 float(sample.expected[key][index]), float(sample.received[key][index]),
                                                 float(errors[(point, *index)]), point + 1))
     mismatches.sort(key=lambda e: (-e.layer, -e.relative_error, e.name))
-    diagnosis = diagnose(network, [s for _, _, s in samples], rtol) if mismatches else None
+    diagnosis = diagnose(network, [s for _, _, s in samples], rtol, per_example=per_example) if mismatches else None
     return GradientReport(network, points, batch, seed, rtol, per_example, cost, cost_ratio, tuple(mismatches),
                           compared, diagnosis)
 
@@ -480,7 +481,7 @@ def report_data(report: GradientReport) -> dict[str, Any]:
 
 
 def _mistake_data(mistake: Mistake, network: Network) -> dict[str, Any]:
-    return {"kind": mistake.kind, "layer": mistake.layer, "source": mistake.source,
+    return {"kind": mistake.kind, "layers": list(mistake.layers), "source": mistake.source,
             "description": mistake.describe(network)}
 
 

@@ -229,7 +229,7 @@ def test_the_report_shows_in_jupyter_as_markdown_with_a_table():
     _, _, report = diagnosed(STUDENTS / "bug_sigma_prime_missing_hidden.py")
     markdown = report._repr_markdown_()
     assert "**Diagnosis:**" in markdown and "| entry | expected | received | rel. error | point |" in markdown
-    assert Mistake("sigma_prime_missing", 1).describe(report.network) in markdown
+    assert Mistake("sigma_prime_missing", (1,)).describe(report.network) in markdown
 
 
 # Contract errors: one line saying what was expected ---------------------------------------------------------

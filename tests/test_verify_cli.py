@@ -42,7 +42,7 @@ def test_json_output_holds_the_diagnosis():
     data = json.loads(result.stdout)
     assert not data["passed"] and data["batch"] == 8
     assert data["diagnosis"]["explanations"] == [[
-        {"kind": "bias_summed_not_averaged", "layer": None, "source": None,
+        {"kind": "bias_summed_not_averaged", "layers": [], "source": None,
          "description": "the bias gradients are summed over the batch, not averaged: N times the true ∂C/∂b"}]]
     assert {m["entry"] for m in data["mismatches"]} == {"b1_1", "b1_2", "b1_3", "b1_4", "b2_1", "b2_2"}
 
