@@ -18,7 +18,6 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .graph import superscript
 from .spec import Network
 
 Arrays = Mapping[str, np.ndarray]
@@ -63,47 +62,21 @@ class Mistake:
     def applies(self, kind: str, m: int) -> bool:
         return self.kind == kind and m in self.layers
 
-    def describe(self, network: Network) -> str:
-        """What the student's code does, in the lecture's notation (e.g. ``σ′ is missing in layer 1``)."""
-        m = "ᵐ" if self.layer is None else self.layer
-        up, below = superscript(f"({m})"), superscript(f"({m}-1)" if self.layer is None else f"({m - 1})")
-        if self.layer is not None:
-            where = f"in layer {m}"
-        elif self.layers == tuple(range(1, network.L + 1)):
-            where = "in every layer"
-        elif self.layers == tuple(range(1, network.L)):
-            where = "in every hidden layer"
-        else:
-            where = f"in layers {', '.join(map(str, self.layers))}"
-        return DESCRIPTIONS[self.kind].format(up=up, below=below, where=where, L=superscript(f"({network.L})"),
-                                              src=superscript(f"({self.source})"))
 
-
-DESCRIPTIONS = {
-    "output_delta_without_sigma_prime":
-        "δ{L} is the cost gradient ∂C/∂a{L} alone: the factor σ{L}′(z{L}) is missing",
-    "sigma_prime_missing":
-        "σ′ is missing {where}: δ{up} is ∂C/∂a{up} without the factor σ{up}′(z{up})",
-    "sigma_prime_at_a":
-        "σ′ taken at a instead of z {where}: σ′(a{up}) where σ′(z{up}) belongs "
-        "(for sigmoid that is sigmoid′(a) instead of a(1 − a))",
-    "weights_not_transposed":
-        "W{up} not transposed in the recursion {where}: W{up} δ{up} where W{up}ᵀ δ{up} belongs",
-    "outer_product_transposed":
-        "the product transposed {where}: ∂C/∂W{up} = a{below} δ{up}ᵀ where δ{up} a{below}ᵀ belongs",
-    "wrong_delta_for_weights":
-        "the delta of the wrong layer for W{up}: δ{src} a{below}ᵀ where δ{up} a{below}ᵀ belongs",
-    "half_forgotten":
-        "the cost's ½ is forgotten: every gradient is twice the true one",
-    "mean_forgotten":
-        "the batch mean's 1/N is forgotten: every gradient is N times the true one (sum, not mean)",
-    "sign_flipped":
-        "the sign is flipped: every gradient is the negative of the true one",
-    "bias_summed_not_averaged":
-        "the bias gradients are summed over the batch, not averaged: N times the true ∂C/∂b",
-    "bias_first_example":
-        "the bias gradients are taken from the first example only, not averaged over the batch",
-}
+KINDS = (
+    "output_delta_without_sigma_prime",
+    "sigma_prime_missing",
+    "sigma_prime_at_a",
+    "weights_not_transposed",
+    "outer_product_transposed",
+    "wrong_delta_for_weights",
+    "half_forgotten",
+    "mean_forgotten",
+    "sign_flipped",
+    "bias_summed_not_averaged",
+    "bias_first_example",
+)
+"""Every kind of mistake ``candidate_mistakes`` can offer."""
 
 
 # The mistaken backward pass -------------------------------------------------------------------

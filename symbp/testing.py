@@ -342,7 +342,8 @@ def diagnosis_lines(report: GradientReport) -> list[str]:
         if len(diagnosis.explanations) > 1:
             lead = "one of these pairs of mistakes gives" if pairs else "one of these mistakes gives"
         lines.append(f"Your gradients are exactly what {lead}:")
-        lines += ["- " + " + ".join(k.describe(network) for k in explanation) for explanation in diagnosis.explanations]
+        lines += ["- " + " + ".join(describe_mistake(k, network) for k in explanation)
+                  for explanation in diagnosis.explanations]
         return lines
     if not diagnosis.supported:
         lines.append("symbp has no model of mistakes for this network's non-linearities or cost.")
@@ -352,6 +353,50 @@ def diagnosis_lines(report: GradientReport) -> list[str]:
     if m is not None:
         lines.append(_where_to_look(network, m))
     return lines
+
+
+DESCRIPTIONS = {
+    "output_delta_without_sigma_prime":
+        "δ{L} is the cost gradient ∂C/∂a{L} alone: the factor σ{L}′(z{L}) is missing",
+    "sigma_prime_missing":
+        "σ′ is missing {where}: δ{up} is ∂C/∂a{up} without the factor σ{up}′(z{up})",
+    "sigma_prime_at_a":
+        "σ′ taken at a instead of z {where}: σ′(a{up}) where σ′(z{up}) belongs "
+        "(for sigmoid that is sigmoid′(a) instead of a(1 − a))",
+    "weights_not_transposed":
+        "W{up} not transposed in the recursion {where}: W{up} δ{up} where W{up}ᵀ δ{up} belongs",
+    "outer_product_transposed":
+        "the product transposed {where}: ∂C/∂W{up} = a{below} δ{up}ᵀ where δ{up} a{below}ᵀ belongs",
+    "wrong_delta_for_weights":
+        "the delta of the wrong layer for W{up}: δ{src} a{below}ᵀ where δ{up} a{below}ᵀ belongs",
+    "half_forgotten":
+        "the cost's ½ is forgotten: every gradient is twice the true one",
+    "mean_forgotten":
+        "the batch mean's 1/N is forgotten: every gradient is N times the true one (sum, not mean)",
+    "sign_flipped":
+        "the sign is flipped: every gradient is the negative of the true one",
+    "bias_summed_not_averaged":
+        "the bias gradients are summed over the batch, not averaged: N times the true ∂C/∂b",
+    "bias_first_example":
+        "the bias gradients are taken from the first example only, not averaged over the batch",
+}
+"""What each kind of mistake does, in the lecture's notation; ``describe_mistake`` fills in the layers."""
+
+
+def describe_mistake(mistake: Mistake, network: Network) -> str:
+    """What the student's code does, in the lecture's notation (e.g. ``σ′ is missing in layer 1``)."""
+    m = "ᵐ" if mistake.layer is None else mistake.layer
+    up, below = superscript(f"({m})"), superscript(f"({m}-1)" if mistake.layer is None else f"({m - 1})")
+    if mistake.layer is not None:
+        where = f"in layer {m}"
+    elif mistake.layers == tuple(range(1, network.L + 1)):
+        where = "in every layer"
+    elif mistake.layers == tuple(range(1, network.L)):
+        where = "in every hidden layer"
+    else:
+        where = f"in layers {', '.join(map(str, mistake.layers))}"
+    return DESCRIPTIONS[mistake.kind].format(up=up, below=below, where=where, L=superscript(f"({network.L})"),
+                                             src=superscript(f"({mistake.source})"))
 
 
 def _cost_sentence(report: GradientReport) -> str:
@@ -482,7 +527,7 @@ def report_data(report: GradientReport) -> dict[str, Any]:
 
 def _mistake_data(mistake: Mistake, network: Network) -> dict[str, Any]:
     return {"kind": mistake.kind, "layers": list(mistake.layers), "source": mistake.source,
-            "description": mistake.describe(network)}
+            "description": describe_mistake(mistake, network)}
 
 
 # Loading a function from a file ----------------------------------------------------------------------

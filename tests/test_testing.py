@@ -17,8 +17,8 @@ import pytest
 
 import symbp.testing
 from symbp import Network
-from symbp.diagnosis import Mistake, mistaken_backprop
-from symbp.testing import GradientContractError, GradientMismatch, compare_gradients, load_function
+from symbp.diagnosis import Mistake, candidate_mistakes, mistaken_backprop
+from symbp.testing import GradientContractError, GradientMismatch, compare_gradients, describe_mistake, load_function
 
 STUDENTS = Path(__file__).parent / "students"
 SINGLE = sorted(STUDENTS.glob("bug_*.py"))
@@ -158,15 +158,30 @@ def test_each_buggy_student_fails_and_the_diagnosis_names_exactly_the_planted_mi
     planted, explanations, report = diagnosed(path)
     assert explanations == [planted]
     for mistake in report.diagnosis.explanations[0]:
-        assert mistake.describe(report.network) in str(report)
+        assert describe_mistake(mistake, report.network) in str(report)
 
 
 def test_the_library_covers_every_kind_of_mistake():
-    from symbp.diagnosis import DESCRIPTIONS
+    from symbp.diagnosis import KINDS
 
     planted = {kind for path in SINGLE for kind, _ in diagnosed(path)[0]}
-    assert planted == set(DESCRIPTIONS)
+    assert planted == set(KINDS) == set(symbp.testing.DESCRIPTIONS)
     assert len(SINGLE) >= 10 and len(DOUBLE) >= 3
+
+
+@pytest.mark.parametrize("layers,activation", [((3, 3, 3, 2), "sigmoid"), ((2, 3, 3, 3), "tanh")])
+def test_every_mistake_the_shapes_allow_gives_valid_gradients_and_is_told_apart_from_the_others(layers, activation):
+    """Students simulated by the mistaken backprop itself, one per candidate: the check here is that every
+    candidate keeps the contract's shapes (a mistake "in every layer" only where the sizes allow it) and
+    that no two candidates give the same numbers. The planted files above are the independent test."""
+    net = Network(list(layers), activation, "squared_error")
+    truth = symbp.compile(net)
+    for mistake in candidate_mistakes(net, batch=8):
+        def student_fn(params, x, t, mistake=mistake):
+            return truth(params, x, t)[0], mistaken_backprop(net, params, x, t, (mistake,))
+
+        report = compare_gradients(student_fn, net, batch=8, points=3)
+        assert [list(e) for e in report.diagnosis.explanations] == [[mistake]], mistake
 
 
 def hit_rate(paths) -> tuple[int, int]:
@@ -229,7 +244,7 @@ def test_the_report_shows_in_jupyter_as_markdown_with_a_table():
     _, _, report = diagnosed(STUDENTS / "bug_sigma_prime_missing_hidden.py")
     markdown = report._repr_markdown_()
     assert "**Diagnosis:**" in markdown and "| entry | expected | received | rel. error | point |" in markdown
-    assert Mistake("sigma_prime_missing", (1,)).describe(report.network) in markdown
+    assert describe_mistake(Mistake("sigma_prime_missing", (1,)), report.network) in markdown
 
 
 # Contract errors: one line saying what was expected ---------------------------------------------------------

@@ -58,6 +58,15 @@ def test_a_function_that_raises_shows_the_users_traceback_without_symbps_frames(
     assert err.rstrip().splitlines()[-1].startswith("symbp: verify:")
 
 
+def test_a_file_that_raises_while_imported_shows_its_traceback(tmp_path):
+    crashing = tmp_path / "crashing.py"
+    crashing.write_text("import numpy\n\nLAYERS = numpy.zeros(3)[5]\n\n\ndef backward(params, x, t):\n    pass\n")
+    result = verify(f"{crashing}:backward", *NET)
+    assert result.exit_code == 1
+    assert 'crashing.py", line 3, in <module>' in result.stderr and "IndexError" in result.stderr
+    assert SYMBP not in result.stderr and "<frozen" not in result.stderr
+
+
 def _one_line_error(result, *parts: str) -> None:
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert result.stdout == ""
