@@ -104,7 +104,7 @@ def mistaken_backprop(network: Network, params: Arrays, x: np.ndarray, t: np.nda
     delta: dict[int, np.ndarray] = {}
     upstream = COST_GRADIENT[network.cost](a[L], t)  # dC/da^{(L)}
     for m in range(L, 0, -1):
-        sigma, sigma_prime = SIGMA[network.activations[m - 1]]
+        _, sigma_prime = SIGMA[network.activations[m - 1]]
         local = sigma_prime(a[m] if has("sigma_prime_at_a", m) else zs[m])
         missing = has("output_delta_without_sigma_prime") if m == L else has("sigma_prime_missing", m)
         delta[m] = upstream if missing else upstream * local

@@ -34,6 +34,7 @@ from .costs import COSTS
 from .diagnosis import Diagnosis, Mistake, Sample, diagnose, relative_errors
 from .errors import SymbpError
 from .graph import superscript
+from .numeric import point_shapes
 from .spec import Network
 
 StudentFunction = Callable[[dict[str, np.ndarray], np.ndarray, np.ndarray], Any]
@@ -255,11 +256,8 @@ def _kind(value: Any) -> str:
 
 
 def _shapes(network: Network) -> dict[str, tuple[int, ...]]:
-    shapes: dict[str, tuple[int, ...]] = {}
-    for m in range(1, network.L + 1):
-        shapes[f"W{m}"] = (network.D(m), network.D(m - 1))
-        shapes[f"b{m}"] = (network.D(m),)
-    return shapes
+    """The shape of every gradient: W1, b1, ... as in a point."""
+    return {key: shape for key, shape in point_shapes(network).items() if key not in ("x", "t")}
 
 
 def _shape_message(key: str, got: tuple[int, ...], shape: tuple[int, ...]) -> str:
