@@ -784,6 +784,85 @@ def _picture_format(out: Path | None) -> PictureFormat:
         return PictureFormat.dot
 
 
+@app.command()
+def verify(
+    target: Annotated[str, typer.Argument(
+        metavar="FILE.py:FUNCTION", show_default=False,
+        help="Your gradient function: FUNCTION(params, x, t) -> (C, grads) in FILE.py.")],
+    points: Annotated[int, typer.Option("--points", "-n", callback=_positive, help="Random points to compare at.")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random points.")] = 0,
+    batch: Annotated[int, typer.Option("--batch", callback=_positive,
+                                       help="Samples per point (rows of x and t).")] = 1,
+    tol: Annotated[float, typer.Option("--tol", callback=_not_negative,
+                                       help="Largest relative error that counts as a match.")] = 1e-6,
+    per_example: Annotated[bool, typer.Option(
+        "--per-example", help="FUNCTION takes one example (x of shape (D(0),)); default: detected.")] = False,
+    format: Annotated[DataFormat, typer.Option("--format", "-f", help="Output format.")] = DataFormat.text,
+    layers: LayersOption = None,
+    activation: ActivationOption = None,
+    activations: ActivationsOption = None,
+    cost: CostOption = None,
+    spec: SpecOption = None,
+) -> None:
+    """Check your own backprop code against symbp's gradients, and name the mistake.
+
+    FUNCTION(params, x, t) returns (C, grads): params and grads hold W1 (D(1) x D(0)),
+    b1 (D(1),), ...; x has shape (N, D(0)) and t (N, D(L)); C is the mean cost. A
+    function of one example is detected. Exit status 0 when your gradients match,
+    1 when they do not (the report names the mistake when it knows it) or when your
+    code raises (its traceback is shown, your frames only), 2 when the file, the
+    function or its output's keys and shapes are unusable.
+
+    \b
+    Examples:
+      symbp verify my_nn.py:backward --layers 4,5,3 --activation sigmoid --cost squared_error
+      symbp verify my_nn.py:backward --layers 2,3,1 --activation tanh --cost squared_error --batch 8
+      symbp verify my_nn.py:backward --spec net.toml --format json
+    """
+    from .testing import GradientContractError, compare_gradients, load_function
+
+    try:
+        fn = load_function(target)  # the file first: its problems are the likelier ones
+        network = _network(spec, layers, activation, activations, cost)
+        _needs_numbers(network, "verify")
+        report = compare_gradients(fn, network, points=points, seed=seed, batch=batch, rtol=tol,
+                                   per_example=True if per_example else None)
+    except (SymbpError, GradientContractError) as error:
+        _fail(f"{target}: {error}" if isinstance(error, GradientContractError) else str(error))
+    except Exception as error:
+        _user_traceback(error, target)
+    if format is DataFormat.json:
+        from .testing import report_data
+
+        _emit(_dumps(report_data(report)), None, False)
+    else:
+        from .testing import report_text
+
+        _emit(report_text(report), None, False)
+    if not report.passed:
+        raise typer.Exit(CHECK_FAILED_EXIT)
+
+
+def _user_traceback(error: Exception, target: str) -> NoReturn:
+    """The traceback of an exception from the user's code, without symbp's frames; exit status 1.
+
+    An exception with no frame outside symbp is symbp's own bug and keeps its full traceback.
+    """
+    import traceback
+
+    package = str(Path(__file__).resolve().parent)
+    frames = [(frame, line) for frame, line in traceback.walk_tb(error.__traceback__)
+              if not frame.f_code.co_filename.startswith((package, "<frozen"))]
+    if not frames:
+        raise error
+    stack = traceback.StackSummary.extract(frames)
+    typer.echo("Traceback (most recent call last):\n" + "".join(stack.format())
+               + "".join(traceback.format_exception_only(type(error), error)), err=True, nl=False)
+    typer.echo(f"symbp: verify: {target} raised {type(error).__name__} (traceback above, your code's frames only)",
+               err=True)
+    sys.exit(CHECK_FAILED_EXIT)
+
+
 def main() -> None:
     """Console-script entry point (``symbp``)."""
     app(prog_name="symbp")
