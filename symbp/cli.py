@@ -81,7 +81,6 @@ class _OneLineErrors(TyperGroup):
             return code
         sys.exit(code)
 
-
     def invoke(self, ctx: Any) -> Any:
         # Typer turns KeyboardInterrupt into a bare exit status 130: say which signal stopped the command instead.
         try:
@@ -583,7 +582,8 @@ def render(
     author: Annotated[str, typer.Option("--author", help="Author line.")] = "",
     course: Annotated[str, typer.Option("--course", help="Course line.")] = "",
     pdf: Annotated[bool, typer.Option(
-        "--pdf", help="Compile with pdflatex and write the PDF to --out (implied by --out FILE.pdf).")] = False,
+        "--pdf", help="Compile with pdflatex and write the PDF to --out (implied by --out FILE.pdf). A failed "
+                      "compile leaves its log in FILE.log, replacing an existing one only with --force.")] = False,
     max_paths: Annotated[Optional[int], typer.Option(
         "--max-paths", callback=_positive, metavar="N", show_default=False,
         help="Refuse an entry with more naive paths than N: the document writes out every one (default 64).")] = None,

@@ -13,7 +13,11 @@ says the output format: ``*.tex`` escapes plain strings for LaTeX, ``*.md`` for 
 Delimiters, chosen not to clash with LaTeX braces (as Sphinx does):
 ``<%= value %>``, ``<% for ... %>`` ... ``<% endfor %>``, ``<# comment #>``.
 Undefined variables are errors. Every plain string is escaped on output; values
-marked LaTeX below are math-mode LaTeX and are written as they are.
+marked LaTeX below are math-mode LaTeX and are written as they are. In LaTeX, Greek
+letters in plain strings are set as math (``δ`` becomes ``\(\delta\)``), and a title,
+author or course with a character the fonts lack is refused, naming it. Templates run in
+Jinja's immutable sandbox: they read the context and cannot call into Python; any error
+in one is a ``SymbpError`` naming the template and its line.
 
 Context variables (``math rows``: rows of an ``align*``/``aligned`` body, ``&`` marks
 the alignment point, rows end with ``\\``):
