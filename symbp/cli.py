@@ -9,20 +9,20 @@ answers without loading them. Bad input of any kind ends in one line on stderr,
 
 from __future__ import annotations
 
-import os
 import shutil
+import signal
 import sys
-import tempfile
 import time
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional, TypeVar
 
 import typer
 from typer.core import TyperGroup
 
 from . import __version__
 from .errors import SymbpError
+from .io import check_target, clean_up_on_signals, is_stdout, output_format, stdout_failed, write_output
 
 if TYPE_CHECKING:  # pragma: no cover
     from .spec import Network
@@ -65,11 +65,50 @@ class _OneLineErrors(TyperGroup):
         except typer.Abort:
             typer.echo("symbp: aborted", err=True)
             sys.exit(1)
+        except _Stopped as stop:
+            typer.echo(f"symbp: stopped by {stop.signal.name}", err=True)
+            sys.exit(128 + stop.signal)
+        except OSError as error:
+            _fail(_os_error_message(error))
+        except RecursionError:
+            _fail(f"{_command(args)} needs more nested calls than Python allows (RecursionError); "
+                  "the network or input is too deep: use fewer layers")
+        except MemoryError:
+            _fail(f"{_command(args)} ran out of memory (MemoryError); use a smaller network or fewer entries")
         # Without standalone mode, click returns an Exit's code instead of exiting.
         code = result if isinstance(result, int) else 0
         if not standalone_mode:
             return code
         sys.exit(code)
+
+    def invoke(self, ctx: Any) -> Any:
+        # Typer turns KeyboardInterrupt into a bare exit status 130: say which signal stopped the command instead.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP (symbp.io.Interrupted): cleaned up on the way
+            raise _Stopped(getattr(stop, "signal_number", signal.SIGINT)) from None
+
+
+class _Stopped(Exception):
+    """A command stopped by a signal, after its ``with`` blocks and ``finally`` clauses ran."""
+
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.signal = signal.Signals(number)
+
+
+def _command(args: Any) -> str:
+    """``symbp derive``: the command an error happened in, for messages that cannot name more."""
+    words = [a for a in (sys.argv[1:] if args is None else args) if not str(a).startswith("-")]
+    return f"symbp {words[0]}" if words else "symbp"
+
+
+def _os_error_message(error: OSError) -> str:
+    """What failed, from an ``OSError`` that reached the top (library code names its files itself)."""
+    if error.filename is None and isinstance(error, BrokenPipeError):
+        return str(stdout_failed(error))
+    where = f" {str(error.filename)!r}" if error.filename is not None else ""
+    return f"cannot use{where}: {error.strerror or error}"
 
 
 def _usage_message(error: Exception) -> str:
@@ -146,8 +185,16 @@ SpecOption = Annotated[Optional[Path], typer.Option(
     "--spec", metavar="FILE", dir_okay=False,
     help="TOML or JSON file with keys layers, activations, cost; options given here override it.")]
 OutOption = Annotated[Optional[Path], typer.Option(
-    "--out", "-o", metavar="FILE", dir_okay=False, help="Write to FILE instead of standard output.")]
-ForceOption = Annotated[bool, typer.Option("--force", help="Let --out replace an existing file.")]
+    "--out", "-o", metavar="FILE", dir_okay=False,
+    help="Write to FILE instead of standard output ('-': standard output). Only a new path or a regular file "
+         "is written (a link: the regular file it points to); a folder, device, FIFO or socket is refused.")]
+ForceOption = Annotated[bool, typer.Option(
+    "--force", help="Let --out replace an existing file (it keeps its mode; a new file gets the umask's).")]
+FormatOption = Annotated[Optional[Format], typer.Option(
+    "--format", "-f", show_default=False,
+    help="text, latex, markdown or json. Default: from --out's suffix (.txt, .tex, .md, .json), else text.")]
+DataFormatOption = Annotated[Optional[DataFormat], typer.Option(
+    "--format", "-f", show_default=False, help="text or json. Default: from --out's suffix (.txt, .json), else text.")]
 
 
 def _positive(value: int | None) -> int | None:
@@ -184,39 +231,26 @@ def _needs_numbers(network: Network, command: str) -> None:
 
 
 def _check_out(out: Path | None, force: bool) -> None:
-    """Refuse an --out target before any work is done, so bad input writes nothing."""
-    if out is None:
-        return
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise SymbpError(f"--out {str(out)!r}: folder {str(folder)!r} does not exist; create it or name another file")
-    if out.is_dir():
-        raise SymbpError(f"--out {str(out)!r} is a folder; name a file")
-    if out.exists() and not force:
-        raise SymbpError(f"--out {str(out)!r} exists; add --force to replace it")
+    """Refuse an --out target before any work is done, so bad input writes nothing (policy: ``symbp.io``)."""
+    if not is_stdout(out):
+        check_target(out, force)  # type: ignore[arg-type]  # is_stdout(None) is True
 
 
-def write_atomic(out: Path, data: str | bytes, force: bool) -> None:
-    """Write ``out`` whole or not at all: a temporary file in the same folder, then ``os.replace``."""
-    _check_out(out, force)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    descriptor, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+FormatEnum = TypeVar("FormatEnum", Format, DataFormat, PictureFormat)
 
 
-def _emit(text: str, out: Path | None, force: bool) -> None:
-    if out is None:
-        typer.echo(text, nl=not text.endswith("\n"))
-    else:
-        write_atomic(out, text, force)
+def _format(out: Path | None, chosen: FormatEnum | None, default: FormatEnum) -> FormatEnum:
+    """--format, else the format --out's suffix names; a suffix contradicting --format is refused."""
+    choices = type(default)
+    accepted = [c.value for c in choices]
+    return choices(output_format(out, chosen.value if chosen else None, accepted, default.value))
+
+
+def _emit(data: str | bytes, out: Path | None, force: bool) -> None:
+    """``data`` to standard output or to the file --out names (then one line on stderr says so)."""
+    if isinstance(data, str) and is_stdout(out) and not data.endswith("\n"):
+        data += "\n"
+    if write_output(out, data, force):
         typer.echo(f"wrote {out}", err=True)
 
 
@@ -224,7 +258,7 @@ def _width(out: Path | None) -> int:
     """Text width: the terminal's when printing to one, else a fixed width so files and pipes are stable."""
     from .render.text import DEFAULT_WIDTH
 
-    if out is None and sys.stdout.isatty():
+    if is_stdout(out) and sys.stdout is not None and sys.stdout.isatty():
         return max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
     return DEFAULT_WIDTH
 
@@ -342,7 +376,7 @@ def derive(
     method: Annotated[Optional[list[Method]], typer.Option(
         "--method", "-m", metavar="METHOD", show_default=False,
         help="naive, backprop, reference (sympy.diff) or all; repeat for several. Default: naive and backprop.")] = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    format: FormatOption = None,
     max_paths: MaxPathsOption = None,
     layers: LayersOption = None,
     activation: ActivationOption = None,
@@ -366,6 +400,7 @@ def derive(
       symbp derive W1_1_1 --layers 2,8,8,8,1 --max-paths 1000 --format latex
     """
     _check_out(out, force)
+    format = _format(out, format, Format.text)
     network = _network(spec, layers, activation, activations, cost)
     from .render.documents import default_entries
 
@@ -414,7 +449,7 @@ def check(
     entries: Annotated[Optional[list[str]], typer.Option(
         "--entries", "-e", metavar="ENTRY", show_default=False,
         help="Check only these entries (W2_1_2, W2, b1, all; repeat or separate by commas). Default: all.")] = None,
-    format: Annotated[DataFormat, typer.Option("--format", "-f", help="Output format.")] = DataFormat.text,
+    format: DataFormatOption = None,
     max_paths: MaxPathsOption = None,
     layers: LayersOption = None,
     activation: ActivationOption = None,
@@ -438,6 +473,7 @@ def check(
       symbp check --layers 2,3,1 --activations tanh,identity --cost squared_error --format json
     """
     _check_out(out, force)
+    format = _format(out, format, DataFormat.text)
     network = _network(spec, layers, activation, activations, cost)
     from .check import check as run_check
 
@@ -459,7 +495,7 @@ def check(
     if not report.passed:
         from .render.text import check_failure_line
 
-        if out is not None or not sys.stdout.isatty():  # on a terminal the report already ends with it
+        if not is_stdout(out) or not sys.stdout.isatty():  # on a terminal the report already ends with it
             typer.echo(f"symbp: check failed: {check_failure_line(report)}", err=True)
         raise typer.Exit(CHECK_FAILED_EXIT)
 
@@ -470,7 +506,7 @@ def grad(
         "--point", "-p", metavar="FILE", dir_okay=False, show_default=False,
         help="JSON file with x, t, W1..WL (D(m) rows of D(m-1) numbers) and b1..bL.")],
     method: Annotated[GradMethod, typer.Option("--method", "-m", help="How the gradient is derived.")] = GradMethod.backprop,
-    format: Annotated[DataFormat, typer.Option("--format", "-f", help="Output format.")] = DataFormat.text,
+    format: DataFormatOption = None,
     max_paths: MaxPathsOption = None,
     layers: LayersOption = None,
     activation: ActivationOption = None,
@@ -496,6 +532,7 @@ def grad(
       symbp grad --point point.json --layers 2,2,1 --activation sigmoid --cost squared_error
     """
     _check_out(out, force)
+    format = _format(out, format, DataFormat.text)
     network = _network(spec, layers, activation, activations, cost)
     _needs_numbers(network, "grad")
     from .numeric import gradient_at, point_from_mapping
@@ -544,7 +581,12 @@ def render(
     title: Annotated[str, typer.Option("--title", help="Document title.")] = "Backpropagation",
     author: Annotated[str, typer.Option("--author", help="Author line.")] = "",
     course: Annotated[str, typer.Option("--course", help="Course line.")] = "",
-    pdf: Annotated[bool, typer.Option("--pdf", help="Compile with pdflatex and write the PDF to --out.")] = False,
+    pdf: Annotated[bool, typer.Option(
+        "--pdf", help="Compile with pdflatex and write the PDF to --out (implied by --out FILE.pdf). A failed "
+                      "compile leaves its log in FILE.log, replacing an existing one only with --force.")] = False,
+    max_paths: Annotated[Optional[int], typer.Option(
+        "--max-paths", callback=_positive, metavar="N", show_default=False,
+        help="Refuse an entry with more naive paths than N: the document writes out every one (default 64).")] = None,
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
@@ -558,24 +600,27 @@ def render(
     \b
     Examples:
       symbp render --out notes.tex
-      symbp render --template slides.tex --title "Week 5" --out slides.pdf --pdf
+      symbp render --template slides.tex --title "Week 5: δ and σ" --out slides.pdf
       symbp render --template notes.md --activation sigmoid --cost squared_error
       symbp render --template my/handout.tex.jinja --out handout.tex
     """
     _check_out(out, force)
-    if pdf and out is None:
-        raise SymbpError("--pdf writes a file: add --out FILE.pdf")
-    network = _network(spec, layers, activation, activations, cost)
     name, folder = _template(template)
-    if pdf and not name.removesuffix(".jinja").endswith(".tex"):
+    kind = "latex" if name.removesuffix(".jinja").endswith(".tex") else "markdown"
+    pdf = output_format(out, "pdf" if pdf else None, [kind, "pdf"] if kind == "latex" else [kind], kind,
+                        option="--pdf", writer=f"template {template!r}") == "pdf"
+    if pdf and out is None:
+        raise SymbpError("--pdf writes a file: add --out FILE.pdf (or -o - for standard output)")
+    if pdf and kind != "latex":
         raise SymbpError(f"--pdf compiles LaTeX, but template {template!r} is not a .tex template")
+    network = _network(spec, layers, activation, activations, cost)
+    from .render.documents import DOCUMENT_MAX_PATHS
     from .render.documents import render as render_document
 
     chosen = [n.strip() for item in entries for n in item.split(",")] if entries else None
     document = render_document(network, name, chosen, title=title, author=author, course=course,
-                               template_dir=folder)
+                               template_dir=folder, max_paths=max_paths or DOCUMENT_MAX_PATHS)
     if pdf:
-        assert out is not None  # checked above; keeps type checkers informed
         _write_pdf(document, out, force)
     else:
         _emit(document, out, force)
@@ -597,24 +642,15 @@ def _template(template: str) -> tuple[str, Path | None]:
     return path.name, path.parent
 
 
-def _write_pdf(document: str, out: Path, force: bool) -> None:
-    """Compile in a temporary folder beside ``out``, then move the PDF into place in one step."""
-    from .render.pdf import compile_pdf
+def _write_pdf(document: str, out: Path | None, force: bool) -> None:
+    """Compile in a temporary folder, then write the PDF; a failure's log goes beside ``out`` if allowed."""
+    from .render.pdf import LatexError, failure_with_log, latex_to_pdf
 
-    _check_out(out, force)
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as folder:
-        built = Path(folder) / out.with_suffix(".pdf").name
-        try:
-            compile_pdf(document, built)
-        except SymbpError as error:
-            log = built.with_suffix(".log")
-            if log.exists():  # keep the log where the user looks, not in the folder about to vanish
-                kept = out.with_suffix(".log")
-                shutil.copyfile(log, kept)
-                raise SymbpError(str(error).replace(str(log), str(kept))) from None
-            raise
-        os.replace(built, out)
-    typer.echo(f"wrote {out}", err=True)
+    try:
+        pdf, _ = latex_to_pdf(document)
+    except LatexError as error:
+        raise failure_with_log(error, None if is_stdout(out) else out, force) from None
+    _emit(pdf, out, force)
 
 
 @app.command()
@@ -622,7 +658,7 @@ def cost(
     entries: Annotated[Optional[list[str]], typer.Argument(
         metavar="ENTRY", show_default=False,
         help="Entries to count (W2_1_2, W2, b1, all). Default: every weight and bias.")] = None,
-    format: Annotated[DataFormat, typer.Option("--format", "-f", help="Output format.")] = DataFormat.text,
+    format: DataFormatOption = None,
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
@@ -646,6 +682,7 @@ def cost(
       symbp cost W1 --layers 8,32,32,32,1
     """
     _check_out(out, force)
+    format = _format(out, format, DataFormat.text)
     network = _network(spec, layers, activation, activations, cost)
     from .render.json_data import cost_table
 
@@ -661,7 +698,7 @@ def cost(
 
 @app.command()
 def algorithm(
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    format: FormatOption = None,
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
@@ -681,6 +718,7 @@ def algorithm(
       symbp algorithm --format latex --out algorithm.tex
     """
     _check_out(out, force)
+    format = _format(out, format, Format.text)
     network = _network(spec, layers, activation, activations, cost)
     from .render.latex import latex_algorithm
     from .render.text import algorithm_text
@@ -724,6 +762,7 @@ def codegen(
       symbp codegen --layers 16,64,64,1 --activation sigmoid --cost squared_error --out net_grad.py
     """
     _check_out(out, force)
+    output_format(out, None, ["python"], "python")  # refuses --out x.json and the like
     network = _network(spec, layers, activation, activations, cost)
     _needs_numbers(network, "codegen")
     from .codegen import module_source
@@ -760,28 +799,17 @@ def picture(
       symbp picture b1_1 --layers 2,4,4,1 --format dot | dot -Tsvg > paths.svg
     """
     _check_out(out, force)
-    chosen = format or _picture_format(out)
+    chosen = _format(out, format, PictureFormat.dot)
     if chosen is not PictureFormat.dot and out is None:
-        raise SymbpError(f"--format {chosen.value} writes a binary file: add --out FILE, or use --format dot")
+        raise SymbpError(f"--format {chosen.value} writes a binary file: add --out FILE (or -o - for standard "
+                         "output), or use --format dot")
     network = _network(spec, layers, activation, activations, cost)
     from .derive.naive import naive
     from .render.dot import computation_graph_dot, draw
 
     derivation = naive(network, network.entry(entry), max_paths=_budget(max_paths)) if entry else None
     source = computation_graph_dot(network, derivation)
-    if chosen is PictureFormat.dot:
-        _emit(source, out, force)
-    else:
-        write_atomic(out, draw(source, chosen.value), force)  # type: ignore[arg-type]  # out checked above
-        typer.echo(f"wrote {out}", err=True)
-
-
-def _picture_format(out: Path | None) -> PictureFormat:
-    suffix = out.suffix.lstrip(".").lower() if out else ""
-    try:
-        return PictureFormat(suffix)
-    except ValueError:
-        return PictureFormat.dot
+    _emit(source if chosen is PictureFormat.dot else draw(source, chosen.value), out, force)
 
 
 @app.command()
@@ -865,6 +893,7 @@ def _user_traceback(error: Exception, target: str) -> NoReturn:
 
 def main() -> None:
     """Console-script entry point (``symbp``)."""
+    clean_up_on_signals()
     app(prog_name="symbp")
 
 

@@ -384,17 +384,19 @@ def test_out_refuses_to_overwrite_without_force_and_replaces_with_it(tmp_path):
 
 
 def test_out_is_atomic_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
-    import symbp.cli
+    import errno
+
+    import symbp.io
 
     out = tmp_path / "cost.txt"
     out.write_text("old")
 
     def crash(src, dst):
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(symbp.cli.os, "replace", crash)
+    monkeypatch.setattr(symbp.io.os, "replace", crash)
     result = invoke("cost", "--out", str(out), "--force")
-    assert result.exit_code != 0
+    assert result.exit_code == 2 and result.stderr == f"symbp: error: cannot write --out {str(out)!r}: No space left on device\n"
     assert out.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["cost.txt"]
 

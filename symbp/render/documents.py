@@ -13,7 +13,11 @@ says the output format: ``*.tex`` escapes plain strings for LaTeX, ``*.md`` for 
 Delimiters, chosen not to clash with LaTeX braces (as Sphinx does):
 ``<%= value %>``, ``<% for ... %>`` ... ``<% endfor %>``, ``<# comment #>``.
 Undefined variables are errors. Every plain string is escaped on output; values
-marked LaTeX below are math-mode LaTeX and are written as they are.
+marked LaTeX below are math-mode LaTeX and are written as they are. In LaTeX, Greek
+letters in plain strings are set as math (``δ`` becomes ``\(\delta\)``), and a title,
+author or course with a character the fonts lack is refused, naming it. Templates run in
+Jinja's immutable sandbox: they read the context and cannot call into Python; any error
+in one is a ``SymbpError`` naming the template and its line.
 
 Context variables (``math rows``: rows of an ``align*``/``aligned`` body, ``&`` marks
 the alignment point, rows end with ``\\``):
@@ -48,6 +52,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import jinja2
+import jinja2.sandbox
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..counts import backprop_count, naive_count
 from ..derive.backprop import backprop
@@ -93,16 +99,69 @@ def builtin_template_dir() -> Path:
         return Path(__file__).resolve().parents[2] / "templates"
 
 
+# Measured with pdflatex (TeX Live 2022, pdfTeX 1.40.24) in the shipped templates' font set-up (utf8 input,
+# OT1 fonts, article and beamer): one line per code point of U+00A0-U+024F and U+2000-U+21FF under
+# \tracinglostchars=3, so a missing glyph is an error too; these compiled. tests/test_pdf.py compiles them all.
+_LATEX_TEXT_RANGES = (
+    (0x20, 0x7E), (0xA0, 0xAA), (0xAC, 0xAC), (0xAE, 0xBA), (0xBC, 0xCF), (0xD1, 0xDD), (0xDF, 0xEF),
+    (0xF1, 0xFD), (0xFF, 0x103), (0x106, 0x10F), (0x112, 0x117), (0x11A, 0x125), (0x128, 0x12D), (0x130, 0x137),
+    (0x139, 0x13E), (0x141, 0x148), (0x14C, 0x165), (0x168, 0x171), (0x174, 0x17E), (0x192, 0x192),
+    (0x1C4, 0x1D4), (0x1E2, 0x1E3), (0x1E6, 0x1E9), (0x1F0, 0x1F0), (0x1F4, 0x1F5), (0x218, 0x21B),
+    (0x232, 0x233), (0x237, 0x237), (0x2010, 0x2016), (0x2018, 0x2019), (0x201C, 0x201D), (0x2020, 0x2022),
+    (0x2026, 0x2026), (0x2030, 0x2031), (0x203B, 0x203B), (0x203D, 0x203D), (0x2044, 0x2044), (0x204E, 0x204E),
+    (0x2052, 0x2052), (0x20A1, 0x20A1), (0x20A4, 0x20A4), (0x20A6, 0x20A6), (0x20A9, 0x20A9), (0x20AB, 0x20AC),
+    (0x20B1, 0x20B1), (0x2103, 0x2103), (0x2116, 0x2117), (0x211E, 0x211E), (0x2120, 0x2120), (0x2122, 0x2122),
+    (0x2126, 0x2127), (0x212E, 0x212E), (0x2190, 0x2193),
+)
+LATEX_TEXT_CHARACTERS = frozenset(
+    "\t\n" + "".join(chr(c) for low, high in _LATEX_TEXT_RANGES for c in range(low, high + 1))
+)
+"""Characters a plain string may hold in a LaTeX document, besides the Greek letters of ``GREEK_MATH``."""
+
+_GREEK_NAMES = (
+    "alpha beta gamma delta varepsilon zeta eta theta iota kappa lambda mu nu xi o pi rho varsigma sigma tau "
+    "upsilon varphi chi psi omega"
+).split()
+_GREEK_CAPITALS = "A B Gamma Delta E Z H Theta I K Lambda M N Xi O Pi P _ Sigma T Upsilon Phi X Psi Omega".split()
+GREEK_MATH = {
+    **{chr(0x3B1 + i): ("o" if name == "o" else f"\\{name}") for i, name in enumerate(_GREEK_NAMES)},
+    **{chr(0x391 + i): (f"\\mathrm{{{name}}}" if len(name) == 1 else f"\\{name}")
+       for i, name in enumerate(_GREEK_CAPITALS) if name != "_"},
+    "\u03d1": r"\vartheta", "\u03d5": r"\phi", "\u03d6": r"\varpi", "\u03f1": r"\varrho", "\u03f5": r"\epsilon",
+}
+"""Greek letters in plain strings of a LaTeX document, as math (U+03B5 and U+03C6 are the curly forms)."""
+
+
+def check_latex_text(what: str, text: str) -> None:
+    """Refuse, naming it, a character of ``text`` that the LaTeX documents cannot typeset."""
+    for character in text:
+        if character not in LATEX_TEXT_CHARACTERS and character not in GREEK_MATH:
+            raise SymbpError(
+                f"{what} has character {character!r} (U+{ord(character):04X}) that the LaTeX fonts cannot typeset; "
+                "use Latin letters (with accents), Greek letters (set as math) and common punctuation"
+            )
+
+
+def escape_latex_text(text: str) -> str:
+    r"""Plain text for a LaTeX document: specials escaped, Greek letters as math.
+
+    >>> escape_latex_text("δ and σ, 50%")
+    '\\(\\delta\\) and \\(\\sigma\\), 50\\%'
+    """
+    check_latex_text("text", text)
+    return "".join(rf"\({GREEK_MATH[c]}\)" if c in GREEK_MATH else escape_latex(c) for c in text)
+
+
 def _escaper(template: str) -> Callable[[str], str]:
     template = template.removesuffix(".jinja")
     if template.endswith(".tex"):
-        return escape_latex
+        return escape_latex_text
     if template.endswith(".md"):
         return escape_markdown
     raise SymbpError(f"template {template!r} must be named <name>.tex or <name>.md (the output format)")
 
 
-def environment(template: str, template_dir: str | Path | None = None) -> jinja2.Environment:
+def environment(template: str, template_dir: str | Path | None = None) -> ImmutableSandboxedEnvironment:
     """The Jinja environment for ``template`` (its format picks the escaping)."""
     escape = _escaper(template)
 
@@ -115,7 +174,8 @@ def environment(template: str, template_dir: str | Path | None = None) -> jinja2
 
     folders = [Path(template_dir)] if template_dir is not None else []
     folders.append(builtin_template_dir())
-    return jinja2.Environment(
+    # Sandboxed: a template is a document, not a program; it reads the context and cannot reach Python.
+    return ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(f) for f in folders]),
         block_start_string="<%",
         block_end_string="%>",
@@ -269,16 +329,54 @@ def render(
     """
     env = environment(template, template_dir)
     name = template if template.endswith(".jinja") else f"{template}.jinja"
+    if name.removesuffix(".jinja").endswith(".tex"):
+        for what, text in (("title", title), ("author", author), ("course", course)):
+            check_latex_text(what, text)
     try:
         loaded = env.get_template(name)
     except jinja2.TemplateNotFound:
         searched = ", ".join(str(p) for p in env.loader.searchpath)  # type: ignore[union-attr]
         raise SymbpError(f"template {name!r} not found in {searched}; shipped: {', '.join(TEMPLATES)}") from None
+    except jinja2.TemplateSyntaxError as error:
+        raise _template_error(error, name) from None
     chosen_width = width if width is not None else WIDTHS.get(template.removesuffix(".jinja"), DEFAULT_WIDTH)
     context = document_context(
         network, entries, title=title, author=author, course=course, width=chosen_width, max_paths=max_paths
     )
     try:
         return loaded.render(context)
-    except jinja2.UndefinedError as error:
-        raise SymbpError(f"template {name!r} uses a variable symbp does not provide: {error.message}") from None
+    except SymbpError:
+        raise
+    except Exception as error:  # a template is the user's code: any failure in it is a bad input, said in one line
+        raise _template_error(error, name) from None
+
+
+def _template_error(error: Exception, name: str) -> SymbpError:
+    """One line naming the template, its line and what went wrong there."""
+    where = _template_line(error, name)
+    if isinstance(error, jinja2.TemplateNotFound):
+        what = f"includes {error.name!r}, which is neither beside it nor shipped ({', '.join(TEMPLATES)})"
+    elif isinstance(error, jinja2.UndefinedError):
+        what = f"uses a variable symbp does not provide: {error.message}"
+    elif isinstance(error, jinja2.sandbox.SecurityError):
+        what = f"{str(error).rstrip('.')}; templates run in a sandbox and cannot reach Python"
+    elif isinstance(error, jinja2.TemplateSyntaxError):
+        what = f"syntax error: {error.message}"
+    else:
+        what = f"{type(error).__name__}: {error}"
+    return SymbpError(f"template {where}: {what}")
+
+
+def _template_line(error: Exception, name: str) -> str:
+    """``'x.tex.jinja', line 3``: from a syntax error itself, else from the innermost template frame."""
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        return f"{error.name or name!r}, line {error.lineno}"
+    # Jinja rewrites tracebacks so that template frames carry the template's file name and line.
+    found = None
+    traceback = error.__traceback__
+    while traceback is not None:
+        filename = traceback.tb_frame.f_code.co_filename
+        if filename.endswith(".jinja"):
+            found = f"{Path(filename).name!r}, line {traceback.tb_lineno}"
+        traceback = traceback.tb_next
+    return found or repr(name)
