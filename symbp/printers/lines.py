@@ -1,0 +1,264 @@
+"""Breaking an equation over rows: the pieces the printers make, and the width measures.
+
+A printer turns an equation's right-hand sides into *pieces*: strings that start with
+their operator (``= ``, ``+ ``, ``· `` or ``\\cdot ``), with ``BREAK`` where a new row
+must start. Rows are then filled greedily up to a width: columns for text
+(``len``), an em estimate for LaTeX (``estimate_width``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Sequence
+
+BREAK = "\n"
+"""A piece that starts the next piece on a new row."""
+
+Measure = Callable[[str], float]
+
+
+# Text: columns -------------------------------------------------------------------------------
+
+
+def _chunks(pieces: Sequence[str]) -> list[list[str]]:
+    """Pieces grouped so that each group starts at an ``=`` or after a ``BREAK`` (which stands alone)."""
+    groups: list[list[str]] = []
+    for piece in pieces:
+        if piece == BREAK:
+            groups.append([BREAK])
+        elif not groups or piece.startswith("=") or groups[-1] == [BREAK]:
+            groups.append([piece])
+        else:
+            groups[-1].append(piece)
+    return groups
+
+
+def _hard_wrap(line: str, width: int, column: int) -> tuple[list[str], str]:
+    """A row longer than ``width`` cut at spaces (continuations two columns in); returns full rows and the rest."""
+    rows = []
+    while len(line) > width:
+        cut = line.rfind(" ", column + 10, width + 1)
+        if cut < 0:
+            break  # no space to cut at: let the row run long
+        rows.append(line[:cut])
+        line = " " * (column + 2) + line[cut + 1 :]
+    return rows, line
+
+
+def text_rows(lhs: str, pieces: Sequence[str], width: int, indent: int = 2, note: str = "") -> list[str]:
+    """Rows of ``lhs = ...`` no wider than ``width`` columns where possible; ``=``, ``+``, ``-`` align under ``=``.
+
+    Each ``= ...`` part goes on a new row when it does not fit on the current one, so
+    a row break falls between equalities before it falls inside a product. ``note``
+    goes at the end of the last row (or below it when it does not fit).
+    """
+    eq_column = indent + len(lhs) + 1
+    rows: list[str] = []
+    line: str | None = " " * indent + lhs
+    placed = False  # whether the current row holds a piece (not only the left-hand side)
+    for chunk in _chunks(pieces):
+        if chunk == [BREAK]:
+            if line is not None:
+                rows.append(line)
+            line, placed = None, False
+            continue
+        if line is not None and placed and len(line) + 1 + len(" ".join(chunk)) > width:
+            rows.append(line)
+            line = None
+        for piece in chunk:
+            # A continued product sits two columns right of the operators of sums and equalities.
+            column = eq_column if piece[:1] in "=+-" else eq_column + 2
+            if line is None:
+                line = " " * column + piece
+            elif not placed or len(line) + 1 + len(piece) <= width:
+                line = f"{line} {piece}"
+            else:
+                rows.append(line)
+                line = " " * column + piece
+            placed = True
+            full, line = _hard_wrap(line, width, column)
+            rows += full
+    line = line if line is not None else ""
+    if note:
+        if len(line) + 3 + len(note) <= width:
+            line = f"{line}   {note}"
+        else:
+            rows.append(line)
+            line = " " * eq_column + note
+    rows.append(line)
+    return rows
+
+
+# LaTeX: an em estimate ---------------------------------------------------------------------------
+
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+# Widths in em of the commands that are not one Greek letter (0.6), measured against pdflatex at 11 pt.
+_COMMAND_WIDTHS = {
+    **dict.fromkeys(["displaystyle", "limits", "nolimits", "color"], 0.0),
+    **dict.fromkeys(["left", "right"], 0.16),  # a sized delimiter is wider than the 0.39 em of "("
+    **dict.fromkeys(["bigl", "bigr", "Bigl", "Bigr", "big", "Big"], 0.2),  # and the delimiter after it
+    **{"quad": 1.0, "qquad": 2.0, ",": 0.17, ":": 0.22, ";": 0.28, "!": -0.17, " ": 0.33},
+    **{"cdot": 0.72, "odot": 1.22, "times": 1.22, "top": 0.78, "prime": 0.3},
+    **dict.fromkeys(["dots", "ldots", "cdots"], 1.2),
+    **{name: 0.5 * len(name) + 0.2 for name in ("log", "exp", "tanh", "max", "min")},
+}
+_TEXT = {"text", "textit", "textbf", "mathrm"}
+_BOLD = {"mathbf", "boldsymbol", "mathbb"}
+_LARGE = {"sum": 1.3, "underbrace": 0.0}  # their scripts sit below and above, not beside
+
+
+def _group(tex: str, i: int) -> tuple[str, int]:
+    """The ``{...}`` group (or single token) starting at ``i``, and the index after it."""
+    while i < len(tex) and tex[i] == " ":
+        i += 1
+    if i >= len(tex):
+        return "", i
+    if tex[i] != "{":
+        match = _COMMAND.match(tex, i)
+        end = match.end() if match else i + 1
+        return tex[i:end], end
+    depth = 0
+    for j in range(i, len(tex)):
+        depth += {"{": 1, "}": -1}.get(tex[j], 0)
+        if depth == 0:
+            return tex[i + 1 : j], j + 1
+    return tex[i + 1 :], len(tex)
+
+
+def estimate_width(tex: str) -> float:
+    """Printed width of display-math ``tex`` in em, roughly (good to about 10%).
+
+    Used only to decide where long sums and products break; the compile tests
+    check the result against TeX's own measure (no overfull boxes).
+    """
+    total = 0.0
+    i = 0
+    base_is_large = False  # scripts of \sum and \underbrace stack instead of adding width
+    large_width = 0.0
+    script = 0.0  # width of the scripts already attached to the current base
+    while i < len(tex):
+        c = tex[i]
+        if c in "^_":
+            arg, i = _group(tex, i + 1)
+            w = 0.82 * estimate_width(arg)
+            if base_is_large:
+                grown = max(large_width, w)
+                total += grown - large_width
+                large_width = grown
+            else:
+                total += max(0.0, w - script)
+                script = max(script, w)
+            continue
+        script = 0.0
+        base_is_large = False
+        if tex.startswith(r"\begin{cases}", i):
+            end = tex.find(r"\end{cases}", i)
+            end = len(tex) if end < 0 else end
+            rows = tex[i + len(r"\begin{cases}") : end].split(r"\\")
+            # The rows stack: as wide as the widest, plus the brace and the quad between columns.
+            total += 2.6 + max(sum(estimate_width(cell) for cell in row.split("&")) for row in rows)
+            i = end + len(r"\end{cases}")
+            continue
+        if c == "\\":
+            match = _COMMAND.match(tex, i)
+            name = match.group(1)
+            i = match.end()
+            if name == "frac":
+                top, i = _group(tex, i)
+                bottom, i = _group(tex, i)
+                total += max(estimate_width(top), estimate_width(bottom)) + 0.25
+            elif name in _TEXT or name in _BOLD or name == "color":
+                arg, i = _group(tex, i)
+                if name in _TEXT:
+                    total += 0.42 * len(arg)
+                elif name in _BOLD:
+                    total += 1.1 * estimate_width(arg)
+                # \color's argument is a name, not printed
+            elif name in _LARGE:
+                large_width = _LARGE[name]
+                if name == "underbrace":
+                    arg, i = _group(tex, i)
+                    large_width = estimate_width(arg)
+                total += large_width
+                base_is_large = True
+            else:
+                total += _COMMAND_WIDTHS.get(name, 0.6)  # 0.6: a Greek letter, \partial, \nabla
+            continue
+        i += 1
+        if c in "{} &":
+            continue
+        if c in "+-":
+            total += 1.22
+        elif c in "=<>":
+            total += 1.33
+        elif c in "()[]|":
+            total += 0.39
+        elif c == ",":
+            total += 0.45
+        elif c.isdigit():
+            total += 0.5
+        elif c.isupper():
+            total += 0.8  # W dominates: 0.94 em
+        else:
+            total += 0.55
+    return total
+
+
+def latex_rows(equations: Sequence[tuple[str, Sequence[str]]], width: float, measure: Measure = estimate_width) -> list[str]:
+    """Aligned rows for ``equations``: fill each row greedily, break before an operator.
+
+    When a row overflows it is broken before its last ``=`` if what follows still
+    fits on one row (the lecture's chains read best one ``=`` per row); otherwise
+    before the piece that did not fit. A row that starts with a relation aligns on
+    it; any other continuation row is indented by a quad. All equations share one
+    alignment column, so the room on the right is what the widest left side leaves.
+    """
+    left = max((measure(lhs) for lhs, _ in equations), default=0.0)
+    room = width - left
+
+    def row_width(pieces: Sequence[str]) -> float:
+        indent = 0.0 if pieces[0].startswith("= ") else 1.0
+        return indent + sum(measure(p) for p in pieces)
+
+    rows: list[str] = []
+    for lhs, pieces in equations:
+        start = f"{lhs} &"
+        current: list[str] = []
+
+        def flush(keep: int) -> None:
+            nonlocal start, current
+            rows.append(start + " ".join(current[:keep]))
+            start, current = "&", current[keep:]
+
+        for piece in pieces:
+            if piece == BREAK:
+                if current:
+                    flush(len(current))
+                continue
+            if current and row_width(current + [piece]) > room:
+                relations = [n for n, p in enumerate(current) if n and p.startswith("= ")]
+                if relations and row_width(current[relations[-1] :] + [piece]) <= room:
+                    flush(relations[-1])
+                else:
+                    flush(len(current))
+            current.append(piece)
+        if current:
+            flush(len(current))
+    # A continuation that does not start with a relation is indented under the right-hand side.
+    return [r if not r.startswith("&") or r.startswith("&= ") else "&\\quad " + r[1:] for r in rows]
+
+
+class PiecesMixin:
+    """``pieces(node)``: a node as breakable pieces, by SymPy-style dispatch on ``_pieces_<Class>``.
+
+    A node type without a ``_pieces_`` method is one piece, its ``_print_`` (or, as a
+    factor of a product, bracketed by its precedence): so a new node type needs only
+    its ``_print_`` method in each printer.
+    """
+
+    def pieces(self, node: object, as_factor: bool = False) -> list[str]:
+        for cls in type(node).__mro__:
+            method = getattr(self, "_pieces_" + cls.__name__, None)
+            if method is not None:
+                return method(node)
+        return [self.factor(node) if as_factor else self._print(node)]  # type: ignore[attr-defined]
