@@ -22,6 +22,8 @@ SIGMOID = symbp.Network([3, 2, 2, 1], "sigmoid", "squared_error")
 SIGMOID_221 = symbp.Network([2, 2, 1], "sigmoid", "squared_error")
 TANH_BCE = symbp.Network([2, 2, 1], ["tanh", "sigmoid"], "binary_cross_entropy")
 RELU_BCE = symbp.Network([2, 3, 2], ["relu", "sigmoid"], "binary_cross_entropy")
+WIDE = symbp.Network([2, 12, 3, 1], ["relu", "leaky_relu", "tanh"], "squared_error")
+"""A layer of 12 units: indices with commas (W^{(2)}_{1,11}), ranges 1, ..., 12, Piecewise derivatives."""
 
 
 def naive_and_backprop(network, names):
@@ -40,10 +42,26 @@ DERIVATIONS = {
     "cli/derive-lecture.txt": (LECTURE, LECTURE_ITEMS, "text"),
     "cli/derive-sigmoid-W1_2_3.txt": (SIGMOID, lambda: naive_and_backprop(SIGMOID, ["W1_2_3"]), "text"),
     "cli/derive-tanh-bce-all-methods.txt": (TANH_BCE, lambda: all_methods(TANH_BCE, ["W2_1_1"]), "text"),
+    "cli/derive-lecture.md": (LECTURE, LECTURE_ITEMS, "markdown"),
+    # Fixed drifts: the sigma' step of the lecture before the concrete sigma' (base and recursive case).
+    "printers/derive-sigmoid-b1.md": (SIGMOID_221, lambda: naive_and_backprop(SIGMOID_221, ["b1"]), "markdown"),
+    "printers/derive-tanh-bce-all-methods.tex": (TANH_BCE, lambda: all_methods(TANH_BCE, ["W2_1_1"]), "latex"),
+    # New cases, read against the lecture.
+    "printers/derive-lecture.tex": (LECTURE, LECTURE_ITEMS, "latex"),
+    "printers/derive-wide.txt": (WIDE, lambda: naive_and_backprop(WIDE, ["W2_1_11", "b3"]), "text"),
+    "printers/derive-wide.tex": (WIDE, lambda: naive_and_backprop(WIDE, ["W2_1_11", "b3"]), "latex"),
+    # Abstract cost partials: dC/da^{(3)}(...) in every format (LaTeX printed \partial_{a} C(...)).
+    "printers/derive-lecture-reference.tex": (LECTURE, lambda: [symbp.reference(LECTURE, "W2_1_2")], "latex"),
+    "printers/derive-lecture-reference.txt": (LECTURE, lambda: [symbp.reference(LECTURE, "W2_1_2")], "text"),
 }
 ALGORITHMS = {
     "cli/algorithm-lecture.txt": (LECTURE, "text"),
     "cli/algorithm-relu-sigmoid-bce.txt": (RELU_BCE, "text"),
+    # Fixed drifts: ranges up to 3 in full (1, 2, 3), the lecture's sigma' step before the concrete one.
+    "printers/algorithm-lecture.md": (LECTURE, "markdown"),
+    "printers/algorithm-relu-sigmoid-bce.tex": (RELU_BCE, "latex"),
+    "printers/algorithm-wide.txt": (WIDE, "text"),
+    "printers/algorithm-wide.tex": (WIDE, "latex"),
 }
 
 
@@ -64,3 +82,15 @@ def test_derivations_match_their_golden_file(name):
 def test_algorithm_matches_its_golden_file(name):
     network, format = ALGORITHMS[name]
     check_golden(name, print_algorithm(network, format))
+
+
+def test_latex_reproduces_the_reviewed_lecture_exercises():
+    """tests/golden/W2_1_2.tex and W1_2_3.tex, made as test_render_latex.py makes them."""
+    from symbp.derive.repeated import repeated_work
+    from symbp.printers.latex import latex
+
+    work = repeated_work([symbp.naive(LECTURE, e) for e in symbp.LECTURE_ENTRIES])
+    for entry in symbp.LECTURE_ENTRIES:
+        naive, backprop = symbp.naive(LECTURE, entry), symbp.backprop(LECTURE, [entry])
+        text = f"% naive\n{latex(naive, repeated=work)}\n% backprop\n{latex(backprop)}\n"
+        assert text == (GOLDEN / f"{entry}.tex").read_text()
