@@ -32,29 +32,26 @@ from ..document import (
     CostOf,
     Document,
     Equation,
-    ForEach,
-    IndexForm,
     IndexSum,
     LongExpression,
     Marked,
     NaiveExpansion,
     Partial,
-    Product,
     ReferenceResult,
     RepeatedWorkPart,
     Section,
     Sigma,
     Sum,
     Term,
-    Unit,
     backprop_steps,
     naive_expansion,
     reference_result,
 )
 from ..errors import SymbpError
-from ..graph import Notation, build_graph
+from ..graph import build_graph
 from ..spec import Network
-from .lines import BREAK, PiecesMixin, estimate_width, latex_rows
+from .base import DocumentPrinter, then
+from .lines import BREAK, estimate_width, latex_rows
 
 DEFAULT_WIDTH = 41.0
 """Usable width in em: A4 with 2 cm margins is about 44 em at 11 pt; the estimate keeps a margin."""
@@ -65,21 +62,12 @@ MARK_COLOURS = ("blue", "orange", "teal", "violet", "brown", "magenta")
 """xcolor base names that are CSS names too, so the same text works in KaTeX and MathJax."""
 
 
-def count_up(n: int) -> str:
-    r"""``1``, ``1, 2``, ``1, 2, 3``, ``1, \dots, n``: the lecture's ``1, \dots, D`` with small ranges in full."""
-    return ", ".join(map(str, range(1, n + 1))) if n <= 3 else rf"1, \dots, {n}"
-
-
 def environment(groups: Sequence[Sequence[str]], env: str | None) -> str:
     """Rows of each group joined, groups set a little apart, wrapped in ``env``."""
     if env not in ENVIRONMENTS:
         raise SymbpError(f"unknown environment {env!r}; accepted: aligned, align*, or None for bare rows")
     body = " \\\\[1ex]\n".join(" \\\\\n".join(rows) for rows in groups if rows)
     return body if env is None else f"\\begin{{{env}}}\n{body}\n\\end{{{env}}}"
-
-
-def _then(operator: str, pieces: Sequence[str]) -> list[str]:
-    return [f"{operator}{pieces[0]}", *pieces[1:]] if pieces else []
 
 
 def _joined(terms: Sequence[Sequence[str]], bracket: bool = False, one_per_row: bool = False) -> list[str]:
@@ -97,10 +85,13 @@ def _joined(terms: Sequence[Sequence[str]], bracket: bool = False, one_per_row: 
     return pieces
 
 
-class LatexDocumentPrinter(PiecesMixin, LatexPrinter):
+class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
     """SymPy's LaTeX printer with the graph's names for symbols and abstract functions, and the document nodes."""
 
     printmethod = "_symbp_latex"
+    style = "latex"
+    times = r"\cdot "
+    ellipsis = r"\dots"
     _default_settings = {**LatexPrinter._default_settings, "network": None, "env": "aligned", "width": DEFAULT_WIDTH}
 
     def __init__(self, settings: Mapping[str, Any] | None = None, **kwargs: Any):
@@ -119,10 +110,6 @@ class LatexDocumentPrinter(PiecesMixin, LatexPrinter):
         super().__init__(settings)
         self._network: Network | None = network
         self._function_names = {k: v for k, v in names.items() if not isinstance(k, sp.Symbol)}
-
-    @property
-    def notation(self) -> Notation:
-        return Notation(self._network, "latex")
 
     def renamed(self, names: Mapping[object, str]) -> LatexDocumentPrinter:
         """The same printer with some symbols shown under other names (index form)."""
@@ -158,16 +145,6 @@ class LatexDocumentPrinter(PiecesMixin, LatexPrinter):
 
     # Mathematics nodes ------------------------------------------------------------------------
 
-    def _print_Unit(self, node: Unit) -> str:
-        n = self.notation
-        if node.letter == "W":
-            return n.weight(node.layer, *node.indices)
-        if node.letter == "delta":
-            return n.delta(node.layer, *node.indices)
-        if node.letter == "t":
-            return n.target(*node.indices)
-        return n.unit(node.letter, node.layer, *node.indices)
-
     def _print_Sigma(self, node: Sigma) -> str:
         n = self.notation
         if node.prime:
@@ -178,10 +155,6 @@ class LatexDocumentPrinter(PiecesMixin, LatexPrinter):
         if node.vectors:
             return rf"C\bigl(\mathbf{{a}}^{{({node.layer})}}, \mathbf{{t}}\bigr)"
         return rf"C\bigl(a^{{({node.layer})}}, t\bigr)"
-
-    def _print_IndexForm(self, node: IndexForm) -> str:
-        graph = build_graph(self._network)
-        return self.renamed(graph.index_form_names(node.layer, node.index, "latex"))._print(node.expr)
 
     def _print_Partial(self, node: Partial) -> str:
         return rf"\frac{{\partial {self._print(node.of)}}}{{\partial {self._print(node.wrt)}}}"
@@ -197,26 +170,7 @@ class LatexDocumentPrinter(PiecesMixin, LatexPrinter):
         colour = MARK_COLOURS[(self._network.L - node.layer) % len(MARK_COLOURS)]
         return rf"{{\color{{{colour}}}\underbrace{{{self._print(node.body)}}}_{{{self._print(node.delta)}}}}}"
 
-    def _print_ForEach(self, node: ForEach) -> str:
-        return f"{node.index} = {count_up(node.upper)}"
-
-    def _print_Product(self, node: Product) -> str:
-        return " ".join(self.pieces(node))
-
-    def _print_Sum(self, node: Sum) -> str:
-        return " ".join(self.pieces(node))
-
-    def _print_LongExpression(self, node: LongExpression) -> str:
-        return self._print(node.expr)
-
     # Pieces for the line breaker -------------------------------------------------------------
-
-    def _pieces_Product(self, node: Product) -> list[str]:
-        out: list[str] = []
-        for k, factor in enumerate(node.factors):
-            pieces = self.pieces(factor, as_factor=True)
-            out += _then(r"\cdot ", pieces) if k else pieces
-        return out
 
     def _pieces_Sum(self, node: Sum) -> list[str]:
         return _joined([self.pieces(t) for t in node.terms], bracket=node.grouped, one_per_row=node.one_per_row)
@@ -244,7 +198,7 @@ class LatexDocumentPrinter(PiecesMixin, LatexPrinter):
         for k, side in enumerate(node.sides):
             if k and node.sides_on_new_rows:
                 pieces.append(BREAK)
-            pieces += _then("= ", self.pieces(side))
+            pieces += then("= ", self.pieces(side))
         after = (rf", \quad {self._print(node.for_each)}" if node.for_each else "")
         after += rf"\qquad \text{{({node.note})}}" if node.note else ""
         if pieces:

@@ -247,18 +247,3 @@ def latex_rows(equations: Sequence[tuple[str, Sequence[str]]], width: float, mea
     # A continuation that does not start with a relation is indented under the right-hand side.
     return [r if not r.startswith("&") or r.startswith("&= ") else "&\\quad " + r[1:] for r in rows]
 
-
-class PiecesMixin:
-    """``pieces(node)``: a node as breakable pieces, by SymPy-style dispatch on ``_pieces_<Class>``.
-
-    A node type without a ``_pieces_`` method is one piece, its ``_print_`` (or, as a
-    factor of a product, bracketed by its precedence): so a new node type needs only
-    its ``_print_`` method in each printer.
-    """
-
-    def pieces(self, node: object, as_factor: bool = False) -> list[str]:
-        for cls in type(node).__mro__:
-            method = getattr(self, "_pieces_" + cls.__name__, None)
-            if method is not None:
-                return method(node)
-        return [self.factor(node) if as_factor else self._print(node)]  # type: ignore[attr-defined]

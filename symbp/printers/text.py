@@ -24,33 +24,25 @@ from ..document import (
     CostOf,
     Document,
     Equation,
-    ForEach,
-    IndexForm,
     IndexSum,
     LongExpression,
     Marked,
     NaiveExpansion,
     Partial,
-    Product,
     ReferenceResult,
     RepeatedWorkPart,
     Section,
     Sigma,
     Sum,
     Term,
-    Unit,
 )
-from ..graph import Notation, build_graph, subscript, superscript
+from ..graph import build_graph, subscript, superscript
 from ..spec import Network
-from .lines import BREAK, PiecesMixin, text_rows
+from .base import DocumentPrinter, then
+from .lines import BREAK, text_rows
 
 DEFAULT_WIDTH = 100
 """Columns when the caller does not say (wide enough for the lecture's chains on one row each)."""
-
-
-def count_up(n: int) -> str:
-    """``1``, ``1, 2``, ``1, 2, 3``, ``1, …, n``: the lecture's ``1, ..., D`` with small ranges in full."""
-    return ", ".join(map(str, range(1, n + 1))) if n <= 3 else f"1, …, {n}"
 
 
 def network_line(network: Network) -> str:
@@ -59,14 +51,6 @@ def network_line(network: Network) -> str:
     sigma = f"{network.activations[0]} (every layer)" if len(names) == 1 else ", ".join(network.activations)
     sizes = ",".join(map(str, network.layers))
     return f"network {sizes} (L = {network.L}) · σ: {sigma} · C: {network.cost}"
-
-
-def _then(operator: str, pieces: Sequence[str]) -> list[str]:
-    return [f"{operator} {pieces[0]}", *pieces[1:]] if pieces else []
-
-
-def _then_each(operator: str, pieces: Sequence[str]) -> list[str]:
-    return [f"{operator} {p}" for p in pieces]
 
 
 def _joined(terms: Sequence[Sequence[str]], one_per_row: bool = False) -> list[str]:
@@ -82,7 +66,7 @@ def _joined(terms: Sequence[Sequence[str]], one_per_row: bool = False) -> list[s
     return pieces
 
 
-class TextDocumentPrinter(PiecesMixin, StrPrinter):
+class TextDocumentPrinter(DocumentPrinter, StrPrinter):
     """SymPy's one-line printer with the graph's Unicode names, ``·`` for products, and the document nodes."""
 
     printmethod = "_symbp_text"
@@ -93,10 +77,6 @@ class TextDocumentPrinter(PiecesMixin, StrPrinter):
         network = self._settings["network"]
         self._network: Network | None = network
         self._names: dict[object, str] = dict(build_graph(network).text_names) if network is not None else {}
-
-    @property
-    def notation(self) -> Notation:
-        return Notation(self._network, "text")
 
     def renamed(self, names: Mapping[object, str]) -> TextDocumentPrinter:
         """The same printer with some symbols shown under other names (index form)."""
@@ -150,16 +130,6 @@ class TextDocumentPrinter(PiecesMixin, StrPrinter):
 
     # Mathematics nodes ------------------------------------------------------------------------
 
-    def _print_Unit(self, node: Unit) -> str:
-        n = self.notation
-        if node.letter == "W":
-            return n.weight(node.layer, *node.indices)
-        if node.letter == "delta":
-            return n.delta(node.layer, *node.indices)
-        if node.letter == "t":
-            return n.target(*node.indices)
-        return n.unit(node.letter, node.layer, *node.indices)
-
     def _print_Sigma(self, node: Sigma) -> str:
         n = self.notation
         if node.prime:
@@ -168,10 +138,6 @@ class TextDocumentPrinter(PiecesMixin, StrPrinter):
 
     def _print_CostOf(self, node: CostOf) -> str:
         return f"C(a{superscript(f'({node.layer})')}, t)"  # the whole output vector and target
-
-    def _print_IndexForm(self, node: IndexForm) -> str:
-        graph = build_graph(self._network)
-        return self.renamed(graph.index_form_names(node.layer, node.index, "text"))._print(node.expr)
 
     def _print_Partial(self, node: Partial) -> str:
         return f"∂{self._print(node.of)}/∂{self._print(node.wrt)}"
@@ -186,26 +152,7 @@ class TextDocumentPrinter(PiecesMixin, StrPrinter):
     def _print_Marked(self, node: Marked) -> str:
         return self._print(node.body)  # text shows the repeats in their own part, not in the chain
 
-    def _print_ForEach(self, node: ForEach) -> str:
-        return f"{node.index} = {count_up(node.upper)}"
-
-    def _print_Product(self, node: Product) -> str:
-        return " ".join(self.pieces(node))
-
-    def _print_Sum(self, node: Sum) -> str:
-        return " ".join(self.pieces(node))
-
-    def _print_LongExpression(self, node: LongExpression) -> str:
-        return self._print(node.expr)
-
     # Pieces for the line breaker -------------------------------------------------------------
-
-    def _pieces_Product(self, node: Product) -> list[str]:
-        out: list[str] = []
-        for k, factor in enumerate(node.factors):
-            pieces = self.pieces(factor, as_factor=True)
-            out += _then("·", pieces) if k else pieces
-        return out
 
     def _pieces_Marked(self, node: Marked) -> list[str]:
         return self.pieces(node.body)
@@ -225,7 +172,7 @@ class TextDocumentPrinter(PiecesMixin, StrPrinter):
             text = self._print(term)
             if isinstance(term, sp.Mul) and len(text) > self._settings["width"] // 2:
                 head, *rest = [self.factor(f) for f in term.as_ordered_factors()]
-                terms.append([sign + head, *_then_each("·", rest)])
+                terms.append([sign + head, *(f"· {f}" for f in rest)])
             else:
                 terms.append([sign + text])
         return _joined(terms)
@@ -237,7 +184,7 @@ class TextDocumentPrinter(PiecesMixin, StrPrinter):
         for k, side in enumerate(node.sides):
             if k and node.sides_on_new_rows:
                 pieces.append(BREAK)
-            pieces += _then("=", self.pieces(side))
+            pieces += then("= ", self.pieces(side))
         if node.for_each is not None:
             pieces[-1] += f",  {self._print(node.for_each)}"
         note = f"({node.note.replace('delta', 'δ')})" if node.note else ""
