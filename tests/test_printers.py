@@ -53,6 +53,9 @@ DERIVATIONS = {
     # Abstract cost partials: dC/da^{(3)}(...) in every format (LaTeX printed \partial_{a} C(...)).
     "printers/derive-lecture-reference.tex": (LECTURE, lambda: [symbp.reference(LECTURE, "W2_1_2")], "latex"),
     "printers/derive-lecture-reference.txt": (LECTURE, lambda: [symbp.reference(LECTURE, "W2_1_2")], "text"),
+    # JSON in its linear shape: each backprop derivation's deltas and LaTeX once, under "backprop".
+    "printers/derive-lecture.json": (LECTURE, LECTURE_ITEMS, "json"),
+    "printers/derive-all-backprop-sigmoid.json": (SIGMOID_221, lambda: [symbp.backprop(SIGMOID_221)], "json"),
 }
 ALGORITHMS = {
     "cli/algorithm-lecture.txt": (LECTURE, "text"),
@@ -62,6 +65,7 @@ ALGORITHMS = {
     "printers/algorithm-relu-sigmoid-bce.tex": (RELU_BCE, "latex"),
     "printers/algorithm-wide.txt": (WIDE, "text"),
     "printers/algorithm-wide.tex": (WIDE, "latex"),
+    "printers/algorithm-tanh-bce.json": (TANH_BCE, "json"),
 }
 
 
@@ -94,3 +98,16 @@ def test_latex_reproduces_the_reviewed_lecture_exercises():
         naive, backprop = symbp.naive(LECTURE, entry), symbp.backprop(LECTURE, [entry])
         text = f"% naive\n{latex(naive, repeated=work)}\n% backprop\n{latex(backprop)}\n"
         assert text == (GOLDEN / f"{entry}.tex").read_text()
+
+
+def test_json_grows_linearly_with_the_entries():
+    """Each delta's equation appears once however many entries read it (it was once per entry)."""
+    import json
+
+    network = symbp.Network([2, 3, 3, 1])
+    data = json.loads(print_derivations(network, [symbp.backprop(network)], "json"))
+    assert len(data["entries"]) == len(network.select(["all"]))
+    whole = json.dumps(data)
+    # delta^{(1)}_1's unit equation: once, in the one LaTeX of the whole derivation.
+    assert whole.count(r"\\delta^{(1)}_{1} &= ") == 1
+    assert [len(b["deltas"]) for b in data["backprop"]] == [3 + 3 + 1]
