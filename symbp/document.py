@@ -35,13 +35,17 @@ Index = Union[int, str]
 
 
 class Node:
-    """Base of every document node: shows itself in Jupyter through the LaTeX printer."""
+    """Base of every document node: shows itself in Jupyter through the LaTeX printer.
+
+    Parts that know their network (``Document``, ``Algorithm``) print symbols in lecture
+    notation; a bare node prints SymPy's own names for them.
+    """
 
     def _repr_latex_(self) -> str:
         from .printers.latex import LatexDocumentPrinter  # printers import this module
 
         network = getattr(self, "network", None)
-        return f"$\\displaystyle {LatexDocumentPrinter(network=network).doprint(self)}$"
+        return f"$$\n{LatexDocumentPrinter(network=network).doprint(self)}\n$$"
 
 
 Math = Union[sp.Basic, Node]

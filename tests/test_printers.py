@@ -111,3 +111,39 @@ def test_json_grows_linearly_with_the_entries():
     # delta^{(1)}_1's unit equation: once, in the one LaTeX of the whole derivation.
     assert whole.count(r"\\delta^{(1)}_{1} &= ") == 1
     assert [len(b["deltas"]) for b in data["backprop"]] == [3 + 3 + 1]
+
+
+def test_new_latex_and_markdown_goldens_compile_without_overfull_lines(tmp_path):
+    """Every tests/golden/printers LaTeX and Markdown file, set by a real pdflatex on an A4 page.
+
+    Not the reference derivation of the abstract network: its factors are single
+    ``\\left( \\right)`` groups pages wide, which no row break can split (as before).
+    """
+    import re
+    import shutil
+
+    from symbp.render.pdf import compile_pdf
+
+    if shutil.which("pdflatex") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("pdflatex not installed; CI must compile the printers' LaTeX")
+        pytest.skip("pdflatex not installed")
+    preamble = (
+        "\\documentclass[11pt,a4paper]{article}\\usepackage[margin=2cm]{geometry}"
+        "\\usepackage{amsmath,amssymb,xcolor}\\begin{document}\n"
+    )
+    reference = (GOLDEN / "printers" / "derive-lecture-reference.tex").read_text(encoding="utf-8")
+    compile_pdf(preamble + reference + "\\end{document}\n", tmp_path / "reference.pdf")  # compiles, runs wide
+    body = []
+    for path in sorted((GOLDEN / "printers").iterdir()):
+        if path.name == "derive-lecture-reference.tex":
+            continue
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".tex":
+            body.append(text)
+        elif path.suffix == ".md":
+            body += [f"\\[\n{block}\n\\]" for block in re.findall(r"^\$\$\n(.*?)\n\$\$$", text, flags=re.S | re.M)]
+    pdf = compile_pdf(preamble + "\n".join(body) + "\n\\end{document}\n", tmp_path / "printers.pdf", keep_log=True)
+    log = pdf.with_suffix(".log").read_text()
+    wide = [float(m) for m in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)]
+    assert all(w <= 1.0 for w in wide), f"lines wider than the page by {wide} pt"
