@@ -17,24 +17,41 @@ BREAK = "\n"
 Measure = Callable[[str], float]
 
 
+def break_rows(pieces: Sequence[str], fits: Callable[[list[str], bool], bool]) -> list[list[str]]:
+    """The one line breaker: ``pieces`` as rows, each filled greedily while ``fits(row, first_row)``.
+
+    When a piece does not fit, the row is broken before it; when it is a factor or term,
+    before the row's last ``=`` instead if that part and the piece fit on a row together
+    (the lecture's chains read best one ``=`` per row). A piece that does not fit on an
+    empty row stands alone.
+    """
+    rows: list[list[str]] = []
+    current: list[str] = []
+    for piece in pieces:
+        if piece == BREAK:
+            if current:
+                rows.append(current)
+            current = []
+            continue
+        if current and not fits([*current, piece], not rows):
+            relations = [n for n, p in enumerate(current) if n and p.startswith("= ")]
+            # An equality that does not fit starts the next row; a factor that does not fit takes its
+            # equality along when the two fit on a row together.
+            joins = relations and not piece.startswith("= ") and fits([*current[relations[-1] :], piece], False)
+            keep = relations[-1] if joins else len(current)
+            rows.append(current[:keep])
+            current = current[keep:]
+        current.append(piece)
+    if current:
+        rows.append(current)
+    return rows
+
+
 # Text: columns -------------------------------------------------------------------------------
 
 
-def _chunks(pieces: Sequence[str]) -> list[list[str]]:
-    """Pieces grouped so that each group starts at an ``=`` or after a ``BREAK`` (which stands alone)."""
-    groups: list[list[str]] = []
-    for piece in pieces:
-        if piece == BREAK:
-            groups.append([BREAK])
-        elif not groups or piece.startswith("=") or groups[-1] == [BREAK]:
-            groups.append([piece])
-        else:
-            groups[-1].append(piece)
-    return groups
-
-
-def _hard_wrap(line: str, width: int, column: int) -> tuple[list[str], str]:
-    """A row longer than ``width`` cut at spaces (continuations two columns in); returns full rows and the rest."""
+def _hard_wrap(line: str, width: int, column: int) -> list[str]:
+    """A row longer than ``width`` cut at spaces (continuations two columns in)."""
     rows = []
     while len(line) > width:
         cut = line.rfind(" ", column + 10, width + 1)
@@ -42,50 +59,35 @@ def _hard_wrap(line: str, width: int, column: int) -> tuple[list[str], str]:
             break  # no space to cut at: let the row run long
         rows.append(line[:cut])
         line = " " * (column + 2) + line[cut + 1 :]
-    return rows, line
+    return [*rows, line]
 
 
 def text_rows(lhs: str, pieces: Sequence[str], width: int, indent: int = 2, note: str = "") -> list[str]:
     """Rows of ``lhs = ...`` no wider than ``width`` columns where possible; ``=``, ``+``, ``-`` align under ``=``.
 
-    Each ``= ...`` part goes on a new row when it does not fit on the current one, so
-    a row break falls between equalities before it falls inside a product. ``note``
-    goes at the end of the last row (or below it when it does not fit).
+    A continued product sits two columns right of the operators of sums and equalities;
+    a single piece wider than a row is cut at its spaces. ``note`` goes at the end of
+    the last row (or below it when it does not fit).
     """
     eq_column = indent + len(lhs) + 1
-    rows: list[str] = []
-    line: str | None = " " * indent + lhs
-    placed = False  # whether the current row holds a piece (not only the left-hand side)
-    for chunk in _chunks(pieces):
-        if chunk == [BREAK]:
-            if line is not None:
-                rows.append(line)
-            line, placed = None, False
-            continue
-        if line is not None and placed and len(line) + 1 + len(" ".join(chunk)) > width:
-            rows.append(line)
-            line = None
-        for piece in chunk:
-            # A continued product sits two columns right of the operators of sums and equalities.
-            column = eq_column if piece[:1] in "=+-" else eq_column + 2
-            if line is None:
-                line = " " * column + piece
-            elif not placed or len(line) + 1 + len(piece) <= width:
-                line = f"{line} {piece}"
-            else:
-                rows.append(line)
-                line = " " * column + piece
-            placed = True
-            full, line = _hard_wrap(line, width, column)
-            rows += full
-    line = line if line is not None else ""
+
+    def lines(row: list[str], first: bool) -> list[str]:
+        column = eq_column if row[0][:1] in "=+-" else eq_column + 2
+        out = _hard_wrap((" " * indent + lhs + " " if first else " " * column) + row[0], width, column)
+        for piece in row[1:]:
+            out[-1:] = _hard_wrap(f"{out[-1]} {piece}", width, column)
+        return out
+
+    def fits(row: list[str], first: bool) -> bool:
+        return len(lines(row[:-1], first)[-1]) + 1 + len(row[-1]) <= width
+
+    rows = [line for k, row in enumerate(break_rows(pieces, fits)) for line in lines(row, k == 0)]
+    rows = rows or [" " * indent + lhs]
     if note:
-        if len(line) + 3 + len(note) <= width:
-            line = f"{line}   {note}"
+        if len(rows[-1]) + 3 + len(note) <= width:
+            rows[-1] = f"{rows[-1]}   {note}"
         else:
-            rows.append(line)
-            line = " " * eq_column + note
-    rows.append(line)
+            rows.append(" " * eq_column + note)
     return rows
 
 
@@ -205,45 +207,21 @@ def estimate_width(tex: str) -> float:
 
 
 def latex_rows(equations: Sequence[tuple[str, Sequence[str]]], width: float, measure: Measure = estimate_width) -> list[str]:
-    """Aligned rows for ``equations``: fill each row greedily, break before an operator.
+    """Aligned rows for ``equations``, broken by ``break_rows`` with the em estimate.
 
-    When a row overflows it is broken before its last ``=`` if what follows still
-    fits on one row (the lecture's chains read best one ``=`` per row); otherwise
-    before the piece that did not fit. A row that starts with a relation aligns on
-    it; any other continuation row is indented by a quad. All equations share one
-    alignment column, so the room on the right is what the widest left side leaves.
+    A row that starts with a relation aligns on it; any other continuation row is
+    indented by a quad. All equations share one alignment column, so the room on the
+    right is what the widest left side leaves.
     """
-    left = max((measure(lhs) for lhs, _ in equations), default=0.0)
-    room = width - left
+    room = width - max((measure(lhs) for lhs, _ in equations), default=0.0)
 
-    def row_width(pieces: Sequence[str]) -> float:
-        indent = 0.0 if pieces[0].startswith("= ") else 1.0
-        return indent + sum(measure(p) for p in pieces)
+    def fits(row: list[str], first: bool) -> bool:
+        indent = 0.0 if row[0].startswith("= ") else 1.0
+        return indent + sum(measure(p) for p in row) <= room
 
     rows: list[str] = []
     for lhs, pieces in equations:
-        start = f"{lhs} &"
-        current: list[str] = []
-
-        def flush(keep: int) -> None:
-            nonlocal start, current
-            rows.append(start + " ".join(current[:keep]))
-            start, current = "&", current[keep:]
-
-        for piece in pieces:
-            if piece == BREAK:
-                if current:
-                    flush(len(current))
-                continue
-            if current and row_width(current + [piece]) > room:
-                relations = [n for n, p in enumerate(current) if n and p.startswith("= ")]
-                if relations and row_width(current[relations[-1] :] + [piece]) <= room:
-                    flush(relations[-1])
-                else:
-                    flush(len(current))
-            current.append(piece)
-        if current:
-            flush(len(current))
-    # A continuation that does not start with a relation is indented under the right-hand side.
-    return [r if not r.startswith("&") or r.startswith("&= ") else "&\\quad " + r[1:] for r in rows]
-
+        for k, row in enumerate(break_rows(pieces, fits)):
+            start = f"{lhs} &" if k == 0 else "&" if row[0].startswith("= ") else "&\\quad "
+            rows.append(start + " ".join(row))
+    return rows
