@@ -64,12 +64,52 @@ class Unit(Node):
 
 
 @dataclass(frozen=True)
+class Vector(Node):
+    """A whole layer as a vector: ``Vector("a", 2)`` is a^{(2)} in bold; the target t has no layer."""
+
+    letter: str
+    layer: Index | None = None
+
+
+@dataclass(frozen=True)
 class Sigma(Node):
-    """sigma^{(layer)}(z^{(layer)}_index), or its derivative sigma^{(layer)'}(...) when ``prime``."""
+    """sigma^{(layer)}(z^{(layer)}_index), or its derivative sigma^{(layer)'}(...) when ``prime``.
+
+    With no ``index`` the argument is the whole vector z^{(layer)} (elementwise).
+    """
 
     layer: int
-    index: Index
+    index: Index | None
     prime: bool = False
+
+
+@dataclass(frozen=True)
+class Transpose(Node):
+    of: Math
+
+
+@dataclass(frozen=True)
+class Hadamard(Node):
+    """The elementwise product of two vectors."""
+
+    left: Math
+    right: Math
+    precedence = PRECEDENCE["Mul"]
+
+
+@dataclass(frozen=True)
+class Gradient(Node):
+    """The gradient of C with respect to a vector."""
+
+    wrt: Math
+
+
+@dataclass(frozen=True)
+class VectorForm(Node):
+    """The formula of unit 1 of ``layer``, shown elementwise for the whole layer (the same for every unit)."""
+
+    expr: sp.Expr
+    layer: int
 
 
 @dataclass(frozen=True)
@@ -303,9 +343,10 @@ def repeated_work_part(work: RepeatedWork) -> RepeatedWorkPart:
     equations = []
     for delta in work.deltas:
         prefixes = work.prefixes_of(delta)
+        # One path per row, as in the naive expansions.
         terms = tuple(Product(tuple(Partial(f.of, f.wrt) for f in p.factors)) for p in prefixes)
         note = f"naive: {len(prefixes[0].uses)} times; backprop: once"
-        equations.append(Equation(delta, (Sum(terms),), note=note))
+        equations.append(Equation(delta, (Sum(terms, one_per_row=True),), note=note))
     return RepeatedWorkPart(tuple(equations))
 
 
@@ -455,3 +496,25 @@ def algorithm_document(network: Network) -> Algorithm:
         Section("Forward pass", (tuple(forward),), ForEach("m", L)),
         Section("Backward pass, from the output layer down", (tuple(backward),)),
     )
+
+
+def vectorized_document(network: Network) -> Section:
+    """The matrix form of backprop: deltas layer by layer, dC/dW and dC/db; then concrete sigma' and dC/da elementwise."""
+    graph = build_graph(network)
+    L = network.L
+    delta = lambda m: Vector("delta", m)  # noqa: E731
+    rows = [Equation(delta(L), (Hadamard(Gradient(Vector("a", L)), Sigma(L, None, prime=True)),), note="base case")]
+    for m in range(L - 1, 0, -1):
+        upstream = Term((Transpose(Unit("W", m + 1, ())), delta(m + 1)), implicit=True)
+        rows.append(Equation(delta(m), (Hadamard(upstream, Sigma(m, None, prime=True)),)))
+    every = ForEach("m", L) if L > 1 else None
+    rows.append(Equation(Partial(graph.C, Unit("W", "m", ())), (Term((delta("m"), Transpose(Vector("a", "m-1"))), implicit=True),), every))
+    rows.append(Equation(Partial(graph.C, Vector("b", "m")), (delta("m"),), every))
+    elementwise = [
+        Equation(Sigma(m, None, prime=True), (VectorForm(graph.sigma_prime_value[m][0], m),), note=network.activations[m - 1].replace("_", " "))
+        for m in range(1, L + 1)
+        if graph.sigma_function[m] is None  # abstract: sigma' keeps its name
+    ]
+    if graph.cost_function is None:
+        elementwise.append(Equation(Gradient(Vector("a", L)), (VectorForm(graph.dC_da_value[0], L),), note=network.cost.replace("_", " ")))
+    return Section("Vectorized", (tuple(rows), tuple(elementwise)))

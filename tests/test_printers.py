@@ -147,3 +147,27 @@ def test_new_latex_and_markdown_goldens_compile_without_overfull_lines(tmp_path)
     log = pdf.with_suffix(".log").read_text()
     wide = [float(m) for m in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)]
     assert all(w <= 1.0 for w in wide), f"lines wider than the page by {wide} pt"
+
+
+def test_vectorized_form_prints_the_issue_s_matrix_recursion():
+    # Issue 1's matrix form: delta^{(m)} = ((W^{(m+1)})^T delta^{(m+1)}) (.) sigma^{(m)'}(z^{(m)}), in text as in LaTeX.
+    from symbp.document import vectorized_document
+    from symbp.printers.text import TextDocumentPrinter
+
+    section = vectorized_document(SIGMOID)
+    rows, elementwise = section.groups
+    assert len(rows) == SIGMOID.L + 2 and len(elementwise) == SIGMOID.L + 1  # every sigma' and dC/da concrete
+    printed = TextDocumentPrinter(network=SIGMOID).doprint(rows[1])
+    assert printed == "  δ⁽²⁾ = ((W⁽³⁾)ᵀ · δ⁽³⁾) ⊙ σ⁽²⁾′(z⁽²⁾)"
+    assert len(vectorized_document(LECTURE).groups[1]) == 0  # abstract: nothing to fill in
+
+
+def test_text_and_latex_write_the_same_ranges():
+    """The lecture's "i = 1, ..., D": written in full up to three units in every format, elided from four."""
+    for sizes, full, elided in (([2, 3, 1], "1, 2, 3", None), ([2, 4, 1], None, "4")):
+        network = symbp.Network(sizes, "sigmoid", "squared_error")
+        text, tex = print_algorithm(network, "text"), print_algorithm(network, "latex")
+        if full:
+            assert f"i = {full}" in text and f"i = {full}" in tex
+        else:
+            assert f"i = 1, …, {elided}" in text and rf"i = 1, \dots, {elided}" in tex

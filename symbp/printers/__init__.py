@@ -49,4 +49,5 @@ def print_derivations(network: Network, items: Sequence[Derivation], format: str
 
 def print_algorithm(network: Network, format: str = "text", width: float | None = None) -> str:
     """What ``symbp algorithm --format FORMAT`` writes: the lecture's "Truly Complete Version" for ``network``."""
-    return _printer(format, network, width).doprint(algorithm_document(network))
+    output = _printer(format, network, width).doprint(algorithm_document(network))
+    return output if output.endswith("\n") else output + "\n"  # a file ends with a newline

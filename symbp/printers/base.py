@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..document import ForEach, IndexForm, LongExpression, Product, Sum, Unit
+from sympy.printing.precedence import PRECEDENCE, precedence
+
+from ..document import ForEach, Hadamard, IndexForm, LongExpression, Product, Sum, Unit, Vector, VectorForm
 from ..graph import Notation, build_graph
 from ..spec import Network
 
@@ -35,6 +37,7 @@ class DocumentPrinter:
     style = "text"
     times = "· "
     ellipsis = "…"
+    hadamard = "⊙"
     _network: Network | None
 
     def pieces(self, node: object, as_factor: bool = False) -> list[str]:
@@ -53,6 +56,8 @@ class DocumentPrinter:
 
     def _print_Unit(self, node: Unit) -> str:
         n = self.notation
+        if not node.indices:  # the whole matrix W^{(m)}
+            return node.letter + n.layer(node.layer)
         if node.letter == "W":
             return n.weight(node.layer, *node.indices)
         if node.letter == "delta":
@@ -64,6 +69,23 @@ class DocumentPrinter:
     def _print_IndexForm(self, node: IndexForm) -> str:
         names = build_graph(self._network).index_form_names(node.layer, node.index, self.style)
         return self.renamed(names)._print(node.expr)
+
+    def _print_VectorForm(self, node: VectorForm) -> str:
+        graph = build_graph(self._network)
+        m = node.layer
+        names = {graph.z[m][0]: self._print(Vector("z", m)), graph.a[m][0]: self._print(Vector("a", m))}
+        if m == graph.network.L:
+            names[graph.t[0]] = self._print(Vector("t"))
+        return self.renamed(names)._print(node.expr)
+
+    def _print_Hadamard(self, node: Hadamard) -> str:
+        left, right = (self._print(side) for side in (node.left, node.right))
+        if precedence(node.left) <= PRECEDENCE["Mul"]:
+            left = self.sized_brackets(left)
+        return f"{left} {self.hadamard} {right}"
+
+    def sized_brackets(self, text: str) -> str:
+        return f"({text})"
 
     def _print_ForEach(self, node: ForEach) -> str:
         return f"{node.index} = {count_up(node.upper, self.ellipsis)}"

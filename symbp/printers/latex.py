@@ -16,6 +16,7 @@ output needs ``amsmath`` and ``xcolor`` (for the marks on repeated work).
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import sympy as sp
@@ -43,9 +44,16 @@ from ..document import (
     Sigma,
     Sum,
     Term,
+    Transpose,
+    Gradient,
+    Unit,
+    Vector,
+    algorithm_document,
     backprop_steps,
     naive_expansion,
     reference_result,
+    repeated_work_part,
+    vectorized_document,
 )
 from ..errors import SymbpError
 from ..graph import build_graph
@@ -92,6 +100,7 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
     style = "latex"
     times = r"\cdot "
     ellipsis = r"\dots"
+    hadamard = r"\odot"
     _default_settings = {**LatexPrinter._default_settings, "network": None, "env": "aligned", "width": DEFAULT_WIDTH}
 
     def __init__(self, settings: Mapping[str, Any] | None = None, **kwargs: Any):
@@ -147,9 +156,28 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
 
     def _print_Sigma(self, node: Sigma) -> str:
         n = self.notation
+        if node.index is None:
+            function = n.sigma_prime_function(node.layer) if node.prime else n.sigma(node.layer)
+            return f"{function}({self._print(Vector('z', node.layer))})"
         if node.prime:
             return n.sigma_prime(node.layer, node.index)
         return rf"{n.sigma(node.layer)}({n.unit('z', node.layer, node.index)})"
+
+    def _print_Vector(self, node: Vector) -> str:
+        if node.letter == "delta":
+            return rf"\boldsymbol{{\delta}}^{{({node.layer})}}"
+        return rf"\mathbf{{{node.letter}}}" + ("" if node.layer is None else f"^{{({node.layer})}}")
+
+    def _print_Transpose(self, node: Transpose) -> str:
+        inner = self._print(node.of)
+        # A matrix name takes plain brackets, as the issue writes (W^{(m+1)})^T; a bold vector sized ones.
+        return (f"({inner})" if isinstance(node.of, Unit) else self.sized_brackets(inner)) + r"^{\top}"
+
+    def sized_brackets(self, text: str) -> str:
+        return rf"\bigl({text}\bigr)"
+
+    def _print_Gradient(self, node: Gradient) -> str:
+        return rf"\nabla_{{{self._print(node.wrt)}}} C"
 
     def _print_CostOf(self, node: CostOf) -> str:
         if node.vectors:
@@ -256,8 +284,7 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         ]
 
     def _print_Algorithm(self, node: Algorithm) -> str:
-        text = environment(self.algorithm_groups(node), self._settings["env"])
-        return text + "\n" if self._settings["env"] == "align*" else text
+        return environment(self.algorithm_groups(node), self._settings["env"])
 
 
 def latex(
@@ -299,3 +326,53 @@ def latex(
         f"cannot print {type(obj).__name__} as LaTeX; accepted: a naive, backprop or reference derivation, "
         "a document node, or a SymPy expression with its network"
     )
+
+
+# The pieces the notes templates use ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LatexStep:
+    """One step of the backprop derivation: a plain-text title and its LaTeX."""
+
+    title: str
+    latex: str
+
+
+def latex_backprop_steps(
+    derivation: BackpropDerivation, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any
+) -> tuple[LatexStep, ...]:
+    """The lecture's steps for this network: output layer, each hidden layer, then the gradients."""
+    printer = LatexDocumentPrinter(network=derivation.network, env=env, width=width, **settings)
+    return tuple(LatexStep(step.title, printer.doprint(step)) for step in backprop_steps(derivation).steps)
+
+
+def _printed(node: object, network: Network, env: str | None, width: float, settings: Mapping[str, Any]) -> str:
+    return LatexDocumentPrinter(network=network, env=env, width=width, **settings).doprint(node)
+
+
+def latex_forward(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
+    """The forward pass in index form, with concrete non-linearities and cost filled in."""
+    return _printed(algorithm_document(network).forward, network, env, width, settings)
+
+
+def latex_backward(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
+    """The backward pass in index form: base case, recursive case per layer, gradients."""
+    return _printed(algorithm_document(network).backward, network, env, width, settings)
+
+
+def latex_algorithm(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
+    """The lecture's "Truly Complete Version" for this network: forward pass, then backward pass."""
+    return _printed(algorithm_document(network), network, env, width, settings)
+
+
+def latex_vectorized(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
+    r"""The matrix form of backprop (``\odot`` elementwise), then concrete sigma' and dC/da elementwise."""
+    return _printed(vectorized_document(network), network, env, width, settings)
+
+
+def latex_repeated(
+    work: RepeatedWork, network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any
+) -> str:
+    """Each delta that stands for repeated work: its terms in Leibniz form, and how often the naive expansions compute them."""
+    return _printed(repeated_work_part(work), network, env, width, settings)

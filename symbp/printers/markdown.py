@@ -9,8 +9,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..document import Algorithm, Backprop, Document, NaiveExpansion, ReferenceResult, RepeatedWorkPart
-from .latex import LatexDocumentPrinter
+from ..document import (
+    Algorithm,
+    Backprop,
+    Document,
+    NaiveExpansion,
+    ReferenceResult,
+    RepeatedWorkPart,
+    derivations_document,
+)
+from .latex import DEFAULT_WIDTH, LatexDocumentPrinter
 
 # What plain text can trigger: emphasis, code, links, HTML and entities, table cells, math
 # ($; not parentheses, which Jupyter would read as \( math \)), headings, strikethrough.
@@ -62,3 +70,15 @@ class MarkdownDocumentPrinter(LatexDocumentPrinter):
 
     def _print_Algorithm(self, node: Algorithm) -> str:
         return display(super()._print_Algorithm(node))
+
+
+def markdown(obj: object, *, width: float = DEFAULT_WIDTH) -> str:
+    """Markdown for a derivation or several (as ``symbp.render.markdown.markdown``).
+
+    >>> import symbp
+    >>> print(markdown(symbp.naive(symbp.Network(), "W2_1_2")).splitlines()[0])
+    **Naive chain expansion** of $\\partial C / \\partial W^{(2)}_{12}$ (1 path)
+    """
+    items = list(obj) if isinstance(obj, (list, tuple)) else [obj]
+    network = items[0].network
+    return MarkdownDocumentPrinter(network=network, width=width).doprint(derivations_document(network, items))

@@ -35,6 +35,11 @@ from ..document import (
     Sigma,
     Sum,
     Term,
+    Transpose,
+    Gradient,
+    Vector,
+    algorithm_document,
+    derivations_document,
 )
 from ..graph import build_graph, subscript, superscript
 from ..spec import Network
@@ -132,9 +137,22 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
 
     def _print_Sigma(self, node: Sigma) -> str:
         n = self.notation
+        if node.index is None:
+            function = n.sigma_prime_function(node.layer) if node.prime else n.sigma(node.layer)
+            return f"{function}({self._print(Vector('z', node.layer))})"
         if node.prime:
             return n.sigma_prime(node.layer, node.index)
         return f"{n.sigma(node.layer)}({n.unit('z', node.layer, node.index)})"
+
+    def _print_Vector(self, node: Vector) -> str:
+        letter = "δ" if node.letter == "delta" else node.letter
+        return letter + ("" if node.layer is None else superscript(f"({node.layer})"))
+
+    def _print_Transpose(self, node: Transpose) -> str:
+        return f"({self._print(node.of)})ᵀ"
+
+    def _print_Gradient(self, node: Gradient) -> str:
+        return f"∂C/∂{self._print(node.wrt)}"  # the gradient as the partial with respect to a vector
 
     def _print_CostOf(self, node: CostOf) -> str:
         return f"C(a{superscript(f'({node.layer})')}, t)"  # the whole output vector and target
@@ -227,3 +245,22 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
         lines = ["The backpropagation algorithm (the lecture's complete version) for", network_line(node.network), ""]
         lines += [self._print(node.forward), "", self._print(node.backward)]
         return "\n".join(lines) + "\n"
+
+
+def text(obj: object, *, width: int = DEFAULT_WIDTH) -> str:
+    """Text for a derivation or several, without the network line (as ``symbp.render.text.text``).
+
+    >>> import symbp
+    >>> net = symbp.Network()
+    >>> print(text(symbp.backprop(net, ["W2_1_2"])).splitlines()[-1])
+      ∂C/∂W⁽²⁾₁₂ = ∂C/∂z⁽²⁾₁ · ∂z⁽²⁾₁/∂W⁽²⁾₁₂ = δ⁽²⁾₁ · a⁽¹⁾₂
+    """
+    items = list(obj) if isinstance(obj, (list, tuple)) else [obj]
+    document = derivations_document(items[0].network, items)
+    printer = TextDocumentPrinter(network=document.network, width=width)
+    return "\n\n".join(printer.doprint(part) for part in document.parts) + "\n"
+
+
+def algorithm_text(network: Network, *, width: int = DEFAULT_WIDTH) -> str:
+    """The lecture's "Truly Complete Version" for this network: forward pass, then backward pass."""
+    return TextDocumentPrinter(network=network, width=width).doprint(algorithm_document(network))
