@@ -18,7 +18,7 @@ Data flows one way: spec -> graph -> derive -> document -> printers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence, Union
+from typing import Callable, Sequence, Union
 
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
@@ -442,28 +442,27 @@ def reference_result(derivation: ReferenceDerivation) -> ReferenceResult:
 
 Derivation = Union[NaiveDerivation, BackpropDerivation, ReferenceDerivation]
 
+BUILDERS: dict[type, Callable[..., Node]] = {
+    NaiveDerivation: naive_expansion,
+    BackpropDerivation: backprop_steps,
+    ReferenceDerivation: reference_result,
+}
+"""The document part of each derivation result type."""
+
 
 def derivations_document(network: Network, items: Sequence[Derivation]) -> Document:
     """The parts for several derivations; naive ones share one repeated-work part after the last of them."""
-    naives = [d for d in items if isinstance(d, NaiveDerivation)]
-    work = repeated_work(naives)
-    parts: list[Node] = []
-    sources: list[object] = []
-    for item in items:
-        if isinstance(item, NaiveDerivation):
-            parts.append(naive_expansion(item, work))
-        elif isinstance(item, BackpropDerivation):
-            parts.append(backprop_steps(item))
-        elif isinstance(item, ReferenceDerivation):
-            parts.append(reference_result(item))
-        else:
-            raise SymbpError(
-                f"cannot show {type(item).__name__}; accepted: naive, backprop or reference derivations"
-            )
-        sources.append(item)
+    unknown = [type(item).__name__ for item in items if type(item) not in BUILDERS]
+    if unknown:
+        raise SymbpError(f"cannot show {unknown[0]}; accepted: naive, backprop or reference derivations")
+    naives = [k for k, item in enumerate(items) if item.method == "naive"]
+    work = repeated_work([items[k] for k in naives])
+    # Naive expansions mark the work they share with each other.
+    parts: list[Node] = [naive_expansion(item, work) if k in naives else BUILDERS[type(item)](item) for k, item in enumerate(items)]
+    sources: list[object] = list(items)
     if work.shared:
         # After the last naive expansion, where the reader has just seen the repeats.
-        last = max(k for k, item in enumerate(items) if isinstance(item, NaiveDerivation))
+        last = naives[-1]
         parts.insert(last + 1, repeated_work_part(work))
         sources.insert(last + 1, work)
     return Document(network, tuple(parts), tuple(sources))

@@ -40,11 +40,18 @@ class DocumentPrinter:
     hadamard = "⊙"
     _network: Network | None
 
-    def pieces(self, node: object, as_factor: bool = False) -> list[str]:
+    def method_for(self, prefix: str, node: object) -> Any:
+        """The printer's ``<prefix><Class>`` method for ``node``, by its class's MRO as SymPy's ``_print``; or None."""
         for cls in type(node).__mro__:
-            method = getattr(self, "_pieces_" + cls.__name__, None)
+            method = getattr(self, prefix + cls.__name__, None)
             if method is not None:
-                return method(node)
+                return method
+        return None
+
+    def pieces(self, node: object, as_factor: bool = False) -> list[str]:
+        method = self.method_for("_pieces_", node)
+        if method is not None:
+            return method(node)
         return [self.factor(node) if as_factor else self._print(node)]  # type: ignore[attr-defined]
 
     @property

@@ -70,17 +70,19 @@ class JsonDocumentPrinter(Printer):
             "wrt": str(factor.wrt),
         }
 
-    def _data_NaiveExpansion(self, node: NaiveExpansion, derivation: NaiveDerivation) -> list[dict[str, Any]]:
-        return [{
+    # Each part's data, by the top-level list it goes in.
+
+    def _data_NaiveExpansion(self, node: NaiveExpansion, derivation: NaiveDerivation) -> dict[str, list[Any]]:
+        return {"entries": [{
             "entry": derivation.entry.name,
             "method": "naive",
             "latex": self._tex(node),
             "expression": str(derivation.expression),
             "expression_latex": self._tex(derivation.expression),
             "paths": [[self._factor_data(f) for f in path.factors] for path in derivation.paths],
-        }]
+        }]}
 
-    def _data_Backprop(self, node: Backprop, derivation: BackpropDerivation) -> list[dict[str, Any]]:
+    def _data_Backprop(self, node: Backprop, derivation: BackpropDerivation) -> dict[str, list[Any]]:
         gradients = node.steps[-1].groups[0] if derivation.gradients else ()
         out = []
         for gradient, equation in zip(derivation.gradients, gradients):
@@ -96,19 +98,19 @@ class JsonDocumentPrinter(Printer):
                 "formula_latex": self._tex(gradient.formula),
                 "deltas": [str(delta) for delta, _ in gradient.terms],  # read directly; the rest under "backprop"
             })
-        return out
+        return {"entries": out, "backprop": [self._backprop_data(node, derivation)]}
 
-    def _data_ReferenceResult(self, node: ReferenceResult, derivation: ReferenceDerivation) -> list[dict[str, Any]]:
-        return [{
+    def _data_ReferenceResult(self, node: ReferenceResult, derivation: ReferenceDerivation) -> dict[str, list[Any]]:
+        return {"entries": [{
             "entry": derivation.entry.name,
             "method": "reference",
             "latex": self._tex(node),
             "expression": str(derivation.expression),
             "expression_latex": self._tex(derivation.expression),
-        }]
+        }]}
 
-    def _data_RepeatedWorkPart(self, node: RepeatedWorkPart, work: object) -> list[dict[str, Any]]:
-        return []  # the naive entries' LaTeX marks it
+    def _data_RepeatedWorkPart(self, node: RepeatedWorkPart, work: object) -> dict[str, list[Any]]:
+        return {}  # the naive entries' LaTeX marks it
 
     def _backprop_data(self, node: Backprop, derivation: BackpropDerivation) -> dict[str, Any]:
         graph = build_graph(derivation.network)
@@ -130,15 +132,10 @@ class JsonDocumentPrinter(Printer):
         }
 
     def _print_Document(self, node: Document) -> str:
-        entries: list[dict[str, Any]] = []
-        backprops: list[dict[str, Any]] = []
+        data: dict[str, Any] = {"network": network_data(node.network), "entries": []}
         for part, source in zip(node.parts, node.source):
-            entries += getattr(self, f"_data_{type(part).__name__}")(part, source)
-            if isinstance(source, BackpropDerivation):
-                backprops.append(self._backprop_data(part, source))
-        data: dict[str, Any] = {"network": network_data(node.network), "entries": entries}
-        if backprops:
-            data["backprop"] = backprops
+            for key, items in getattr(self, f"_data_{type(part).__name__}")(part, source).items():
+                data.setdefault(key, []).extend(items)
         return dumps(data)
 
     def _print_Algorithm(self, node: Algorithm) -> str:

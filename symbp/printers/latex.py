@@ -25,7 +25,6 @@ from sympy.printing.precedence import PRECEDENCE
 
 from ..derive.backprop import BackpropDerivation
 from ..derive.naive import NaiveDerivation
-from ..derive.reference import ReferenceDerivation
 from ..derive.repeated import RepeatedWork
 from ..document import (
     Algorithm,
@@ -49,9 +48,9 @@ from ..document import (
     Unit,
     Vector,
     algorithm_document,
+    BUILDERS,
     backprop_steps,
     naive_expansion,
-    reference_result,
     repeated_work_part,
     vectorized_document,
 )
@@ -260,17 +259,21 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
     def _print_ReferenceResult(self, node: ReferenceResult) -> str:
         return self._print(node.equation)
 
-    def label(self, part: object) -> str:
-        """``naive: dC/dW2_1_2`` for the comment line above a part."""
-        if isinstance(part, Backprop):
-            return f"backprop: {', '.join(f'dC/d{name}' for name in part.entries)}"
-        method = "naive" if isinstance(part, NaiveExpansion) else "reference"
-        return f"{method}: dC/d{part.equation.lhs.wrt.name}"
+    # ``naive: dC/dW2_1_2``: the comment line above each derivation in a file.
+
+    def _label_NaiveExpansion(self, node: NaiveExpansion) -> str:
+        return f"naive: dC/d{node.entry.name}"
+
+    def _label_Backprop(self, node: Backprop) -> str:
+        return f"backprop: {', '.join(f'dC/d{name}' for name in node.entries)}"
+
+    def _label_ReferenceResult(self, node: ReferenceResult) -> str:
+        return f"reference: dC/d{node.variable.name}"
 
     def _print_Document(self, node: Document) -> str:
-        # One environment per derivation; the repeated work shows as the marks in the naive chains.
-        parts = [p for p in node.parts if not isinstance(p, RepeatedWorkPart)]
-        return "\n\n".join(f"% {self.label(p)}\n{self._print(p)}" for p in parts) + "\n"
+        # One environment per derivation; parts with no label (the repeated work) show as marks in the chains.
+        labelled = [(label(p), p) for p in node.parts if (label := self.method_for("_label_", p)) is not None]
+        return "\n\n".join(f"% {text}\n{self._print(p)}" for text, p in labelled) + "\n"
 
     def algorithm_groups(self, node: Algorithm) -> list[list[str]]:
         forward = node.forward
@@ -316,10 +319,8 @@ def latex(
             equation = node.equation
             node = type(node)(node.entry, node.paths, node.factors, type(equation)(equation.lhs, equation.sides[:1]))
         return printer.doprint(node)
-    if isinstance(obj, BackpropDerivation):
-        return printer.doprint(backprop_steps(obj))
-    if isinstance(obj, ReferenceDerivation):
-        return printer.doprint(reference_result(obj))
+    if type(obj) in BUILDERS:
+        return printer.doprint(BUILDERS[type(obj)](obj))
     if isinstance(obj, sp.Basic) or hasattr(obj, "_repr_latex_"):
         return printer.doprint(obj)
     raise SymbpError(

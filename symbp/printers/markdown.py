@@ -64,9 +64,11 @@ class MarkdownDocumentPrinter(LatexDocumentPrinter):
         heading = f"**Reference** (`sympy.diff`) for {self._quantity(node.variable)}"
         return f"{heading}\n\n{display(super()._print_ReferenceResult(node))}"
 
+    def _print_RepeatedWorkPart(self, node: RepeatedWorkPart) -> str:
+        return ""  # the marks in the naive chains show it
+
     def _print_Document(self, node: Document) -> str:
-        # The repeated work shows as the marks in the naive chains.
-        return "\n".join(self._print(p) for p in node.parts if not isinstance(p, RepeatedWorkPart))
+        return "\n".join(text for text in map(self._print, node.parts) if text)
 
     def _print_Algorithm(self, node: Algorithm) -> str:
         return display(super()._print_Algorithm(node))
