@@ -56,6 +56,7 @@ DERIVATIONS = {
     # JSON in its linear shape: each backprop derivation's deltas and LaTeX once, under "backprop".
     "printers/derive-lecture.json": (LECTURE, LECTURE_ITEMS, "json"),
     "printers/derive-all-backprop-sigmoid.json": (SIGMOID_221, lambda: [symbp.backprop(SIGMOID_221)], "json"),
+    "printers/derive-all-backprop-sigmoid.txt": (SIGMOID_221, lambda: [symbp.backprop(SIGMOID_221)], "text"),
 }
 ALGORITHMS = {
     "cli/algorithm-lecture.txt": (LECTURE, "text"),
