@@ -1,0 +1,519 @@
+"""What a derivation shows, as frozen nodes between derive and the printers.
+
+A document says *what* is shown (a Leibniz partial, a product of factors, a sum
+over paths, repeated work marked by its delta, an equation with its "for each"
+range) and never *how*: there is no LaTeX or Unicode here. Symbols are the
+graph's SymPy symbols; index forms such as z^{(m)}_j are ``Unit`` nodes. The
+printers in ``symbp.printers`` print these nodes with SymPy's own dispatch
+(``_print_<Node>``), one printer per format.
+
+Data flows one way: spec -> graph -> derive -> document -> printers.
+
+>>> import symbp
+>>> doc = derivations_document(symbp.Network(), [symbp.naive(symbp.Network(), "W2_1_2")])
+>>> type(doc.parts[0]).__name__, doc.parts[0].paths
+('NaiveExpansion', 1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence, Union
+
+import sympy as sp
+from sympy.printing.precedence import PRECEDENCE, precedence
+
+from .derive.backprop import BackpropDerivation, DeltaStep, GradientStep
+from .derive.naive import NaiveDerivation, Path
+from .derive.reference import ReferenceDerivation
+from .derive.repeated import RepeatedWork, repeated_work
+from .errors import SymbpError
+from .graph import Graph, build_graph
+from .spec import Network
+
+Index = Union[int, str]
+
+
+class Node:
+    """Base of every document node: shows itself in Jupyter through the LaTeX printer.
+
+    Parts that know their network (``Document``, ``Algorithm``) print symbols in lecture
+    notation; a bare node prints SymPy's own names for them.
+    """
+
+    def _repr_latex_(self) -> str:
+        from .printers.latex import LatexDocumentPrinter  # printers import this module
+
+        network = getattr(self, "network", None)
+        return f"$$\n{LatexDocumentPrinter(network=network).doprint(self)}\n$$"
+
+
+Math = Union[sp.Basic, Node]
+
+
+# Mathematics -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unit(Node):
+    """A quantity in index form: ``Unit("z", 2, ("j",))`` is z^{(2)}_j; letters z, a, b, delta, W, t."""
+
+    letter: str
+    layer: Index
+    indices: tuple[Index, ...]
+
+
+@dataclass(frozen=True)
+class Vector(Node):
+    """A whole layer as a vector: ``Vector("a", 2)`` is a^{(2)} in bold; the target t has no layer."""
+
+    letter: str
+    layer: Index | None = None
+
+
+@dataclass(frozen=True)
+class Sigma(Node):
+    """sigma^{(layer)}(z^{(layer)}_index), or its derivative sigma^{(layer)'}(...) when ``prime``.
+
+    With no ``index`` the argument is the whole vector z^{(layer)} (elementwise).
+    """
+
+    layer: int
+    index: Index | None
+    prime: bool = False
+
+
+@dataclass(frozen=True)
+class Transpose(Node):
+    of: Math
+
+
+@dataclass(frozen=True)
+class Hadamard(Node):
+    """The elementwise product of two vectors."""
+
+    left: Math
+    right: Math
+    precedence = PRECEDENCE["Mul"]
+
+
+@dataclass(frozen=True)
+class Gradient(Node):
+    """The gradient of C with respect to a vector."""
+
+    wrt: Math
+
+
+@dataclass(frozen=True)
+class VectorForm(Node):
+    """The formula of unit 1 of ``layer``, shown elementwise for the whole layer (the same for every unit)."""
+
+    expr: sp.Expr
+    layer: int
+
+
+@dataclass(frozen=True)
+class CostOf(Node):
+    """C(a^{(L)}, t): the abstract cost of the whole output vector and target."""
+
+    layer: int
+    vectors: bool
+    """Whether the output layer has several units (then a and t are vectors)."""
+
+
+@dataclass(frozen=True)
+class IndexForm(Node):
+    """The formula of unit 1 of ``layer``, shown for any unit with ``index`` (it is the same for every unit)."""
+
+    expr: sp.Expr
+    layer: int
+    index: str
+
+    @property
+    def precedence(self) -> int:
+        return precedence(self.expr)
+
+
+@dataclass(frozen=True)
+class Partial(Node):
+    """The Leibniz partial d(of)/d(wrt)."""
+
+    of: Math
+    wrt: Math
+
+
+@dataclass(frozen=True)
+class Product(Node):
+    """A chain of factors, which a long row may break between."""
+
+    factors: tuple[Math, ...]
+    precedence = PRECEDENCE["Mul"]
+
+
+@dataclass(frozen=True)
+class Term(Node):
+    """One product kept together as one term; ``implicit`` as the lecture writes delta W (no dot)."""
+
+    factors: tuple[Math, ...]
+    implicit: bool = False
+    precedence = PRECEDENCE["Mul"]
+
+
+@dataclass(frozen=True)
+class Sum(Node):
+    """Terms added; ``grouped`` when the sum stands in brackets as one factor; ``one_per_row`` for paths."""
+
+    terms: tuple[Math, ...]
+    grouped: bool = False
+    one_per_row: bool = False
+
+    @property
+    def precedence(self) -> int:  # SymPy's protocol: a printer brackets a bare sum inside a product
+        return PRECEDENCE["Atom"] if self.grouped else PRECEDENCE["Add"]
+
+
+@dataclass(frozen=True)
+class IndexSum(Node):
+    """sum_{index=1}^{upper} body."""
+
+    index: str
+    upper: int
+    body: Math
+    grouped: bool = False
+    """In brackets, as one factor of a product."""
+
+    @property
+    def precedence(self) -> int:
+        return PRECEDENCE["Atom"] if self.grouped else PRECEDENCE["Add"]
+
+
+@dataclass(frozen=True)
+class Marked(Node):
+    """A product the naive expansions compute more than once: one term of ``delta`` (backprop's store)."""
+
+    body: Math
+    delta: sp.Symbol
+    layer: int
+
+
+@dataclass(frozen=True)
+class LongExpression(Node):
+    """A SymPy expression that may be broken over rows at its terms (and a wide term at its factors)."""
+
+    expr: sp.Expr
+
+
+# Layout-free structure --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForEach(Node):
+    """The range an index-form equation holds for: ``index = 1, ..., upper``."""
+
+    index: str
+    upper: int
+
+
+@dataclass(frozen=True)
+class Equation(Node):
+    """lhs = sides[0] = sides[1] = ...; ``for_each`` its range, ``note`` plain words after it."""
+
+    lhs: Math
+    sides: tuple[Math, ...]
+    for_each: ForEach | None = None
+    note: str = ""
+    sides_on_new_rows: bool = False
+
+
+@dataclass(frozen=True)
+class Section(Node):
+    """A titled group of equations; ``groups`` are blocks set a little apart."""
+
+    title: str
+    groups: tuple[tuple[Equation, ...], ...]
+    for_each: ForEach | None = None
+
+
+@dataclass(frozen=True)
+class NaiveExpansion(Node):
+    """dC/d(entry) summed over every path: chains, their values, and (several paths) the grouping."""
+
+    entry: sp.Symbol
+    paths: int
+    factors: int
+    equation: Equation
+
+
+@dataclass(frozen=True)
+class RepeatedWorkPart(Node):
+    """The lecture's "Notice any inefficiency?": each delta whose terms the naive paths recompute."""
+
+    equations: tuple[Equation, ...]
+
+
+@dataclass(frozen=True)
+class Backprop(Node):
+    """The backprop steps: one per layer (index form, then each unit), then the gradients."""
+
+    steps: tuple[Section, ...]
+    entries: tuple[str, ...]
+    """The entry names whose gradients the last step gives."""
+
+
+@dataclass(frozen=True)
+class ReferenceResult(Node):
+    """dC/d(variable) by sympy.diff of the cost written out in x, W, b, t."""
+
+    variable: sp.Symbol
+    equation: Equation
+
+
+@dataclass(frozen=True)
+class Document(Node):
+    """Every part shown for one network, in order."""
+
+    network: Network
+    parts: tuple[Node, ...] = field(default=())
+    source: tuple[object, ...] = field(default=(), repr=False, compare=False)
+    """The derivation behind each part (None for parts that stand for several), for JSON's data."""
+
+
+@dataclass(frozen=True)
+class Algorithm(Node):
+    """The lecture's "Truly Complete Version": the forward pass, then the backward pass."""
+
+    network: Network
+    forward: Section
+    backward: Section
+
+
+# Builders ------------------------------------------------------------------------------------
+
+
+def _shared_length(sequences: Sequence[Sequence[object]]) -> int:
+    """How many leading items all ``sequences`` have in common."""
+    length = 0
+    for items in zip(*sequences):
+        if any(item != items[0] for item in items[1:]):
+            break
+        length += 1
+    return length
+
+
+def _chain(path: Path, marks: Sequence) -> Product:
+    """A path's Leibniz factors, each shared prefix (shortest first) wrapped as a Marked term of its delta."""
+    factors: list[Math] = [Partial(f.of, f.wrt) for f in path.factors]
+    done = 0
+    head: Math | None = None
+    for mark in marks:
+        end = len(mark.factors)
+        inside = ([head] if head is not None else []) + factors[done:end]
+        head = Marked(Product(tuple(inside)), mark.delta, mark.layer)
+        done = end
+    return Product(tuple(([head] if head is not None else []) + factors[done:]))
+
+
+def naive_expansion(derivation: NaiveDerivation, work: RepeatedWork | None = None) -> NaiveExpansion:
+    """The naive expansion's document; ``work`` says which prefixes to mark (default: its own repeats)."""
+    graph = build_graph(derivation.network)
+    work = repeated_work([derivation]) if work is None else work
+    entry = graph.symbol(derivation.entry)
+    paths = derivation.paths
+    chains = Sum(tuple(_chain(p, work.in_path(derivation.entry, k)) for k, p in enumerate(paths)), one_per_row=True)
+    values = Sum(tuple(Product(tuple(f.value for f in p.factors)) for p in paths), one_per_row=True)
+    sides: list[Math] = [chains, values]
+    if len(paths) > 1:
+        # The lecture's grouping: what every path shares stands once, outside the sum.
+        keys = [[(f.of, f.wrt) for f in p.factors] for p in paths]
+        top = _shared_length(keys)
+        bottom = _shared_length([k[top:][::-1] for k in keys])
+        first = paths[0].factors
+        middles = Sum(
+            tuple(Product(tuple(f.value for f in p.factors[top : len(p.factors) - bottom])) for p in paths),
+            grouped=True,
+        )
+        outside = [f.value for f in first[:top]] + [middles] + [f.value for f in first[len(first) - bottom :]]
+        sides.append(Product(tuple(outside)))
+    equation = Equation(Partial(graph.C, entry), tuple(sides), sides_on_new_rows=True)
+    return NaiveExpansion(entry, len(paths), len(paths[0].factors), equation)
+
+
+def repeated_work_part(work: RepeatedWork) -> RepeatedWorkPart:
+    """Each delta of ``work`` as the sum of its repeated prefixes, with how often the naive method computes them."""
+    equations = []
+    for delta in work.deltas:
+        prefixes = work.prefixes_of(delta)
+        # One path per row, as in the naive expansions.
+        terms = tuple(Product(tuple(Partial(f.of, f.wrt) for f in p.factors)) for p in prefixes)
+        note = f"naive: {len(prefixes[0].uses)} times; backprop: once"
+        equations.append(Equation(delta, (Sum(terms, one_per_row=True),), note=note))
+    return RepeatedWorkPart(tuple(equations))
+
+
+def delta_index_equation(graph: Graph, m: int, leibniz: bool) -> Equation:
+    """delta^{(m)} in index form: the lecture's base case (m = L) or recursive case, with its unit range."""
+    net = graph.network
+    index = "k" if m == net.L else "j"
+    z, a = Unit("z", m, (index,)), Unit("a", m, (index,))
+    sides: list[Math] = [Partial(graph.C, z)]
+    if m == net.L:
+        if leibniz:
+            sides.append(Product((Partial(graph.C, a), Partial(a, z))))
+        lecture = Product((Partial(graph.C, a), Sigma(m, index, prime=True)))
+        concrete = Product((IndexForm(graph.dC_da_value[0], m, index), IndexForm(graph.sigma_prime_value[m][0], m, index)))
+        is_concrete = graph.dC_da_value[0] != graph.dC_da[0] or graph.sigma_function[m] is None
+        note = "base case"
+    else:
+        above = m + 1
+        z_above = Unit("z", above, ("i",))
+        if net.D(above) == 1 and above == net.L:
+            upstream: Math = Term((Unit("delta", above, ("i",)), Unit("W", above, ("1", index))), implicit=True)
+            chain: list[Math] = [Partial(graph.C, z_above), Partial(z_above, a)]
+        else:
+            upstream = IndexSum("i", net.D(above), Term((Unit("delta", above, ("i",)), Unit("W", above, ("i", index))), implicit=True), grouped=True)
+            chain = [IndexSum("i", net.D(above), Product((Partial(graph.C, z_above), Partial(z_above, a))), grouped=True)]
+        if leibniz:
+            sides.append(Product((*chain, Partial(a, z))))
+        lecture = Product((upstream, Sigma(m, index, prime=True)))
+        concrete = Product((upstream, IndexForm(graph.sigma_prime_value[m][0], m, index)))
+        is_concrete = graph.sigma_function[m] is None
+        note = "recursive case"
+    sides.append(lecture)
+    if is_concrete:
+        sides.append(concrete)
+    for_each = ForEach(index, net.D(m)) if net.D(m) > 1 else None
+    return Equation(Unit("delta", m, (index,)), tuple(sides), for_each, note)
+
+
+def _delta_unit_equation(step: DeltaStep) -> Equation:
+    if step.is_base_case:
+        upstream: Math = step.upstream
+    else:
+        terms = tuple(Term((delta, weight), implicit=True) for delta, weight in step.terms)
+        upstream = Sum(terms, grouped=True) if len(terms) > 1 else terms[0]
+    return Equation(step.symbol, (Product((upstream, step.local)),))
+
+
+def _gradient_equation(gradient: GradientStep, graph: Graph) -> Equation:
+    """dC/d(entry) from the deltas, with its one chain-rule step in Leibniz form."""
+    entry = gradient.entry
+    symbol = graph.symbol(entry)
+    lhs = Partial(graph.C, symbol)
+    if gradient.given is not None:
+        if gradient.given == graph.dC_da[entry.row - 1]:
+            return Equation(lhs, (), note="the derivative of the cost itself: no delta needed")
+        return Equation(lhs, (gradient.given,))
+    sides: list[Math] = []
+    if entry.kind in ("W", "b"):
+        z = graph.z[entry.layer][entry.row - 1]
+        sides.append(Product((Partial(graph.C, z), Partial(z, symbol))))
+    elif entry.kind == "a":
+        above = entry.layer + 1
+        zs = [graph.z[above][graph.delta[above].index(delta)] for delta, _ in gradient.terms]
+        sides.append(Sum(tuple(Product((Partial(graph.C, z), Partial(z, symbol))) for z in zs)))
+    products = tuple(delta if multiplier == 1 else Term((delta, multiplier)) for delta, multiplier in gradient.terms)
+    sides.append(Sum(products))
+    return Equation(lhs, tuple(sides))
+
+
+def backprop_steps(derivation: BackpropDerivation) -> Backprop:
+    """The lecture's steps: output layer, each hidden layer, then the gradients asked for."""
+    net = derivation.network
+    graph = build_graph(net)
+    steps = []
+    layers = list(dict.fromkeys(step.layer for step in derivation.deltas))
+    for number, m in enumerate(layers, start=1):
+        groups: list[tuple[Equation, ...]] = [(delta_index_equation(graph, m, leibniz=True),)]
+        if not (m == net.L and net.D(m) == 1):  # otherwise the index form already is the one unit
+            groups.append(tuple(_delta_unit_equation(s) for s in derivation.deltas if s.layer == m))
+        where = "the output layer" if m == net.L else f"hidden layer {m}"
+        steps.append(Section(f"Step {number}: gradients for {where}", tuple(groups)))
+    if derivation.gradients:
+        title = f"Step {len(layers) + 1}: the gradients asked for, from the deltas"
+        steps.append(Section(title, (tuple(_gradient_equation(g, graph) for g in derivation.gradients),)))
+    return Backprop(tuple(steps), tuple(g.entry.name for g in derivation.gradients))
+
+
+def reference_result(derivation: ReferenceDerivation) -> ReferenceResult:
+    graph = build_graph(derivation.network)
+    lhs = Partial(graph.C, derivation.variable)
+    return ReferenceResult(derivation.variable, Equation(lhs, (LongExpression(derivation.expression),)))
+
+
+Derivation = Union[NaiveDerivation, BackpropDerivation, ReferenceDerivation]
+
+BUILDERS: dict[type, Callable[..., Node]] = {
+    NaiveDerivation: naive_expansion,
+    BackpropDerivation: backprop_steps,
+    ReferenceDerivation: reference_result,
+}
+"""The document part of each derivation result type."""
+
+
+def derivations_document(network: Network, items: Sequence[Derivation]) -> Document:
+    """The parts for several derivations; naive ones share one repeated-work part after the last of them."""
+    unknown = [type(item).__name__ for item in items if type(item) not in BUILDERS]
+    if unknown:
+        raise SymbpError(f"cannot show {unknown[0]}; accepted: naive, backprop or reference derivations")
+    naives = [k for k, item in enumerate(items) if item.method == "naive"]
+    work = repeated_work([items[k] for k in naives])
+    # Naive expansions mark the work they share with each other.
+    parts: list[Node] = [naive_expansion(item, work) if k in naives else BUILDERS[type(item)](item) for k, item in enumerate(items)]
+    sources: list[object] = list(items)
+    if work.shared:
+        # After the last naive expansion, where the reader has just seen the repeats.
+        last = naives[-1]
+        parts.insert(last + 1, repeated_work_part(work))
+        sources.insert(last + 1, work)
+    return Document(network, tuple(parts), tuple(sources))
+
+
+def algorithm_document(network: Network) -> Algorithm:
+    """The forward pass in index form (concrete sigma and C filled in), then the backward pass."""
+    graph = build_graph(network)
+    L = network.L
+    forward: list[Equation] = []
+    for m in range(1, L + 1):
+        every = ForEach("i", network.D(m)) if network.D(m) > 1 else None
+        weighted = IndexSum("j", network.D(m - 1), Term((Unit("W", m, ("i", "j")), Unit("a", m - 1, ("j",))), implicit=True))
+        forward.append(Equation(Unit("z", m, ("i",)), (Sum((weighted, Unit("b", m, ("i",)))),), every))
+        sides: list[Math] = [Sigma(m, "i")]
+        if graph.sigma_function[m] is None:
+            sides.append(IndexForm(graph.a_definition[m][0], m, "i"))
+        forward.append(Equation(Unit("a", m, ("i",)), tuple(sides), every))
+    if graph.cost_function is not None:
+        forward.append(Equation(graph.C, (CostOf(L, network.D(L) > 1),)))
+    else:
+        forward.append(Equation(graph.C, (LongExpression(graph.C_definition),)))
+    backward = [delta_index_equation(graph, m, leibniz=False) for m in range(L, 0, -1)]
+    every = ForEach("m", L) if L > 1 else None
+    delta = Unit("delta", "m", ("i",))
+    backward.append(Equation(Partial(graph.C, Unit("W", "m", ("i", "j"))), (Term((delta, Unit("a", "m-1", ("j",)))),), every))
+    backward.append(Equation(Partial(graph.C, Unit("b", "m", ("i",))), (delta,), every))
+    return Algorithm(
+        network,
+        Section("Forward pass", (tuple(forward),), ForEach("m", L)),
+        Section("Backward pass, from the output layer down", (tuple(backward),)),
+    )
+
+
+def vectorized_document(network: Network) -> Section:
+    """The matrix form of backprop: deltas layer by layer, dC/dW and dC/db; then concrete sigma' and dC/da elementwise."""
+    graph = build_graph(network)
+    L = network.L
+    delta = lambda m: Vector("delta", m)  # noqa: E731
+    rows = [Equation(delta(L), (Hadamard(Gradient(Vector("a", L)), Sigma(L, None, prime=True)),), note="base case")]
+    for m in range(L - 1, 0, -1):
+        upstream = Term((Transpose(Unit("W", m + 1, ())), delta(m + 1)), implicit=True)
+        rows.append(Equation(delta(m), (Hadamard(upstream, Sigma(m, None, prime=True)),)))
+    every = ForEach("m", L) if L > 1 else None
+    rows.append(Equation(Partial(graph.C, Unit("W", "m", ())), (Term((delta("m"), Transpose(Vector("a", "m-1"))), implicit=True),), every))
+    rows.append(Equation(Partial(graph.C, Vector("b", "m")), (delta("m"),), every))
+    elementwise = [
+        Equation(Sigma(m, None, prime=True), (VectorForm(graph.sigma_prime_value[m][0], m),), note=network.activations[m - 1].replace("_", " "))
+        for m in range(1, L + 1)
+        if graph.sigma_function[m] is None  # abstract: sigma' keeps its name
+    ]
+    if graph.cost_function is None:
+        elementwise.append(Equation(Gradient(Vector("a", L)), (VectorForm(graph.dC_da_value[0], L),), note=network.cost.replace("_", " ")))
+    return Section("Vectorized", (tuple(rows), tuple(elementwise)))

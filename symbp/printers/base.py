@@ -1,0 +1,114 @@
+"""What every document printer shares: pieces for the line breaker, index-form names, ranges.
+
+A printer class mixes this in before its SymPy printer (``StrPrinter``, ``LatexPrinter``)
+and says how it writes a product (``times``) and an elided range (``ellipsis``); it
+writes everything else in its own ``_print_<Node>`` methods.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from sympy.printing.precedence import PRECEDENCE, precedence
+
+from ..document import ForEach, Hadamard, IndexForm, LongExpression, Product, Sum, Unit, Vector, VectorForm
+from ..graph import Notation, build_graph
+from ..spec import Network
+
+
+def count_up(n: int, ellipsis: str) -> str:
+    """``1``, ``1, 2``, ``1, 2, 3``, ``1, <ellipsis>, n``: the lecture's ``1, ..., D`` with small ranges in full."""
+    return ", ".join(map(str, range(1, n + 1))) if n <= 3 else f"1, {ellipsis}, {n}"
+
+
+def then(operator: str, pieces: Sequence[str]) -> list[str]:
+    """``pieces`` led by ``operator`` (``"= "``, ``"· "``)."""
+    return [f"{operator}{pieces[0]}", *pieces[1:]] if pieces else []
+
+
+class DocumentPrinter:
+    """Mixin of the document printers; ``pieces(node)`` dispatches like SymPy's ``_print`` on ``_pieces_<Class>``.
+
+    A node type without a ``_pieces_`` method is one piece, its ``_print_`` (or, as a
+    factor of a product, bracketed by its precedence): so a new node type needs only
+    its ``_print_`` method in each printer.
+    """
+
+    style = "text"
+    times = "· "
+    ellipsis = "…"
+    hadamard = "⊙"
+    _network: Network | None
+
+    def method_for(self, prefix: str, node: object) -> Any:
+        """The printer's ``<prefix><Class>`` method for ``node``, by its class's MRO as SymPy's ``_print``; or None."""
+        for cls in type(node).__mro__:
+            method = getattr(self, prefix + cls.__name__, None)
+            if method is not None:
+                return method
+        return None
+
+    def pieces(self, node: object, as_factor: bool = False) -> list[str]:
+        method = self.method_for("_pieces_", node)
+        if method is not None:
+            return method(node)
+        return [self.factor(node) if as_factor else self._print(node)]  # type: ignore[attr-defined]
+
+    @property
+    def notation(self) -> Notation:
+        return Notation(self._network, self.style)
+
+    def renamed(self, names: dict[object, str]) -> Any:  # pragma: no cover - each printer defines it
+        raise NotImplementedError
+
+    def _print_Unit(self, node: Unit) -> str:
+        n = self.notation
+        if not node.indices:  # the whole matrix W^{(m)}
+            return node.letter + n.layer(node.layer)
+        if node.letter == "W":
+            return n.weight(node.layer, *node.indices)
+        if node.letter == "delta":
+            return n.delta(node.layer, *node.indices)
+        if node.letter == "t":
+            return n.target(*node.indices)
+        return n.unit(node.letter, node.layer, *node.indices)
+
+    def _print_IndexForm(self, node: IndexForm) -> str:
+        names = build_graph(self._network).index_form_names(node.layer, node.index, self.style)
+        return self.renamed(names)._print(node.expr)
+
+    def _print_VectorForm(self, node: VectorForm) -> str:
+        graph = build_graph(self._network)
+        m = node.layer
+        names = {graph.z[m][0]: self._print(Vector("z", m)), graph.a[m][0]: self._print(Vector("a", m))}
+        if m == graph.network.L:
+            names[graph.t[0]] = self._print(Vector("t"))
+        return self.renamed(names)._print(node.expr)
+
+    def _print_Hadamard(self, node: Hadamard) -> str:
+        left, right = (self._print(side) for side in (node.left, node.right))
+        if precedence(node.left) <= PRECEDENCE["Mul"]:
+            left = self.sized_brackets(left)
+        return f"{left} {self.hadamard} {right}"
+
+    def sized_brackets(self, text: str) -> str:
+        return f"({text})"
+
+    def _print_ForEach(self, node: ForEach) -> str:
+        return f"{node.index} = {count_up(node.upper, self.ellipsis)}"
+
+    def _print_Product(self, node: Product) -> str:
+        return " ".join(self.pieces(node))
+
+    def _print_Sum(self, node: Sum) -> str:
+        return " ".join(self.pieces(node))
+
+    def _print_LongExpression(self, node: LongExpression) -> str:
+        return self._print(node.expr)  # type: ignore[attr-defined]
+
+    def _pieces_Product(self, node: Product) -> list[str]:
+        out: list[str] = []
+        for k, factor in enumerate(node.factors):
+            pieces = self.pieces(factor, as_factor=True)
+            out += then(self.times, pieces) if k else pieces
+        return out

@@ -1,0 +1,145 @@
+"""JSON of a document: what a script reads from ``symbp derive --format json``.
+
+The printer walks the same document as the others and writes each part once, so the
+output grows linearly with the number of entries. Every entry holds ``entry``,
+``method``, ``latex`` (its own equation, as the LaTeX printer prints it),
+``expression`` (``str()`` of the SymPy expression) and ``expression_latex``; naive
+entries add their ``paths`` (each a list of factors), backprop entries the
+``deltas`` their formula reads, by name. Each backprop derivation's deltas and whole LaTeX
+stand once, under ``"backprop"``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import sympy as sp
+from sympy.printing.printer import Printer
+
+from ..derive.backprop import BackpropDerivation
+from ..derive.naive import NaiveDerivation
+from ..derive.reference import ReferenceDerivation
+from ..document import Algorithm, Backprop, Document, NaiveExpansion, Partial, ReferenceResult, RepeatedWorkPart
+from ..graph import build_graph
+from ..spec import Network
+from .latex import LatexDocumentPrinter
+from .text import TextDocumentPrinter
+
+
+def network_data(network: Network) -> dict[str, Any]:
+    return {
+        "layers": list(network.layers),
+        "L": network.L,
+        "activations": list(network.activations),
+        "cost": network.cost,
+        "parameters": network.parameter_count,
+    }
+
+
+def dumps(data: object) -> str:
+    """Indented JSON with each innermost list of numbers on one line (matrices stay readable)."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    flat = re.sub(r"\[\s+([-+0-9.eE,\s]+?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
+    return flat + "\n"
+
+
+class JsonDocumentPrinter(Printer):
+    """Data of each document part, with its LaTeX and text from the other printers."""
+
+    printmethod = "_symbp_json"
+    _default_settings = {"network": None}
+
+    def __init__(self, settings: dict[str, Any] | None = None, **kwargs: Any):
+        super().__init__({**(settings or {}), **kwargs})
+        network = self._settings["network"]
+        self._latex = LatexDocumentPrinter(network=network)
+        self._text = TextDocumentPrinter(network=network)
+
+    def _tex(self, expr: object) -> str:
+        return self._latex.doprint(expr)
+
+    def _factor_data(self, factor: Any) -> dict[str, str]:
+        return {
+            "leibniz": self._tex(Partial(factor.of, factor.wrt)),
+            "latex": self._tex(factor.value),
+            "text": self._text.doprint(factor.value),
+            "expression": str(factor.value),
+            "of": str(factor.of),
+            "wrt": str(factor.wrt),
+        }
+
+    # Each part's data, by the top-level list it goes in.
+
+    def _data_NaiveExpansion(self, node: NaiveExpansion, derivation: NaiveDerivation) -> dict[str, list[Any]]:
+        return {"entries": [{
+            "entry": derivation.entry.name,
+            "method": "naive",
+            "latex": self._tex(node),
+            "expression": str(derivation.expression),
+            "expression_latex": self._tex(derivation.expression),
+            "paths": [[self._factor_data(f) for f in path.factors] for path in derivation.paths],
+        }]}
+
+    def _data_Backprop(self, node: Backprop, derivation: BackpropDerivation) -> dict[str, list[Any]]:
+        gradients = node.steps[-1].groups[0] if derivation.gradients else ()
+        out = []
+        for gradient, equation in zip(derivation.gradients, gradients):
+            entry = gradient.entry
+            expression = derivation.expression(entry)
+            out.append({
+                "entry": entry.name,
+                "method": "backprop",
+                "latex": self._tex(equation),
+                "expression": str(expression),
+                "expression_latex": self._tex(expression),
+                "formula": str(gradient.formula),
+                "formula_latex": self._tex(gradient.formula),
+                "deltas": [str(delta) for delta, _ in gradient.terms],  # read directly; the rest under "backprop"
+            })
+        return {"entries": out, "backprop": [self._backprop_data(node, derivation)]}
+
+    def _data_ReferenceResult(self, node: ReferenceResult, derivation: ReferenceDerivation) -> dict[str, list[Any]]:
+        return {"entries": [{
+            "entry": derivation.entry.name,
+            "method": "reference",
+            "latex": self._tex(node),
+            "expression": str(derivation.expression),
+            "expression_latex": self._tex(derivation.expression),
+        }]}
+
+    def _data_RepeatedWorkPart(self, node: RepeatedWorkPart, work: object) -> dict[str, list[Any]]:
+        return {}  # the naive entries' LaTeX marks it
+
+    def _backprop_data(self, node: Backprop, derivation: BackpropDerivation) -> dict[str, Any]:
+        graph = build_graph(derivation.network)
+        return {
+            "entries": list(node.entries),
+            "latex": self._tex(node),
+            "deltas": [
+                {
+                    "delta": str(step.symbol),
+                    "name_latex": graph.latex_names[step.symbol],
+                    "layer": step.layer,
+                    "unit": step.unit,
+                    "formula": str(step.formula),
+                    "formula_latex": self._tex(step.formula),
+                    "base_case": step.is_base_case,
+                }
+                for step in derivation.deltas
+            ],
+        }
+
+    def _print_Document(self, node: Document) -> str:
+        data: dict[str, Any] = {"network": network_data(node.network), "entries": []}
+        for part, source in zip(node.parts, node.source):
+            for key, items in getattr(self, f"_data_{type(part).__name__}")(part, source).items():
+                data.setdefault(key, []).extend(items)
+        return dumps(data)
+
+    def _print_Algorithm(self, node: Algorithm) -> str:
+        return dumps({"network": network_data(node.network), "latex": self._tex(node), "text": self._text.doprint(node)})
+
+    def _print_Basic(self, expr: sp.Basic) -> str:
+        return json.dumps(str(expr))

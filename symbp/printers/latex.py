@@ -1,0 +1,379 @@
+r"""LaTeX of a document, in the lecture's notation, ready to paste into notes or show in Jupyter.
+
+A ``LatexPrinter`` with one ``_print_<Node>`` method per document node. Symbols and
+abstract functions print with the names ``build_graph`` chose (``W^{(2)}_{12}``,
+``\sigma^{(2)\prime}(z^{(2)}_{1})``), so ``doprint`` of any formula of a derivation
+is in lecture notation. Long rows break by an em estimate of their width (``width``),
+in an ``aligned`` or ``align*`` environment (``env``; ``None`` for bare rows). The
+output needs ``amsmath`` and ``xcolor`` (for the marks on repeated work).
+
+>>> import symbp
+>>> net = symbp.Network()
+>>> LatexDocumentPrinter(network=net).doprint(symbp.build_graph(net).W[2][0, 1])
+'W^{(2)}_{12}'
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from ..derive.backprop import BackpropDerivation
+from ..derive.naive import NaiveDerivation
+from ..derive.repeated import RepeatedWork
+from ..document import (
+    Algorithm,
+    Backprop,
+    CostOf,
+    Document,
+    Equation,
+    IndexSum,
+    LongExpression,
+    Marked,
+    NaiveExpansion,
+    Partial,
+    ReferenceResult,
+    RepeatedWorkPart,
+    Section,
+    Sigma,
+    Sum,
+    Term,
+    Transpose,
+    Gradient,
+    Unit,
+    Vector,
+    algorithm_document,
+    BUILDERS,
+    backprop_steps,
+    naive_expansion,
+    repeated_work_part,
+    vectorized_document,
+)
+from ..errors import SymbpError
+from ..graph import build_graph
+from ..spec import Network
+from .base import DocumentPrinter, then
+from .lines import BREAK, estimate_width, latex_rows
+
+DEFAULT_WIDTH = 41.0
+"""Usable width in em: A4 with 2 cm margins is about 44 em at 11 pt; the estimate keeps a margin."""
+
+ENVIRONMENTS = ("aligned", "align*", None)
+
+MARK_COLOURS = ("blue", "orange", "teal", "violet", "brown", "magenta")
+"""xcolor base names that are CSS names too, so the same text works in KaTeX and MathJax."""
+
+
+def environment(groups: Sequence[Sequence[str]], env: str | None) -> str:
+    """Rows of each group joined, groups set a little apart, wrapped in ``env``."""
+    if env not in ENVIRONMENTS:
+        raise SymbpError(f"unknown environment {env!r}; accepted: aligned, align*, or None for bare rows")
+    body = " \\\\[1ex]\n".join(" \\\\\n".join(rows) for rows in groups if rows)
+    return body if env is None else f"\\begin{{{env}}}\n{body}\n\\end{{{env}}}"
+
+
+def _joined(terms: Sequence[Sequence[str]], bracket: bool = False, one_per_row: bool = False) -> list[str]:
+    """Terms (each a list of pieces) joined by ``+``; breakable sized brackets when ``bracket``."""
+    pieces: list[str] = []
+    for n, term in enumerate(terms):
+        if n and one_per_row:
+            pieces.append(BREAK)
+        first = term[0]
+        pieces.append(first if not n or first.startswith("- ") else f"+ {first}")
+        pieces.extend(term[1:])
+    if bracket and len(terms) > 1:
+        pieces[0] = rf"\Bigl({pieces[0]}"
+        pieces[-1] = rf"{pieces[-1]}\Bigr)"
+    return pieces
+
+
+class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
+    """SymPy's LaTeX printer with the graph's names for symbols and abstract functions, and the document nodes."""
+
+    printmethod = "_symbp_latex"
+    style = "latex"
+    times = r"\cdot "
+    ellipsis = r"\dots"
+    hadamard = r"\odot"
+    _default_settings = {**LatexPrinter._default_settings, "network": None, "env": "aligned", "width": DEFAULT_WIDTH}
+
+    def __init__(self, settings: Mapping[str, Any] | None = None, **kwargs: Any):
+        settings = {**(settings or {}), **kwargs}
+        network = settings.get("network")
+        names: dict[object, str] = {}
+        if network is not None:
+            graph = build_graph(network)
+            names = dict(graph.latex_names)
+            if graph.cost_function is not None:
+                # Partials of an abstract C are written as the lecture writes dC/da^{(L)}, applied to its arguments.
+                for partial, d_sym in zip(graph.partial_functions[graph.cost_function], graph.dC_da):
+                    names[partial] = names[d_sym]
+        symbol_names = {k: v for k, v in names.items() if isinstance(k, sp.Symbol)}
+        settings["symbol_names"] = {**symbol_names, **settings.get("symbol_names", {})}
+        super().__init__(settings)
+        self._network: Network | None = network
+        self._function_names = {k: v for k, v in names.items() if not isinstance(k, sp.Symbol)}
+
+    def renamed(self, names: Mapping[object, str]) -> LatexDocumentPrinter:
+        """The same printer with some symbols shown under other names (index form)."""
+        other = copy.copy(self)
+        other._settings = {**self._settings, "symbol_names": {**self._settings["symbol_names"], **names}}
+        return other
+
+    def factor(self, expr: object) -> str:
+        """``expr`` as one factor of a product: bracketed when it is a sum (a(1 - a) stays bare).
+
+        Cases are bracketed too: their brace opens on the left only, so a factor after
+        them would read as part of the last case.
+        """
+        text = self.parenthesize(expr, PRECEDENCE["Mul"], strict=True)
+        return rf"\left({text}\right)" if text.startswith(r"\begin{cases}") else text
+
+    # SymPy expressions ---------------------------------------------------------------------
+
+    def _print_Function(self, expr: sp.Function, exp: str | None = None) -> str:
+        name = self._function_names.get(expr.func)
+        if name is None:
+            return super()._print_Function(expr, exp)
+        text = rf"{name}\left({', '.join(self._print(arg) for arg in expr.args)}\right)"
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        # ReLU's derivative as a teacher writes it: the indicator 1[z > 0].
+        if len(expr.args) == 2:
+            (value, condition), (other, otherwise) = (pair.args for pair in expr.args)
+            if value == 1 and other == 0 and otherwise == sp.true:
+                return rf"\mathbf{{1}}\left[{self._print(condition)}\right]"  # \mathbb{1} needs bbm
+        return super()._print_Piecewise(expr)
+
+    # Mathematics nodes ------------------------------------------------------------------------
+
+    def _print_Sigma(self, node: Sigma) -> str:
+        n = self.notation
+        if node.index is None:
+            function = n.sigma_prime_function(node.layer) if node.prime else n.sigma(node.layer)
+            return f"{function}({self._print(Vector('z', node.layer))})"
+        if node.prime:
+            return n.sigma_prime(node.layer, node.index)
+        return rf"{n.sigma(node.layer)}({n.unit('z', node.layer, node.index)})"
+
+    def _print_Vector(self, node: Vector) -> str:
+        if node.letter == "delta":
+            return rf"\boldsymbol{{\delta}}^{{({node.layer})}}"
+        return rf"\mathbf{{{node.letter}}}" + ("" if node.layer is None else f"^{{({node.layer})}}")
+
+    def _print_Transpose(self, node: Transpose) -> str:
+        inner = self._print(node.of)
+        # A matrix name takes plain brackets, as the issue writes (W^{(m+1)})^T; a bold vector sized ones.
+        return (f"({inner})" if isinstance(node.of, Unit) else self.sized_brackets(inner)) + r"^{\top}"
+
+    def sized_brackets(self, text: str) -> str:
+        return rf"\bigl({text}\bigr)"
+
+    def _print_Gradient(self, node: Gradient) -> str:
+        return rf"\nabla_{{{self._print(node.wrt)}}} C"
+
+    def _print_CostOf(self, node: CostOf) -> str:
+        if node.vectors:
+            return rf"C\bigl(\mathbf{{a}}^{{({node.layer})}}, \mathbf{{t}}\bigr)"
+        return rf"C\bigl(a^{{({node.layer})}}, t\bigr)"
+
+    def _print_Partial(self, node: Partial) -> str:
+        return rf"\frac{{\partial {self._print(node.of)}}}{{\partial {self._print(node.wrt)}}}"
+
+    def _print_Term(self, node: Term) -> str:
+        return (" " if node.implicit else r" \cdot ").join(self.factor(f) for f in node.factors)
+
+    def _print_IndexSum(self, node: IndexSum) -> str:
+        total = rf"\sum_{{{node.index}=1}}^{{{node.upper}}} {self._print(node.body)}"
+        return rf"\Bigl({total}\Bigr)" if node.grouped else total
+
+    def _print_Marked(self, node: Marked) -> str:
+        colour = MARK_COLOURS[(self._network.L - node.layer) % len(MARK_COLOURS)]
+        return rf"{{\color{{{colour}}}\underbrace{{{self._print(node.body)}}}_{{{self._print(node.delta)}}}}}"
+
+    # Pieces for the line breaker -------------------------------------------------------------
+
+    def _pieces_Sum(self, node: Sum) -> list[str]:
+        return _joined([self.pieces(t) for t in node.terms], bracket=node.grouped, one_per_row=node.one_per_row)
+
+    def _pieces_LongExpression(self, node: LongExpression) -> list[str]:
+        """Its terms (in SymPy's order), and a term wider than the width split into its factors."""
+        expr = node.expr
+        terms: list[list[str]] = []
+        for term in expr.as_ordered_terms() if isinstance(expr, sp.Add) else [expr]:
+            sign = ""
+            if term.could_extract_minus_sign():
+                sign, term = "- ", -term
+            text = self._print(term)
+            if isinstance(term, sp.Mul) and estimate_width(text) > self._settings["width"]:
+                head, *rest = [self.factor(f) for f in term.as_ordered_factors()]
+                terms.append([sign + head, *(rf"\cdot {f}" for f in rest)])
+            else:
+                terms.append([sign + text])
+        return _joined(terms)
+
+    # Structure ---------------------------------------------------------------------------------
+
+    def equation_pieces(self, node: Equation) -> tuple[str, list[str]]:
+        pieces: list[str] = []
+        for k, side in enumerate(node.sides):
+            if k and node.sides_on_new_rows:
+                pieces.append(BREAK)
+            pieces += then("= ", self.pieces(side))
+        after = (rf", \quad {self._print(node.for_each)}" if node.for_each else "")
+        after += rf"\qquad \text{{({node.note})}}" if node.note else ""
+        if pieces:
+            pieces[-1] += after
+        elif after:
+            pieces = [after]
+        return self._print(node.lhs), pieces
+
+    def rows(self, equations: Sequence[Equation]) -> list[str]:
+        return latex_rows([self.equation_pieces(e) for e in equations], self._settings["width"])
+
+    def _print_Equation(self, node: Equation) -> str:
+        return environment([self.rows([node])], self._settings["env"])
+
+    def section_groups(self, node: Section) -> list[list[str]]:
+        return [self.rows(group) for group in node.groups]
+
+    def _print_Section(self, node: Section) -> str:
+        return environment(self.section_groups(node), self._settings["env"])
+
+    def _print_NaiveExpansion(self, node: NaiveExpansion) -> str:
+        return self._print(node.equation)
+
+    def _print_RepeatedWorkPart(self, node: RepeatedWorkPart) -> str:
+        return environment([self.rows(node.equations)], self._settings["env"])
+
+    def _print_Backprop(self, node: Backprop) -> str:
+        steps = [" \\\\[1ex]\n".join(" \\\\\n".join(rows) for rows in self.section_groups(s)) for s in node.steps]
+        return environment([[s] for s in steps], self._settings["env"])
+
+    def _print_ReferenceResult(self, node: ReferenceResult) -> str:
+        return self._print(node.equation)
+
+    # ``naive: dC/dW2_1_2``: the comment line above each derivation in a file.
+
+    def _label_NaiveExpansion(self, node: NaiveExpansion) -> str:
+        return f"naive: dC/d{node.entry.name}"
+
+    def _label_Backprop(self, node: Backprop) -> str:
+        return f"backprop: {', '.join(f'dC/d{name}' for name in node.entries)}"
+
+    def _label_ReferenceResult(self, node: ReferenceResult) -> str:
+        return f"reference: dC/d{node.variable.name}"
+
+    def _print_Document(self, node: Document) -> str:
+        # One environment per derivation; parts with no label (the repeated work) show as marks in the chains.
+        labelled = [(label(p), p) for p in node.parts if (label := self.method_for("_label_", p)) is not None]
+        return "\n\n".join(f"% {text}\n{self._print(p)}" for text, p in labelled) + "\n"
+
+    def algorithm_groups(self, node: Algorithm) -> list[list[str]]:
+        forward = node.forward
+        # Headings start at the alignment point: text that every engine (LaTeX, KaTeX, MathJax) sets alike.
+        heading = rf"&\text{{{forward.title}, for }} {self._print(forward.for_each)}\text{{:}}"
+        return [
+            [heading],
+            *self.section_groups(forward),
+            [rf"&\text{{{node.backward.title}:}}"],
+            *self.section_groups(node.backward),
+        ]
+
+    def _print_Algorithm(self, node: Algorithm) -> str:
+        return environment(self.algorithm_groups(node), self._settings["env"])
+
+
+def latex(
+    obj: object,
+    network: Network | None = None,
+    *,
+    env: str | None = "aligned",
+    width: float = DEFAULT_WIDTH,
+    repeated: RepeatedWork | None = None,
+    values: bool = True,
+    **settings: Any,
+) -> str:
+    r"""LaTeX for a derivation (naive, backprop, reference), a document node, or a SymPy expression of ``network``.
+
+    Same arguments as ``symbp.render.latex.latex``: ``env`` wraps the rows, ``repeated``
+    says which prefixes of a naive expansion to mark (default: its own repeats),
+    ``values=False`` stops after the Leibniz form; other keywords are SymPy LaTeX settings.
+
+    >>> import symbp
+    >>> net = symbp.Network()
+    >>> latex(symbp.build_graph(net).W[2][0, 1], net)
+    'W^{(2)}_{12}'
+    """
+    network = getattr(obj, "network", network)
+    printer = LatexDocumentPrinter(network=network, env=env, width=width, **settings)
+    if isinstance(obj, NaiveDerivation):
+        node = naive_expansion(obj, repeated)
+        if not values:
+            equation = node.equation
+            node = type(node)(node.entry, node.paths, node.factors, type(equation)(equation.lhs, equation.sides[:1]))
+        return printer.doprint(node)
+    if type(obj) in BUILDERS:
+        return printer.doprint(BUILDERS[type(obj)](obj))
+    if isinstance(obj, sp.Basic) or hasattr(obj, "_repr_latex_"):
+        return printer.doprint(obj)
+    raise SymbpError(
+        f"cannot print {type(obj).__name__} as LaTeX; accepted: a naive, backprop or reference derivation, "
+        "a document node, or a SymPy expression with its network"
+    )
+
+
+# The pieces the notes templates use ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LatexStep:
+    """One step of the backprop derivation: a plain-text title and its LaTeX."""
+
+    title: str
+    latex: str
+
+
+def latex_backprop_steps(
+    derivation: BackpropDerivation, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any
+) -> tuple[LatexStep, ...]:
+    """The lecture's steps for this network: output layer, each hidden layer, then the gradients."""
+    printer = LatexDocumentPrinter(network=derivation.network, env=env, width=width, **settings)
+    return tuple(LatexStep(step.title, printer.doprint(step)) for step in backprop_steps(derivation).steps)
+
+
+def _printed(node: object, network: Network, env: str | None, width: float, settings: Mapping[str, Any]) -> str:
+    return LatexDocumentPrinter(network=network, env=env, width=width, **settings).doprint(node)
+
+
+def latex_forward(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
+    """The forward pass in index form, with concrete non-linearities and cost filled in."""
+    return _printed(algorithm_document(network).forward, network, env, width, settings)
+
+
+def latex_backward(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
+    """The backward pass in index form: base case, recursive case per layer, gradients."""
+    return _printed(algorithm_document(network).backward, network, env, width, settings)
+
+
+def latex_algorithm(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
+    """The lecture's "Truly Complete Version" for this network: forward pass, then backward pass."""
+    return _printed(algorithm_document(network), network, env, width, settings)
+
+
+def latex_vectorized(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
+    r"""The matrix form of backprop (``\odot`` elementwise), then concrete sigma' and dC/da elementwise."""
+    return _printed(vectorized_document(network), network, env, width, settings)
+
+
+def latex_repeated(
+    work: RepeatedWork, network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any
+) -> str:
+    """Each delta that stands for repeated work: its terms in Leibniz form, and how often the naive expansions compute them."""
+    return _printed(repeated_work_part(work), network, env, width, settings)

@@ -1,0 +1,86 @@
+"""Markdown of a document: plain-text headings, and the LaTeX printer's math inside ``$$`` blocks.
+
+Each display block is one ``aligned`` environment between ``$$`` lines with a blank
+line on either side (GitHub needs it), which Jupyter, GitHub and KaTeX all render.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..document import (
+    Algorithm,
+    Backprop,
+    Document,
+    NaiveExpansion,
+    ReferenceResult,
+    RepeatedWorkPart,
+    derivations_document,
+)
+from .latex import DEFAULT_WIDTH, LatexDocumentPrinter
+
+# What plain text can trigger: emphasis, code, links, HTML and entities, table cells, math
+# ($; not parentheses, which Jupyter would read as \( math \)), headings, strikethrough.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>$|~&#])")
+_LIST_START = re.compile(r"^(\s*\d*)([-+.])(?=\s|$)")
+
+
+def escape_markdown(text: str) -> str:
+    r"""Plain text for Markdown: the characters that would be markup backslash-escaped, one line.
+
+    >>> escape_markdown("a_b * $c$ (d)")
+    'a\\_b \\* \\$c\\$ (d)'
+    """
+    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", " ".join(text.splitlines()))
+    return _LIST_START.sub(r"\1\\\2", escaped)  # "- x" or "1. x" is not a list item
+
+
+def display(tex: str) -> str:
+    """A ``$$`` block around math-mode ``tex``."""
+    return f"$$\n{tex}\n$$\n"
+
+
+class MarkdownDocumentPrinter(LatexDocumentPrinter):
+    """The LaTeX printer (``aligned`` blocks) with Markdown around its parts."""
+
+    def __init__(self, settings: dict[str, Any] | None = None, **kwargs: Any):
+        super().__init__({**(settings or {}), **kwargs, "env": "aligned"})
+
+    def _quantity(self, symbol: object) -> str:
+        return rf"$\partial C / \partial {self._print(symbol)}$"
+
+    def _print_NaiveExpansion(self, node: NaiveExpansion) -> str:
+        s = "s" * (node.paths != 1)
+        heading = f"**Naive chain expansion** of {self._quantity(node.entry)} ({node.paths} path{s})"
+        return f"{heading}\n\n{display(super()._print_NaiveExpansion(node))}"
+
+    def _print_Backprop(self, node: Backprop) -> str:
+        return "\n".join(
+            f"**{escape_markdown(step.title)}**\n\n{display(self._print_Section(step))}" for step in node.steps
+        )
+
+    def _print_ReferenceResult(self, node: ReferenceResult) -> str:
+        heading = f"**Reference** (`sympy.diff`) for {self._quantity(node.variable)}"
+        return f"{heading}\n\n{display(super()._print_ReferenceResult(node))}"
+
+    def _print_RepeatedWorkPart(self, node: RepeatedWorkPart) -> str:
+        return ""  # the marks in the naive chains show it
+
+    def _print_Document(self, node: Document) -> str:
+        return "\n".join(text for text in map(self._print, node.parts) if text)
+
+    def _print_Algorithm(self, node: Algorithm) -> str:
+        return display(super()._print_Algorithm(node))
+
+
+def markdown(obj: object, *, width: float = DEFAULT_WIDTH) -> str:
+    """Markdown for a derivation or several (as ``symbp.render.markdown.markdown``).
+
+    >>> import symbp
+    >>> print(markdown(symbp.naive(symbp.Network(), "W2_1_2")).splitlines()[0])
+    **Naive chain expansion** of $\\partial C / \\partial W^{(2)}_{12}$ (1 path)
+    """
+    items = list(obj) if isinstance(obj, (list, tuple)) else [obj]
+    network = items[0].network
+    return MarkdownDocumentPrinter(network=network, width=width).doprint(derivations_document(network, items))

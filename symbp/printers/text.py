@@ -1,0 +1,266 @@
+"""Plain-terminal text of a document, in the lecture's notation: W⁽²⁾₁₂, σ⁽²⁾′(z⁽²⁾₁), δ⁽²⁾₁.
+
+A ``StrPrinter`` with one ``_print_<Node>`` method per document node; products use
+`` · ``, and each equation's rows wrap at ``width`` columns.
+
+>>> import symbp
+>>> net = symbp.Network()
+>>> TextDocumentPrinter(network=net).doprint(symbp.build_graph(net).W[2][0, 1])
+'W⁽²⁾₁₂'
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Mapping, Sequence
+
+import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.str import StrPrinter
+
+from ..document import (
+    Algorithm,
+    Backprop,
+    CostOf,
+    Document,
+    Equation,
+    IndexSum,
+    LongExpression,
+    Marked,
+    NaiveExpansion,
+    Partial,
+    ReferenceResult,
+    RepeatedWorkPart,
+    Section,
+    Sigma,
+    Sum,
+    Term,
+    Transpose,
+    Gradient,
+    Vector,
+    algorithm_document,
+    derivations_document,
+)
+from ..graph import build_graph, subscript, superscript
+from ..spec import Network
+from .base import DocumentPrinter, then
+from .lines import BREAK, text_rows
+
+DEFAULT_WIDTH = 100
+"""Columns when the caller does not say (wide enough for the lecture's chains on one row each)."""
+
+
+def network_line(network: Network) -> str:
+    """``network 3,2,2,1 (L = 3) · σ: abstract (every layer) · C: abstract``."""
+    names = set(network.activations)
+    sigma = f"{network.activations[0]} (every layer)" if len(names) == 1 else ", ".join(network.activations)
+    sizes = ",".join(map(str, network.layers))
+    return f"network {sizes} (L = {network.L}) · σ: {sigma} · C: {network.cost}"
+
+
+def _joined(terms: Sequence[Sequence[str]], one_per_row: bool = False) -> list[str]:
+    """Terms (each a list of pieces) joined by ``+``, or ``-`` when a term already starts with one."""
+    pieces: list[str] = []
+    for k, term in enumerate(terms):
+        head, *rest = term
+        if k:
+            if one_per_row:
+                pieces.append(BREAK)
+            head = f"- {head[1:].lstrip()}" if head.startswith("-") else f"+ {head}"
+        pieces += [head, *rest]
+    return pieces
+
+
+class TextDocumentPrinter(DocumentPrinter, StrPrinter):
+    """SymPy's one-line printer with the graph's Unicode names, ``·`` for products, and the document nodes."""
+
+    printmethod = "_symbp_text"
+    _default_settings = {**StrPrinter._default_settings, "network": None, "width": DEFAULT_WIDTH}
+
+    def __init__(self, settings: Mapping[str, Any] | None = None, **kwargs: Any):
+        super().__init__({**(settings or {}), **kwargs})
+        network = self._settings["network"]
+        self._network: Network | None = network
+        self._names: dict[object, str] = dict(build_graph(network).text_names) if network is not None else {}
+
+    def renamed(self, names: Mapping[object, str]) -> TextDocumentPrinter:
+        """The same printer with some symbols shown under other names (index form)."""
+        other = copy.copy(self)
+        other._names = {**self._names, **names}
+        return other
+
+    def factor(self, expr: object) -> str:
+        """``expr`` as one factor of a product: bracketed when it is a sum."""
+        return self.parenthesize(expr, PRECEDENCE["Mul"], strict=True)
+
+    # SymPy expressions ---------------------------------------------------------------------
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        return self._names.get(expr, expr.name)
+
+    def _print_Function(self, expr: sp.Function) -> str:
+        name = self._names.get(expr.func)
+        if name is None:
+            return super()._print_Function(expr)
+        return f"{name}({', '.join(self._print(arg) for arg in expr.args)})"
+
+    _print_AppliedUndef = _print_Function
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        # Names never contain "*" and _print_Pow never writes "**", so every "*" is a product.
+        return super()._print_Mul(expr).replace("*", " · ")
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        exponent = expr.exp
+        if exponent.is_Integer and 2 <= int(exponent) <= 9:
+            base = self._print(expr.base)
+            if not (base.isascii() and base.isalnum()):
+                base = f"({base})"  # (a⁽²⁾₁)², never a⁽²⁾₁² which reads as a subscript 1²
+            return base + superscript(int(exponent))
+        return super()._print_Pow(expr, rational).replace("**", "^")
+
+    def _print_Max(self, expr: sp.Max) -> str:
+        return f"max({', '.join(self._print(arg) for arg in expr.args)})"
+
+    def _print_Min(self, expr: sp.Min) -> str:
+        return f"min({', '.join(self._print(arg) for arg in expr.args)})"
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        (value, condition), *rest = expr.args
+        if value == 1 and len(rest) == 1 and rest[0][0] == 0 and rest[0][1] == sp.true:
+            return f"[{self._print(condition)}]"  # Iverson bracket: 1 where the condition holds, else 0
+        cases = [f"{self._print(v)} if {self._print(c)}" for v, c in expr.args if c != sp.true]
+        cases += [f"{self._print(v)} otherwise" for v, c in expr.args if c == sp.true]
+        return "{" + "; ".join(cases) + "}"
+
+    # Mathematics nodes ------------------------------------------------------------------------
+
+    def _print_Sigma(self, node: Sigma) -> str:
+        n = self.notation
+        if node.index is None:
+            function = n.sigma_prime_function(node.layer) if node.prime else n.sigma(node.layer)
+            return f"{function}({self._print(Vector('z', node.layer))})"
+        if node.prime:
+            return n.sigma_prime(node.layer, node.index)
+        return f"{n.sigma(node.layer)}({n.unit('z', node.layer, node.index)})"
+
+    def _print_Vector(self, node: Vector) -> str:
+        letter = "δ" if node.letter == "delta" else node.letter
+        return letter + ("" if node.layer is None else superscript(f"({node.layer})"))
+
+    def _print_Transpose(self, node: Transpose) -> str:
+        return f"({self._print(node.of)})ᵀ"
+
+    def _print_Gradient(self, node: Gradient) -> str:
+        return f"∂C/∂{self._print(node.wrt)}"  # the gradient as the partial with respect to a vector
+
+    def _print_CostOf(self, node: CostOf) -> str:
+        return f"C(a{superscript(f'({node.layer})')}, t)"  # the whole output vector and target
+
+    def _print_Partial(self, node: Partial) -> str:
+        return f"∂{self._print(node.of)}/∂{self._print(node.wrt)}"
+
+    def _print_Term(self, node: Term) -> str:
+        return " · ".join(self.factor(f) for f in node.factors)
+
+    def _print_IndexSum(self, node: IndexSum) -> str:
+        total = f"Σ{subscript(node.index)}{subscript('=1')}{superscript(node.upper)} {self._print(node.body)}"
+        return f"({total})" if node.grouped else total
+
+    def _print_Marked(self, node: Marked) -> str:
+        return self._print(node.body)  # text shows the repeats in their own part, not in the chain
+
+    # Pieces for the line breaker -------------------------------------------------------------
+
+    def _pieces_Marked(self, node: Marked) -> list[str]:
+        return self.pieces(node.body)
+
+    def _pieces_Sum(self, node: Sum) -> list[str]:
+        pieces = _joined([self.pieces(term) for term in node.terms], node.one_per_row)
+        return [f"({' '.join(pieces)})"] if node.grouped else pieces
+
+    def _pieces_LongExpression(self, node: LongExpression) -> list[str]:
+        """Its terms, and a term wider than half the width split into its factors."""
+        expr = node.expr
+        terms = []
+        for term in self._as_ordered_terms(expr) if isinstance(expr, sp.Add) else [expr]:
+            sign = ""
+            if term.could_extract_minus_sign():
+                sign, term = "-", -term
+            text = self._print(term)
+            if isinstance(term, sp.Mul) and len(text) > self._settings["width"] // 2:
+                head, *rest = [self.factor(f) for f in term.as_ordered_factors()]
+                terms.append([sign + head, *(f"· {f}" for f in rest)])
+            else:
+                terms.append([sign + text])
+        return _joined(terms)
+
+    # Structure ---------------------------------------------------------------------------------
+
+    def equation_rows(self, node: Equation) -> list[str]:
+        pieces: list[str] = []
+        for k, side in enumerate(node.sides):
+            if k and node.sides_on_new_rows:
+                pieces.append(BREAK)
+            pieces += then("= ", self.pieces(side))
+        if node.for_each is not None:
+            pieces[-1] += f",  {self._print(node.for_each)}"
+        note = f"({node.note.replace('delta', 'δ')})" if node.note else ""
+        return text_rows(self._print(node.lhs), pieces, self._settings["width"], note=note)
+
+    def _print_Equation(self, node: Equation) -> str:
+        return "\n".join(self.equation_rows(node))
+
+    def section_rows(self, node: Section) -> list[str]:
+        return [row for group in node.groups for equation in group for row in self.equation_rows(equation)]
+
+    def _print_Section(self, node: Section) -> str:
+        title = node.title + (f", for {self._print(node.for_each)}" if node.for_each else "")
+        return "\n".join([f"{title}:", *self.section_rows(node)])
+
+    def _print_NaiveExpansion(self, node: NaiveExpansion) -> str:
+        s = "s" * (node.paths != 1)
+        title = f"{self._print(node.equation.lhs)} by the naive chain expansion: {node.paths} path{s} of {node.factors} factors"
+        return "\n".join([title, "", *self.equation_rows(node.equation)])
+
+    def _print_RepeatedWorkPart(self, node: RepeatedWorkPart) -> str:
+        lines = ["Work the naive expansions repeat (backprop stores each of these as one δ):", ""]
+        return "\n".join(lines + [row for eq in node.equations for row in self.equation_rows(eq)])
+
+    def _print_Backprop(self, node: Backprop) -> str:
+        lines = ["Backprop: each δ once, output layer first; then every gradient from its δ"]
+        for step in node.steps:
+            lines += ["", step.title, *self.section_rows(step)]
+        return "\n".join(lines)
+
+    def _print_ReferenceResult(self, node: ReferenceResult) -> str:
+        title = f"{self._print(node.equation.lhs)} by sympy.diff of the cost written out in x, W, b, t"
+        return "\n".join([title, "", *self.equation_rows(node.equation)])
+
+    def _print_Document(self, node: Document) -> str:
+        blocks = [network_line(node.network), *(self._print(part) for part in node.parts)]
+        return "\n\n".join(blocks) + "\n"
+
+    def _print_Algorithm(self, node: Algorithm) -> str:
+        lines = ["The backpropagation algorithm (the lecture's complete version) for", network_line(node.network), ""]
+        lines += [self._print(node.forward), "", self._print(node.backward)]
+        return "\n".join(lines) + "\n"
+
+
+def text(obj: object, *, width: int = DEFAULT_WIDTH) -> str:
+    """Text for a derivation or several, without the network line (as ``symbp.render.text.text``).
+
+    >>> import symbp
+    >>> net = symbp.Network()
+    >>> print(text(symbp.backprop(net, ["W2_1_2"])).splitlines()[-1])
+      ∂C/∂W⁽²⁾₁₂ = ∂C/∂z⁽²⁾₁ · ∂z⁽²⁾₁/∂W⁽²⁾₁₂ = δ⁽²⁾₁ · a⁽¹⁾₂
+    """
+    items = list(obj) if isinstance(obj, (list, tuple)) else [obj]
+    document = derivations_document(items[0].network, items)
+    printer = TextDocumentPrinter(network=document.network, width=width)
+    return "\n\n".join(printer.doprint(part) for part in document.parts) + "\n"
+
+
+def algorithm_text(network: Network, *, width: int = DEFAULT_WIDTH) -> str:
+    """The lecture's "Truly Complete Version" for this network: forward pass, then backward pass."""
+    return TextDocumentPrinter(network=network, width=width).doprint(algorithm_document(network))
