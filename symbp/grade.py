@@ -101,10 +101,13 @@ class GradeResult:
         return [head, *items]
 
     def _repr_markdown_(self) -> str:
-        items = "".join(f"\n- {escape(item.message)}" for item in self.feedback)
-        if self.counterexample is not None:
-            items += f"\n- counterexample: {escape(self.counterexample.describe())}"
-        return f"**dC/d{self.entry.name}: {self.verdict}** ({self.method}){items}"
+        head, *items = self.lines()
+        return f"**{_markdown(head)}**" + "".join(f"\n- {_markdown(item[len('  - '):])}" for item in items)
+
+
+def _markdown(text: str) -> str:
+    """Plain text shown as itself in Markdown: HTML and emphasis characters escaped."""
+    return escape(text, quote=False).replace("*", "\\*").replace("_", "\\_")
 
 
 # Names in the answer notation ----------------------------------------------------------------------
