@@ -24,7 +24,9 @@ with juxtaposition as a product and with LaTeX groups ``{...}`` and ``\\frac{..}
     unary    := ("-" | "+") unary | power
     power    := atom ("^" unary)?
     atom     := NUMBER | UNIT | PARTIAL | FUNCTION "(" sum ")" | "(" sum ")" | "{" sum "}"
-              | "\\frac" "{" sum "}" "{" sum "}"
+              | "\\frac" "{" sum "}" "{" sum "}" | "{" sum "if" condition ";"? sum "otherwise" "}"
+              | "[" condition "]"                 relu' as symbp prints it: 1 where it holds, else 0
+    condition := sum (">" | "<") sum
 """
 
 from __future__ import annotations
@@ -60,8 +62,12 @@ _UNICODE_UNIT = (
 
 # Tried in this order at each position; the first match wins.
 _LEXICON: list[tuple[str, re.Pattern[str]]] = [
+    ("iverson", re.compile(r"\\mathbf\{1\}\s*(?:\\left)?\[|\[|(?:\\right)?\]")),
+    ("cases", re.compile(r"\\begin\{cases\}|\\end\{cases\}")),
+    ("linebreak", re.compile(r"\\\\")),
+    ("keyword", re.compile(r"\\text\{\s*(?:for|if|otherwise)\s*\}(?:\\[:,;! ])?")),
     ("space", re.compile(
-        r"(?:\s|\\[,;:! ]|\\q?quad\b|&|\\\\|\\displaystyle\b|\$|\\begin\{[a-z*]+\}|\\end\{[a-z*]+\}"
+        r"(?:\s|\\[,;:! ]|\\q?quad\b|&|\\displaystyle\b|\$|\\(?:begin|end)\{(?!cases\})[a-z*]+\}"
         r"|\\(?:left|right|[bB]igg?[lr]?)\.)+")),
     ("partial", re.compile(rf"d(?P<of>C|{_ASCII_UNIT})\s*/\s*d(?P<wrt>{_ASCII_UNIT})")),
     ("partial", re.compile(rf"∂\s*(?P<of>C|{_UNICODE_UNIT.replace('?P<', '?P<of_')})\s*/\s*∂\s*"
@@ -79,7 +85,7 @@ _LEXICON: list[tuple[str, re.Pattern[str]]] = [
     ("function", re.compile(r"\\(?:exp|log|ln|tanh)\b")),
     ("power_op", re.compile(r"\*\*")),
     ("times", re.compile(r"\\cdot\b|\\times\b|[*·×⋅]")),
-    ("op", re.compile(r"[-+/^{}=]|−")),
+    ("op", re.compile(r"[-+/^{}=;<>]|−")),
 ]
 
 _SPELLINGS = "ASCII names such as W2_1_2, a1_2, sigma2'(z2_1), dC/da3, delta2_1, + - * / ^ and parentheses, or symbp's LaTeX or Unicode"
@@ -144,31 +150,32 @@ def tokenize_answer(text: str, what: str = "answer", start: int = 0) -> list[Ans
         )
     tokens: list[AnswerToken] = []
     at = start
+    cases = 0  # inside LaTeX's cases a line break separates the cases; elsewhere it is layout
     while at < len(text):
         for kind, pattern in _LEXICON:
             match = pattern.match(text, at)
             if match and match.end() > at:
                 break
-        else:
+        else:  # the parser refuses it when it gets there, so a misplaced token before it is named first
             run = re.match(r"[A-Za-z0-9_.\\]+|.", text[at:])
-            raise _unreadable(text, what, run.group(0) if run else text[at], at)
-        if kind != "space":
+            tokens.append(AnswerToken("bad", run.group(0) if run else text[at], at + 1))
+            break
+        if kind == "cases":
+            cases += 1 if "begin" in match.group(0) else -1
+        if kind == "linebreak" and cases > 0:
+            tokens.append(AnswerToken("op", ";", at + 1))
+        elif kind not in ("space", "linebreak"):
             token = _token(kind, match, at)
             if token.kind == "name" and token.unit is None and token.text not in _FUNCTION_NAMES:
-                raise _unreadable(text, what, token.text, at)
+                tokens.append(AnswerToken("bad", token.text, at + 1))
+                break
             tokens.append(token)
         at = match.end()
     tokens.append(AnswerToken("end", "", len(text) + 1))
     return tokens
 
 
-_FUNCTION_NAMES = {"e", *(name for name, f in FUNCTIONS.items() if f.arity == (1, 1))}
-
-
-def _unreadable(text: str, what: str, shown: str, at: int) -> SymbpError:
-    return SymbpError(
-        f"{what} {_quoted(text)}: {shown!r} at position {at + 1} cannot be read; an answer is written with {_SPELLINGS}"
-    )
+_FUNCTION_NAMES = {"e", "if", "otherwise", *(name for name, f in FUNCTIONS.items() if f.arity == (1, 1))}
 
 
 def _token(kind: str, match: re.Match[str], at: int) -> AnswerToken:
@@ -179,8 +186,14 @@ def _token(kind: str, match: re.Match[str], at: int) -> AnswerToken:
         return AnswerToken("partial", text, position, unit=wrt, of=of)
     if kind in ("latex", "unicode"):
         return AnswerToken("name", text, position, unit=_unit_from_groups(groups, "", kind))
+    if kind == "keyword" or text in ("if", "otherwise"):
+        return AnswerToken("keyword", "otherwise" if "otherwise" in text else "if", position)
     if kind == "word":
         return AnswerToken("name", text, position, unit=_unit_from_word(text))
+    if kind == "iverson":
+        return AnswerToken("op", "]" if text.endswith("]") else "[", position)
+    if kind == "cases":
+        return AnswerToken("op", "{" if "begin" in text else "}", position)
     if kind == "function":
         return AnswerToken("name", {"ln": "log"}.get(text[1:], text[1:]), position)
     canonical = {"times": "*", "power_op": "^", "open": "(", "close": ")", "frac": "\\frac"}.get(kind)
@@ -210,6 +223,13 @@ class _AnswerParser(_Parser):
         self.index = 0
         self.depth = 0
 
+    def fail(self, token: Token, message: str) -> SymbpError:
+        if token.kind == "bad":
+            shown = "character U+%04X" % ord(token.text) if not token.text.isprintable() else repr(token.text)
+            return SymbpError(f"{self.what} {_quoted(self.text)}: {shown} at position {token.position} "
+                              f"cannot be read; an answer is written with {_SPELLINGS}")
+        return super().fail(token, message)
+
     def product(self) -> sp.Expr:
         value = self.unary()
         while True:
@@ -227,7 +247,7 @@ class _AnswerParser(_Parser):
 
     @staticmethod
     def _starts_atom(token: Token) -> bool:
-        return token.kind in ("name", "number", "partial") or (token.kind == "op" and token.text in ("(", "{", "\\frac"))
+        return token.kind in ("name", "number", "partial") or (token.kind == "op" and token.text in ("(", "{", "[", "\\frac"))
 
     def atom(self) -> sp.Expr:
         token = self.current
@@ -242,6 +262,8 @@ class _AnswerParser(_Parser):
             return self.name(token)
         if token.kind == "op" and token.text in ("(", "{"):
             return self.group()
+        if token.kind == "op" and token.text == "[":
+            return self.iverson()
         if token.kind == "op" and token.text == "\\frac":
             self.take()
             numerator = self.braced()
@@ -258,11 +280,45 @@ class _AnswerParser(_Parser):
         closing = ")" if opening.text == "(" else "}"
         self.deeper()
         value = self.sum()
+        if closing == "}" and self.current.kind == "keyword" and self.current.text == "if":
+            value = self.cases(value)
         self.depth -= 1
         if self.current.kind != "op" or self.current.text != closing:
             raise self.fail(self.current, f"unbalanced parenthesis: expected {closing!r}")
         self.take()
         return value
+
+    def cases(self, then: sp.Expr) -> sp.Expr:
+        """The rest of ``{then if x > 0; otherwise_value otherwise}`` (text) or LaTeX's cases, as relu' prints."""
+        self.take()
+        condition = self.condition()
+        if self.current.kind == "op" and self.current.text == ";":
+            self.take()
+        otherwise = self.sum()
+        if self.current.kind != "keyword" or self.current.text != "otherwise":
+            raise self.fail(self.current, "a case is written {1 if z1_1 > 0; 0 otherwise}")
+        self.take()
+        return sp.Piecewise((then, condition), (otherwise, True))
+
+    def condition(self) -> sp.Basic:
+        left = self.sum()
+        relation = self.current
+        if relation.kind != "op" or relation.text not in ("<", ">"):
+            raise self.fail(relation, "a condition is written z1_1 > 0, as in {1 if z1_1 > 0; 0 otherwise} or [z1_1 > 0]")
+        self.take()
+        right = self.sum()
+        return left > right if relation.text == ">" else left < right
+
+    def iverson(self) -> sp.Expr:
+        """[z1_1 > 0]: 1 where the condition holds, else 0 (relu's derivative as symbp prints it)."""
+        self.take()
+        self.deeper()
+        condition = self.condition()
+        self.depth -= 1
+        if self.current.kind != "op" or self.current.text != "]":
+            raise self.fail(self.current, "unbalanced bracket: expected ']'")
+        self.take()
+        return sp.Piecewise((1, condition), (0, True))
 
     def braced(self) -> sp.Expr:
         if self.current.kind != "op" or self.current.text != "{":

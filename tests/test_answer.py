@@ -99,3 +99,16 @@ def test_huge_powers_are_refused() -> None:
 def test_answer_must_be_text() -> None:
     with pytest.raises(symbp.SymbpError, match="must be text"):
         parse_answer(42, NET)
+
+
+def test_relu_derivatives_read_as_symbp_prints_them() -> None:
+    z = S("z1_1")
+    step = sp.Piecewise((1, z > 0), (0, True))
+    leaky = sp.Piecewise((1, z > 0), (sp.Rational(1, 100), True))
+    assert parse_answer("[z⁽¹⁾₁ > 0]", NET) == step
+    assert parse_answer(r"\mathbf{1}\left[z^{(1)}_{1} > 0\right]", NET) == step
+    assert parse_answer("{1 if z⁽¹⁾₁ > 0; 1/100 otherwise}", NET) == leaky
+    latex_cases = r"\left(\begin{cases} 1 & \text{for}\: z^{(1)}_{1} > 0 \\\frac{1}{100} & \text{otherwise} \end{cases}\right)"
+    assert parse_answer(latex_cases, NET) == leaky
+    with pytest.raises(symbp.SymbpError, match="position 18"):
+        parse_answer("{1 if z1_1 > 0; 0}", NET)

@@ -15,7 +15,9 @@ import pytest
 
 import symbp
 
-grade = symbp.grade  # the package's attribute first (see symbp/__init__.py: lazy exports)
+# Resolve the lazy exports first: importing a submodule named like one (symbp.grade, and symbp.check, which
+# symbp.render.text imports) before it is resolved leaves the module, not the function, on the package.
+grade, _ = symbp.grade, symbp.check
 
 from symbp.answer import parse_answer  # noqa: E402
 from symbp.render.text import text  # noqa: E402
@@ -299,3 +301,21 @@ def test_result_is_immutable_and_displays_in_jupyter() -> None:
 def test_unreadable_answer_raises_with_position() -> None:
     with pytest.raises(symbp.SymbpError, match="position 10"):
         grade(symbp.Network(), "W2_1_2", "delta2_1 ; a1_2")
+
+
+EVERY_ACTIVATION = ("abstract", "identity", "sigmoid", "tanh", "relu", "softplus", "leaky_relu")
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_symbps_own_latex_and_text_grade_correct_for_every_nonlinearity_and_cost(seed: int) -> None:
+    rng = random.Random(500 + seed)
+    net = random_network(rng, EVERY_ACTIVATION, ("abstract", "squared_error"))
+    if seed % 3 == 0:  # binary cross-entropy needs an output in (0, 1)
+        net = symbp.Network(net.layers, [*net.activations[:-1], "sigmoid"], "binary_cross_entropy")
+    entry = random_entry(net, rng)
+    derivation = symbp.naive(net, entry)
+    for printed in (symbp.latex(derivation), text(derivation).split("\n\nWork")[0]):
+        assert grade(net, entry, printed).verdict == "correct", (net.describe(), entry, printed)
+    paths = lecture_paths(net, entry)
+    if len(paths) > 1:
+        assert grade(net, entry, written([f for _, f in paths[1:]])).verdict == "incorrect"
