@@ -1,10 +1,11 @@
 """How often symbp grade names the planted mistake, and how long a class of 200 answers takes.
 
-    python benchmarks/grade_feedback.py              # 600 seeded mutations, a 200-answer class
+    python benchmarks/grade_feedback.py              # 600 + 600 seeded mutations, a 200-answer class
     python benchmarks/grade_feedback.py --count 1200 --seed 3
 
 The mutations and the independent oracle (the lecture's chain rule written out path by
-path) are those of tests/test_grade.py, which runs 96 of them in the suite.
+path) are those of tests/test_grade.py, which runs 96 + 48 of them in the suite. The second 600 are on
+networks with sigmoid or tanh layers and squared error, their sigma' and dC/da written out as formulas.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ import symbp  # noqa: E402
 from test_grade import MUTATIONS, grade, lecture_paths, named, plant, seeded_mutations, shuffled  # noqa: E402
 
 
-def hit_rate(count: int, seed: int) -> None:
-    mutations = seeded_mutations(count, seed)
+def hit_rate(count: int, seed: int, concrete_forms: bool) -> None:
+    mutations = seeded_mutations(count, seed, concrete_forms)
     hits: Counter = Counter()
     start = time.perf_counter()
     sample = {}
@@ -38,7 +39,8 @@ def hit_rate(count: int, seed: int) -> None:
         sample.setdefault(mutation.kind, (entry, net.describe(), mutation.answer, result.feedback[0].message))
     seconds = time.perf_counter() - start
     planted = Counter(m.kind for _, _, m in mutations)
-    print(f"feedback names the planted mistake: {sum(hits.values())}/{count} "
+    networks = "sigmoid/tanh/abstract layers, concrete forms written out" if concrete_forms else "abstract networks"
+    print(f"{networks}: feedback names the planted mistake in {sum(hits.values())}/{count} "
           f"({100 * sum(hits.values()) / count:.1f}%), {seconds:.1f} s, seed {seed}")
     for kind in MUTATIONS:
         print(f"  {kind:13} {hits[kind]}/{planted[kind]}")
@@ -83,7 +85,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=600)
     parser.add_argument("--seed", type=int, default=7)
     arguments = parser.parse_args()
-    hit_rate(arguments.count, arguments.seed)
+    hit_rate(arguments.count, arguments.seed, concrete_forms=False)
+    hit_rate(arguments.count, arguments.seed, concrete_forms=True)
     class_of_200(arguments.seed)
 
 

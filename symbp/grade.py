@@ -342,7 +342,7 @@ def _terms(expr: sp.Expr) -> list[tuple[sp.Expr, Counter]]:
 def _abstractify(expr: sp.Expr, concrete: Mapping[sp.Basic, sp.Expr]) -> sp.Expr:
     """Concrete formulas written out by the student (a3*(1 - a3), a3 - t) back to their named symbols."""
     constants = {s: v for s, v in concrete.items() if v.is_Number}
-    expr = expr.xreplace(constants)
+    expr = sp.factor_terms(expr.xreplace(constants))  # 2*a3 - 2*t back to 2*(a3 - t), so the forms match
     for symbol, value in concrete.items():
         if not value.is_Number:
             expr = expr.subs(value, symbol)
@@ -390,6 +390,16 @@ def _feedback(network: Network, entry: Entry, truth: _Truth, abstract: sp.Expr) 
     return tuple(items)
 
 
+def _with_formula(network: Network, factor: sp.Expr, concrete: Mapping[sp.Basic, sp.Expr]) -> str:
+    """``sigma2'(z2_1) = a2_1*(1 - a2_1)`` where the network gives the factor a formula, else its name."""
+    name = ascii_name(network, factor)
+    if factor not in concrete:
+        return name
+    formula = concrete[factor]
+    renamed = formula.xreplace({s: sp.Symbol(ascii_name(network, s)) for s in formula.free_symbols})
+    return f"{name} = {sp.sstr(renamed)}"
+
+
 def _distance(a: Counter, b: Counter) -> int:
     return sum(((a - b) + (b - a)).values())
 
@@ -427,7 +437,8 @@ def _path_differences(network: Network, truth: _Truth, p: int, term: tuple[sp.Ex
         items.append(_wrong(network, want, swap, chain, where))
     for want in missing:
         name = ascii_name(network, want)
-        items.append(Feedback("missing_factor", f"{name} is missing in {where}", chain, expected=name))
+        shown = _with_formula(network, want, truth.concrete)
+        items.append(Feedback("missing_factor", f"{shown} is missing in {where}", chain, expected=name))
     for got in extra:
         name = ascii_name(network, got)
         items.append(Feedback("extra_factor", f"{name} is extra in {where}", chain, found=name))

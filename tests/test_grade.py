@@ -7,6 +7,7 @@ naive expansion; the mutations are planted in that independent list of paths.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 from dataclasses import dataclass
@@ -234,25 +235,44 @@ def named(net: symbp.Network, mutation: Mutation, result) -> bool:
     )
 
 
-def seeded_mutations(count: int, seed: int = 0):
-    """``count`` (network, entry, mutation) triples on tiny abstract networks, every kind in turn."""
+def seeded_mutations(count: int, seed: int = 0, concrete_forms: bool = False):
+    """``count`` (network, entry, mutation) triples on tiny networks, every kind in turn.
+
+    With ``concrete_forms`` some layers are sigmoid or tanh and C may be squared error, and the answer
+    writes their sigma' and dC/da out (a2_1 * (1 - a2_1), (a3_1 - t_1)) as a student would.
+    """
     rng = random.Random(seed)
     out = []
     while len(out) < count:
         kind = MUTATIONS[len(out) % len(MUTATIONS)]
-        net = random_network(rng)
+        if concrete_forms:
+            net = random_network(rng, ("sigmoid", "tanh", "abstract"), ("squared_error", "abstract"))
+        else:
+            net = random_network(rng)
         entry = random_entry(net, rng)
         mutation = plant(net, entry, kind, rng)
-        if mutation is not None:
-            out.append((net, entry, mutation))
+        if mutation is None or (concrete_forms and kind == "sigma_layer" and _same_sigma(net, mutation)):
+            continue
+        if concrete_forms:
+            answer = mutation.answer
+            for factor in {f for _, factors in lecture_paths(net, entry) for f in factors}:
+                answer = answer.replace(factor, concrete(factor, net))
+            mutation = dataclasses.replace(mutation, answer=answer)
+        out.append((net, entry, mutation))
     return out
 
 
-def feedback_hit_rate(count: int, seed: int = 0) -> tuple[int, int, list[str]]:
+def _same_sigma(net: symbp.Network, mutation: Mutation) -> bool:
+    """sigma1' in place of sigma2' is no mistake when both layers have the same concrete non-linearity."""
+    first, second = (int(f[len("sigma"):].split("'")[0]) for f in (mutation.expected, mutation.found))
+    return net.activations[first - 1] == net.activations[second - 1] != "abstract"
+
+
+def feedback_hit_rate(count: int, seed: int = 0, concrete_forms: bool = False) -> tuple[int, int, list[str]]:
     """(mutations whose feedback names them, mutations graded incorrect, the misses described)."""
     hits = incorrect = 0
     misses = []
-    for net, entry, mutation in seeded_mutations(count, seed):
+    for net, entry, mutation in seeded_mutations(count, seed, concrete_forms):
         result = grade(net, entry, mutation.answer)
         incorrect += result.verdict == "incorrect"
         if named(net, mutation, result):
@@ -277,6 +297,19 @@ def test_feedback_names_the_planted_mistake_in_at_least_95_percent() -> None:
     hits, incorrect, misses = feedback_hit_rate(96, seed=1)
     assert incorrect == 96
     assert hits >= 0.95 * 96, misses[:5]
+
+
+def test_feedback_names_the_planted_mistake_in_concrete_forms() -> None:
+    hits, incorrect, misses = feedback_hit_rate(48, seed=2, concrete_forms=True)
+    assert incorrect == 48
+    assert hits >= 0.95 * 48, misses[:5]
+
+
+def test_a_missing_concrete_factor_is_shown_with_its_formula() -> None:
+    net = symbp.Network(activations="sigmoid", cost="squared_error")
+    result = grade(net, "W2_1_2", "(a3 - t) * a3 * (1 - a3) * w3_1 * a1_2")
+    assert result.feedback[0].kind == "missing_factor"
+    assert result.feedback[0].message.startswith("sigma2'(z2_1) = a2_1*(1 - a2_1) is missing")
 
 
 def test_messages_read_as_the_lecture_says_them() -> None:
