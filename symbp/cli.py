@@ -843,7 +843,7 @@ def grade(
         raise SymbpError(f"--report {str(report)!r} must end in .csv or .json")
     _check_out(report, force)
     try:
-        text = answers.read_text(encoding="utf-8")
+        text = answers.read_text(encoding="utf-8-sig")  # spreadsheets often save CSV with a byte-order mark
     except (OSError, UnicodeDecodeError) as error:
         raise SymbpError(f"--answers {str(answers)!r} cannot be read: {error}") from None
     rows = read_answer_rows(text, answers.suffix.lower(), entry)

@@ -41,8 +41,13 @@ CORRECT, INCORRECT = "correct", "incorrect"
 DEFAULT_POINTS = 3
 """Random points of the numeric check when the symbolic one cannot decide."""
 
-MAX_EXPANDED_TERMS = 5_000
-"""Above this many terms an answer is not expanded (((a+b)^64)^64 would never finish); numbers decide."""
+MAX_EXPANDED_TERMS = 2_000
+MAX_EXPANDED_POWER = 8
+"""An answer is expanded only when it has at most this many terms and no sum raised above this power
+(((a+b)^64)^64 would take minutes); otherwise numbers decide."""
+
+MAX_FEEDBACK_ITEMS = 10
+"""Differences listed for one answer; the rest are counted in one last item."""
 
 RELATIVE_TOLERANCE = 1e-9
 
@@ -51,7 +56,7 @@ RELATIVE_TOLERANCE = 1e-9
 class Feedback:
     """One difference from the truth. ``kind`` is one of:
     missing_path, extra_term, missing_factor, extra_factor, wrong_factor, swapped_indices,
-    wrong_layer, sign, scale, delta_not_allowed, unmatched."""
+    wrong_layer, sign, scale, delta_not_allowed, unmatched, more."""
 
     kind: str
     message: str
@@ -234,6 +239,9 @@ def grade(
     if not feedback:
         feedback = (Feedback("unmatched", "the answer differs from every form of the chain rule symbp knows; "
                                           "see the counterexample"),)
+    if len(feedback) > MAX_FEEDBACK_ITEMS:
+        more = len(feedback) - MAX_FEEDBACK_ITEMS + 1
+        feedback = (*feedback[:MAX_FEEDBACK_ITEMS - 1], Feedback("more", f"and {more} more differences"))
     return GradeResult(network, entry, answer, INCORRECT, method, feedback, counterexample)
 
 
@@ -258,6 +266,8 @@ def _expanded_terms(expr: sp.Expr) -> float:
         return math.prod(_expanded_terms(arg) for arg in expr.args)
     if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp > 0:
         terms = _expanded_terms(expr.base)
+        if terms > 1 and expr.exp > MAX_EXPANDED_POWER:
+            return math.inf
         return math.comb(int(expr.exp) + int(min(terms, 1e6)) - 1, int(expr.exp)) if terms > 1 else 1
     return 1
 
@@ -363,8 +373,9 @@ def _feedback(network: Network, entry: Entry, truth: _Truth, abstract: sp.Expr) 
     candidates = sorted(
         (_distance(truth.path_factors[p], terms[t][1]), p, t) for p in paths for t in free_terms
     )
-    for distance, p, t in candidates:  # then the nearest, while they share at least half their factors
-        if p in paths and t in free_terms and distance <= sum(truth.path_factors[p].values()):
+    for _, p, t in candidates:  # then the nearest, if they share at least half the path's factors
+        shared = sum((truth.path_factors[p] & terms[t][1]).values())
+        if p in paths and t in free_terms and 2 * shared >= sum(truth.path_factors[p].values()):
             pairs.append((p, t))
             paths.remove(p)
             free_terms.remove(t)
@@ -373,7 +384,7 @@ def _feedback(network: Network, entry: Entry, truth: _Truth, abstract: sp.Expr) 
     exact = all(terms[t][1] == truth.path_factors[p] for p, t in pairs)
     if exact and not paths and not free_terms and len(coefficients) == 1:
         (scale,) = coefficients
-        return (_scale_item("sign" if scale == -1 else "scale", f"the answer is {_times(scale)} the correct one"),)
+        return (Feedback("sign" if scale == -1 else "scale", f"the answer is {_times(scale)} the correct one"),)
 
     items: list[Feedback] = []
     for p, t in sorted(pairs):
@@ -408,10 +419,6 @@ def _times(scale: sp.Expr) -> str:
     return {2: "twice", -1: "-1 times"}.get(scale, f"{scale} times")
 
 
-def _scale_item(kind: str, message: str, chain: tuple[str, ...] = ()) -> Feedback:
-    return Feedback(kind, message, chain)
-
-
 def _chain(network: Network, path: Path) -> tuple[str, ...]:
     """The entry, each activation the path passes, and C: W1_2_3 -> a1_2 -> a2_2 -> a3 -> C."""
     graph = build_graph(network)
@@ -444,7 +451,7 @@ def _path_differences(network: Network, truth: _Truth, p: int, term: tuple[sp.Ex
         items.append(Feedback("extra_factor", f"{name} is extra in {where}", chain, found=name))
     if coefficient != 1:
         kind = "sign" if coefficient == -1 else "scale"
-        items.append(_scale_item(kind, f"the term of {where} is {_times(coefficient)} what it should be", chain))
+        items.append(Feedback(kind, f"the term of {where} is {_times(coefficient)} what it should be", chain))
     return items
 
 
@@ -489,17 +496,6 @@ def _sigma_argument(expr: sp.Expr) -> str:
         return str(expr.args[0])
     m, i = expr.name[len("dsigma"):].split("_")
     return f"z{m}_{i}"
-
-
-def grade_many(network: Network, rows: Iterable[tuple[str, str, str]], **options) -> list[tuple[str, GradeResult | SymbpError]]:
-    """Grade (student, entry, answer) rows; an unreadable answer is kept as its ``SymbpError``."""
-    out: list[tuple[str, GradeResult | SymbpError]] = []
-    for student, entry, answer in rows:
-        try:
-            out.append((student, grade(network, entry, answer, **options)))
-        except SymbpError as error:
-            out.append((student, error))
-    return out
 
 
 # A class's answers -----------------------------------------------------------------------------------------

@@ -352,3 +352,17 @@ def test_symbps_own_latex_and_text_grade_correct_for_every_nonlinearity_and_cost
     paths = lecture_paths(net, entry)
     if len(paths) > 1:
         assert grade(net, entry, written([f for _, f in paths[1:]])).verdict == "incorrect"
+
+
+def test_answers_too_large_to_expand_are_decided_by_numbers() -> None:
+    result = grade(symbp.Network(), "W2_1_2", "((a1_2 + a1_1)^64)^64")  # 4,097 terms of 1,000-digit coefficients
+    assert result.verdict == "incorrect" and result.method.startswith("numeric")
+    assert [item.kind for item in result.feedback] == ["unmatched"]
+
+
+def test_a_long_list_of_differences_is_cut_short() -> None:
+    answer = " + ".join(f"{k} * a1_{j} * W1_1_{j}" for j in (1, 2) for k in range(1, 40))  # 2 terms after adding up
+    many = " + ".join(f"a1_1 * W1_1_{j}^{k}" for j in (1, 2, 3) for k in range(1, 6))  # 15 terms, none a path
+    assert len(grade(symbp.Network(), "W2_1_2", answer).feedback) == 3
+    items = grade(symbp.Network(), "W2_1_2", many).feedback
+    assert len(items) == 10 and items[-1].message == "and 7 more differences"
