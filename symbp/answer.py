@@ -101,7 +101,7 @@ class Unit:
     prime: bool = False
 
 
-def _unit_from_groups(groups: dict[str, str | None], prefix: str, style: str) -> Unit:
+def _unit_from_groups(groups: dict[str, str | None], prefix: str) -> Unit:
     base = groups[prefix + "base"] or ""
     base = {"\\sigma": "sigma", "σ": "sigma", "\\delta": "delta", "δ": "delta"}.get(base, base)
     layer_text = groups.get(prefix + "layer")
@@ -185,7 +185,7 @@ def _token(kind: str, match: re.Match[str], at: int) -> AnswerToken:
         of, wrt = (_partial_side(groups, side, style) for side in ("of", "wrt"))
         return AnswerToken("partial", text, position, unit=wrt, of=of)
     if kind in ("latex", "unicode"):
-        return AnswerToken("name", text, position, unit=_unit_from_groups(groups, "", kind))
+        return AnswerToken("name", text, position, unit=_unit_from_groups(groups, ""))
     if kind == "keyword" or text in ("if", "otherwise"):
         return AnswerToken("keyword", "otherwise" if "otherwise" in text else "if", position)
     if kind == "word":
@@ -207,7 +207,7 @@ def _partial_side(groups: dict[str, str | None], side: str, style: str) -> Unit 
         return Unit("C", None, ())
     if style == "ascii":
         return _unit_from_word(groups[side] or "")
-    return _unit_from_groups(groups, side + "_", style)
+    return _unit_from_groups(groups, side + "_")
 
 
 class _AnswerParser(_Parser):

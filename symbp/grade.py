@@ -299,7 +299,7 @@ def _numeric_difference(network: Network, graph: Graph, answer: sp.Expr, truth: 
 def _evaluate(expr: sp.Expr, values: Mapping[sp.Basic, sp.Expr]) -> float:
     try:
         value = complex(expr.xreplace(dict(values)).evalf())
-    except (TypeError, ValueError, ZeroDivisionError):
+    except (TypeError, ValueError, ArithmeticError, RecursionError):  # exp(exp(...)) overflows, log(0), ...
         return math.nan
     return value.real if abs(value.imag) < 1e-12 else math.nan
 

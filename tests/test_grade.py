@@ -366,3 +366,8 @@ def test_a_long_list_of_differences_is_cut_short() -> None:
     assert len(grade(symbp.Network(), "W2_1_2", answer).feedback) == 3
     items = grade(symbp.Network(), "W2_1_2", many).feedback
     assert len(items) == 10 and items[-1].message == "and 7 more differences"
+
+
+@pytest.mark.parametrize("answer", ["exp(" * 55 + "a1_2" + ")" * 55, "log(a1_2 - a1_2)", "sqrt(-1 - a1_2^2)"])
+def test_answers_without_a_finite_value_grade_incorrect(answer: str) -> None:
+    assert grade(symbp.Network(), "W2_1_2", answer).verdict == "incorrect"
