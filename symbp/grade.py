@@ -134,7 +134,7 @@ def ascii_name(network: Network, expr: sp.Expr) -> str:
         return "dC/d" + ascii_name(network, sp.Symbol(name[len("dC_d"):]))
     if name.startswith("t_"):
         return "t" if single else name
-    if single and name.startswith("W") and name.startswith(f"W{L}_1_"):
+    if single and name.startswith(f"W{L}_1_"):
         return f"w{L}_{name.rsplit('_', 1)[1]}"
     for letter in ("delta", "a", "z", "b"):
         if name.startswith(letter) and single and name == f"{letter}{L}_1":
@@ -199,6 +199,22 @@ def _abstract_deltas(network: Network, graph: Graph) -> dict[sp.Symbol, sp.Expr]
             upstream = sp.Add(*[values[delta] * weight for delta, weight in step.terms])
         values[step.symbol] = upstream * local
     return values
+
+
+def expected_answer(network: Network, entry: Entry | str, max_paths: int = DEFAULT_MAX_PATHS) -> str:
+    """The naive expansion in the ASCII answer notation, one product per path (for an exercise's solution).
+
+    >>> from symbp import Network
+    >>> expected_answer(Network(), "W2_1_2")
+    "dC/da3 * sigma3'(z3) * w3_1 * sigma2'(z2_1) * a1_2"
+    """
+    if isinstance(entry, str):
+        entry = network.entry(entry)
+    truth = _truth(network, entry, max_paths)
+    return " + ".join(
+        " * ".join(ascii_name(network, _abstract_factor(truth.graph, factor)) for factor in path.factors)
+        for path in truth.paths
+    )
 
 
 # Grading -------------------------------------------------------------------------------------------------

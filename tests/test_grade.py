@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 
 import pytest
+import sympy as sp
 
 import symbp
 
@@ -371,3 +372,16 @@ def test_a_long_list_of_differences_is_cut_short() -> None:
 @pytest.mark.parametrize("answer", ["exp(" * 55 + "a1_2" + ")" * 55, "log(a1_2 - a1_2)", "sqrt(-1 - a1_2^2)"])
 def test_answers_without_a_finite_value_grade_incorrect(answer: str) -> None:
     assert grade(symbp.Network(), "W2_1_2", answer).verdict == "incorrect"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_expected_answer_is_the_lecture_formula_in_the_answer_notation(seed: int) -> None:
+    rng = random.Random(900 + seed)
+    net = random_network(rng, EVERY_ACTIVATION, ("abstract", "squared_error"))
+    entry = random_entry(net, rng)
+    from symbp.grade import expected_answer
+
+    solution = expected_answer(net, entry)
+    lecture = written([f for _, f in lecture_paths(net, entry)])
+    assert sp.expand(parse_answer(solution, net) - parse_answer(lecture, net)) == 0
+    assert grade(net, entry, solution).verdict == "correct"
