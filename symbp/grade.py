@@ -537,6 +537,8 @@ class BatchResult:
     row: AnswerRow
     verdict: str
     feedback: tuple[str, ...]
+    kinds: tuple[str, ...] = ()
+    """The ``Feedback.kind`` of each item (``unreadable`` for an answer that could not be read)."""
 
 
 def read_answer_rows(text: str, suffix: str, default_item: str | None = None) -> tuple[AnswerRow, ...]:
@@ -578,29 +580,33 @@ def grade_rows(network: Network, rows: Iterable[AnswerRow], **options) -> tuple[
         try:
             result = grade(network, row.item, row.answer, **options)
         except SymbpError as error:
-            results.append(BatchResult(row, UNREADABLE, (str(error),)))
+            results.append(BatchResult(row, UNREADABLE, (str(error),), (UNREADABLE,)))
             continue
         messages = [item.message for item in result.feedback]
         if result.counterexample is not None:
             messages.append(f"counterexample: {result.counterexample.describe()}")
-        results.append(BatchResult(row, result.verdict, tuple(messages)))
+        results.append(BatchResult(row, result.verdict, tuple(messages), tuple(i.kind for i in result.feedback)))
     return tuple(results)
 
 
 def batch_summary(results: Iterable[BatchResult], common: int = 5) -> list[str]:
-    """How many answers are correct per item, and the most common mistakes."""
+    """How many answers are correct per item, the kinds of mistakes, and the most common ones."""
     results = list(results)
     items: dict[str, Counter] = {}
     mistakes: Counter = Counter()
+    kinds: Counter = Counter()
     for result in results:
         items.setdefault(result.row.item, Counter())[result.verdict] += 1
-        if result.verdict != CORRECT:
+        kinds.update(result.kinds)
+        if result.verdict == INCORRECT:
             mistakes.update(f"{result.row.item}: {m}" for m in result.feedback if not m.startswith("counterexample"))
     lines = [f"{len(results)} answers graded"]
     for item, verdicts in items.items():
         total = sum(verdicts.values())
         unreadable = f", {verdicts[UNREADABLE]} unreadable" if verdicts[UNREADABLE] else ""
         lines.append(f"  {item}: {verdicts[CORRECT]}/{total} correct{unreadable}")
+    if kinds:
+        lines.append("mistakes by kind: " + ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in kinds.most_common()))
     if mistakes:
         lines.append("most common mistakes:")
         lines.extend(f"  {count} x {mistake}" for mistake, count in mistakes.most_common(common))

@@ -347,8 +347,9 @@ def test_symbps_own_latex_and_text_grade_correct_for_every_nonlinearity_and_cost
     if seed % 3 == 0:  # binary cross-entropy needs an output in (0, 1)
         net = symbp.Network(net.layers, [*net.activations[:-1], "sigmoid"], "binary_cross_entropy")
     entry = random_entry(net, rng)
-    derivation = symbp.naive(net, entry)
-    for printed in (symbp.latex(derivation), text(derivation).split("\n\nWork")[0]):
+    derivation, steps = symbp.naive(net, entry), symbp.backprop(net, [entry])
+    # The backprop printouts end with dC/d(entry) = delta * a: graded from their last '='.
+    for printed in (symbp.latex(derivation), text(derivation).split("\n\nWork")[0], symbp.latex(steps), text(steps)):
         assert grade(net, entry, printed).verdict == "correct", (net.describe(), entry, printed)
     paths = lecture_paths(net, entry)
     if len(paths) > 1:

@@ -105,6 +105,7 @@ def test_a_class_is_graded_into_a_report_and_a_summary(tmp_path: Path, suffix: s
     assert "W2_1_2: 4/12 correct, 4 unreadable" in result.output
     assert "W1_2_3: 4/8 correct" in result.output
     assert "4 x W2_1_2: sigma2'(z2_1) is missing" in result.output
+    assert "mistakes by kind: missing factor 4, swapped indices 4, unreadable 4" in result.output
 
 
 def test_exercise_column_and_default_entry(tmp_path: Path) -> None:
