@@ -297,8 +297,8 @@ class _AnswerParser(_Parser):
         otherwise = self.sum()
         if self.current.kind != "keyword" or self.current.text != "otherwise":
             raise self.fail(self.current, "a case is written {1 if z1_1 > 0; 0 otherwise}")
-        self.take()
-        return sp.Piecewise((then, condition), (otherwise, True))
+        ending = self.take()
+        return self.real(ending, lambda: sp.Piecewise((then, condition), (otherwise, True)))
 
     def condition(self) -> sp.Basic:
         left = self.sum()
@@ -307,7 +307,13 @@ class _AnswerParser(_Parser):
             raise self.fail(relation, "a condition is written z1_1 > 0, as in {1 if z1_1 > 0; 0 otherwise} or [z1_1 > 0]")
         self.take()
         right = self.sum()
-        return left > right if relation.text == ">" else left < right
+        return self.real(relation, lambda: left > right if relation.text == ">" else left < right)
+
+    def real(self, token: Token, build: Callable[[], sp.Basic]) -> sp.Basic:
+        try:
+            return build()
+        except TypeError:  # sympy refuses to order complex numbers or NaN
+            raise self.fail(token, "a condition compares real quantities") from None
 
     def iverson(self) -> sp.Expr:
         """[z1_1 > 0]: 1 where the condition holds, else 0 (relu's derivative as symbp prints it)."""
@@ -317,8 +323,8 @@ class _AnswerParser(_Parser):
         self.depth -= 1
         if self.current.kind != "op" or self.current.text != "]":
             raise self.fail(self.current, "unbalanced bracket: expected ']'")
-        self.take()
-        return sp.Piecewise((1, condition), (0, True))
+        ending = self.take()
+        return self.real(ending, lambda: sp.Piecewise((1, condition), (0, True)))
 
     def braced(self) -> sp.Expr:
         if self.current.kind != "op" or self.current.text != "{":

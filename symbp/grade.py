@@ -27,6 +27,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
+from sympy.printing.str import StrPrinter
 
 from .activations import ACTIVATIONS
 from .answer import parse_answer, sigma_prime_function
@@ -236,12 +237,21 @@ def grade(
         raise SymbpError(f"points {points!r} must be a positive integer (random points of the numeric check)")
     truth = _truth(network, entry, max_paths)
     written = parse_answer(answer, network)
-    graph = truth.graph
     deltas = written.free_symbols & set(truth.abstract_deltas)
     if deltas and not allow_delta:
         names = ", ".join(sorted(ascii_name(network, d) for d in deltas))
         item = Feedback("delta_not_allowed", f"this exercise asks for the factors written out, not {names}")
         return GradeResult(network, entry, answer, INCORRECT, "delta notation refused", (item,))
+    try:
+        return _judge(network, entry, answer, written, truth, points, seed)
+    except (TypeError, RecursionError) as error:  # sympy on cases nested in cases, comparisons with NaN
+        raise SymbpError(f"answer {answer[:60]!r} cannot be compared with dC/d{entry.name} ({error}); "
+                         "write it without conditions nested in conditions") from None
+
+
+def _judge(network: Network, entry: Entry, answer: str, written: sp.Expr, truth: _Truth, points: int,
+           seed: int) -> GradeResult:
+    graph = truth.graph
     abstract = written.xreplace(truth.abstract_deltas)
     concrete = _concrete(network, graph, abstract, truth.concrete)
     small = _expanded_terms(concrete) <= MAX_EXPANDED_TERMS
@@ -299,8 +309,8 @@ def _numeric_difference(network: Network, graph: Graph, answer: sp.Expr, truth: 
                         seed: int) -> Counterexample | None:
     """The first of ``points`` random points where answer and truth differ, or None."""
     rng = np.random.default_rng(seed)
-    for _ in range(points):
-        values = _random_values(network, graph, rng)
+    for point in range(points):
+        values = _random_values(network, graph, rng, point)
         for application in sorted((answer.atoms(AppliedUndef) | truth.atoms(AppliedUndef)), key=str):
             values[application] = sp.Float(rng.uniform(0.2, 0.8))
         answer_value, truth_value = _evaluate(answer, values), _evaluate(truth, values)
@@ -320,8 +330,18 @@ def _evaluate(expr: sp.Expr, values: Mapping[sp.Basic, sp.Expr]) -> float:
     return value.real if abs(value.imag) < 1e-12 else math.nan
 
 
-def _random_values(network: Network, graph: Graph, rng: np.random.Generator) -> dict[sp.Basic, sp.Expr]:
-    """A forward pass at random x, W, b, t; abstract sigma, sigma' and dC/da get random values."""
+def _z_sign(point: int, m: int, i: int, rng: np.random.Generator) -> int:
+    """Which side of 0 z^{(m)}_i is put at the ``point``-th point: all units active, then all off, then
+    alternating, then at random, so that relu's [z > 0] is seen both ways (a random z would leave every
+    relu off at all points now and then, where 0 looks like the right answer)."""
+    if point < 2:
+        return 1 - 2 * point
+    return (-1) ** (m + i) if point == 2 else int(rng.choice((-1, 1)))
+
+
+def _random_values(network: Network, graph: Graph, rng: np.random.Generator, point: int) -> dict[sp.Basic, sp.Expr]:
+    """A forward pass at random x, W, t, each z on a chosen side of 0 (b set to match); abstract sigma,
+    sigma' and dC/da get random values."""
 
     def draw(low: float = -1.0, high: float = 1.0) -> sp.Float:
         return sp.Float(rng.uniform(low, high))
@@ -330,10 +350,10 @@ def _random_values(network: Network, graph: Graph, rng: np.random.Generator) -> 
     values.update({t: draw(0.1, 0.9) for t in graph.t})
     for m in range(1, network.L + 1):
         values.update({w: draw() for w in graph.W[m]})
-        values.update({b: draw() for b in graph.b[m]})
         activation = ACTIVATIONS[network.activations[m - 1]]
         for i, z in enumerate(graph.z[m]):
-            values[z] = graph.z_definition[m][i].xreplace(values)
+            values[z] = _z_sign(point, m, i, rng) * draw(0.2, 1.2)
+            values[graph.b[m][i]] = values[z] - (graph.z_definition[m][i] - graph.b[m][i]).xreplace(values)
             a = graph.a[m][i]
             values[a] = draw(0.1, 0.9) if activation.is_abstract else activation.value(values[z]).evalf()
             prime = graph.sigma_prime_value[m][i]
@@ -424,7 +444,19 @@ def _with_formula(network: Network, factor: sp.Expr, concrete: Mapping[sp.Basic,
         return name
     formula = concrete[factor]
     renamed = formula.xreplace({s: sp.Symbol(ascii_name(network, s)) for s in formula.free_symbols})
-    return f"{name} = {sp.sstr(renamed)}"
+    return f"{name} = {_AnswerPrinter().doprint(renamed)}"
+
+
+class _AnswerPrinter(StrPrinter):
+    """SymPy's str, with cases as the answer notation writes them: [z1_1 > 0], {1 if z1_1 > 0; 1/100 otherwise}."""
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        (value, condition), *rest = expr.args
+        if value == 1 and len(rest) == 1 and rest[0] == (0, True):
+            return f"[{self._print(condition)}]"
+        cases = [f"{self._print(v)} if {self._print(c)}" for v, c in expr.args if c != sp.true]
+        cases += [f"{self._print(v)} otherwise" for v, c in expr.args if c == sp.true]
+        return "{" + "; ".join(cases) + "}"
 
 
 def _distance(a: Counter, b: Counter) -> int:

@@ -386,3 +386,14 @@ def test_expected_answer_is_the_lecture_formula_in_the_answer_notation(seed: int
     lecture = written([f for _, f in lecture_paths(net, entry)])
     assert sp.expand(parse_answer(solution, net) - parse_answer(lecture, net)) == 0
     assert grade(net, entry, solution).verdict == "correct"
+
+
+def test_relu_answers_are_checked_on_both_sides_of_the_kink() -> None:
+    """At random points every relu unit may be off, where 0 equals the truth; the points must cover both sides."""
+    net = symbp.Network([2, 2, 1], ["relu", "identity"], "squared_error")
+    right = "(a2 - t) * w2_1 * [z1_1 > 0] * a0_2"
+    assert grade(net, "W1_1_2", right).verdict == "correct"
+    for wrong in ("0", "(a2 - t) * w2_1 * a0_2", "(a2 - t) * w2_1 * [z1_2 > 0] * a0_2"):
+        assert grade(net, "W1_1_2", wrong).verdict == "incorrect", wrong
+    missing = grade(net, "W1_1_2", "(a2 - t) * w2_1 * a0_2").feedback[0].message
+    assert missing.startswith("sigma1'(z1_1) = [z1_1 > 0] is missing")
