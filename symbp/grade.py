@@ -422,9 +422,8 @@ def _feedback(network: Network, entry: Entry, truth: _Truth, abstract: sp.Expr) 
         (scale,) = coefficients
         return (Feedback("sign" if scale == -1 else "scale", f"the answer is {_times(scale)} the correct one"),)
 
-    items: list[Feedback] = []
-    for p, t in sorted(pairs):
-        items.extend(_path_differences(network, truth, p, terms[t]))
+    items = _in_every_path([_path_differences(network, truth, p, terms[t]) for p, t in sorted(pairs)],
+                           everywhere=not paths and len(pairs) > 1)
     for p in sorted(paths):
         chain = _chain(network, truth.paths[p])
         items.append(Feedback("missing_path", f"the path {' -> '.join(chain)} is missing", chain))
@@ -435,6 +434,25 @@ def _feedback(network: Network, entry: Entry, truth: _Truth, abstract: sp.Expr) 
         items.append(Feedback("extra_term", f"the term {prefix}{shown or '1'} is no path of dC/d{entry.name}",
                               found=prefix + shown))
     return tuple(items)
+
+
+def _in_every_path(per_path: list[list[Feedback]], everywhere: bool) -> list[Feedback]:
+    """The items of each path, with a difference every path shares said once (a factor left out of the
+    lecture's grouped form is missing from every path)."""
+    if not everywhere:
+        return [item for items in per_path for item in items]
+
+    def signature(item: Feedback) -> tuple[str, str, str]:
+        return item.kind, item.expected, item.found
+
+    shared = set.intersection(*({signature(i) for i in items if i.kind not in ("sign", "scale")} for items in per_path))
+    once = []
+    for item in per_path[0]:
+        if signature(item) in shared:
+            everyone = item.message.replace(f"the path {' -> '.join(item.path)}", f"all {len(per_path)} paths")
+            once.append(Feedback(item.kind, everyone, (), item.expected, item.found))
+    rest = [item for items in per_path for item in items if signature(item) not in shared]
+    return once + rest
 
 
 def _with_formula(network: Network, factor: sp.Expr, concrete: Mapping[sp.Basic, sp.Expr]) -> str:

@@ -59,7 +59,7 @@ def grouped(paths: list[list[str]]) -> str:
     """The lecture's grouping: the factors every path shares, times the sum of what is left."""
     common = [f for f in paths[0] if all(f in p for p in paths)]
     rests = [[f for f in p if f not in common] or ["1"] for p in paths]
-    return " * ".join(common) + " * (" + " + ".join(" * ".join(r) for r in rests) + ")"
+    return " * ".join([*common, "(" + " + ".join(" * ".join(r) for r in rests) + ")"])
 
 
 def shuffled(paths: list[list[str]], rng: random.Random) -> str:
@@ -397,3 +397,23 @@ def test_relu_answers_are_checked_on_both_sides_of_the_kink() -> None:
         assert grade(net, "W1_1_2", wrong).verdict == "incorrect", wrong
     missing = grade(net, "W1_1_2", "(a2 - t) * w2_1 * a0_2").feedback[0].message
     assert missing.startswith("sigma1'(z1_1) = [z1_1 > 0] is missing")
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_factor_left_out_of_the_grouped_form_is_named_once(seed: int) -> None:
+    rng = random.Random(700 + seed)
+    net = random_network(rng)
+    entry = random_entry(net, rng)
+    while len(lecture_paths(net, entry)) < 2:
+        net = random_network(rng)
+        entry = random_entry(net, rng)
+    paths = [f for _, f in lecture_paths(net, entry)]
+    common = [f for f in paths[0] if all(f in p for p in paths)]
+    dropped = rng.choice(common)
+    answer = grouped([[f for f in p if f != dropped] for p in paths])
+    result = grade(net, entry, answer)
+    assert len(result.feedback) == 1, result.lines()
+    item = result.feedback[0]
+    assert item.kind == "missing_factor" and item.path == ()
+    assert parse_answer(item.expected, net) == parse_answer(dropped, net)
+    assert f"missing in all {len(paths)} paths" in item.message
