@@ -34,6 +34,7 @@ _EXPORTS = {
     "ReferenceDerivation": "symbp.derive",
     "check": "symbp.check",
     "CheckReport": "symbp.check",
+    "grade": "symbp.grade", "GradeResult": "symbp.grade",
     "gradient_at": "symbp.numeric",
     "random_point": "symbp.numeric",
     "latex": "symbp.render.latex",

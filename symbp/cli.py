@@ -891,6 +891,88 @@ def _user_traceback(error: Exception, target: str) -> NoReturn:
     sys.exit(CHECK_FAILED_EXIT)
 
 
+@app.command()
+def grade(
+    entry: Annotated[Optional[str], typer.Option(
+        "--entry", "-e", metavar="ENTRY", show_default=False,
+        help="The entry the answer is dC/d of: W2_1_2, b1_2, z2_1, a1_2. With --answers: for rows without one.")] = None,
+    answer: Annotated[Optional[str], typer.Option(
+        "--answer", "-a", metavar="TEXT", show_default=False,
+        help="The answer in symbp's text notation (ASCII, Unicode or LaTeX).")] = None,
+    answers: Annotated[Optional[Path], typer.Option(
+        "--answers", metavar="FILE", dir_okay=False, show_default=False,
+        help="A class's answers: CSV (header student,entry,answer) or JSON (a list of such objects).")] = None,
+    report: Annotated[Optional[Path], typer.Option(
+        "--report", metavar="FILE", dir_okay=False, show_default=False,
+        help="With --answers: write student, item, verdict, feedback to FILE (.csv or .json).")] = None,
+    no_delta: Annotated[bool, typer.Option(
+        "--no-delta", help="Refuse answers written with delta (the factors must be written out).")] = False,
+    points: Annotated[int, typer.Option("--points", "-n", callback=_positive,
+                                        help="Random points of the numeric check.")] = 3,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random points.")] = 0,
+    layers: LayersOption = None,
+    activation: ActivationOption = None,
+    activations: ActivationsOption = None,
+    cost: CostOption = None,
+    spec: SpecOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Grade a derivation of dC/d(entry) against the naive chain rule, with feedback.
+
+    One answer: exit status 0 correct, 1 incorrect, 2 unreadable (the message names
+    the position of the first unreadable token). A class (--answers): prints how many
+    are correct per entry and the most common mistakes, writes --report, and exits 0
+    once every row is graded, whatever the verdicts (2 when the file cannot be read).
+
+    \b
+    Examples:
+      symbp grade --entry W2_1_2 --answer "dC/da3 * sigma3'(z3) * w3_1 * sigma2'(z2_1) * a1_2"
+      symbp grade --entry W2_1_2 --answer "delta2_1 * a1_2"
+      symbp grade --answers class.csv --report graded.csv --activation sigmoid --cost squared_error
+    """
+    # The package's lazy attribute first: importing the submodule directly would leave symbp.grade the module.
+    from . import grade as grade_answer
+    from .grade import batch_summary, grade_rows, read_answer_rows, report_rows
+
+    network = _network(spec, layers, activation, activations, cost)
+    options = {"allow_delta": not no_delta, "points": points, "seed": seed}
+    if (answer is None) == (answers is None):
+        raise SymbpError("give one of --answer TEXT (with --entry) or --answers FILE")
+    if answers is None:
+        if entry is None:
+            raise SymbpError("--answer needs --entry, e.g. --entry W2_1_2")
+        if report is not None:
+            raise SymbpError("--report goes with --answers FILE")
+        result = grade_answer(network, entry, answer or "", **options)
+        typer.echo("\n".join(result.lines()))
+        raise typer.Exit(0 if result.correct else 1)
+    if report is not None and report.suffix.lower() not in (".csv", ".json"):
+        raise SymbpError(f"--report {str(report)!r} must end in .csv or .json")
+    _check_out(report, force)
+    try:
+        text = answers.read_text(encoding="utf-8-sig")  # spreadsheets often save CSV with a byte-order mark
+    except (OSError, UnicodeDecodeError) as error:
+        raise SymbpError(f"--answers {str(answers)!r} cannot be read: {error}") from None
+    rows = read_answer_rows(text, answers.suffix.lower(), entry)
+    results = grade_rows(network, rows, **options)
+    if report is not None:
+        records = report_rows(results)
+        write_atomic(report, _dumps(records) if report.suffix.lower() == ".json" else _csv(records), force)
+    typer.echo("\n".join(batch_summary(results)))
+
+
+def _csv(records: list[dict[str, str]]) -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(records[0]) if records else ["student", "item", "verdict", "feedback"],
+                            lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    return buffer.getvalue()
+
+
 def main() -> None:
     """Console-script entry point (``symbp``)."""
     clean_up_on_signals()

@@ -1,0 +1,671 @@
+"""Grade a student's dC/d(entry) against the naive chain expansion, and say what differs.
+
+The truth is ``naive(network, entry)``: one product of local derivatives per path.
+An answer is **correct** when it equals that sum, proved by expanding the
+difference over named symbols (z, a, sigma', dC/da are independent symbols there,
+which is exactly the chain rule's form), else checked at random points where the
+abstract parts get random values. For an incorrect answer each path is matched
+with a term of the expanded answer (a multiset of factors) and the difference is
+named: a missing or extra path, a missing, extra or wrong factor, a sign or scale.
+
+>>> from symbp import Network
+>>> grade(Network(), "W2_1_2", "dC/da3 * sigma3'(z3) * w3_1 * sigma2'(z2_1) * a1_2").verdict
+'correct'
+>>> print(grade(Network(), "W2_1_2", "dC/da3 * sigma3'(z3) * w3_1 * a1_2").feedback[0].message)
+sigma2'(z2_1) is missing in the path W2_1_2 -> a2_1 -> a3 -> C
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from html import escape
+from typing import Iterable, Mapping
+
+import numpy as np
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.str import StrPrinter
+
+from .activations import ACTIVATIONS
+from .answer import parse_answer, sigma_prime_function
+from .derive.backprop import backprop
+from .derive.naive import DEFAULT_MAX_PATHS, Path, naive
+from .errors import SymbpError
+from .graph import Graph, build_graph
+from .spec import Entry, Network
+
+CORRECT, INCORRECT = "correct", "incorrect"
+
+DEFAULT_POINTS = 3
+"""Random points of the numeric check when the symbolic one cannot decide."""
+
+MAX_EXPANDED_TERMS = 2_000
+MAX_EXPANDED_POWER = 8
+"""An answer is expanded only when it has at most this many terms and no sum raised above this power
+(((a+b)^64)^64 would take minutes); otherwise numbers decide."""
+
+MAX_FEEDBACK_ITEMS = 10
+"""Differences listed for one answer; the rest are counted in one last item."""
+
+RELATIVE_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One difference from the truth. ``kind`` is one of:
+    missing_path, extra_term, missing_factor, extra_factor, wrong_factor, swapped_indices,
+    wrong_layer, sign, scale, delta_not_allowed, unmatched, more."""
+
+    kind: str
+    message: str
+    path: tuple[str, ...] = ()
+    """The path concerned, as its chain of units from the entry up to C."""
+    expected: str = ""
+    found: str = ""
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A point where the answer's value differs from the truth's."""
+
+    values: tuple[tuple[str, float], ...]
+    """Every quantity the two expressions use, by its answer-notation name."""
+    answer: float
+    truth: float
+
+    def describe(self) -> str:
+        at = ", ".join(f"{name} = {value:.4g}" for name, value in self.values)
+        return f"at {at}: the answer is {self.answer:.6g}, the correct value {self.truth:.6g}"
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """The verdict on one answer, how it was reached, and what differs."""
+
+    network: Network
+    entry: Entry
+    answer: str
+    verdict: str
+    method: str
+    """How equality was decided: ``symbolic`` or ``numeric at N points``."""
+    feedback: tuple[Feedback, ...] = ()
+    counterexample: Counterexample | None = None
+
+    @property
+    def correct(self) -> bool:
+        return self.verdict == CORRECT
+
+    def lines(self) -> list[str]:
+        """The verdict and each feedback item, one per line, as the CLI prints them."""
+        head = f"{self.entry.name}: {self.verdict} ({self.method})"
+        items = [f"  - {item.message}" for item in self.feedback]
+        if self.counterexample is not None:
+            items.append(f"  - counterexample: {self.counterexample.describe()}")
+        return [head, *items]
+
+    def _repr_markdown_(self) -> str:
+        head, *items = self.lines()
+        return f"**{_markdown(head)}**" + "".join(f"\n- {_markdown(item[len('  - '):])}" for item in items)
+
+
+def _markdown(text: str) -> str:
+    """Plain text shown as itself in Markdown: HTML and emphasis characters escaped."""
+    return escape(text, quote=False).replace("*", "\\*").replace("_", "\\_")
+
+
+# Names in the answer notation ----------------------------------------------------------------------
+
+
+def ascii_name(network: Network, expr: sp.Expr) -> str:
+    """``W2_1_2``, ``w3_1``, ``a3``, ``sigma2'(z2_1)``, ``dC/da3``: how a student writes the quantity."""
+    name = getattr(expr, "name", None)
+    if isinstance(expr, AppliedUndef):
+        function = type(expr).__name__.replace("_prime", "'")
+        return f"{function}({', '.join(ascii_name(network, arg) for arg in expr.args)})"
+    if name is None:
+        return str(expr)
+    L, single = network.L, network.D(network.L) == 1
+    if name.startswith("dsigma"):
+        m, i = name[len("dsigma"):].split("_")
+        return f"sigma{m}'({ascii_name(network, sp.Symbol(f'z{m}_{i}'))})"
+    if name.startswith("dC_d"):
+        return "dC/d" + ascii_name(network, sp.Symbol(name[len("dC_d"):]))
+    if name.startswith("t_"):
+        return "t" if single else name
+    if single and name.startswith(f"W{L}_1_"):
+        return f"w{L}_{name.rsplit('_', 1)[1]}"
+    for letter in ("delta", "a", "z", "b"):
+        if name.startswith(letter) and single and name == f"{letter}{L}_1":
+            return f"{letter}{L}"
+    return name
+
+
+# The truth over abstract factors ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Truth:
+    graph: Graph
+    paths: tuple[Path, ...]
+    path_factors: tuple[Counter, ...]
+    """Each path as a multiset of abstract factors (dC/da, sigma', W, a; constants dropped)."""
+    expression: sp.Expr
+    """The naive sum with concrete sigma' and C as formulas."""
+    concrete: Mapping[sp.Basic, sp.Expr]
+    """Abstract symbol -> its formula, for concrete layers and costs."""
+    abstract_deltas: Mapping[sp.Symbol, sp.Expr]
+
+
+@lru_cache(maxsize=256)
+def _truth(network: Network, entry: Entry, max_paths: int) -> _Truth:
+    graph = build_graph(network)
+    derivation = naive(network, entry, max_paths)
+    concrete: dict[sp.Basic, sp.Expr] = {}
+    for m in range(1, network.L + 1):
+        for symbol, value in zip(graph.sigma_prime[m], graph.sigma_prime_value[m]):
+            if value != symbol:
+                concrete[symbol] = value
+    for symbol, value in zip(graph.dC_da, graph.dC_da_value):
+        if value != symbol:
+            concrete[symbol] = value
+    constants = {s: v for s, v in concrete.items() if v.is_Number}
+    path_factors = tuple(
+        Counter(f for f in (_abstract_factor(graph, factor).xreplace(constants) for factor in path.factors) if not f.is_Number)
+        for path in derivation.paths
+    )
+    return _Truth(graph, derivation.paths, path_factors, derivation.expression, concrete, _abstract_deltas(network, graph))
+
+
+def _abstract_factor(graph: Graph, factor) -> sp.Expr:
+    """A path's factor as a named symbol: dC/da^{(L)}_k and sigma'^{(m)}(z_i) even when they have formulas."""
+    if factor.of == graph.C:
+        return graph.dC_da[graph.a[-1].index(factor.wrt)]
+    for m in range(1, graph.network.L + 1):
+        if factor.of in graph.a[m]:
+            return graph.sigma_prime[m][graph.a[m].index(factor.of)]
+    return factor.value
+
+
+def _abstract_deltas(network: Network, graph: Graph) -> dict[sp.Symbol, sp.Expr]:
+    """Each delta by backprop's recursion, with sigma' and dC/da left as named symbols."""
+    values: dict[sp.Symbol, sp.Expr] = {}
+    for step in backprop(network, []).deltas:  # output layer first
+        local = graph.sigma_prime[step.layer][step.unit - 1]
+        if step.is_base_case:
+            upstream = graph.dC_da[step.unit - 1]
+        else:
+            upstream = sp.Add(*[values[delta] * weight for delta, weight in step.terms])
+        values[step.symbol] = upstream * local
+    return values
+
+
+def expected_answer(network: Network, entry: Entry | str, max_paths: int = DEFAULT_MAX_PATHS) -> str:
+    """The naive expansion in the ASCII answer notation, one product per path (for an exercise's solution).
+
+    >>> from symbp import Network
+    >>> expected_answer(Network(), "W2_1_2")
+    "dC/da3 * sigma3'(z3) * w3_1 * sigma2'(z2_1) * a1_2"
+    """
+    if isinstance(entry, str):
+        entry = network.entry(entry)
+    truth = _truth(network, entry, max_paths)
+    return " + ".join(
+        " * ".join(ascii_name(network, _abstract_factor(truth.graph, factor)) for factor in path.factors)
+        for path in truth.paths
+    )
+
+
+# Grading -------------------------------------------------------------------------------------------------
+
+
+def grade(
+    network: Network,
+    entry: Entry | str,
+    answer: str,
+    allow_delta: bool = True,
+    points: int = DEFAULT_POINTS,
+    seed: int = 0,
+    max_paths: int = DEFAULT_MAX_PATHS,
+) -> GradeResult:
+    """Grade ``answer`` as dC/d(entry); raise ``SymbpError`` when it cannot be read (with the position)."""
+    if isinstance(entry, str):
+        entry = network.entry(entry)
+    if isinstance(points, bool) or not isinstance(points, int) or points < 1:
+        raise SymbpError(f"points {points!r} must be a positive integer (random points of the numeric check)")
+    truth = _truth(network, entry, max_paths)
+    written = parse_answer(answer, network)
+    deltas = written.free_symbols & set(truth.abstract_deltas)
+    if deltas and not allow_delta:
+        names = ", ".join(sorted(ascii_name(network, d) for d in deltas))
+        item = Feedback("delta_not_allowed", f"this exercise asks for the factors written out, not {names}")
+        return GradeResult(network, entry, answer, INCORRECT, "delta notation refused", (item,))
+    try:
+        return _judge(network, entry, answer, written, truth, points, seed)
+    except (TypeError, RecursionError) as error:  # sympy on cases nested in cases, comparisons with NaN
+        raise SymbpError(f"answer {answer[:60]!r} cannot be compared with dC/d{entry.name} ({error}); "
+                         "write it without conditions nested in conditions") from None
+
+
+def _judge(network: Network, entry: Entry, answer: str, written: sp.Expr, truth: _Truth, points: int,
+           seed: int) -> GradeResult:
+    graph = truth.graph
+    abstract = written.xreplace(truth.abstract_deltas)
+    concrete = _concrete(network, graph, abstract, truth.concrete)
+    small = _expanded_terms(concrete) <= MAX_EXPANDED_TERMS
+    if small and _symbolically_equal(concrete, truth.expression):
+        return GradeResult(network, entry, answer, CORRECT, "symbolic")
+    counterexample = _numeric_difference(network, graph, concrete, truth.expression, points, seed)
+    method = f"numeric at {points} point{'s' if points != 1 else ''}"
+    if counterexample is None:
+        return GradeResult(network, entry, answer, CORRECT, method)
+    feedback = _feedback(network, entry, truth, abstract) if small and _expanded_terms(abstract) <= MAX_EXPANDED_TERMS else ()
+    if not feedback:
+        feedback = (Feedback("unmatched", "the answer differs from every form of the chain rule symbp knows; "
+                                          "see the counterexample"),)
+    if len(feedback) > MAX_FEEDBACK_ITEMS:
+        more = len(feedback) - MAX_FEEDBACK_ITEMS + 1
+        feedback = (*feedback[:MAX_FEEDBACK_ITEMS - 1], Feedback("more", f"and {more} more differences"))
+    return GradeResult(network, entry, answer, INCORRECT, method, feedback, counterexample)
+
+
+def _concrete(network: Network, graph: Graph, expr: sp.Expr, concrete: Mapping[sp.Basic, sp.Expr]) -> sp.Expr:
+    """``expr`` with sigma' and dC/da as their formulas where the network has them."""
+    replaced = expr.xreplace(dict(concrete))
+    wrong_layer = {}
+    for application in replaced.atoms(AppliedUndef):
+        for m in range(1, network.L + 1):
+            activation = ACTIVATIONS[network.activations[m - 1]]
+            if type(application) == sigma_prime_function(m) and not activation.is_abstract:
+                z = application.args[0]
+                wrong_layer[application] = activation.derivative(z, activation.value(z))
+    return replaced.xreplace(wrong_layer) if wrong_layer else replaced
+
+
+def _expanded_terms(expr: sp.Expr) -> float:
+    """An upper bound on the terms ``expand(expr)`` has, computed without expanding."""
+    if isinstance(expr, sp.Add):
+        return sum(_expanded_terms(arg) for arg in expr.args)
+    if isinstance(expr, sp.Mul):
+        return math.prod(_expanded_terms(arg) for arg in expr.args)
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp > 0:
+        terms = _expanded_terms(expr.base)
+        if terms > 1 and expr.exp > MAX_EXPANDED_POWER:
+            return math.inf
+        return math.comb(int(expr.exp) + int(min(terms, 1e6)) - 1, int(expr.exp)) if terms > 1 else 1
+    return 1
+
+
+def _symbolically_equal(answer: sp.Expr, truth: sp.Expr) -> bool:
+    difference = sp.expand(answer - truth)
+    if difference == 0:
+        return True
+    return bool(difference.is_rational_function() and sp.cancel(difference) == 0)
+
+
+def _numeric_difference(network: Network, graph: Graph, answer: sp.Expr, truth: sp.Expr, points: int,
+                        seed: int) -> Counterexample | None:
+    """The first of ``points`` random points where answer and truth differ, or None."""
+    rng = np.random.default_rng(seed)
+    for point in range(points):
+        values = _random_values(network, graph, rng, point)
+        for application in sorted((answer.atoms(AppliedUndef) | truth.atoms(AppliedUndef)), key=str):
+            values[application] = sp.Float(rng.uniform(0.2, 0.8))
+        answer_value, truth_value = _evaluate(answer, values), _evaluate(truth, values)
+        scale = max(1.0, abs(truth_value)) if math.isfinite(truth_value) else 1.0
+        if not (abs(answer_value - truth_value) <= RELATIVE_TOLERANCE * scale):
+            used = (answer.free_symbols | truth.free_symbols | answer.atoms(AppliedUndef) | truth.atoms(AppliedUndef))
+            shown = sorted(((ascii_name(network, s), float(values[s])) for s in used if s in values))
+            return Counterexample(tuple(shown), answer_value, truth_value)
+    return None
+
+
+def _evaluate(expr: sp.Expr, values: Mapping[sp.Basic, sp.Expr]) -> float:
+    try:
+        value = complex(expr.xreplace(dict(values)).evalf())
+    except (TypeError, ValueError, ArithmeticError, RecursionError):  # exp(exp(...)) overflows, log(0), ...
+        return math.nan
+    return value.real if abs(value.imag) < 1e-12 else math.nan
+
+
+def _z_sign(point: int, m: int, i: int, rng: np.random.Generator) -> int:
+    """Which side of 0 z^{(m)}_i is put at the ``point``-th point: all units active, then all off, then
+    alternating, then at random, so that relu's [z > 0] is seen both ways (a random z would leave every
+    relu off at all points now and then, where 0 looks like the right answer)."""
+    if point < 2:
+        return 1 - 2 * point
+    return (-1) ** (m + i) if point == 2 else int(rng.choice((-1, 1)))
+
+
+def _random_values(network: Network, graph: Graph, rng: np.random.Generator, point: int) -> dict[sp.Basic, sp.Expr]:
+    """A forward pass at random x, W, t, each z on a chosen side of 0 (b set to match); abstract sigma,
+    sigma' and dC/da get random values."""
+
+    def draw(low: float = -1.0, high: float = 1.0) -> sp.Float:
+        return sp.Float(rng.uniform(low, high))
+
+    values: dict[sp.Basic, sp.Expr] = {a: draw() for a in graph.a[0]}
+    values.update({t: draw(0.1, 0.9) for t in graph.t})
+    for m in range(1, network.L + 1):
+        values.update({w: draw() for w in graph.W[m]})
+        activation = ACTIVATIONS[network.activations[m - 1]]
+        for i, z in enumerate(graph.z[m]):
+            values[z] = _z_sign(point, m, i, rng) * draw(0.2, 1.2)
+            values[graph.b[m][i]] = values[z] - (graph.z_definition[m][i] - graph.b[m][i]).xreplace(values)
+            a = graph.a[m][i]
+            values[a] = draw(0.1, 0.9) if activation.is_abstract else activation.value(values[z]).evalf()
+            prime = graph.sigma_prime_value[m][i]
+            values[graph.sigma_prime[m][i]] = draw(0.2, 0.8) if prime == graph.sigma_prime[m][i] else prime.xreplace(values).evalf()
+    for k, d in enumerate(graph.dC_da):
+        value = graph.dC_da_value[k]
+        values[d] = draw() if value == d else value.xreplace(values).evalf()
+    return values
+
+
+# Feedback: match terms of the expanded answer with paths ---------------------------------------------------
+
+
+def _terms(expr: sp.Expr) -> list[tuple[sp.Expr, Counter]]:
+    """The expanded answer as (coefficient, multiset of factors) per term."""
+    out = []
+    for term in sp.Add.make_args(sp.expand(expr)):
+        if term == 0:
+            continue
+        coefficient, rest = term.as_coeff_Mul()
+        factors: Counter = Counter()
+        for base, exponent in rest.as_powers_dict().items():
+            if base != 1:
+                if exponent.is_Integer and exponent > 0:
+                    factors[base] += int(exponent)
+                else:
+                    factors[base**exponent] += 1
+        out.append((coefficient, factors))
+    return out
+
+
+def _abstractify(expr: sp.Expr, concrete: Mapping[sp.Basic, sp.Expr]) -> sp.Expr:
+    """Concrete formulas written out by the student (a3*(1 - a3), a3 - t) back to their named symbols."""
+    constants = {s: v for s, v in concrete.items() if v.is_Number}
+    expr = sp.factor_terms(expr.xreplace(constants))  # 2*a3 - 2*t back to 2*(a3 - t), so the forms match
+    for symbol, value in concrete.items():
+        if not value.is_Number:
+            expr = expr.subs(value, symbol)
+    return expr
+
+
+def _feedback(network: Network, entry: Entry, truth: _Truth, abstract: sp.Expr) -> tuple[Feedback, ...]:
+    terms = _terms(_abstractify(abstract, truth.concrete))
+    paths = list(range(len(truth.paths)))
+    pairs: list[tuple[int, int]] = []
+    for p in list(paths):  # identical multisets first
+        for t, (_, factors) in enumerate(terms):
+            if factors == truth.path_factors[p] and t not in {q for _, q in pairs}:
+                pairs.append((p, t))
+                paths.remove(p)
+                break
+    free_terms = [t for t in range(len(terms)) if t not in {q for _, q in pairs}]
+    candidates = sorted(
+        (_distance(truth.path_factors[p], terms[t][1]), p, t) for p in paths for t in free_terms
+    )
+    for _, p, t in candidates:  # then the nearest, if they share at least half the path's factors
+        shared = sum((truth.path_factors[p] & terms[t][1]).values())
+        if p in paths and t in free_terms and 2 * shared >= sum(truth.path_factors[p].values()):
+            pairs.append((p, t))
+            paths.remove(p)
+            free_terms.remove(t)
+
+    coefficients = {terms[t][0] for _, t in pairs}
+    exact = all(terms[t][1] == truth.path_factors[p] for p, t in pairs)
+    if exact and not paths and not free_terms and len(coefficients) == 1:
+        (scale,) = coefficients
+        return (Feedback("sign" if scale == -1 else "scale", f"the answer is {_times(scale)} the correct one"),)
+
+    items = _in_every_path([_path_differences(network, truth, p, terms[t]) for p, t in sorted(pairs)],
+                           everywhere=not paths and len(pairs) > 1)
+    for p in sorted(paths):
+        chain = _chain(network, truth.paths[p])
+        items.append(Feedback("missing_path", f"the path {' -> '.join(chain)} is missing", chain))
+    for t in free_terms:
+        coefficient, factors = terms[t]
+        shown = " * ".join(ascii_name(network, f) + (f"^{n}" if n > 1 else "") for f, n in sorted(factors.items(), key=str))
+        prefix = "" if coefficient == 1 else f"{coefficient} * "
+        items.append(Feedback("extra_term", f"the term {prefix}{shown or '1'} is no path of dC/d{entry.name}",
+                              found=prefix + shown))
+    return tuple(items)
+
+
+def _in_every_path(per_path: list[list[Feedback]], everywhere: bool) -> list[Feedback]:
+    """The items of each path, with a difference every path shares said once (a factor left out of the
+    lecture's grouped form is missing from every path)."""
+    if not everywhere:
+        return [item for items in per_path for item in items]
+
+    def signature(item: Feedback) -> tuple[str, str, str]:
+        return item.kind, item.expected, item.found
+
+    shared = set.intersection(*({signature(i) for i in items if i.kind not in ("sign", "scale")} for items in per_path))
+    once = []
+    for item in per_path[0]:
+        if signature(item) in shared:
+            everyone = item.message.replace(f"the path {' -> '.join(item.path)}", f"all {len(per_path)} paths")
+            once.append(Feedback(item.kind, everyone, (), item.expected, item.found))
+    rest = [item for items in per_path for item in items if signature(item) not in shared]
+    return once + rest
+
+
+def _with_formula(network: Network, factor: sp.Expr, concrete: Mapping[sp.Basic, sp.Expr]) -> str:
+    """``sigma2'(z2_1) = a2_1*(1 - a2_1)`` where the network gives the factor a formula, else its name."""
+    name = ascii_name(network, factor)
+    if factor not in concrete:
+        return name
+    formula = concrete[factor]
+    renamed = formula.xreplace({s: sp.Symbol(ascii_name(network, s)) for s in formula.free_symbols})
+    return f"{name} = {_AnswerPrinter().doprint(renamed)}"
+
+
+class _AnswerPrinter(StrPrinter):
+    """SymPy's str, with cases as the answer notation writes them: [z1_1 > 0], {1 if z1_1 > 0; 1/100 otherwise}."""
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        (value, condition), *rest = expr.args
+        if value == 1 and len(rest) == 1 and rest[0] == (0, True):
+            return f"[{self._print(condition)}]"
+        cases = [f"{self._print(v)} if {self._print(c)}" for v, c in expr.args if c != sp.true]
+        cases += [f"{self._print(v)} otherwise" for v, c in expr.args if c == sp.true]
+        return "{" + "; ".join(cases) + "}"
+
+
+def _distance(a: Counter, b: Counter) -> int:
+    return sum(((a - b) + (b - a)).values())
+
+
+def _times(scale: sp.Expr) -> str:
+    return {2: "twice", -1: "-1 times"}.get(scale, f"{scale} times")
+
+
+def _chain(network: Network, path: Path) -> tuple[str, ...]:
+    """The entry, each activation the path passes, and C: W1_2_3 -> a1_2 -> a2_2 -> a3 -> C."""
+    graph = build_graph(network)
+    nodes = list(reversed(path.nodes))
+    activations = {a for m in range(network.L + 1) for a in graph.a[m]}
+    return (ascii_name(network, nodes[0]), *(ascii_name(network, n) for n in nodes[1:-1] if n in activations), "C")
+
+
+def _path_differences(network: Network, truth: _Truth, p: int, term: tuple[sp.Expr, Counter]) -> list[Feedback]:
+    coefficient, found = term
+    expected = truth.path_factors[p]
+    chain = _chain(network, truth.paths[p])
+    where = f"the path {' -> '.join(chain)}"
+    missing = list((expected - found).elements())
+    extra = list((found - expected).elements())
+    items: list[Feedback] = []
+    for want in list(missing):
+        swap = next((got for got in extra if _same_family(want, got)), None)
+        if swap is None:
+            continue
+        missing.remove(want)
+        extra.remove(swap)
+        items.append(_wrong(network, want, swap, chain, where))
+    for want in missing:
+        name = ascii_name(network, want)
+        shown = _with_formula(network, want, truth.concrete)
+        items.append(Feedback("missing_factor", f"{shown} is missing in {where}", chain, expected=name))
+    for got in extra:
+        name = ascii_name(network, got)
+        items.append(Feedback("extra_factor", f"{name} is extra in {where}", chain, found=name))
+    if coefficient != 1:
+        kind = "sign" if coefficient == -1 else "scale"
+        items.append(Feedback(kind, f"the term of {where} is {_times(coefficient)} what it should be", chain))
+    return items
+
+
+def _family(expr: sp.Expr) -> str:
+    if isinstance(expr, AppliedUndef):
+        return "sigma'" if type(expr).__name__.endswith("_prime") else "function"
+    name = getattr(expr, "name", "")
+    for prefix, family in (("dsigma", "sigma'"), ("dC_d", "dC/da"), ("W", "W"), ("a", "a"), ("z", "z"), ("b", "b"), ("t", "t")):
+        if name.startswith(prefix):
+            return family
+    return "other"
+
+
+def _same_family(a: sp.Expr, b: sp.Expr) -> bool:
+    return _family(a) == _family(b) and _family(a) != "other"
+
+
+def _wrong(network: Network, want: sp.Expr, got: sp.Expr, chain: tuple[str, ...], where: str) -> Feedback:
+    wanted, written = ascii_name(network, want), ascii_name(network, got)
+    if _family(want) == "W" and _swapped(want, got):
+        return Feedback("swapped_indices", f"{written} should be {wanted}: the indices are swapped (in {where})",
+                        chain, wanted, written)
+    if _family(want) == "sigma'" and _sigma_layer(want) != _sigma_layer(got) and _sigma_argument(want) == _sigma_argument(got):
+        message = f"sigma{_sigma_layer(got)}' should be sigma{_sigma_layer(want)}': {written} should be {wanted} (in {where})"
+        return Feedback("wrong_layer", message, chain, wanted, written)
+    return Feedback("wrong_factor", f"{written} should be {wanted} in {where}", chain, wanted, written)
+
+
+def _swapped(want: sp.Symbol, got: sp.Symbol) -> bool:
+    m, i, j = want.name[1:].split("_")
+    return got.name == f"W{m}_{j}_{i}"
+
+
+def _sigma_layer(expr: sp.Expr) -> str:
+    if isinstance(expr, AppliedUndef):
+        return type(expr).__name__[len("sigma"):-len("_prime")]
+    return expr.name[len("dsigma"):].split("_")[0]
+
+
+def _sigma_argument(expr: sp.Expr) -> str:
+    if isinstance(expr, AppliedUndef):
+        return str(expr.args[0])
+    m, i = expr.name[len("dsigma"):].split("_")
+    return f"z{m}_{i}"
+
+
+# A class's answers -----------------------------------------------------------------------------------------
+
+UNREADABLE = "unreadable"
+
+ANSWER_FILE_FORMS = "a CSV file with a header row student,entry,answer (or exercise for entry), or a JSON list of objects with those keys"
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One student's answer to one item (an entry name such as ``W2_1_2``)."""
+
+    student: str
+    item: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The verdict on one row: correct, incorrect or unreadable, and the feedback as text."""
+
+    row: AnswerRow
+    verdict: str
+    feedback: tuple[str, ...]
+    kinds: tuple[str, ...] = ()
+    """The ``Feedback.kind`` of each item (``unreadable`` for an answer that could not be read)."""
+
+
+def read_answer_rows(text: str, suffix: str, default_item: str | None = None) -> tuple[AnswerRow, ...]:
+    """Rows of a CSV (header student, entry or exercise, answer) or JSON (a list of such objects) file."""
+    import csv
+    import io
+    import json
+
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise SymbpError(f"answers file is not valid JSON ({error.msg} at line {error.lineno}); "
+                             f"expected {ANSWER_FILE_FORMS}") from None
+        records = data.get("answers") if isinstance(data, dict) else data
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise SymbpError(f"answers file holds {type(records).__name__}; expected {ANSWER_FILE_FORMS}")
+    elif suffix == ".csv":
+        records = list(csv.DictReader(io.StringIO(text)))
+    else:
+        raise SymbpError(f"answers file ending {suffix!r} is not read; expected {ANSWER_FILE_FORMS}")
+    return tuple(_answer_row(record, number, default_item) for number, record in enumerate(records, 1))
+
+
+def _answer_row(record: Mapping[str, object], number: int, default_item: str | None) -> AnswerRow:
+    item = record.get("entry", record.get("exercise", default_item))
+    student, answer = record.get("student"), record.get("answer")
+    for key, value in (("student", student), ("entry", item), ("answer", answer)):
+        if not isinstance(value, str) or not value.strip():
+            raise SymbpError(f"answers row {number}: {key} is {value!r}; every row needs student, entry "
+                             f"(or exercise, or --entry for all rows) and answer as text")
+    return AnswerRow(str(student).strip(), str(item).strip(), str(answer))
+
+
+def grade_rows(network: Network, rows: Iterable[AnswerRow], **options) -> tuple[BatchResult, ...]:
+    """Grade every row; an unreadable answer or unknown entry is that row's verdict, not an error."""
+    results = []
+    for row in rows:
+        try:
+            result = grade(network, row.item, row.answer, **options)
+        except SymbpError as error:
+            results.append(BatchResult(row, UNREADABLE, (str(error),), (UNREADABLE,)))
+            continue
+        messages = [item.message for item in result.feedback]
+        if result.counterexample is not None:
+            messages.append(f"counterexample: {result.counterexample.describe()}")
+        results.append(BatchResult(row, result.verdict, tuple(messages), tuple(i.kind for i in result.feedback)))
+    return tuple(results)
+
+
+def batch_summary(results: Iterable[BatchResult], common: int = 5) -> list[str]:
+    """How many answers are correct per item, the kinds of mistakes, and the most common ones."""
+    results = list(results)
+    items: dict[str, Counter] = {}
+    mistakes: Counter = Counter()
+    kinds: Counter = Counter()
+    for result in results:
+        items.setdefault(result.row.item, Counter())[result.verdict] += 1
+        kinds.update(result.kinds)
+        if result.verdict == INCORRECT:
+            mistakes.update(f"{result.row.item}: {m}" for m in result.feedback if not m.startswith("counterexample"))
+    lines = [f"{len(results)} answers graded"]
+    for item, verdicts in items.items():
+        total = sum(verdicts.values())
+        unreadable = f", {verdicts[UNREADABLE]} unreadable" if verdicts[UNREADABLE] else ""
+        lines.append(f"  {item}: {verdicts[CORRECT]}/{total} correct{unreadable}")
+    if kinds:
+        lines.append("mistakes by kind: " + ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in kinds.most_common()))
+    if mistakes:
+        lines.append("most common mistakes:")
+        lines.extend(f"  {count} x {mistake}" for mistake, count in mistakes.most_common(common))
+    return lines
+
+
+def report_rows(results: Iterable[BatchResult]) -> list[dict[str, str]]:
+    """One record per answer: student, item, verdict, feedback (items joined by ' | ')."""
+    return [
+        {"student": r.row.student, "item": r.row.item, "verdict": r.verdict, "feedback": " | ".join(r.feedback)}
+        for r in results
+    ]
