@@ -957,7 +957,7 @@ def grade(
     results = grade_rows(network, rows, **options)
     if report is not None:
         records = report_rows(results)
-        write_atomic(report, _dumps(records) if report.suffix.lower() == ".json" else _csv(records), force)
+        write_output(report, _dumps(records) if report.suffix.lower() == ".json" else _csv(records), force)
     typer.echo("\n".join(batch_summary(results)))
 
 
