@@ -573,7 +573,7 @@ def _read_point(path: Path) -> dict[str, Any]:
 def render(
     template: Annotated[str, typer.Option(
         "--template", "-t", metavar="NAME|PATH",
-        help="notes.tex, slides.tex, notes.md, or your own <name>.tex.jinja / <name>.md.jinja file.")] = "notes.tex",
+        help="notes.tex, slides.tex, notes.md, explorer.html (an interactive page), or your own <name>.tex.jinja / <name>.md.jinja file.")] = "notes.tex",
     entries: Annotated[Optional[list[str]], typer.Option(
         "--entries", "-e", metavar="ENTRY", show_default=False,
         help="Gradients whose naive expansions are written out (repeat or separate by commas). "
@@ -606,7 +606,8 @@ def render(
     """
     _check_out(out, force)
     name, folder = _template(template)
-    kind = "latex" if name.removesuffix(".jinja").endswith(".tex") else "markdown"
+    suffix = name.removesuffix(".jinja").rsplit(".", 1)[-1]
+    kind = {"tex": "latex", "html": "html"}.get(suffix, "markdown")
     pdf = output_format(out, "pdf" if pdf else None, [kind, "pdf"] if kind == "latex" else [kind], kind,
                         option="--pdf", writer=f"template {template!r}") == "pdf"
     if pdf and out is None:

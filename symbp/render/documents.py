@@ -76,7 +76,7 @@ from .latex import (
 )
 from .markdown import escape_markdown
 
-TEMPLATES = ("notes.tex", "slides.tex", "notes.md")
+TEMPLATES = ("notes.tex", "slides.tex", "notes.md", "explorer.html")
 """The templates symbp ships."""
 
 DOCUMENT_MAX_PATHS = 64
@@ -327,6 +327,10 @@ def render(
     more than ``max_paths`` paths is refused, since every path is written out. ``width``
     is the line width in em that long equations are broken to.
     """
+    if template.removesuffix(".jinja") == "explorer.html":  # a page with its own script: see symbp.explorer
+        from ..explorer import explorer_page
+
+        return explorer_page(network, title=title)
     env = environment(template, template_dir)
     name = template if template.endswith(".jinja") else f"{template}.jinja"
     if name.removesuffix(".jinja").endswith(".tex"):

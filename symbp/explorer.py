@@ -1,0 +1,251 @@
+"""An explorable page: click an entry, watch its naive paths light up, step through backprop.
+
+``explorer_data`` gathers what the page shows, per entry of the network: its naive
+paths as the ids of the graph's nodes and edges (with how many paths use each),
+its naive derivation and its backprop gradient as MathML; and the backward pass
+as steps, output layer first. ``explorer_page`` writes it into
+``templates/explorer.html.jinja`` with the computation graph as inline SVG (from
+Graphviz) and the page's own script and CSS, so the file works from disk with no
+network. ``explore`` shows the same page in a Jupyter output cell.
+
+A weight W^{(m)}_{ij} is drawn as the edge a^{(m-1)}_j -> z^{(m)}_i it multiplies,
+so its paths start with that edge; a bias has no edge and its paths start at z^{(m)}_i.
+
+>>> import symbp
+>>> data = explorer_data(symbp.Network())
+>>> data.entries["W1_2_3"].paths, sorted(data.entries["W1_2_3"].edges.items())[:2]
+(2, [('a0_3->z1_2', 2), ('a1_2->z2_1', 1)])
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import asdict, dataclass
+from math import prod
+from typing import Mapping
+
+from .derive.backprop import backprop
+from .derive.naive import NaiveDerivation, naive
+from .document import Equation, Partial, backprop_steps, naive_expansion
+from .errors import SymbpError
+from .graph import build_graph
+from .printers.mathml import MathMLDocumentPrinter
+from .render.documents import builtin_template_dir
+from .render.dot import computation_graph_dot, draw, edge_id
+from .spec import Network
+
+MAX_EDGES = 600
+"""Graph edges beyond which the page is refused: its picture and data would no longer fit a screen or a course page."""
+
+WRITTEN_PATHS = 16
+"""An entry with more naive paths shows a summary (counts, the graph) instead of every path written out."""
+
+
+@dataclass(frozen=True)
+class ExplorerEntry:
+    """One clickable entry: its naive paths on the graph and its two derivations as MathML."""
+
+    name: str
+    kind: str
+    layer: int
+    label: str
+    """The entry in lecture notation, as MathML."""
+    paths: int
+    factors: int
+    edges: Mapping[str, int]
+    """Edge id -> how many of the entry's naive paths use that edge."""
+    nodes: Mapping[str, int]
+    """Node id -> how many of the entry's naive paths pass through it (the entry's own z included)."""
+    naive: str
+    backprop: str
+
+
+@dataclass(frozen=True)
+class ExplorerStep:
+    """One step of the backward pass: a layer's deltas (or, last, the gradients) and where each sits."""
+
+    title: str
+    mathml: str
+    deltas: Mapping[str, str]
+    """z node id -> the delta's name in Unicode, drawn on that node."""
+
+
+@dataclass(frozen=True)
+class ExplorerData:
+    """Everything the page shows; the page's script reads it as JSON."""
+
+    title: str
+    network: str
+    entries: Mapping[str, ExplorerEntry]
+    steps: tuple[ExplorerStep, ...]
+    deltas: Mapping[str, str]
+    """z node id -> delta^{(m)}_i = dC/dz^{(m)}_i as MathML, for marking shared work."""
+    paths_to_cost: Mapping[str, int]
+    """z node id -> how many paths lead from it to C."""
+
+
+def _path_edges(derivation: NaiveDerivation) -> dict[str, int]:
+    """Edge id -> how many of the entry's paths use that edge."""
+    entry = derivation.entry
+    edges: dict[str, int] = {}
+    for path in derivation.paths:
+        for factor in path.factors:
+            source, target = factor.wrt.name, factor.of.name
+            if entry.kind == "b" and source == entry.name:
+                continue  # a bias has no edge: its paths start at z
+            if entry.kind == "W" and source == entry.name:
+                source = f"a{entry.layer - 1}_{entry.col}"  # the weight is the edge it multiplies
+            key = edge_id(source, target)
+            edges[key] = edges.get(key, 0) + 1
+    return edges
+
+
+def _nodes_on_paths(derivation: NaiveDerivation, edges: Mapping[str, int]) -> dict[str, int]:
+    """Node id -> how many of the paths pass through it."""
+    counts: dict[str, int] = {}
+    for key in edges:
+        for node in key.split("->"):
+            counts[node] = 0
+    for path in derivation.paths:
+        for node in {symbol.name for symbol in path.nodes} & counts.keys():
+            counts[node] += 1
+    if derivation.entry.kind == "W":
+        counts[f"a{derivation.entry.layer - 1}_{derivation.entry.col}"] = len(derivation.paths)
+    return counts
+
+
+def check_size(network: Network) -> None:
+    """Refuse a network whose graph has more than ``MAX_EDGES`` edges, naming the count."""
+    edges = sum(network.D(m - 1) * network.D(m) + network.D(m) for m in range(1, network.L + 1)) + network.D(network.L)
+    if edges > MAX_EDGES:
+        raise SymbpError(
+            f"network {','.join(map(str, network.layers))} has {edges} graph edges; the explorer draws at most "
+            f"{MAX_EDGES} (e.g. 4,8,8,1); use symbp cost or symbp render --template notes.md for larger networks"
+        )
+
+
+def explorer_data(network: Network, *, title: str = "Backpropagation, explored") -> ExplorerData:
+    """The page's data for every weight, bias, z and a of ``network`` (see the module docstring)."""
+    check_size(network)
+    graph = build_graph(network)
+    printer = MathMLDocumentPrinter(network=network)
+    def inline(node: object) -> str:
+        """One <math> element in the text's flow (a derivation's own <math> blocks made inline)."""
+        markup = printer.doprint(node)
+        return markup.replace('<math display="block">', "<math>") if markup.startswith("<math") else f"<math>{markup}</math>"
+
+    derivation = backprop(network, list(network.entries(("W", "b", "z", "a"))))
+    document = backprop_steps(derivation)
+    gradients = dict(zip(document.entries, document.steps[-1].groups[0]))
+    entries: dict[str, ExplorerEntry] = {}
+    for entry in network.entries(("W", "b", "z", "a")):
+        expansion = naive(network, entry)
+        edges = _path_edges(expansion)
+        part = naive_expansion(expansion)
+        if len(expansion.paths) > WRITTEN_PATHS:
+            shown = printer.doprint(Equation(part.equation.lhs, part.equation.sides[-1:]))
+        else:
+            shown = printer.doprint(part)
+        entries[entry.name] = ExplorerEntry(
+            name=entry.name,
+            kind=entry.kind,
+            layer=entry.layer,
+            label=inline(graph.symbol(entry)),
+            paths=len(expansion.paths),
+            factors=len(expansion.paths[0].factors),
+            edges=edges,
+            nodes=_nodes_on_paths(expansion, edges),
+            naive=shown,
+            backprop=printer.doprint(gradients[entry.name]),
+        )
+    # One step per layer, output layer first (as backprop_steps orders them), then the gradients.
+    layers = list(dict.fromkeys(step.layer for step in derivation.deltas)) + [None]
+    steps = [
+        ExplorerStep(
+            section.title,
+            printer.doprint(section),
+            {graph.z[s.layer][s.unit - 1].name: graph.text_names[s.symbol] for s in derivation.deltas if s.layer == m},
+        )
+        for m, section in zip(layers, document.steps)
+    ]
+    deltas = {}
+    paths_to_cost = {}
+    for m in range(1, network.L + 1):
+        for i, z in enumerate(graph.z[m]):
+            chains = naive_expansion(naive(network, f"z{m}_{i + 1}")).equation.sides[0]
+            deltas[z.name] = inline(Equation(graph.delta[m][i], (Partial(graph.C, z), chains)))
+            paths_to_cost[z.name] = prod(network.D(k) for k in range(m + 1, network.L + 1))
+    return ExplorerData(title, network.describe(), entries, tuple(steps), deltas, paths_to_cost)
+
+
+def _inline_svg(network: Network) -> str:
+    """Graphviz's SVG of the graph, stripped to what HTML needs inline (no prolog, doctype, comments or namespaces)."""
+    svg = draw(computation_graph_dot(network), "svg").decode()
+    svg = svg[svg.index("<svg") :]
+    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
+    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg)
+    return svg.replace("<svg ", '<svg role="img" aria-label="computation graph" ', 1)
+
+
+def _script_json(data: object) -> str:
+    """JSON safe inside a <script> element: no ``</`` can end it early."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+def explorer_page(network: Network, *, title: str = "Backpropagation, explored") -> str:
+    """The whole self-contained HTML page for ``network``."""
+    import jinja2
+
+    data = explorer_data(network, title=title)
+    folder = builtin_template_dir()
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    markup = jinja2.filters.Markup  # type: ignore[attr-defined]
+    return env.get_template("explorer.html.jinja").render(
+        title=title,
+        network=data.network,
+        svg=markup(_inline_svg(network)),
+        data=markup(_script_json(asdict(data))),
+        script=markup((folder / "explorer.js").read_text(encoding="utf-8")),
+        style=markup((folder / "explorer.css").read_text(encoding="utf-8")),
+        entries=list(data.entries.values()),
+        layers=list(range(1, network.L + 1)),
+        markup=markup,
+    )
+
+
+@dataclass(frozen=True)
+class Explorer:
+    """The explorer page of a network; a Jupyter cell shows it in an isolated frame (no widget libraries)."""
+
+    network: Network
+    title: str = "Backpropagation, explored"
+    height: int = 720
+
+    def html(self) -> str:
+        return explorer_page(self.network, title=self.title)
+
+    def _repr_html_(self) -> str:
+        # srcdoc keeps the page's script and CSS away from the notebook's own.
+        return (
+            f'<iframe srcdoc="{html.escape(self.html(), quote=True)}" title="{html.escape(self.title)}" '
+            f'style="width: 100%; height: {self.height}px; border: 1px solid #ccc;" sandbox="allow-scripts"></iframe>'
+        )
+
+
+def explore(network: Network | None = None, *, title: str = "Backpropagation, explored", height: int = 720) -> Explorer:
+    """The explorer for ``network`` (default: the lecture's), shown by Jupyter in an output cell.
+
+    >>> import symbp
+    >>> "<iframe" in symbp.explore(symbp.Network([1, 1]))._repr_html_()
+    True
+    """
+    return Explorer(network if network is not None else Network(), title, height)
+
