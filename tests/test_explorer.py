@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import symbp
 from symbp.cli import app
 from symbp.explorer import explorer_data, explorer_page
-from tests.test_mathml import MATHML_CORE
+from test_mathml import MATHML_CORE
 
 SMALL = symbp.Network([2, 3, 3, 2])
 
