@@ -36,6 +36,8 @@ from .render.documents import builtin_template_dir
 from .render.dot import computation_graph_dot, draw, edge_id
 from .spec import Network
 
+DEFAULT_TITLE = "Backpropagation, explored"
+
 MAX_EDGES = 600
 """Graph edges beyond which the page is refused: its picture and data would no longer fit a screen or a course page."""
 
@@ -73,6 +75,48 @@ class ExplorerStep:
 
 
 @dataclass(frozen=True)
+class PointValues:
+    """Numbers at one point, as in the lecture's worked example: forward values, deltas, gradients, updates."""
+
+    cost: float
+    nodes: Mapping[str, float]
+    """Node id (``a0_1``, ``z2_1``, ``a2_1``) -> its forward value."""
+    deltas: Mapping[str, float]
+    """z node id -> delta^{(m)}_i there."""
+    gradients: Mapping[str, float]
+    """Weight and bias name -> dC/d(it)."""
+    updates: Mapping[str, tuple[float, float]]
+    """Weight and bias name -> (value, value - lr * gradient); empty without a learning rate."""
+    lr: float | None
+
+
+def point_values(network: Network, raw_point: Mapping[str, object], lr: float | None = None) -> PointValues:
+    """Backprop's numbers at ``raw_point`` (a point file's mapping: x, t, W1, b1, ...), and one step of size ``lr``."""
+    from .numeric import gradient_at, point_from_mapping
+
+    if lr is not None and not lr > 0:
+        raise SymbpError(f"learning rate {lr!r} must be a positive number")
+    point = point_from_mapping(network, raw_point)
+    at = gradient_at(network, point, "backprop")
+    nodes: dict[str, float] = {"C": float(at.cost)}
+    deltas: dict[str, float] = {}
+    for by_layer, into, prefix in ((at.z, nodes, ""), (at.a, nodes, ""), (at.delta, deltas, "delta")):
+        for key, values in by_layer.items():  # "z2" (or "delta2"): [z2_1, z2_2, ...]
+            name = "z" + key.removeprefix(prefix) if prefix else key  # a delta sits on its z
+            into.update({f"{name}_{i + 1}": float(v) for i, v in enumerate(values)})
+    gradients: dict[str, float] = {}
+    updates: dict[str, tuple[float, float]] = {}
+    for entry in network.entries(("W", "b")):
+        index = (entry.row - 1, entry.col - 1) if entry.kind == "W" else (entry.row - 1,)
+        gradient = float(at.gradients[f"{entry.kind}{entry.layer}"][index])
+        gradients[entry.name] = gradient
+        if lr is not None:
+            value = float(point[f"{entry.kind}{entry.layer}"][index])
+            updates[entry.name] = (value, value - lr * gradient)
+    return PointValues(float(at.cost), nodes, deltas, gradients, updates, lr)
+
+
+@dataclass(frozen=True)
 class ExplorerData:
     """Everything the page shows; the page's script reads it as JSON."""
 
@@ -84,6 +128,7 @@ class ExplorerData:
     """z node id -> delta^{(m)}_i = dC/dz^{(m)}_i as MathML, for marking shared work."""
     paths_to_cost: Mapping[str, int]
     """z node id -> how many paths lead from it to C."""
+    point: PointValues | None = None
 
 
 def _path_edges(derivation: NaiveDerivation) -> dict[str, int]:
@@ -126,9 +171,21 @@ def check_size(network: Network) -> None:
         )
 
 
-def explorer_data(network: Network, *, title: str = "Backpropagation, explored") -> ExplorerData:
-    """The page's data for every weight, bias, z and a of ``network`` (see the module docstring)."""
+def explorer_data(
+    network: Network,
+    *,
+    title: str = DEFAULT_TITLE,
+    point: Mapping[str, object] | None = None,
+    lr: float | None = None,
+) -> ExplorerData:
+    """The page's data for every weight, bias, z and a of ``network`` (see the module docstring).
+
+    With ``point`` (x, t, W1, b1, ... as in a point file), the numbers there; with ``lr`` too, each update.
+    """
     check_size(network)
+    if lr is not None and point is None:
+        raise SymbpError("a learning rate needs a point: give --point FILE with --lr")
+    values = point_values(network, point, lr) if point is not None else None
     graph = build_graph(network)
     printer = MathMLDocumentPrinter(network=network)
     def inline(node: object) -> str:
@@ -177,7 +234,7 @@ def explorer_data(network: Network, *, title: str = "Backpropagation, explored")
             chains = naive_expansion(naive(network, f"z{m}_{i + 1}")).equation.sides[0]
             deltas[z.name] = inline(Equation(graph.delta[m][i], (Partial(graph.C, z), chains)))
             paths_to_cost[z.name] = prod(network.D(k) for k in range(m + 1, network.L + 1))
-    return ExplorerData(title, network.describe(), entries, tuple(steps), deltas, paths_to_cost)
+    return ExplorerData(title, network.describe(), entries, tuple(steps), deltas, paths_to_cost, values)
 
 
 def _inline_svg(network: Network) -> str:
@@ -194,11 +251,17 @@ def _script_json(data: object) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
 
 
-def explorer_page(network: Network, *, title: str = "Backpropagation, explored") -> str:
-    """The whole self-contained HTML page for ``network``."""
+def explorer_page(
+    network: Network,
+    *,
+    title: str = DEFAULT_TITLE,
+    point: Mapping[str, object] | None = None,
+    lr: float | None = None,
+) -> str:
+    """The whole self-contained HTML page for ``network`` (numbers at ``point``, updates with ``lr``)."""
     import jinja2
 
-    data = explorer_data(network, title=title)
+    data = explorer_data(network, title=title, point=point, lr=lr)
     folder = builtin_template_dir()
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(folder)),
@@ -217,6 +280,7 @@ def explorer_page(network: Network, *, title: str = "Backpropagation, explored")
         style=markup((folder / "explorer.css").read_text(encoding="utf-8")),
         entries=list(data.entries.values()),
         layers=list(range(1, network.L + 1)),
+        point=data.point,
         markup=markup,
     )
 
@@ -226,11 +290,13 @@ class Explorer:
     """The explorer page of a network; a Jupyter cell shows it in an isolated frame (no widget libraries)."""
 
     network: Network
-    title: str = "Backpropagation, explored"
+    title: str = DEFAULT_TITLE
     height: int = 720
+    point: Mapping[str, object] | None = None
+    lr: float | None = None
 
     def html(self) -> str:
-        return explorer_page(self.network, title=self.title)
+        return explorer_page(self.network, title=self.title, point=self.point, lr=self.lr)
 
     def _repr_html_(self) -> str:
         # srcdoc keeps the page's script and CSS away from the notebook's own.
@@ -240,12 +306,21 @@ class Explorer:
         )
 
 
-def explore(network: Network | None = None, *, title: str = "Backpropagation, explored", height: int = 720) -> Explorer:
+def explore(
+    network: Network | None = None,
+    *,
+    title: str = DEFAULT_TITLE,
+    height: int = 720,
+    point: Mapping[str, object] | None = None,
+    lr: float | None = None,
+) -> Explorer:
     """The explorer for ``network`` (default: the lecture's), shown by Jupyter in an output cell.
+
+    ``point`` (x, t, W1, b1, ...) adds the numbers there, ``lr`` each weight's update.
 
     >>> import symbp
     >>> "<iframe" in symbp.explore(symbp.Network([1, 1]))._repr_html_()
     True
     """
-    return Explorer(network if network is not None else Network(), title, height)
+    return Explorer(network if network is not None else Network(), title, height, point, lr)
 

@@ -8,6 +8,8 @@
   let step = 0;
 
   const byId = (id) => document.getElementById(id);
+  const point = data.point;  // numbers at one point, or null
+  const number = (x) => Number(x.toPrecision(4)).toString();
   const graphElement = (id) => byId(id);
 
   // A weight is the arrow a^(m-1)_j -> z^(m)_i it multiplies; z, a nodes are their own entries.
@@ -76,6 +78,32 @@
     }
   }
 
+  // The worked example's numbers for a weight or bias: its gradient and, with a learning rate, its update.
+  function atPoint(name) {
+    if (!point) return "";
+    const kind = data.entries[name].kind;
+    const gradient = kind === "z" ? point.deltas[name] : point.gradients[name];
+    if (gradient === undefined) return "";
+    let text = "At the point: ∂C/∂" + name + " = " + number(gradient);
+    const update = point.updates[name];
+    if (update) {
+      text += "; one step with η = " + number(point.lr) + ": " + name + " ← " + number(update[0]) +
+        " − " + number(point.lr) + " · " + number(gradient) + " = " + number(update[1]);
+    }
+    return '<p class="at-point">' + text + "</p>";
+  }
+
+  // Forward values beside their nodes, as in the lecture's worked example.
+  function showValues() {
+    if (!point) return;
+    for (const [node, value] of Object.entries(point.nodes)) {
+      const element = graphElement(node);
+      if (!element) continue;
+      const [x, , box] = centre(element);
+      addText(element, x, box.y - 3, number(value), "value-label");
+    }
+  }
+
   // How often the naive expansions of the picked entries compute each delta's work (backprop: once).
   function sharedWork() {
     const times = {};
@@ -103,7 +131,7 @@
         "<h3>Naive: the chain rule along every path, then evaluated</h3>" +
         '<div class="math-scroll">' + e.naive + "</div>" +
         "<h3>Backprop: from the stored δ</h3>" +
-        '<div class="math-scroll">' + e.backprop + "</div></article>";
+        '<div class="math-scroll">' + e.backprop + "</div>" + atPoint(name) + "</article>";
     }).join("");
     const shared = sharedWork();
     const sharedIds = new Set(shared.map(([node]) => node));
@@ -145,7 +173,8 @@
         if (k === step - 1) element.classList.add("delta-current");
         element.setAttribute("data-delta-step", k + 1);
         const [x, , box] = centre(element);
-        addText(element, x, box.y + box.height + 12, name, "delta-label");
+        const value = point ? " = " + number(point.deltas[node]) : "";
+        addText(element, x, box.y + box.height + 12, name + value, "delta-label");
       }
     }
     const status = byId("symbp-step-status");
@@ -184,5 +213,6 @@
     if (event.key === "ArrowRight" || event.key === "ArrowDown") { event.preventDefault(); move(1); }
     if (event.key === "ArrowLeft" || event.key === "ArrowUp") { event.preventDefault(); move(-1); }
   });
+  showValues();
   showStep();
 })();

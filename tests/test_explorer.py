@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from math import prod
 from xml.dom.minidom import parseString
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -110,3 +112,54 @@ def test_cli_writes_the_page_and_refuses_a_huge_network(tmp_path):
     refused = runner.invoke(app, ["render", "--template", "explorer.html", "--layers", "16,64,64,1", "--out", str(big)])
     # 16*64 + 64 + 64*64 + 64 + 64 + 1 + 1 edges = 5314.
     assert refused.exit_code == 2 and "5314 graph edges" in refused.output and not big.exists()
+
+
+POINT = {"x": [1, 2], "t": 0.5, "W1": [[0.1, 0.2], [0.3, 0.4]], "b1": [0, 0], "W2": [[0.5, 0.6]], "b2": [0.1]}
+SIGMOID_NET = symbp.Network([2, 2, 1], activations="sigmoid", cost="squared_error")
+
+
+def numpy_backprop(point: dict) -> dict[str, np.ndarray]:
+    """The lecture's forward and backward pass for 2,2,1 with sigmoid and C = (a - t)^2 / 2, by hand in NumPy."""
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    x, t = np.array(point["x"], float), float(point["t"])
+    W1, b1, W2, b2 = (np.array(point[k], float) for k in ("W1", "b1", "W2", "b2"))
+    z1 = W1 @ x + b1
+    a1 = sigmoid(z1)
+    z2 = W2 @ a1 + b2
+    a2 = sigmoid(z2)
+    delta2 = (a2 - t) * a2 * (1 - a2)
+    delta1 = (W2.T @ delta2) * a1 * (1 - a1)
+    return {"z1": z1, "a1": a1, "z2": z2, "a2": a2, "C": 0.5 * (a2 - t) ** 2, "delta1": delta1, "delta2": delta2,
+            "W1": np.outer(delta1, x), "W2": np.outer(delta2, a1)}
+
+
+def test_point_values_are_the_worked_example():
+    data = explorer_data(SIGMOID_NET, point=POINT, lr=0.1)
+    hand = numpy_backprop(POINT)
+    values = data.point
+    assert values.cost == pytest.approx(hand["C"][0])
+    for m in (1, 2):
+        for i in range(len(hand[f"z{m}"])):
+            assert values.nodes[f"z{m}_{i + 1}"] == pytest.approx(hand[f"z{m}"][i])
+            assert values.nodes[f"a{m}_{i + 1}"] == pytest.approx(hand[f"a{m}"][i])
+            assert values.deltas[f"z{m}_{i + 1}"] == pytest.approx(hand[f"delta{m}"][i])
+            assert values.gradients[f"b{m}_{i + 1}"] == pytest.approx(hand[f"delta{m}"][i])
+    assert values.gradients["W1_2_1"] == pytest.approx(hand["W1"][1, 0])
+    assert values.updates["W2_1_2"] == pytest.approx((0.6, 0.6 - 0.1 * hand["W2"][0, 1]))
+
+
+def test_point_and_rate_are_checked(tmp_path):
+    with pytest.raises(symbp.SymbpError, match="learning rate -1"):
+        explorer_data(SIGMOID_NET, point=POINT, lr=-1)
+    with pytest.raises(symbp.SymbpError, match="needs a point"):
+        explorer_data(SIGMOID_NET, lr=0.1)
+    point_file = tmp_path / "point.json"
+    point_file.write_text(json.dumps(POINT))
+    runner = CliRunner()
+    other = runner.invoke(app, ["render", "--template", "notes.md", "--point", str(point_file)])
+    assert other.exit_code == 2 and "explorer.html" in other.output
+    out = tmp_path / "page.html"
+    args = ["render", "-t", "explorer.html", "--layers", "2,2,1", "--activation", "sigmoid", "--cost", "squared_error"]
+    done = runner.invoke(app, [*args, "--point", str(point_file), "--lr", "0.1", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "learning rate η = 0.1" in out.read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from selenium.webdriver.common.keys import Keys
 
 import symbp
 from symbp.explorer import explorer_page
-from test_explorer import edges_per_path, paths_above, union_of_edges
+from test_explorer import POINT, SIGMOID_NET, edges_per_path, numpy_backprop, paths_above, union_of_edges
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +30,8 @@ def pages(tmp_path_factory):
     for name, net in (("lecture", LECTURE), ("small", SMALL)):
         paths[name] = folder / f"{name}.html"
         paths[name].write_text(explorer_page(net), encoding="utf-8")
+    paths["point"] = folder / "point.html"
+    paths["point"].write_text(explorer_page(SIGMOID_NET, point=POINT, lr=0.1), encoding="utf-8")
     return paths
 
 
@@ -139,4 +141,21 @@ def test_page_makes_no_requests_and_fits_a_phone(browser, pages):
             browser.save_screenshot(str(folder / name))
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    no_console_errors(browser)
+
+
+def test_numbers_at_a_point_appear_on_nodes_and_deltas(browser, pages):
+    load(browser, pages["point"])
+    hand = numpy_backprop(POINT)
+    shown = {e.find_element(By.XPATH, "..").get_attribute("id"): float(e.text)
+             for e in browser.find_elements(By.CSS_SELECTOR, "svg text.value-label")}
+    assert shown["a1_2"] == pytest.approx(hand["a1"][1], rel=1e-3) and shown["z2_1"] == pytest.approx(hand["z2"][0], rel=1e-3)
+    stepper = browser.find_element(By.ID, "symbp-stepper")
+    stepper.send_keys(Keys.ARROW_RIGHT)
+    label = browser.find_element(By.CSS_SELECTOR, "svg g#z2_1 text.delta-label").text
+    assert float(label.split("=")[1]) == pytest.approx(hand["delta2"][0], rel=1e-3)
+    browser.find_element(By.CSS_SELECTOR, 'button[data-entry="W1_2_1"]').click()
+    text = browser.find_element(By.CSS_SELECTOR, ".entry-card .at-point").text
+    gradient = hand["W1"][1, 0]
+    assert f"= {float(f'{gradient:.4g}')}" in text and f"= {float(f'{0.3 - 0.1 * gradient:.4g}')}" in text
     no_console_errors(browser)
