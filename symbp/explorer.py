@@ -28,6 +28,7 @@ from typing import Mapping
 
 from .derive.backprop import backprop
 from .derive.naive import NaiveDerivation, naive
+from .derive.repeated import repeated_work
 from .document import Equation, Partial, backprop_steps, naive_expansion
 from .errors import SymbpError
 from .graph import build_graph
@@ -196,11 +197,14 @@ def explorer_data(
     derivation = backprop(network, list(network.entries(("W", "b", "z", "a"))))
     document = backprop_steps(derivation)
     gradients = dict(zip(document.entries, document.steps[-1].groups[0]))
+    expansions = [naive(network, entry) for entry in network.entries(("W", "b", "z", "a"))]
+    # Marks for the work each expansion shares with any other: the page shades those the picked entries share.
+    work = repeated_work(expansions)
     entries: dict[str, ExplorerEntry] = {}
-    for entry in network.entries(("W", "b", "z", "a")):
-        expansion = naive(network, entry)
+    for expansion in expansions:
+        entry = expansion.entry
         edges = _path_edges(expansion)
-        part = naive_expansion(expansion)
+        part = naive_expansion(expansion, work)
         if len(expansion.paths) > WRITTEN_PATHS:
             shown = printer.doprint(Equation(part.equation.lhs, part.equation.sides[-1:]))
         else:

@@ -66,6 +66,21 @@ def test_lecture_W1_2_3_lights_exactly_its_two_paths(browser, pages):
     no_console_errors(browser)
 
 
+def test_the_two_exercises_share_the_lecture_deltas(browser, pages):
+    load(browser, pages["lecture"])
+    browser.find_element(By.CSS_SELECTOR, 'button[data-entry="W1_2_3"]').click()
+    browser.find_element(By.CSS_SELECTOR, 'button[data-entry="W2_1_2"]').send_keys(Keys.SHIFT + Keys.ENTER)
+    # The lecture's inefficiency slide: dC/da3 · da3/dz3 is computed 3 times (once on W2_1_2's path, once on each
+    # of W1_2_3's two), the prefix down to z2_1 twice; backprop stores them as delta3 and delta2_1.
+    shared = {e.get_attribute("data-node"): e.text for e in browser.find_elements(By.CSS_SELECTOR, ".shared-delta")}
+    assert set(shared) == {"z3_1", "z2_1"}
+    assert "naive: 3 times" in shared["z3_1"] and "naive: 2 times" in shared["z2_1"]
+    card = browser.find_element(By.CSS_SELECTOR, '.entry-card[data-entry="W2_1_2"]')
+    marks = {m.get_attribute("data-delta") for m in card.find_elements(By.CSS_SELECTOR, ".symbp-mark.shared")}
+    assert marks == {"delta3_1", "delta2_1"}
+    no_console_errors(browser)
+
+
 def test_every_entry_lights_its_path_count_times_edges_per_path(browser, pages):
     load(browser, pages["small"])
     buttons = browser.find_elements(By.CSS_SELECTOR, "button.entry")
