@@ -63,6 +63,8 @@ class ExplorerEntry:
     """Node id -> how many of the entry's naive paths pass through it (the entry's own z included)."""
     naive: str
     backprop: str
+    written_out: bool = True
+    """Whether ``naive`` writes out every path (False beyond ``WRITTEN_PATHS``: the evaluated, grouped form only)."""
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,7 @@ def explorer_data(
             nodes=_nodes_on_paths(expansion, edges),
             naive=shown,
             backprop=printer.doprint(gradients[entry.name]),
+            written_out=len(expansion.paths) <= WRITTEN_PATHS,
         )
     # One step per layer, output layer first (as backprop_steps orders them), then the gradients.
     layers = list(dict.fromkeys(step.layer for step in derivation.deltas)) + [None]

@@ -128,7 +128,8 @@
       return '<article class="entry-card" data-entry="' + name + '">' +
         "<h2>∂C/∂" + e.label + " <small>(" + name + ")</small></h2>" +
         '<p class="counts">' + paths + " of " + e.factors + " factors from it to C</p>" +
-        "<h3>Naive: the chain rule along every path, then evaluated</h3>" +
+        (e.written_out ? "<h3>Naive: the chain rule along every path, then evaluated</h3>"
+          : "<h3>Naive: " + paths + " are too many to write out; here is their sum, grouped (the graph shows every path)</h3>") +
         '<div class="math-scroll">' + e.naive + "</div>" +
         "<h3>Backprop: from the stored δ</h3>" +
         '<div class="math-scroll">' + e.backprop + "</div>" + atPoint(name) + "</article>";

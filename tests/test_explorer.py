@@ -14,7 +14,9 @@ from typer.testing import CliRunner
 
 import symbp
 from symbp.cli import app
-from symbp.explorer import explorer_data, explorer_page
+from symbp.document import naive_expansion
+from symbp.explorer import WRITTEN_PATHS, explorer_data, explorer_page
+from symbp.printers.mathml import mathml
 from test_mathml import MATHML_CORE
 
 SMALL = symbp.Network([2, 3, 3, 2])
@@ -163,3 +165,20 @@ def test_point_and_rate_are_checked(tmp_path):
     done = runner.invoke(app, [*args, "--point", str(point_file), "--lr", "0.1", "--out", str(out)])
     assert done.exit_code == 0, done.output
     assert "learning rate η = 0.1" in out.read_text(encoding="utf-8")
+
+
+def test_python_render_gives_the_same_page():
+    net = symbp.Network([2, 2, 1])
+    assert symbp.render(net, "explorer.html", title="Week 5") == explorer_page(net, title="Week 5")
+
+
+def test_entries_with_many_paths_show_a_summary():
+    net = symbp.Network([1, 1, 5, 4, 1])
+    data = explorer_data(net)
+    many, few = data.entries["W1_1_1"], data.entries["W3_1_1"]
+    assert many.paths == 5 * 4 * 1 > WRITTEN_PATHS >= few.paths == 1
+    # Beyond the budget the chains are not written out one per row (only the grouped, evaluated form).
+    assert "symbp-rows" not in many.naive and not many.written_out and few.written_out
+    written_out = mathml(naive_expansion(symbp.naive(net, "W1_1_1")), net)
+    assert "symbp-rows" in written_out and len(many.naive) < len(written_out) / 2
+    assert sum(many.edges.values()) == many.paths * edges_per_path(net, "W", 1)
