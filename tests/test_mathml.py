@@ -71,3 +71,18 @@ def test_repeated_work_is_marked_with_its_delta():
     marks = [m for m in parseString(first).getElementsByTagName("munder") if m.getAttribute("class") == "symbp-mark"]
     # Both paths of dC/dW^{(1)}_{23} pass z^{(3)}: delta3 marks the shared start of each path.
     assert sorted(m.getAttribute("data-delta") for m in marks) == ["delta3_1", "delta3_1"]
+
+
+def test_names_become_scripts():
+    from symbp.printers.mathml import unicode_mathml
+
+    # Written out by hand from MathML Core: msubsup(base, subscript, superscript).
+    layer = "<mrow><mo>(</mo><mn>1</mn><mo>)</mo></mrow>"
+    assert unicode_mathml("W⁽¹⁾₁₂") == f"<msubsup><mi>W</mi><mn>12</mn>{layer}</msubsup>"
+    # With ten or more units a comma separates the indices, and stays inside the subscript.
+    assert unicode_mathml("W⁽¹⁾₁,₁₂") == f"<msubsup><mi>W</mi><mrow><mn>1</mn><mo>,</mo><mn>12</mn></mrow>{layer}</msubsup>"
+    assert unicode_mathml("δ⁽ᵐ⁻¹⁾ⱼ") == (
+        "<msubsup><mi>δ</mi><mi>j</mi><mrow><mo>(</mo><mi>m</mi><mo>-</mo><mn>1</mn><mo>)</mo></mrow></msubsup>"
+    )
+    net = symbp.Network([10, 2, 1])
+    assert mathml(symbp.build_graph(net).W[1][0, 9], net) == unicode_mathml("W⁽¹⁾₁,₁₀")

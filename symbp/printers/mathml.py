@@ -52,8 +52,13 @@ from ..graph import build_graph
 from ..spec import Network
 from .base import DocumentPrinter
 
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵐ⁻⁺′"
+_SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ₌"
 _FROM_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵐ⁻⁺", "0123456789()m-+")
-_FROM_SUBSCRIPT = str.maketrans("₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ₌", "0123456789ijk=")
+_FROM_SUBSCRIPT = str.maketrans(_SUBSCRIPTS, "0123456789ijk=")
+_SCRIPTED = re.compile(rf"(\d+|[^\s{_SUPERSCRIPTS}{_SUBSCRIPTS}])((?:[{_SUPERSCRIPTS}{_SUBSCRIPTS}]|,(?=[{_SUBSCRIPTS}]))*)")
+"""A number or one character, then the script characters (Unicode super- and subscripts) attached to it;
+a comma between subscripts belongs to them (W⁽¹⁾₁,₁₂ in a network with ten or more units in a layer)."""
 _OPERATORS = set("()[]{}=+-−,·′∂/⊙∇⊤…")
 _XML_ENTITIES = {"amp", "lt", "gt", "quot", "apos"}
 
@@ -87,35 +92,17 @@ def unicode_mathml(text: str) -> str:
         of, wrt = text[1:].split("/∂", 1)
         return f"<mfrac><mrow><mo>∂</mo>{unicode_mathml(of)}</mrow><mrow><mo>∂</mo>{unicode_mathml(wrt)}</mrow></mfrac>"
     out: list[str] = []
-    k = 0
-    while k < len(text):
-        char = text[k]
-        k += 1
-        if char == " ":
-            continue
-        base = _token(char)
-        if char.isdigit():  # a number stays one <mn>
-            while k < len(text) and text[k].isdigit():
-                char += text[k]
-                k += 1
-            base = f"<mn>{char}</mn>"
-        sup = sub = ""
-        while k < len(text) and (text[k] in "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵐ⁻⁺′" or text[k] in "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ₌"):
-            if text[k] in "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ₌":
-                sub += text[k].translate(_FROM_SUBSCRIPT)
-            elif text[k] == "′":
-                sup += "′"
-            else:
-                sup += text[k].translate(_FROM_SUPERSCRIPT)
-            k += 1
+    for base, scripts in _SCRIPTED.findall(text):
+        sup = "".join(c for c in scripts if c in _SUPERSCRIPTS).translate(_FROM_SUPERSCRIPT)  # a prime stays ′
+        sub = "".join(c for c in scripts if c in _SUBSCRIPTS + ",").translate(_FROM_SUBSCRIPT)
         if sup and sub:
-            out.append(f"<msubsup>{base}{_run(sub)}{_run(sup)}</msubsup>")
+            out.append(f"<msubsup>{_run(base)}{_run(sub)}{_run(sup)}</msubsup>")
         elif sup:
-            out.append(f"<msup>{base}{_run(sup)}</msup>")
+            out.append(f"<msup>{_run(base)}{_run(sup)}</msup>")
         elif sub:
-            out.append(f"<msub>{base}{_run(sub)}</msub>")
+            out.append(f"<msub>{_run(base)}{_run(sub)}</msub>")
         else:
-            out.append(base)
+            out.append(_run(base))
     return out[0] if len(out) == 1 else f"<mrow>{''.join(out)}</mrow>"
 
 
