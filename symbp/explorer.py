@@ -150,17 +150,16 @@ def _path_edges(derivation: NaiveDerivation) -> dict[str, int]:
     return edges
 
 
-def _nodes_on_paths(derivation: NaiveDerivation, edges: Mapping[str, int]) -> dict[str, int]:
-    """Node id -> how many of the paths pass through it."""
+def _path_nodes(derivation: NaiveDerivation) -> dict[str, int]:
+    """Node id -> how many of the entry's paths pass through it (a weight's start at the input it multiplies)."""
+    entry = derivation.entry
     counts: dict[str, int] = {}
-    for key in edges:
-        for node in key.split("->"):
-            counts[node] = 0
     for path in derivation.paths:
-        for node in {symbol.name for symbol in path.nodes} & counts.keys():
-            counts[node] += 1
-    if derivation.entry.kind == "W":
-        counts[f"a{derivation.entry.layer - 1}_{derivation.entry.col}"] = len(derivation.paths)
+        names = [symbol.name for symbol in path.nodes if not (entry.is_parameter and symbol.name == entry.name)]
+        if entry.kind == "W":
+            names.append(f"a{entry.layer - 1}_{entry.col}")
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
     return counts
 
 
@@ -191,6 +190,7 @@ def explorer_data(
     values = point_values(network, point, lr) if point is not None else None
     graph = build_graph(network)
     printer = MathMLDocumentPrinter(network=network)
+
     def inline(node: object) -> str:
         """One <math> element in the text's flow (a derivation's own <math> blocks made inline)."""
         markup = printer.doprint(node)
@@ -205,7 +205,6 @@ def explorer_data(
     entries: dict[str, ExplorerEntry] = {}
     for expansion in expansions:
         entry = expansion.entry
-        edges = _path_edges(expansion)
         part = naive_expansion(expansion, work)
         if len(expansion.paths) > WRITTEN_PATHS:
             shown = printer.doprint(Equation(part.equation.lhs, part.equation.sides[-1:]))
@@ -218,8 +217,8 @@ def explorer_data(
             label=inline(graph.symbol(entry)),
             paths=len(expansion.paths),
             factors=len(expansion.paths[0].factors),
-            edges=edges,
-            nodes=_nodes_on_paths(expansion, edges),
+            edges=_path_edges(expansion),
+            nodes=_path_nodes(expansion),
             naive=shown,
             backprop=printer.doprint(gradients[entry.name]),
             written_out=len(expansion.paths) <= WRITTEN_PATHS,
@@ -234,11 +233,12 @@ def explorer_data(
         )
         for m, section in zip(layers, document.steps)
     ]
+    by_name = {expansion.entry.name: expansion for expansion in expansions}
     deltas = {}
     paths_to_cost = {}
     for m in range(1, network.L + 1):
         for i, z in enumerate(graph.z[m]):
-            chains = naive_expansion(naive(network, f"z{m}_{i + 1}")).equation.sides[0]
+            chains = naive_expansion(by_name[z.name]).equation.sides[0]
             deltas[z.name] = inline(Equation(graph.delta[m][i], (Partial(graph.C, z), chains)))
             paths_to_cost[z.name] = prod(network.D(k) for k in range(m + 1, network.L + 1))
     return ExplorerData(title, network.describe(), entries, tuple(steps), deltas, paths_to_cost, values)
