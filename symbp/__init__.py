@@ -40,6 +40,7 @@ _EXPORTS = {
     "latex": "symbp.render.latex",
     "render": "symbp.render.documents",
     "compile": "symbp.codegen",
+    "explore": "symbp.explorer",
     "ACTIVATIONS": "symbp.activations",
     "COSTS": "symbp.costs",
 }

@@ -573,7 +573,7 @@ def _read_point(path: Path) -> dict[str, Any]:
 def render(
     template: Annotated[str, typer.Option(
         "--template", "-t", metavar="NAME|PATH",
-        help="notes.tex, slides.tex, notes.md, or your own <name>.tex.jinja / <name>.md.jinja file.")] = "notes.tex",
+        help="notes.tex, slides.tex, notes.md, explorer.html (an interactive page), or your own <name>.tex.jinja / <name>.md.jinja file.")] = "notes.tex",
     entries: Annotated[Optional[list[str]], typer.Option(
         "--entries", "-e", metavar="ENTRY", show_default=False,
         help="Gradients whose naive expansions are written out (repeat or separate by commas). "
@@ -587,6 +587,12 @@ def render(
     max_paths: Annotated[Optional[int], typer.Option(
         "--max-paths", callback=_positive, metavar="N", show_default=False,
         help="Refuse an entry with more naive paths than N: the document writes out every one (default 64).")] = None,
+    point: Annotated[Optional[Path], typer.Option(
+        "--point", "-p", metavar="FILE", dir_okay=False, show_default=False,
+        help="explorer.html only: show the numbers at this point (JSON as for symbp grad).")] = None,
+    lr: Annotated[Optional[float], typer.Option(
+        "--lr", metavar="ETA", show_default=False,
+        help="explorer.html only, with --point: show each weight's gradient-descent update.")] = None,
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
@@ -603,10 +609,13 @@ def render(
       symbp render --template slides.tex --title "Week 5: δ and σ" --out slides.pdf
       symbp render --template notes.md --activation sigmoid --cost squared_error
       symbp render --template my/handout.tex.jinja --out handout.tex
+      symbp render --template explorer.html --out page.html
+      symbp render --template explorer.html --layers 2,2,1 --activation sigmoid --cost squared_error --point point.json --lr 0.1 --out page.html
     """
     _check_out(out, force)
     name, folder = _template(template)
-    kind = "latex" if name.removesuffix(".jinja").endswith(".tex") else "markdown"
+    suffix = name.removesuffix(".jinja").rsplit(".", 1)[-1]
+    kind = {"tex": "latex", "html": "html"}.get(suffix, "markdown")
     pdf = output_format(out, "pdf" if pdf else None, [kind, "pdf"] if kind == "latex" else [kind], kind,
                         option="--pdf", writer=f"template {template!r}") == "pdf"
     if pdf and out is None:
@@ -619,7 +628,8 @@ def render(
 
     chosen = [n.strip() for item in entries for n in item.split(",")] if entries else None
     document = render_document(network, name, chosen, title=title, author=author, course=course,
-                               template_dir=folder, max_paths=max_paths or DOCUMENT_MAX_PATHS)
+                               template_dir=folder, max_paths=max_paths or DOCUMENT_MAX_PATHS,
+                               point=_read_point(point) if point is not None else None, lr=lr)
     if pdf:
         _write_pdf(document, out, force)
     else:

@@ -76,7 +76,7 @@ from .latex import (
 )
 from .markdown import escape_markdown
 
-TEMPLATES = ("notes.tex", "slides.tex", "notes.md")
+TEMPLATES = ("notes.tex", "slides.tex", "notes.md", "explorer.html")
 """The templates symbp ships."""
 
 DOCUMENT_MAX_PATHS = 64
@@ -318,6 +318,8 @@ def render(
     template_dir: str | Path | None = None,
     width: float | None = None,
     max_paths: int = DOCUMENT_MAX_PATHS,
+    point: dict[str, Any] | None = None,
+    lr: float | None = None,
 ) -> str:
     """The text of a whole document for ``network``; writing it to a file is the caller's business.
 
@@ -325,8 +327,15 @@ def render(
     yours in ``template_dir`` (file ``<template>.jinja``). ``entries`` are the gradients
     whose naive expansions are written out (default: ``default_entries``); an entry with
     more than ``max_paths`` paths is refused, since every path is written out. ``width``
-    is the line width in em that long equations are broken to.
+    is the line width in em that long equations are broken to. ``point`` (x, t, W1, b1, ...) and
+    ``lr`` add numbers to ``explorer.html`` (see ``symbp.explorer``).
     """
+    if template.removesuffix(".jinja") == "explorer.html":  # a page with its own script: see symbp.explorer
+        from ..explorer import explorer_page
+
+        return explorer_page(network, title=title, point=point, lr=lr)
+    if point is not None or lr is not None:
+        raise SymbpError(f"a point and learning rate are shown only by the explorer.html template, not {template!r}")
     env = environment(template, template_dir)
     name = template if template.endswith(".jinja") else f"{template}.jinja"
     if name.removesuffix(".jinja").endswith(".tex"):

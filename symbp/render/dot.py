@@ -1,7 +1,8 @@
 """The lecture's computation graph as Graphviz DOT, with the naive paths of one entry highlighted.
 
 Nodes are the inputs a^{(0)}_j, every z and a, and C; edges follow the forward
-pass. With a naive derivation given, every edge on one of its paths is drawn
+pass. Each node and edge has a stable id in Graphviz's SVG (``z2_1``, ``a1_2->z2_1``),
+so a page's script can point at them. With a naive derivation given, every edge on one of its paths is drawn
 bold and coloured, so the picture shows why the path count is the product of
 the widths above the entry.
 """
@@ -22,6 +23,11 @@ HIGHLIGHT = "#c0392b"
 PICTURE_FORMATS = ("dot", "svg", "png", "pdf")
 
 
+def edge_id(source: str, target: str) -> str:
+    """The stable id of an edge in the SVG: ``a1_2->z2_1`` (nodes' ids are their names, ``z2_1``)."""
+    return f"{source}->{target}"
+
+
 def computation_graph_dot(network: Network, naive: NaiveDerivation | None = None) -> str:
     """DOT text of the network's computation graph; ``naive``'s paths in bold red."""
     graph = build_graph(network)
@@ -38,11 +44,11 @@ def computation_graph_dot(network: Network, naive: NaiveDerivation | None = None
     def node(symbol: sp.Symbol, shape: str) -> str:
         touched = any(symbol in edge for edge in on_path)
         style = f', color="{HIGHLIGHT}", penwidth=2' if touched else ""
-        return f'    {node_id(symbol)} [label="{names[symbol]}", shape={shape}{style}];'
+        return f'    {node_id(symbol)} [id="{symbol.name}", label="{names[symbol]}", shape={shape}{style}];'
 
     def edge(source: sp.Symbol, target: sp.Symbol) -> str:
-        style = f' [color="{HIGHLIGHT}", penwidth=2.5]' if (source, target) in on_path else ' [color="#999999"]'
-        return f"  {node_id(source)} -> {node_id(target)}{style};"
+        style = f'color="{HIGHLIGHT}", penwidth=2.5' if (source, target) in on_path else 'color="#999999"'
+        return f'  {node_id(source)} -> {node_id(target)} [id="{edge_id(source.name, target.name)}", {style}];'
 
     title = network.describe()
     if naive is not None:
