@@ -871,6 +871,59 @@ def verify(
         raise typer.Exit(CHECK_FAILED_EXIT)
 
 
+@app.command()
+def example(
+    point: Annotated[Optional[Path], typer.Option(
+        "--point", "-p", metavar="FILE", dir_okay=False, show_default=False,
+        help="JSON point file as symbp grad reads it. Default: a random point with one-decimal numbers (--seed).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random point when no --point is given.")] = 0,
+    lr: Annotated[Optional[float], typer.Option(
+        "--lr", metavar="ETA", show_default=False, help="Learning rate: add the gradient-descent update w - eta dC/dw.")] = None,
+    steps: Annotated[int, typer.Option(
+        "--steps", callback=_positive, help="Gradient-descent steps with --lr: the first in full, then C after each.")] = 1,
+    entry: Annotated[Optional[str], typer.Option(
+        "--entry", metavar="ENTRY", show_default=False,
+        help="One weight or bias (e.g. W1_2_3) whose gradient is also shown along the naive paths, path by path.")] = None,
+    digits: Annotated[int, typer.Option("--digits", help="Decimals shown (0 to 15).")] = 6,
+    round_intermediates: Annotated[bool, typer.Option(
+        "--round-intermediates", help="Round every intermediate to --digits before the next step uses it, as by hand.")] = False,
+    format: FormatOption = None,
+    layers: LayersOption = None,
+    activation: ActivationOption = None,
+    activations: ActivationsOption = None,
+    cost: CostOption = None,
+    spec: SpecOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """A worked example with every number: forward pass, backward pass, gradients, updates.
+
+    Each z, a, C, delta and gradient is shown as its formula, then with the numbers
+    put in, then its value. JSON: {"forward": {"z1": [...], "a1": [...], ...}, "C": ...,
+    "deltas": {"delta1": [...], ...}, "grad": {"W1": [[...]], "b1": [...], ...}}, with --lr also
+    "updated" (the point after one step) and "steps" ([{"C": ..., "updated": {...}}, ...]).
+
+    \b
+    Examples:
+      symbp example --layers 2,2,2 --activation sigmoid --cost squared_error --seed 1 --lr 0.5
+      symbp example --layers 2,2,1 --activation sigmoid --cost squared_error --point p.json --digits 4 --round-intermediates
+    """
+    _check_out(out, force)
+    format = _format(out, format, Format.text)
+    network = _network(spec, layers, activation, activations, cost)
+    _needs_numbers(network, "example")
+    if steps > 1 and lr is None:
+        raise SymbpError(f"--steps {steps} needs a learning rate; add e.g. --lr 0.5")
+    from .example import nice_point, worked_example
+    from .numeric import point_from_mapping
+    from .printers import print_example
+
+    values = point_from_mapping(network, _read_point(point)) if point is not None else nice_point(network, seed)
+    result = worked_example(network, values, lr=lr, steps=steps, digits=digits,
+                            round_intermediates=round_intermediates, entry=entry)
+    _emit(print_example(result, format.value, _width(out)), out, force)
+
+
 def _user_traceback(error: Exception, target: str) -> NoReturn:
     """The traceback of an exception from the user's code, without symbp's frames; exit status 1.
 

@@ -54,10 +54,11 @@ from ..document import (
     repeated_work_part,
     vectorized_document,
 )
+from ..document import DescentStep, ExampleDocument, Number, Numbers, Table, Updated
 from ..errors import SymbpError
 from ..graph import build_graph
 from ..spec import Network
-from .base import DocumentPrinter, then
+from .base import DocumentPrinter, format_number, then
 from .lines import BREAK, estimate_width, latex_rows
 
 DEFAULT_WIDTH = 41.0
@@ -288,6 +289,58 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
 
     def _print_Algorithm(self, node: Algorithm) -> str:
         return environment(self.algorithm_groups(node), self._settings["env"])
+
+
+    # Worked examples ----------------------------------------------------------------------------
+
+    def _print_Number(self, node: Number) -> str:
+        return format_number(node.value, node.digits)
+
+    def _number_name(self, value: float, digits: int) -> str:
+        text = format_number(value, digits)
+        return rf"\left({text}\right)" if text.startswith("-") else text
+
+    def _print_Numbers(self, node: Numbers) -> str:
+        printer = self.renamed({symbol: self._number_name(value, node.digits) for symbol, value in node.values})
+        # Numbers side by side need a visible product sign: 0.15 \cdot 0.05, never 0.15 0.05.
+        printer._settings = {**printer._settings, "mul_symbol_latex": r" \cdot ", "mul_symbol_latex_numbers": r" \cdot "}
+        return printer.doprint(node.expr)
+
+    def _print_Updated(self, node: Updated) -> str:
+        return rf"{{{self._print(node.parameter)}}}^{{+}}"
+
+    def _print_DescentStep(self, node: DescentStep) -> str:
+        if node.numbers is None:
+            name = self._print(node.parameter)
+            return rf"{name} - \eta \frac{{\partial C}}{{\partial {name}}}"
+        before, lr, gradient = (self._number_name(v, node.digits) for v in node.numbers)
+        return rf"{before} - {lr} \cdot {gradient}"
+
+    def table_rows(self, node: Table) -> list[str]:
+        header = [rf"\text{{{h}}}" if isinstance(h, str) else self._print(h) for h in node.header]
+        body = [" & ".join(self._print(cell) for cell in row) for row in node.rows]
+        columns = "r" * len(node.header)
+        return [rf"\begin{{array}}{{{columns}}}", " & ".join(header) + r" \\ \hline", *(row + r" \\" for row in body),
+                r"\end{array}"]
+
+    def _print_Table(self, node: Table) -> str:
+        return "\n".join(self.table_rows(node))
+
+    def _example_groups_Section(self, node: Section) -> list[list[str]]:
+        return self.section_groups(node)
+
+    def _example_groups_Table(self, node: Table) -> list[list[str]]:
+        return [["&" + self._print(node)]]
+
+    def example_groups(self, node: ExampleDocument) -> list[list[str]]:
+        groups: list[list[str]] = []
+        for part in node.parts:
+            groups.append([rf"&\text{{{part.title}:}}"])
+            groups += self.method_for("_example_groups_", part)(part)
+        return groups
+
+    def _print_ExampleDocument(self, node: ExampleDocument) -> str:
+        return f"% worked example: {node.note}\n" + environment(self.example_groups(node), self._settings["env"]) + "\n"
 
 
 def latex(
