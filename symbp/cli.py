@@ -658,6 +658,9 @@ def cost(
     entries: Annotated[Optional[list[str]], typer.Argument(
         metavar="ENTRY", show_default=False,
         help="Entries to count (W2_1_2, W2, b1, all). Default: every weight and bias.")] = None,
+    plot: Annotated[Optional[Path], typer.Option(
+        "--plot", metavar="FILE", dir_okay=False, show_default=False,
+        help="Also draw naive vs backprop multiplications as the network gets deeper and wider (.png, .svg, .pdf).")] = None,
     format: DataFormatOption = None,
     layers: LayersOption = None,
     activation: ActivationOption = None,
@@ -688,6 +691,11 @@ def cost(
 
     chosen = network.select(entries) if entries else tuple(network.entries(kinds=("W", "b")))
     table = cost_table(network, chosen)
+    if plot is not None:
+        from .plots import cost_plot, plot_format, render as render_plot
+
+        _check_out(plot, force)
+        _emit(render_plot(cost_plot(network), plot_format(str(plot))), plot, force)
     if format is DataFormat.json:
         _emit(_dumps(table), out, force)
     else:
@@ -922,6 +930,93 @@ def example(
     result = worked_example(network, values, lr=lr, steps=steps, digits=digits,
                             round_intermediates=round_intermediates, entry=entry)
     _emit(print_example(result, format.value, _width(out)), out, force)
+
+
+@app.command()
+def train(
+    data: Annotated[str, typer.Option(
+        "--data", "-d", metavar="NAME|FILE", show_default=False,
+        help="A shipped data set (xor, spiral) or a CSV (header x1,x2,...,t) or JSON ([{\"x\": [...], \"t\": [...]}]) file.")],
+    epochs: Annotated[int, typer.Option("--epochs", callback=_positive, help="Passes over the data set.")] = 1000,
+    lr: Annotated[float, typer.Option("--lr", metavar="ETA", help="Learning rate.")] = 0.5,
+    batch_size: Annotated[Optional[int], typer.Option(
+        "--batch-size", callback=_positive, show_default=False, help="Rows per step. Default: the whole data set.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the initial weights and of the batch order.")] = 0,
+    params: Annotated[Optional[Path], typer.Option(
+        "--params", metavar="FILE", dir_okay=False, show_default=False,
+        help="Write the trained parameters as a point file (x and t: the first row), for symbp grad and example.")] = None,
+    plot: Annotated[Optional[Path], typer.Option(
+        "--plot", metavar="FILE", dir_okay=False, show_default=False,
+        help="Draw the cost curve to FILE (.png, .svg or .pdf).")] = None,
+    format: DataFormatOption = None,
+    layers: LayersOption = None,
+    activation: ActivationOption = None,
+    activations: ActivationsOption = None,
+    cost: CostOption = None,
+    spec: SpecOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Train a network on a small data set by gradient descent, with the generated gradient code.
+
+    Reports the cost before and after, and the accuracy when the targets are classes
+    (0 or 1). Without network options: D(0),8,D(L) with tanh then sigmoid and binary
+    cross-entropy. JSON: {"costs": [C before, C after epoch 1, ...], "final_cost": ...,
+    "accuracy": ..., "parameters": {"W1": [[...]], ...}}.
+
+    \b
+    Examples:
+      symbp train --data xor --plot xor.png
+      symbp train --data spiral --layers 2,16,16,1 --activations tanh,tanh,sigmoid \
+        --cost binary_cross_entropy --epochs 2000 --lr 0.3 --batch-size 10
+    """
+    _check_out(out, force)
+    for target in (params, plot):
+        if target is not None:
+            _check_out(target, force)
+    format = _format(out, format, DataFormat.text)
+    from .datasets import load
+    from .numeric import point_shapes  # noqa: F401  (NumPy and SymPy load before the clock starts)
+    from .spec import Network
+    from .train import train as run
+
+    if plot is not None:
+        from .plots import plot_format
+
+        plot_format(str(plot))
+    dataset = load(data)
+    if all(option is None for option in (spec, layers, activation, activations, cost)):
+        network = Network([dataset.x.shape[1], 8, dataset.t.shape[1]], ["tanh", "sigmoid"],
+                          "binary_cross_entropy" if dataset.is_classes else "squared_error")
+    else:
+        network = _network(spec, layers, activation, activations, cost)
+    progress = _Progress("train")
+
+    def report(done: int, total: int, current: float) -> None:
+        progress.label = f"train C = {current:.4f}"
+        progress(done, total)
+
+    try:
+        result = run(network, dataset, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, progress=report)
+    finally:
+        progress.close()
+    trained = {key: value.tolist() for key, value in result.parameters.items()}
+    if params is not None:
+        point = {"x": dataset.x[0].tolist(), "t": dataset.t[0].tolist(), **trained}
+        _emit(_dumps(point), params, force)
+    if plot is not None:
+        from .plots import render as render_plot, training_plot
+
+        _emit(render_plot(training_plot(result), plot_format(str(plot))), plot, force)
+    accuracy = "" if result.accuracy is None else f", accuracy {result.accuracy:.0%}"
+    if format is DataFormat.json:
+        _emit(_dumps({"network": network.describe(), "data": dataset.name, "epochs": epochs, "lr": lr,
+                      "batch_size": result.batch_size, "seed": seed, "costs": list(result.costs),
+                      "final_cost": result.final_cost, "accuracy": result.accuracy, "parameters": trained}), out, force)
+    else:
+        _emit(f"network {network.describe()}; data {dataset.name} ({len(dataset.x)} rows)\n"
+              f"{epochs} epochs, learning rate {lr:g}, batch size {result.batch_size}, seed {seed}\n"
+              f"mean cost C: {result.costs[0]:.6f} before, {result.final_cost:.6f} after{accuracy}\n", out, force)
 
 
 def _user_traceback(error: Exception, target: str) -> NoReturn:
