@@ -609,14 +609,18 @@ def worked_example_document(example: WorkedExample) -> ExampleDocument:
     if naive_numbers is not None:
         symbol = graph.symbol(naive_numbers.entry)
         rows = [
-            Equation(Product(tuple(Partial(of, wrt) for of, wrt, _ in path.factors)),
-                     (Product(tuple(Number(v, d) for _, _, v in path.factors)), Number(path.product, d)))
-            for path in naive_numbers.paths
+            Equation(Partial(graph.C, symbol),
+                     (Product(tuple(Partial(of, wrt) for of, wrt, _ in path.factors)),
+                      Product(tuple(Number(v, d) for _, _, v in path.factors)), Number(path.product, d)),
+                     note=f"the term of path {k} of {len(naive_numbers.paths)}",
+                     sides_on_new_rows=True)  # a chain of partials fills a row on its own
+            for k, path in enumerate(naive_numbers.paths, start=1)
         ]
-        total = Sum(tuple(Number(p.product, d) for p in naive_numbers.paths))
+        products = [sp.Symbol(f"path_{k:04d}") for k in range(len(naive_numbers.paths))]  # stand-ins, in path order
+        total = Numbers(sp.Add(*products), tuple((s, p.product) for s, p in zip(products, naive_numbers.paths)), d)
         rows.append(Equation(Partial(graph.C, symbol), (total, Number(naive_numbers.total, d)),
                              note="the sum over the paths; backprop gave the same number above"))
-        parts.append(Section(f"The naive paths of dC/d{naive_numbers.entry.name}, path by path", (tuple(rows),)))
+        parts.append(Section("The same gradient along the naive paths, path by path", (tuple(rows),)))
     if example.lr is not None:
         lr = example.lr
         rows = [

@@ -275,3 +275,23 @@ def test_bad_example_options_are_one_line(extra, words):
     result = CliRunner().invoke(app, ["example", *MAZUR_OPTIONS, *extra])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and words in result.stderr and result.stdout == ""
+
+
+def test_latex_and_markdown_examples_compile_on_a4_without_overfull_lines(tmp_path):
+    import re
+    import shutil
+
+    from symbp.render.pdf import compile_pdf
+
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed")
+    example = worked_example(MAZUR_NETWORK, MAZUR_POINT, lr=0.5, steps=3, entry="W1_1_1")
+    markdown = print_example(example, "markdown")
+    blocks = [f"\\[\n{block}\n\\]" for block in re.findall(r"^\$\$\n(.*?)\n\$\$$", markdown, flags=re.S | re.M)]
+    preamble = ("\\documentclass[11pt,a4paper]{article}\\usepackage[margin=2cm]{geometry}"
+                "\\usepackage{amsmath,amssymb}\\begin{document}\n")
+    body = print_example(example, "latex") + "\n".join(blocks)
+    pdf = compile_pdf(preamble + body + "\n\\end{document}\n", tmp_path / "example.pdf", keep_log=True)
+    log = pdf.with_suffix(".log").read_text()
+    wide = [float(m) for m in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)]
+    assert len(blocks) == 5 and all(w <= 1.0 for w in wide), wide

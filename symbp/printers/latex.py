@@ -333,6 +333,7 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         return [["&" + self._print(node)]]
 
     def example_groups(self, node: ExampleDocument) -> list[list[str]]:
+        """Every part in one environment, each after its heading row (for ``aligned`` inside one display)."""
         groups: list[list[str]] = []
         for part in node.parts:
             groups.append([rf"&\text{{{part.title}:}}"])
@@ -340,7 +341,12 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         return groups
 
     def _print_ExampleDocument(self, node: ExampleDocument) -> str:
-        return f"% worked example: {node.note}\n" + environment(self.example_groups(node), self._settings["env"]) + "\n"
+        # One environment per part, its title as a paragraph: a display cannot break across pages.
+        blocks = [f"% worked example: {node.note}"]
+        for part in node.parts:
+            body = environment(self.method_for("_example_groups_", part)(part), self._settings["env"])
+            blocks.append(f"\\par\\noindent\\textbf{{{part.title}:}}\n{body}")
+        return "\n\n".join(blocks) + "\n"
 
 
 def latex(
