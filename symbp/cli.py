@@ -786,6 +786,10 @@ def picture(
     format: Annotated[Optional[PictureFormat], typer.Option(
         "--format", "-f", show_default=False,
         help="dot (Graphviz source), or svg, png, pdf drawn by Graphviz. Default: from --out's suffix, else dot.")] = None,
+    point: Annotated[Optional[Path], typer.Option(
+        "--point", "-p", metavar="FILE", dir_okay=False, show_default=False,
+        help="Write the numbers at this point (JSON, as symbp grad reads it) on the graph: values, deltas, "
+             "local derivatives, and each weight with its gradient.")] = None,
     max_paths: MaxPathsOption = None,
     layers: LayersOption = None,
     activation: ActivationOption = None,
@@ -816,7 +820,14 @@ def picture(
     from .render.dot import computation_graph_dot, draw
 
     derivation = naive(network, network.entry(entry), max_paths=_budget(max_paths)) if entry else None
-    source = computation_graph_dot(network, derivation)
+    numbers = None
+    if point is not None:
+        _needs_numbers(network, "picture --point")
+        from .example import graph_numbers
+        from .numeric import point_from_mapping
+
+        numbers = graph_numbers(network, point_from_mapping(network, _read_point(point)))
+    source = computation_graph_dot(network, derivation, numbers)
     _emit(source if chosen is PictureFormat.dot else draw(source, chosen.value), out, force)
 
 

@@ -295,3 +295,41 @@ def nice_point(network: Network, seed: int, decimals: int = 1) -> Point:
         point[key] = draw(shape, 1, scale - 1) if key == "t" else draw(shape, -scale, scale)
     return point
 
+
+
+@dataclass(frozen=True)
+class GraphNumbers:
+    """What ``symbp picture --point`` writes on the computation graph: each node's value, each edge's
+    local derivative d(target)/d(source), each delta, and dC/dW of each weight."""
+
+    values: Mapping[sp.Symbol, float]
+    """x (as a^{(0)}), every z and a, and C."""
+    local: Mapping[tuple[sp.Symbol, sp.Symbol], float]
+    """(source, target) -> d target / d source: W on a -> z, sigma' on z -> a, dC/da on a -> C."""
+    deltas: Mapping[sp.Symbol, float]
+    """z^{(m)}_i -> delta^{(m)}_i."""
+    weight_gradients: Mapping[tuple[sp.Symbol, sp.Symbol], tuple[sp.Symbol, float]]
+    """(a^{(m-1)}_j, z^{(m)}_i) -> (the symbol W^{(m)}_{ij}, dC/dW^{(m)}_{ij}); W's value is the edge's local derivative."""
+
+
+def graph_numbers(network: Network, point: Point) -> GraphNumbers:
+    """The numbers of one forward and backward pass, placed on the computation graph's nodes and edges."""
+    done = forward_backward(network, point)
+    graph = _plan(network).graph
+    values = {c.symbol: c.value for c in done.forward}
+    inputs = dict(pair for c in done.forward for pair in c.inputs)
+    values.update({a: inputs[a] for a in graph.a[0]})
+    known = {**inputs, **values}
+    local: dict[tuple[sp.Symbol, sp.Symbol], float] = {}
+    weight_gradients: dict[tuple[sp.Symbol, sp.Symbol], tuple[sp.Symbol, float]] = {}
+    for m in range(1, network.L + 1):
+        for i, z in enumerate(graph.z[m]):
+            for j, a in enumerate(graph.a[m - 1]):
+                local[(a, z)] = float(point[f"W{m}"][i][j])
+                weight_gradients[(a, z)] = (graph.W[m][i, j], float(done.grad[f"W{m}"][i, j]))
+        slopes = compile_expressions(tuple(known), graph.sigma_prime_value[m])(known)
+        local.update({(z, a): float(s) for z, a, s in zip(graph.z[m], graph.a[m], slopes)})
+    upstream = compile_expressions(tuple(known), graph.dC_da_value)(known)
+    local.update({(a, graph.C): float(u) for a, u in zip(graph.a[network.L], upstream)})
+    deltas = {z: float(d) for m in range(1, network.L + 1) for z, d in zip(graph.z[m], done.delta[f"delta{m}"])}
+    return GraphNumbers(values, local, deltas, weight_gradients)

@@ -295,3 +295,19 @@ def test_latex_and_markdown_examples_compile_on_a4_without_overfull_lines(tmp_pa
     log = pdf.with_suffix(".log").read_text()
     wide = [float(m) for m in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)]
     assert len(blocks) == 5 and all(w <= 1.0 for w in wide), wide
+
+
+def test_picture_point_writes_numpy_s_numbers_on_the_graph(tmp_path):
+    args = ["picture", *MAZUR_OPTIONS, "--point", write_point(tmp_path, MAZUR_POINT), "--format", "dot"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    dot = result.stdout
+    cost, zs, deltas, grad = numpy_pass(MAZUR_NETWORK, MAZUR_POINT)
+    a1 = 1 / (1 + np.exp(-zs[0]))
+    a2 = 1 / (1 + np.exp(-zs[1]))
+    f = lambda v: format_number(v, 4)  # noqa: E731
+    assert f'"C" [label="C = {f(cost)}"' in dot
+    assert f'"z1_1" [label="z⁽¹⁾₁ = {f(zs[0][0])}\\nδ = {f(deltas[0][0])}"' in dot
+    assert f'"z1_2" -> "a1_2" [color="#999999", label="σ′ = {f(a1[1] * (1 - a1[1]))}"' in dot
+    assert f'"a2_2" -> "C" [color="#999999", label="∂C/∂a⁽²⁾₂ = {f(a2[1] - 0.99)}"' in dot
+    assert f'label="W⁽²⁾₂₁ = 0.5\\n∂C/∂W⁽²⁾₂₁ = {f(grad["W2"][1, 0])}"' in dot
