@@ -587,6 +587,12 @@ def render(
     max_paths: Annotated[Optional[int], typer.Option(
         "--max-paths", callback=_positive, metavar="N", show_default=False,
         help="Refuse an entry with more naive paths than N: the document writes out every one (default 64).")] = None,
+    point: Annotated[Optional[Path], typer.Option(
+        "--point", "-p", metavar="FILE", dir_okay=False, show_default=False,
+        help="Add a worked example at this point (JSON, as symbp grad reads it): every number, as symbp example.")] = None,
+    lr: Annotated[Optional[float], typer.Option(
+        "--lr", metavar="ETA", show_default=False, help="With --point: add the gradient-descent update.")] = None,
+    digits: Annotated[int, typer.Option("--digits", help="With --point: decimals shown.")] = 4,
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
@@ -618,8 +624,17 @@ def render(
     from .render.documents import render as render_document
 
     chosen = [n.strip() for item in entries for n in item.split(",")] if entries else None
+    example = None
+    if point is not None:
+        _needs_numbers(network, "render --point")
+        from .example import worked_example
+        from .numeric import point_from_mapping
+
+        example = worked_example(network, point_from_mapping(network, _read_point(point)), lr=lr, digits=digits)
+    elif lr is not None:
+        raise SymbpError("--lr adds a step to the worked example: give the point with --point FILE")
     document = render_document(network, name, chosen, title=title, author=author, course=course,
-                               template_dir=folder, max_paths=max_paths or DOCUMENT_MAX_PATHS)
+                               template_dir=folder, max_paths=max_paths or DOCUMENT_MAX_PATHS, example=example)
     if pdf:
         _write_pdf(document, out, force)
     else:

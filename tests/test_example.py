@@ -311,3 +311,24 @@ def test_picture_point_writes_numpy_s_numbers_on_the_graph(tmp_path):
     assert f'"z1_2" -> "a1_2" [color="#999999", label="σ′ = {f(a1[1] * (1 - a1[1]))}"' in dot
     assert f'"a2_2" -> "C" [color="#999999", label="∂C/∂a⁽²⁾₂ = {f(a2[1] - 0.99)}"' in dot
     assert f'label="W⁽²⁾₂₁ = 0.5\\n∂C/∂W⁽²⁾₂₁ = {f(grad["W2"][1, 0])}"' in dot
+
+
+def test_render_adds_the_worked_example_to_notes_and_it_compiles(tmp_path):
+    import shutil
+
+    from symbp.render.documents import render
+    from symbp.render.pdf import compile_pdf
+
+    point = write_point(tmp_path, MAZUR_POINT)
+    result = CliRunner().invoke(app, ["render", "-t", "notes.md", *MAZUR_OPTIONS, "--point", point, "--lr", "0.5"])
+    assert result.exit_code == 0, result.output
+    markdown = result.stdout
+    assert "## A worked example" in markdown and "### Gradient descent, learning rate 0.5" in markdown
+    assert "= 0.5933 \\\\" in markdown and "= 0.3589 \\\\" in markdown  # out_h1 and w5+ to four decimals
+    without = CliRunner().invoke(app, ["render", "-t", "notes.md", *MAZUR_OPTIONS]).stdout
+    assert "worked example" not in without and markdown.startswith(without.rstrip("\n"))
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed")
+    tex = render(MAZUR_NETWORK, "notes.tex", example=worked_example(MAZUR_NETWORK, MAZUR_POINT, lr=0.5, digits=4))
+    assert "\\section{A worked example}" in tex
+    compile_pdf(tex, tmp_path / "notes.pdf")

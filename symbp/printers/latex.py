@@ -436,3 +436,13 @@ def latex_repeated(
 ) -> str:
     """Each delta that stands for repeated work: its terms in Leibniz form, and how often the naive expansions compute them."""
     return _printed(repeated_work_part(work), network, env, width, settings)
+
+
+def latex_example_parts(example: object, *, width: float = DEFAULT_WIDTH) -> list[tuple[str, str]]:
+    """(title, bare rows) of each part of a worked example (a ``symbp.example.WorkedExample``), for templates."""
+    from ..document import worked_example_document
+
+    document = worked_example_document(example)  # type: ignore[arg-type]
+    printer = LatexDocumentPrinter(network=document.network, env=None, width=width)
+    return [(part.title, environment(printer.method_for("_example_groups_", part)(part), None))
+            for part in document.parts]

@@ -43,6 +43,8 @@ the alignment point, rows end with ``\\``):
 - ``counts``: ``entries`` (list of ``name``, ``derivative``, ``paths``, ``naive``: multiplications), ``naive``
   and ``backprop`` (multiplications for the chosen entries), ``all_naive``, ``all_backprop``
   and ``all_count`` (the same for every weight and bias).
+- ``example``: None, or (``symbp render --point``) a worked example: ``note`` (plain: how numbers are
+  rounded) and ``parts``, a list of ``title`` (plain) and ``rows`` (math rows: formula = numbers = value).
 """
 
 from __future__ import annotations
@@ -255,8 +257,11 @@ def document_context(
     course: str = "",
     width: float = DEFAULT_WIDTH,
     max_paths: int = DOCUMENT_MAX_PATHS,
+    example: Any = None,
 ) -> dict[str, Any]:
-    """The variables every template receives (see the module docstring)."""
+    """The variables every template receives (see the module docstring); ``example`` a
+    ``symbp.example.WorkedExample`` (then ``example`` holds its ``note`` and ``parts``, each a
+    ``title`` and bare LaTeX ``rows``), else ``example`` is None."""
     chosen = network.select(list(entries) if entries is not None else list(default_entries(network)))
     if not chosen:
         raise SymbpError("no entries chosen; name at least one, e.g. W1_1_1")
@@ -304,7 +309,19 @@ def document_context(
         "backward": Tex(latex_backward(network, env=None, width=width)),
         "algorithm": Tex(latex_algorithm(network, env=None, width=width)),
         "counts": _counts(network, chosen, derivatives),
+        "example": _example(example, width),
     }
+
+
+def _example(example: Any, width: float) -> dict[str, Any] | None:
+    if example is None:
+        return None
+    from ..printers.latex import latex_example_parts
+
+    note = ("every intermediate is rounded to {d} decimals before it is used, as by hand" if example.round_intermediates
+            else "full precision is carried; values are shown to {d} decimals").format(d=example.digits)
+    return {"note": note,
+            "parts": [{"title": title, "rows": Tex(rows)} for title, rows in latex_example_parts(example, width=width)]}
 
 
 def render(
@@ -318,6 +335,7 @@ def render(
     template_dir: str | Path | None = None,
     width: float | None = None,
     max_paths: int = DOCUMENT_MAX_PATHS,
+    example: Any = None,
 ) -> str:
     """The text of a whole document for ``network``; writing it to a file is the caller's business.
 
@@ -341,7 +359,8 @@ def render(
         raise _template_error(error, name) from None
     chosen_width = width if width is not None else WIDTHS.get(template.removesuffix(".jinja"), DEFAULT_WIDTH)
     context = document_context(
-        network, entries, title=title, author=author, course=course, width=chosen_width, max_paths=max_paths
+        network, entries, title=title, author=author, course=course, width=chosen_width, max_paths=max_paths,
+        example=example,
     )
     try:
         return loaded.render(context)
