@@ -935,7 +935,7 @@ def example(
     Each z, a, C, delta and gradient is shown as its formula, then with the numbers
     put in, then its value. JSON: {"forward": {"z1": [...], "a1": [...], ...}, "C": ...,
     "deltas": {"delta1": [...], ...}, "grad": {"W1": [[...]], "b1": [...], ...}}, with --lr also
-    "updated" (the point after one step) and "steps" ([{"C": ..., "updated": {...}}, ...]).
+    "updated" (the point after one step) and "steps" ([{"C": C after the step, "updated": {...}}, ...]).
 
     \b
     Examples:

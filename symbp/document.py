@@ -632,8 +632,9 @@ def worked_example_document(example: WorkedExample) -> ExampleDocument:
         parts.append(Section(f"Gradient descent, learning rate {lr:g}", (tuple(rows),)))
         steps = example.steps
         if len(steps) > 1:
-            table_rows = tuple((Number(k, 0), Number(step.cost, d)) for k, step in enumerate(steps, start=1))
-            parts.append(Table(f"{len(steps)} steps: the cost at the start of each", ("step", graph.C), table_rows))
+            costs = [first.cost, *(step.cost for step in steps)]
+            table_rows = tuple((Number(k, 0), Number(cost, d)) for k, cost in enumerate(costs))
+            parts.append(Table(f"{len(steps)} steps: the cost after each (step 0: the start)", ("step", graph.C), table_rows))
     note = (f"every intermediate is rounded to {d} decimals before it is used, as by hand"
             if example.round_intermediates
             else f"full precision is carried; values are shown to {d} decimals")

@@ -85,7 +85,7 @@ class Update:
 
 @dataclass(frozen=True)
 class Step:
-    """A gradient-descent step: the cost at the point it started from, the parameters it ends with."""
+    """A gradient-descent step: the parameters it ends with, and the cost C there (after the step)."""
 
     cost: float
     updated: Mapping[str, np.ndarray]
@@ -269,12 +269,11 @@ def worked_example(network: Network, point: Point, *, lr: float | None = None, s
         return WorkedExample(network, first, digits, round_intermediates, naive=naive_part)
     keep = (lambda v: round_half_up(v, digits)) if round_intermediates else float
     done, history, updates = first, [], ()
-    for k in range(steps):
+    for _ in range(steps):
         updated, step_updates = descent_step(network, done.point, done.grad, lr, keep)
         updates = updates or step_updates
+        done = forward_backward(network, updated, digits, round_intermediates)
         history.append(Step(done.cost, updated))
-        if k + 1 < steps:
-            done = forward_backward(network, updated, digits, round_intermediates)
     return WorkedExample(network, first, digits, round_intermediates, lr, updates, tuple(history), naive_part)
 
 
