@@ -589,10 +589,11 @@ def render(
         help="Refuse an entry with more naive paths than N: the document writes out every one (default 64).")] = None,
     point: Annotated[Optional[Path], typer.Option(
         "--point", "-p", metavar="FILE", dir_okay=False, show_default=False,
-        help="explorer.html only: show the numbers at this point (JSON as for symbp grad).")] = None,
+        help="Numbers at this point (JSON, as symbp grad reads it): notes, slides and Markdown add a worked example with every number; explorer.html shows them on the page.")] = None,
     lr: Annotated[Optional[float], typer.Option(
         "--lr", metavar="ETA", show_default=False,
-        help="explorer.html only, with --point: show each weight's gradient-descent update.")] = None,
+        help="With --point: the gradient-descent update of every weight and bias.")] = None,
+    digits: Annotated[int, typer.Option("--digits", help="With --point: decimals shown in a worked example.")] = 4,
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
@@ -629,7 +630,7 @@ def render(
     chosen = [n.strip() for item in entries for n in item.split(",")] if entries else None
     document = render_document(network, name, chosen, title=title, author=author, course=course,
                                template_dir=folder, max_paths=max_paths or DOCUMENT_MAX_PATHS,
-                               point=_read_point(point) if point is not None else None, lr=lr)
+                               point=_read_point(point) if point is not None else None, lr=lr, digits=digits)
     if pdf:
         _write_pdf(document, out, force)
     else:
@@ -668,6 +669,9 @@ def cost(
     entries: Annotated[Optional[list[str]], typer.Argument(
         metavar="ENTRY", show_default=False,
         help="Entries to count (W2_1_2, W2, b1, all). Default: every weight and bias.")] = None,
+    plot: Annotated[Optional[Path], typer.Option(
+        "--plot", metavar="FILE", dir_okay=False, show_default=False,
+        help="Also draw naive vs backprop multiplications as the network gets deeper and wider (.png, .svg, .pdf).")] = None,
     format: DataFormatOption = None,
     layers: LayersOption = None,
     activation: ActivationOption = None,
@@ -698,6 +702,11 @@ def cost(
 
     chosen = network.select(entries) if entries else tuple(network.entries(kinds=("W", "b")))
     table = cost_table(network, chosen)
+    if plot is not None:
+        from .plots import cost_plot, plot_format, render as render_plot
+
+        _check_out(plot, force)
+        _emit(render_plot(cost_plot(network), plot_format(str(plot))), plot, force)
     if format is DataFormat.json:
         _emit(_dumps(table), out, force)
     else:
@@ -788,6 +797,10 @@ def picture(
     format: Annotated[Optional[PictureFormat], typer.Option(
         "--format", "-f", show_default=False,
         help="dot (Graphviz source), or svg, png, pdf drawn by Graphviz. Default: from --out's suffix, else dot.")] = None,
+    point: Annotated[Optional[Path], typer.Option(
+        "--point", "-p", metavar="FILE", dir_okay=False, show_default=False,
+        help="Write the numbers at this point (JSON, as symbp grad reads it) on the graph: values, deltas, "
+             "local derivatives, and each weight with its gradient.")] = None,
     max_paths: MaxPathsOption = None,
     layers: LayersOption = None,
     activation: ActivationOption = None,
@@ -818,7 +831,14 @@ def picture(
     from .render.dot import computation_graph_dot, draw
 
     derivation = naive(network, network.entry(entry), max_paths=_budget(max_paths)) if entry else None
-    source = computation_graph_dot(network, derivation)
+    numbers = None
+    if point is not None:
+        _needs_numbers(network, "picture --point")
+        from .example import graph_numbers
+        from .numeric import point_from_mapping
+
+        numbers = graph_numbers(network, point_from_mapping(network, _read_point(point)))
+    source = computation_graph_dot(network, derivation, numbers)
     _emit(source if chosen is PictureFormat.dot else draw(source, chosen.value), out, force)
 
 
@@ -879,6 +899,146 @@ def verify(
         _emit(report_text(report), None, False)
     if not report.passed:
         raise typer.Exit(CHECK_FAILED_EXIT)
+
+
+@app.command()
+def example(
+    point: Annotated[Optional[Path], typer.Option(
+        "--point", "-p", metavar="FILE", dir_okay=False, show_default=False,
+        help="JSON point file as symbp grad reads it. Default: a random point with one-decimal numbers (--seed).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random point when no --point is given.")] = 0,
+    lr: Annotated[Optional[float], typer.Option(
+        "--lr", metavar="ETA", show_default=False, help="Learning rate: add the gradient-descent update w - eta dC/dw.")] = None,
+    steps: Annotated[int, typer.Option(
+        "--steps", callback=_positive, help="Gradient-descent steps with --lr: the first in full, then C after each.")] = 1,
+    entry: Annotated[Optional[str], typer.Option(
+        "--entry", metavar="ENTRY", show_default=False,
+        help="One weight or bias (e.g. W1_2_3) whose gradient is also shown along the naive paths, path by path.")] = None,
+    digits: Annotated[int, typer.Option("--digits", help="Decimals shown (0 to 15).")] = 6,
+    round_intermediates: Annotated[bool, typer.Option(
+        "--round-intermediates", help="Round every intermediate to --digits before the next step uses it, as by hand.")] = False,
+    format: FormatOption = None,
+    layers: LayersOption = None,
+    activation: ActivationOption = None,
+    activations: ActivationsOption = None,
+    cost: CostOption = None,
+    spec: SpecOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """A worked example with every number: forward pass, backward pass, gradients, updates.
+
+    Each z, a, C, delta and gradient is shown as its formula, then with the numbers
+    put in, then its value. JSON: {"forward": {"z1": [...], "a1": [...], ...}, "C": ...,
+    "deltas": {"delta1": [...], ...}, "grad": {"W1": [[...]], "b1": [...], ...}}, with --lr also
+    "updated" (the point after one step) and "steps" ([{"C": C after the step, "updated": {...}}, ...]).
+
+    \b
+    Examples:
+      symbp example --layers 2,2,2 --activation sigmoid --cost squared_error --seed 1 --lr 0.5
+      symbp example --layers 2,2,1 --activation sigmoid --cost squared_error --point p.json --digits 4 --round-intermediates
+    """
+    _check_out(out, force)
+    format = _format(out, format, Format.text)
+    network = _network(spec, layers, activation, activations, cost)
+    _needs_numbers(network, "example")
+    if steps > 1 and lr is None:
+        raise SymbpError(f"--steps {steps} needs a learning rate; add e.g. --lr 0.5")
+    from .example import nice_point, worked_example
+    from .numeric import point_from_mapping
+    from .printers import print_example
+
+    values = point_from_mapping(network, _read_point(point)) if point is not None else nice_point(network, seed)
+    result = worked_example(network, values, lr=lr, steps=steps, digits=digits,
+                            round_intermediates=round_intermediates, entry=entry)
+    _emit(print_example(result, format.value, _width(out)), out, force)
+
+
+@app.command()
+def train(
+    data: Annotated[str, typer.Option(
+        "--data", "-d", metavar="NAME|FILE", show_default=False,
+        help="A shipped data set (xor, spiral) or a CSV (header x1,x2,...,t) or JSON ([{\"x\": [...], \"t\": [...]}]) file.")],
+    epochs: Annotated[int, typer.Option("--epochs", callback=_positive, help="Passes over the data set.")] = 1000,
+    lr: Annotated[float, typer.Option("--lr", metavar="ETA", help="Learning rate.")] = 0.5,
+    batch_size: Annotated[Optional[int], typer.Option(
+        "--batch-size", callback=_positive, show_default=False, help="Rows per step. Default: the whole data set.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the initial weights and of the batch order.")] = 0,
+    params: Annotated[Optional[Path], typer.Option(
+        "--params", metavar="FILE", dir_okay=False, show_default=False,
+        help="Write the trained parameters as a point file (x and t: the first row), for symbp grad and example.")] = None,
+    plot: Annotated[Optional[Path], typer.Option(
+        "--plot", metavar="FILE", dir_okay=False, show_default=False,
+        help="Draw the cost curve to FILE (.png, .svg or .pdf).")] = None,
+    format: DataFormatOption = None,
+    layers: LayersOption = None,
+    activation: ActivationOption = None,
+    activations: ActivationsOption = None,
+    cost: CostOption = None,
+    spec: SpecOption = None,
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Train a network on a small data set by gradient descent, with the generated gradient code.
+
+    Reports the cost before and after, and the accuracy when the targets are classes
+    (0 or 1). Without network options: D(0),8,D(L) with tanh then sigmoid and binary
+    cross-entropy. JSON: {"costs": [C before, C after epoch 1, ...], "final_cost": ...,
+    "accuracy": ..., "parameters": {"W1": [[...]], ...}}.
+
+    \b
+    Examples:
+      symbp train --data xor --plot xor.png
+      symbp train --data spiral --layers 2,16,16,1 --activations tanh,tanh,sigmoid \
+        --cost binary_cross_entropy --epochs 2000 --lr 0.3 --batch-size 10
+    """
+    _check_out(out, force)
+    for target in (params, plot):
+        if target is not None:
+            _check_out(target, force)
+    format = _format(out, format, DataFormat.text)
+    from .datasets import load
+    from .numeric import point_shapes  # noqa: F401  (NumPy and SymPy load before the clock starts)
+    from .spec import Network
+    from .train import train as run
+
+    if plot is not None:
+        from .plots import plot_format
+
+        plot_format(str(plot))
+    dataset = load(data)
+    if all(option is None for option in (spec, layers, activation, activations, cost)):
+        network = Network([dataset.x.shape[1], 8, dataset.t.shape[1]], ["tanh", "sigmoid"],
+                          "binary_cross_entropy" if dataset.is_classes else "squared_error")
+    else:
+        network = _network(spec, layers, activation, activations, cost)
+    progress = _Progress("train")
+
+    def report(done: int, total: int, current: float) -> None:
+        progress.label = f"train C = {current:.4f}"
+        progress(done, total)
+
+    try:
+        result = run(network, dataset, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, progress=report)
+    finally:
+        progress.close()
+    trained = {key: value.tolist() for key, value in result.parameters.items()}
+    if params is not None:
+        point = {"x": dataset.x[0].tolist(), "t": dataset.t[0].tolist(), **trained}
+        _emit(_dumps(point), params, force)
+    if plot is not None:
+        from .plots import render as render_plot, training_plot
+
+        _emit(render_plot(training_plot(result), plot_format(str(plot))), plot, force)
+    accuracy = "" if result.accuracy is None else f", accuracy {result.accuracy:.0%}"
+    if format is DataFormat.json:
+        _emit(_dumps({"network": network.describe(), "data": dataset.name, "epochs": epochs, "lr": lr,
+                      "batch_size": result.batch_size, "seed": seed, "costs": list(result.costs),
+                      "final_cost": result.final_cost, "accuracy": result.accuracy, "parameters": trained}), out, force)
+    else:
+        _emit(f"network {network.describe()}; data {dataset.name} ({len(dataset.x)} rows)\n"
+              f"{epochs} epochs, learning rate {lr:g}, batch size {result.batch_size}, seed {seed}\n"
+              f"mean cost C: {result.costs[0]:.6f} before, {result.final_cost:.6f} after{accuracy}\n", out, force)
 
 
 def _user_traceback(error: Exception, target: str) -> NoReturn:

@@ -18,7 +18,7 @@ Data flows one way: spec -> graph -> derive -> document -> printers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Sequence, Union
 
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
@@ -30,6 +30,9 @@ from .derive.repeated import RepeatedWork, repeated_work
 from .errors import SymbpError
 from .graph import Graph, build_graph
 from .spec import Network
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .example import Computed, WorkedExample
 
 Index = Union[int, str]
 
@@ -517,3 +520,122 @@ def vectorized_document(network: Network) -> Section:
     if graph.cost_function is None:
         elementwise.append(Equation(Gradient(Vector("a", L)), (VectorForm(graph.dC_da_value[0], L),), note=network.cost.replace("_", " ")))
     return Section("Vectorized", (tuple(rows), tuple(elementwise)))
+
+
+# Worked examples: numbers ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Number(Node):
+    """A computed value, shown to ``digits`` decimals."""
+
+    value: float
+    digits: int
+
+
+@dataclass(frozen=True)
+class Numbers(Node):
+    """``expr`` with each symbol replaced by its number: the "numbers put in" step of a worked example."""
+
+    expr: sp.Expr
+    values: tuple[tuple[sp.Symbol, float], ...]
+    digits: int
+
+    @property
+    def precedence(self) -> int:
+        return precedence(self.expr)
+
+
+@dataclass(frozen=True)
+class Updated(Node):
+    """A parameter after one gradient-descent step: W^{(m)+}_{ij}."""
+
+    parameter: sp.Symbol
+
+
+@dataclass(frozen=True)
+class DescentStep(Node):
+    """w - eta dC/dw; with ``numbers`` (before, eta, gradient) those numbers instead of the symbols."""
+
+    parameter: sp.Symbol
+    numbers: tuple[float, float, float] | None = None
+    digits: int = 6
+
+
+@dataclass(frozen=True)
+class Table(Node):
+    """A table of numbers: ``header`` cells (nodes or plain words), then rows of nodes."""
+
+    title: str
+    header: tuple[Union[Math, str], ...]
+    rows: tuple[tuple[Math, ...], ...]
+
+
+@dataclass(frozen=True)
+class ExampleDocument(Node):
+    """A worked example: its parts (``Section`` or ``Table``) in order; ``example`` the numbers, for JSON."""
+
+    network: Network
+    note: str
+    parts: tuple[Node, ...]
+    example: object = field(repr=False, compare=False)
+
+
+def _computed_equation(computed: Computed, lhs: Math, digits: int) -> Equation:
+    value = Number(computed.value, digits)
+    if isinstance(computed.formula, sp.Symbol):  # dC/db = delta: nothing to compute
+        return Equation(lhs, (computed.formula, value))
+    if computed.factors:  # as the lecture writes a delta: upstream times sigma', not SymPy's flattened product
+        formula: Math = Product(computed.factors)
+        numbers: Math = Product(tuple(Numbers(f, computed.inputs, digits) for f in computed.factors))
+        return Equation(lhs, (formula, numbers, value))
+    return Equation(lhs, (computed.formula, Numbers(computed.formula, computed.inputs, digits), value))
+
+
+def worked_example_document(example: WorkedExample) -> ExampleDocument:
+    """formula = numbers = value for every z, a, C, delta and gradient; then the update and the steps.
+
+    """
+    net = example.network
+    graph = build_graph(net)
+    d = example.digits
+    first = example.first
+    parts: list[Node] = [
+        Section("Forward pass", (tuple(_computed_equation(c, c.symbol, d) for c in first.forward),)),
+        Section("Backward pass, output layer first", (tuple(_computed_equation(c, c.symbol, d) for c in first.backward),)),
+        Section("Gradients from the deltas", (tuple(_computed_equation(c, Partial(graph.C, c.symbol), d) for c in first.gradients),)),
+    ]
+    naive_numbers = example.naive
+    if naive_numbers is not None:
+        symbol = graph.symbol(naive_numbers.entry)
+        rows = [
+            Equation(Partial(graph.C, symbol),
+                     (Product(tuple(Partial(of, wrt) for of, wrt, _ in path.factors)),
+                      Product(tuple(Number(v, d) for _, _, v in path.factors)), Number(path.product, d)),
+                     note=f"the term of path {k} of {len(naive_numbers.paths)}",
+                     sides_on_new_rows=True)  # a chain of partials fills a row on its own
+            for k, path in enumerate(naive_numbers.paths, start=1)
+        ]
+        products = [sp.Symbol(f"path_{k:04d}") for k in range(len(naive_numbers.paths))]  # stand-ins, in path order
+        total = Numbers(sp.Add(*products), tuple((s, p.product) for s, p in zip(products, naive_numbers.paths)), d)
+        rows.append(Equation(Partial(graph.C, symbol), (total, Number(naive_numbers.total, d)),
+                             note="the sum over the paths; backprop gave the same number above"))
+        parts.append(Section("The same gradient along the naive paths, path by path", (tuple(rows),)))
+    if example.lr is not None:
+        lr = example.lr
+        rows = [
+            Equation(Updated(graph.symbol(u.entry)),
+                     (DescentStep(graph.symbol(u.entry)), DescentStep(graph.symbol(u.entry), (u.before, lr, u.gradient), d),
+                      Number(u.after, d)))
+            for u in example.updates
+        ]
+        parts.append(Section(f"Gradient descent, learning rate {lr:g}", (tuple(rows),)))
+        steps = example.steps
+        if len(steps) > 1:
+            costs = [first.cost, *(step.cost for step in steps)]
+            table_rows = tuple((Number(k, 0), Number(cost, d)) for k, cost in enumerate(costs))
+            parts.append(Table(f"{len(steps)} steps: the cost after each (step 0: the start)", ("step", graph.C), table_rows))
+    note = (f"every intermediate is rounded to {d} decimals before it is used, as by hand"
+            if example.round_intermediates
+            else f"full precision is carried; values are shown to {d} decimals")
+    return ExampleDocument(net, note, tuple(parts), example)

@@ -158,8 +158,8 @@ def test_point_and_rate_are_checked(tmp_path):
     point_file = tmp_path / "point.json"
     point_file.write_text(json.dumps(POINT))
     runner = CliRunner()
-    other = runner.invoke(app, ["render", "--template", "notes.md", "--point", str(point_file)])
-    assert other.exit_code == 2 and "explorer.html" in other.output
+    abstract = runner.invoke(app, ["render", "-t", "explorer.html", "--layers", "2,2,1", "--point", str(point_file)])
+    assert abstract.exit_code == 2 and "abstract" in abstract.output
     out = tmp_path / "page.html"
     args = ["render", "-t", "explorer.html", "--layers", "2,2,1", "--activation", "sigmoid", "--cost", "squared_error"]
     done = runner.invoke(app, [*args, "--point", str(point_file), "--lr", "0.1", "--out", str(out)])

@@ -51,3 +51,11 @@ def print_algorithm(network: Network, format: str = "text", width: float | None 
     """What ``symbp algorithm --format FORMAT`` writes: the lecture's "Truly Complete Version" for ``network``."""
     output = _printer(format, network, width).doprint(algorithm_document(network))
     return output if output.endswith("\n") else output + "\n"  # a file ends with a newline
+
+
+def print_example(example: object, format: str = "text", width: float | None = None) -> str:
+    """What ``symbp example --format FORMAT`` writes for a ``symbp.example.WorkedExample``."""
+    from ..document import worked_example_document
+
+    document = worked_example_document(example)  # type: ignore[arg-type]
+    return _printer(format, document.network, width).doprint(document)

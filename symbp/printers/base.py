@@ -112,3 +112,17 @@ class DocumentPrinter:
             pieces = self.pieces(factor, as_factor=True)
             out += then(self.times, pieces) if k else pieces
         return out
+
+
+def format_number(value: float, digits: int) -> str:
+    """``value`` rounded half up (as a textbook does) to ``digits`` decimals, without trailing zeros.
+
+    >>> format_number(0.3775, 9), format_number(0.5932699921, 6), format_number(-1e-9, 3)
+    ('0.3775', '0.59327', '0')
+    """
+    from decimal import ROUND_HALF_UP, Decimal
+
+    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    text = f"{rounded:.{digits}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text in ("-0", "") else text

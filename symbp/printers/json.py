@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Mapping
+
+import numpy as np
 
 import sympy as sp
 from sympy.printing.printer import Printer
@@ -21,6 +23,7 @@ from sympy.printing.printer import Printer
 from ..derive.backprop import BackpropDerivation
 from ..derive.naive import NaiveDerivation
 from ..derive.reference import ReferenceDerivation
+from ..document import ExampleDocument
 from ..document import Algorithm, Backprop, Document, NaiveExpansion, Partial, ReferenceResult, RepeatedWorkPart
 from ..graph import build_graph
 from ..spec import Network
@@ -141,5 +144,41 @@ class JsonDocumentPrinter(Printer):
     def _print_Algorithm(self, node: Algorithm) -> str:
         return dumps({"network": network_data(node.network), "latex": self._tex(node), "text": self._text.doprint(node)})
 
+
+    def _print_ExampleDocument(self, node: ExampleDocument) -> str:
+        return dumps(example_data(node.example))
+
     def _print_Basic(self, expr: sp.Basic) -> str:
         return json.dumps(str(expr))
+
+
+def _lists(arrays: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: np.asarray(value).tolist() for key, value in arrays.items()}
+
+
+def example_data(example: Any) -> dict[str, Any]:
+    """The numbers of a ``symbp.example.WorkedExample``: forward, C, deltas, grad; with a learning rate
+    ``updated`` and ``steps`` (each {C, updated}), parameters in the point file's layout."""
+    first = example.first
+    data: dict[str, Any] = {
+        "network": network_data(example.network),
+        "digits": example.digits,
+        "round_intermediates": example.round_intermediates,
+        "forward": {**_lists(first.z), **{k: v for k, v in _lists(first.a).items() if k != "a0"}},
+        "C": first.cost,
+        "deltas": _lists(first.delta),
+        "grad": _lists(first.grad),
+    }
+    data["forward"] = {key: data["forward"][key] for m in range(1, example.network.L + 1) for key in (f"z{m}", f"a{m}")}
+    if example.naive is not None:
+        data["naive"] = {
+            "entry": example.naive.entry.name,
+            "paths": [{"factors": [{"of": str(of), "wrt": str(wrt), "value": v} for of, wrt, v in p.factors],
+                       "product": p.product} for p in example.naive.paths],
+            "total": example.naive.total,
+        }
+    if example.lr is not None:
+        data["lr"] = example.lr
+        data["updated"] = _lists(example.updated)
+        data["steps"] = [{"C": step.cost, "updated": _lists(step.updated)} for step in example.steps]
+    return data

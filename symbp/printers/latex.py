@@ -54,10 +54,11 @@ from ..document import (
     repeated_work_part,
     vectorized_document,
 )
+from ..document import DescentStep, ExampleDocument, Number, Numbers, Table, Updated
 from ..errors import SymbpError
 from ..graph import build_graph
 from ..spec import Network
-from .base import DocumentPrinter, then
+from .base import DocumentPrinter, format_number, then
 from .lines import BREAK, estimate_width, latex_rows
 
 DEFAULT_WIDTH = 41.0
@@ -290,6 +291,64 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         return environment(self.algorithm_groups(node), self._settings["env"])
 
 
+    # Worked examples ----------------------------------------------------------------------------
+
+    def _print_Number(self, node: Number) -> str:
+        return format_number(node.value, node.digits)
+
+    def _number_name(self, value: float, digits: int) -> str:
+        text = format_number(value, digits)
+        return rf"\left({text}\right)" if text.startswith("-") else text
+
+    def _print_Numbers(self, node: Numbers) -> str:
+        printer = self.renamed({symbol: self._number_name(value, node.digits) for symbol, value in node.values})
+        # Numbers side by side need a visible product sign: 0.15 \cdot 0.05, never 0.15 0.05.
+        printer._settings = {**printer._settings, "mul_symbol_latex": r" \cdot ", "mul_symbol_latex_numbers": r" \cdot "}
+        return printer.doprint(node.expr)
+
+    def _print_Updated(self, node: Updated) -> str:
+        return rf"{{{self._print(node.parameter)}}}^{{+}}"
+
+    def _print_DescentStep(self, node: DescentStep) -> str:
+        if node.numbers is None:
+            name = self._print(node.parameter)
+            return rf"{name} - \eta \frac{{\partial C}}{{\partial {name}}}"
+        before, lr, gradient = (self._number_name(v, node.digits) for v in node.numbers)
+        return rf"{before} - {lr} \cdot {gradient}"
+
+    def table_rows(self, node: Table) -> list[str]:
+        header = [rf"\text{{{h}}}" if isinstance(h, str) else self._print(h) for h in node.header]
+        body = [" & ".join(self._print(cell) for cell in row) for row in node.rows]
+        columns = "r" * len(node.header)
+        return [rf"\begin{{array}}{{{columns}}}", " & ".join(header) + r" \\ \hline", *(row + r" \\" for row in body),
+                r"\end{array}"]
+
+    def _print_Table(self, node: Table) -> str:
+        return "\n".join(self.table_rows(node))
+
+    def _example_groups_Section(self, node: Section) -> list[list[str]]:
+        return self.section_groups(node)
+
+    def _example_groups_Table(self, node: Table) -> list[list[str]]:
+        return [["&" + self._print(node)]]
+
+    def example_groups(self, node: ExampleDocument) -> list[list[str]]:
+        """Every part in one environment, each after its heading row (for ``aligned`` inside one display)."""
+        groups: list[list[str]] = []
+        for part in node.parts:
+            groups.append([rf"&\text{{{part.title}:}}"])
+            groups += self.method_for("_example_groups_", part)(part)
+        return groups
+
+    def _print_ExampleDocument(self, node: ExampleDocument) -> str:
+        # One environment per part, its title as a paragraph: a display cannot break across pages.
+        blocks = [f"% worked example: {node.note}"]
+        for part in node.parts:
+            body = environment(self.method_for("_example_groups_", part)(part), self._settings["env"])
+            blocks.append(f"\\par\\noindent\\textbf{{{part.title}:}}\n{body}")
+        return "\n\n".join(blocks) + "\n"
+
+
 def latex(
     obj: object,
     network: Network | None = None,
@@ -377,3 +436,13 @@ def latex_repeated(
 ) -> str:
     """Each delta that stands for repeated work: its terms in Leibniz form, and how often the naive expansions compute them."""
     return _printed(repeated_work_part(work), network, env, width, settings)
+
+
+def latex_example_parts(example: object, *, width: float = DEFAULT_WIDTH) -> list[tuple[str, str]]:
+    """(title, bare rows) of each part of a worked example (a ``symbp.example.WorkedExample``), for templates."""
+    from ..document import worked_example_document
+
+    document = worked_example_document(example)  # type: ignore[arg-type]
+    printer = LatexDocumentPrinter(network=document.network, env=None, width=width)
+    return [(part.title, environment(printer.method_for("_example_groups_", part)(part), None))
+            for part in document.parts]

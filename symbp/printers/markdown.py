@@ -18,6 +18,7 @@ from ..document import (
     RepeatedWorkPart,
     derivations_document,
 )
+from ..document import ExampleDocument, Section, Table
 from .latex import DEFAULT_WIDTH, LatexDocumentPrinter
 
 # What plain text can trigger: emphasis, code, links, HTML and entities, table cells, math
@@ -72,6 +73,21 @@ class MarkdownDocumentPrinter(LatexDocumentPrinter):
 
     def _print_Algorithm(self, node: Algorithm) -> str:
         return display(super()._print_Algorithm(node))
+
+
+    def _markdown_Section(self, node: Section) -> str:
+        return f"**{escape_markdown(node.title)}**\n\n{display(self._print_Section(node))}"
+
+    def _markdown_Table(self, node: Table) -> str:
+        header = [escape_markdown(h) if isinstance(h, str) else f"${self._print(h)}$" for h in node.header]
+        rows = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
+        rows += ["| " + " | ".join(self._print(cell) for cell in row) + " |" for row in node.rows]
+        return f"**{escape_markdown(node.title)}**\n\n" + "\n".join(rows) + "\n"
+
+    def _print_ExampleDocument(self, node: ExampleDocument) -> str:
+        parts = [f"*Worked example: {escape_markdown(node.note)}.*\n"]
+        parts += [self.method_for("_markdown_", part)(part) for part in node.parts]
+        return "\n".join(parts)
 
 
 def markdown(obj: object, *, width: float = DEFAULT_WIDTH) -> str:

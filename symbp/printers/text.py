@@ -41,9 +41,10 @@ from ..document import (
     algorithm_document,
     derivations_document,
 )
+from ..document import DescentStep, ExampleDocument, Number, Numbers, Table, Updated
 from ..graph import build_graph, subscript, superscript
 from ..spec import Network
-from .base import DocumentPrinter, then
+from .base import DocumentPrinter, format_number, then
 from .lines import BREAK, text_rows
 
 DEFAULT_WIDTH = 100
@@ -245,6 +246,41 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
         lines = ["The backpropagation algorithm (the lecture's complete version) for", network_line(node.network), ""]
         lines += [self._print(node.forward), "", self._print(node.backward)]
         return "\n".join(lines) + "\n"
+
+
+    # Worked examples ----------------------------------------------------------------------------
+
+    def _print_Number(self, node: Number) -> str:
+        return format_number(node.value, node.digits)
+
+    def _number_name(self, value: float, digits: int) -> str:
+        text = format_number(value, digits)
+        return f"({text})" if text.startswith("-") else text  # 0.5 · (-0.2), never 0.5 · -0.2
+
+    def _print_Numbers(self, node: Numbers) -> str:
+        names = {symbol: self._number_name(value, node.digits) for symbol, value in node.values}
+        return self.renamed(names).doprint(node.expr)
+
+    def _print_Updated(self, node: Updated) -> str:
+        return self._print(node.parameter) + "⁺"
+
+    def _print_DescentStep(self, node: DescentStep) -> str:
+        if node.numbers is None:
+            return f"{self._print(node.parameter)} - η · ∂C/∂{self._print(node.parameter)}"
+        before, lr, gradient = (self._number_name(v, node.digits) for v in node.numbers)
+        return f"{before} - {lr} · {gradient}"
+
+    def _print_Table(self, node: Table) -> str:
+        cells = [[h if isinstance(h, str) else self._print(h) for h in node.header]]
+        cells += [[self._print(cell) for cell in row] for row in node.rows]
+        widths = [max(len(row[k]) for row in cells) for k in range(len(cells[0]))]
+        lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in cells]
+        return "\n".join([f"{node.title}:", lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+    def _print_ExampleDocument(self, node: ExampleDocument) -> str:
+        blocks = [network_line(node.network) + "\n" + f"Worked example ({node.note})"]
+        blocks += [self._print(part) for part in node.parts]
+        return "\n\n".join(blocks) + "\n"
 
 
 def text(obj: object, *, width: int = DEFAULT_WIDTH) -> str:

@@ -43,13 +43,15 @@ the alignment point, rows end with ``\\``):
 - ``counts``: ``entries`` (list of ``name``, ``derivative``, ``paths``, ``naive``: multiplications), ``naive``
   and ``backprop`` (multiplications for the chosen entries), ``all_naive``, ``all_backprop``
   and ``all_count`` (the same for every weight and bias).
+- ``example``: None, or (``symbp render --point``) a worked example: ``note`` (plain: how numbers are
+  rounded) and ``parts``, a list of ``title`` (plain) and ``rows`` (math rows: formula = numbers = value).
 """
 
 from __future__ import annotations
 
 from importlib import import_module
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import jinja2
 import jinja2.sandbox
@@ -255,8 +257,11 @@ def document_context(
     course: str = "",
     width: float = DEFAULT_WIDTH,
     max_paths: int = DOCUMENT_MAX_PATHS,
+    example: Any = None,
 ) -> dict[str, Any]:
-    """The variables every template receives (see the module docstring)."""
+    """The variables every template receives (see the module docstring); ``example`` a
+    ``symbp.example.WorkedExample`` (then ``example`` holds its ``note`` and ``parts``, each a
+    ``title`` and bare LaTeX ``rows``), else ``example`` is None."""
     chosen = network.select(list(entries) if entries is not None else list(default_entries(network)))
     if not chosen:
         raise SymbpError("no entries chosen; name at least one, e.g. W1_1_1")
@@ -304,7 +309,19 @@ def document_context(
         "backward": Tex(latex_backward(network, env=None, width=width)),
         "algorithm": Tex(latex_algorithm(network, env=None, width=width)),
         "counts": _counts(network, chosen, derivatives),
+        "example": _example(example, width),
     }
+
+
+def _example(example: Any, width: float) -> dict[str, Any] | None:
+    if example is None:
+        return None
+    from ..printers.latex import latex_example_parts
+
+    note = ("every intermediate is rounded to {d} decimals before it is used, as by hand" if example.round_intermediates
+            else "full precision is carried; values are shown to {d} decimals").format(d=example.digits)
+    return {"note": note,
+            "parts": [{"title": title, "rows": Tex(rows)} for title, rows in latex_example_parts(example, width=width)]}
 
 
 def render(
@@ -318,8 +335,9 @@ def render(
     template_dir: str | Path | None = None,
     width: float | None = None,
     max_paths: int = DOCUMENT_MAX_PATHS,
-    point: dict[str, Any] | None = None,
+    point: Mapping[str, Any] | None = None,
     lr: float | None = None,
+    digits: int = 4,
 ) -> str:
     """The text of a whole document for ``network``; writing it to a file is the caller's business.
 
@@ -327,15 +345,25 @@ def render(
     yours in ``template_dir`` (file ``<template>.jinja``). ``entries`` are the gradients
     whose naive expansions are written out (default: ``default_entries``); an entry with
     more than ``max_paths`` paths is refused, since every path is written out. ``width``
-    is the line width in em that long equations are broken to. ``point`` (x, t, W1, b1, ...) and
-    ``lr`` add numbers to ``explorer.html`` (see ``symbp.explorer``).
+    is the line width in em that long equations are broken to. ``point`` (x, t, W1, b1, ...,
+    as ``symbp grad`` reads it) and ``lr`` add numbers: a worked example section in notes,
+    slides and Markdown (``digits`` decimals shown), the values on the page of ``explorer.html``
+    (see ``symbp.explorer``).
     """
     if template.removesuffix(".jinja") == "explorer.html":  # a page with its own script: see symbp.explorer
         from ..explorer import explorer_page
 
         return explorer_page(network, title=title, point=point, lr=lr)
-    if point is not None or lr is not None:
-        raise SymbpError(f"a point and learning rate are shown only by the explorer.html template, not {template!r}")
+    if lr is not None and point is None:
+        raise SymbpError("a learning rate adds a gradient-descent step to the worked example: give the point too")
+    example = None
+    if point is not None:
+        from ..example import worked_example
+        from ..numeric import point_from_mapping
+
+        if network.is_abstract:
+            raise SymbpError(f"a worked example needs numbers, but network {network.describe()} has abstract parts")
+        example = worked_example(network, point_from_mapping(network, point), lr=lr, digits=digits)
     env = environment(template, template_dir)
     name = template if template.endswith(".jinja") else f"{template}.jinja"
     if name.removesuffix(".jinja").endswith(".tex"):
@@ -350,7 +378,8 @@ def render(
         raise _template_error(error, name) from None
     chosen_width = width if width is not None else WIDTHS.get(template.removesuffix(".jinja"), DEFAULT_WIDTH)
     context = document_context(
-        network, entries, title=title, author=author, course=course, width=chosen_width, max_paths=max_paths
+        network, entries, title=title, author=author, course=course, width=chosen_width, max_paths=max_paths,
+        example=example,
     )
     try:
         return loaded.render(context)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from typing import TYPE_CHECKING
 
 import sympy as sp
 
@@ -18,6 +19,9 @@ from ..derive.naive import NaiveDerivation
 from ..errors import SymbpError
 from ..graph import build_graph
 from ..spec import Network
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..example import GraphNumbers
 
 HIGHLIGHT = "#c0392b"
 PICTURE_FORMATS = ("dot", "svg", "png", "pdf")
@@ -28,10 +32,21 @@ def edge_id(source: str, target: str) -> str:
     return f"{source}->{target}"
 
 
-def computation_graph_dot(network: Network, naive: NaiveDerivation | None = None) -> str:
-    """DOT text of the network's computation graph; ``naive``'s paths in bold red."""
+def computation_graph_dot(network: Network, naive: NaiveDerivation | None = None,
+                          numbers: GraphNumbers | None = None, digits: int = 4) -> str:
+    """DOT text of the network's computation graph; ``naive``'s paths in bold red; ``numbers`` (from
+    ``symbp.example.graph_numbers``) written on it: values and deltas at the nodes, local derivatives
+    on the edges, W and dC/dW on each weight's edge."""
     graph = build_graph(network)
-    names = graph.text_names
+    names = dict(graph.text_names)
+    if numbers is not None:
+        from ..printers.base import format_number
+
+        number = lambda value: format_number(value, digits)  # noqa: E731
+        for symbol, value in numbers.values.items():
+            names[symbol] = f"{names[symbol]} = {number(value)}"
+        for z, delta in numbers.deltas.items():
+            names[z] += f"\\nδ = {number(delta)}"
     on_path: set[tuple[sp.Symbol, sp.Symbol]] = set()
     if naive is not None:
         for path in naive.paths:
@@ -47,8 +62,16 @@ def computation_graph_dot(network: Network, naive: NaiveDerivation | None = None
         return f'    {node_id(symbol)} [id="{symbol.name}", label="{names[symbol]}", shape={shape}{style}];'
 
     def edge(source: sp.Symbol, target: sp.Symbol) -> str:
-        style = f'color="{HIGHLIGHT}", penwidth=2.5' if (source, target) in on_path else 'color="#999999"'
-        return f'  {node_id(source)} -> {node_id(target)} [id="{edge_id(source.name, target.name)}", {style}];'
+        style = f' [color="{HIGHLIGHT}", penwidth=2.5' if (source, target) in on_path else ' [color="#999999"'
+        if numbers is not None and (source, target) in numbers.local:
+            local = number(numbers.local[(source, target)])
+            if (source, target) in numbers.weight_gradients:  # the edge's local derivative is the weight
+                weight, gradient = numbers.weight_gradients[(source, target)]
+                label = f"{names[weight]} = {local}\\n∂C/∂{names[weight]} = {number(gradient)}"
+            else:
+                label = f"∂C/∂{graph.text_names[source]} = {local}" if target == graph.C else f"σ′ = {local}"
+            style += f', label="{label}", fontsize=9'
+        return f'  {node_id(source)} -> {node_id(target)}{style}, id="{edge_id(source.name, target.name)}"];'
 
     title = network.describe()
     if naive is not None:

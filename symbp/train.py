@@ -1,0 +1,124 @@
+"""Training a small network by gradient descent on a data set, with the generated gradient code.
+
+Each step runs ``symbp.compile(network)``'s ``loss_and_gradients`` (the NumPy module
+``symbp codegen`` writes, compiled once) on one batch and moves every parameter by
+``-lr`` times its gradient. The cost recorded per epoch is the mean cost over the
+whole data set, so the curve does not depend on the batch order.
+
+>>> from symbp import Network
+>>> from symbp.datasets import load
+>>> result = train(Network([2, 4, 1], ["tanh", "sigmoid"], "binary_cross_entropy"), load("xor"), epochs=3)
+>>> len(result.costs)
+4
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+import numpy as np
+
+from .datasets import Dataset
+from .errors import SymbpError
+from .spec import Network
+
+Progress = Callable[[int, int, float], None]
+"""Called after each epoch with (epochs done, epochs, mean cost)."""
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """The mean cost before training and after each epoch, the trained parameters, the accuracy."""
+
+    network: Network
+    data: str
+    costs: tuple[float, ...]
+    """costs[0] before any step, costs[k] after epoch k."""
+    parameters: Mapping[str, np.ndarray]
+    """W1, b1, ... in the point file's layout."""
+    accuracy: float | None
+    """Share of samples whose class is right (targets 0/1), else None."""
+    epochs: int
+    lr: float
+    batch_size: int
+    seed: int
+
+    @property
+    def final_cost(self) -> float:
+        return self.costs[-1]
+
+
+def initial_parameters(network: Network, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Weights uniform in +-1/sqrt(fan-in) (keeps z of order 1 for any width), biases zero."""
+    params: dict[str, np.ndarray] = {}
+    for m in range(1, network.L + 1):
+        bound = 1 / np.sqrt(network.D(m - 1))
+        params[f"W{m}"] = rng.uniform(-bound, bound, (network.D(m), network.D(m - 1)))
+        params[f"b{m}"] = np.zeros(network.D(m))
+    return params
+
+
+def outputs(network: Network, params: Mapping[str, np.ndarray], x: np.ndarray) -> np.ndarray:
+    """a^{(L)} for every row of ``x`` (the generated code returns only costs and gradients, so this is
+    the graph's forward pass, lambdified once per layer)."""
+    from .numeric import evaluator_for, point_shapes
+
+    shapes = point_shapes(network)
+    evaluator = evaluator_for(network)
+    graph = evaluator.graph
+    rows = []
+    for sample in x:
+        point = {**params, "x": sample, "t": np.full(shapes["t"], 0.5)}
+        values = evaluator.forward_at(point)
+        rows.append([values[a] for a in graph.a[network.L]])
+    return np.array(rows)
+
+
+def accuracy(network: Network, params: Mapping[str, np.ndarray], data: Dataset) -> float | None:
+    """Share of rows classed right: a >= 0.5 for one output, the largest output for several (one-hot t)."""
+    if not data.is_classes:
+        return None
+    a = outputs(network, params, data.x)
+    if data.t.shape[1] == 1:
+        right = (a[:, 0] >= 0.5) == (data.t[:, 0] == 1)
+    else:
+        right = np.argmax(a, axis=1) == np.argmax(data.t, axis=1)
+    return float(np.mean(right))
+
+
+def train(network: Network, data: Dataset, *, epochs: int = 1000, lr: float = 0.5, batch_size: int | None = None,
+          seed: int = 0, progress: Progress | None = None) -> TrainingResult:
+    """Gradient descent over ``epochs`` passes of ``data`` in shuffled batches (default: the whole set)."""
+    from .codegen import compile as compile_network
+
+    if network.is_abstract:
+        raise SymbpError(f"network {network.describe()} has abstract parts: name sigma and C to train it")
+    if data.x.shape[1] != network.D(0) or data.t.shape[1] != network.D(network.L):
+        raise SymbpError(
+            f"data {data.name!r} has {data.x.shape[1]} inputs and {data.t.shape[1]} targets per row; "
+            f"network {','.join(map(str, network.layers))} needs {network.D(0)} and {network.D(network.L)}"
+        )
+    if epochs < 1:
+        raise SymbpError(f"epochs {epochs} must be 1 or more")
+    if not (np.isfinite(lr) and lr > 0):
+        raise SymbpError(f"learning rate {lr!r} must be a positive number, e.g. 0.5")
+    n = len(data.x)
+    batch = n if batch_size is None else batch_size
+    if not 1 <= batch <= n:
+        raise SymbpError(f"batch size {batch} must be 1 to {n} (the rows of {data.name!r})")
+    loss_and_gradients = compile_network(network)
+    rng = np.random.default_rng(seed)
+    params = initial_parameters(network, rng)
+    costs = [float(loss_and_gradients(params, data.x, data.t)[0])]
+    for epoch in range(1, epochs + 1):
+        order = rng.permutation(n)
+        for start in range(0, n, batch):
+            rows = order[start : start + batch]
+            _, grads = loss_and_gradients(params, data.x[rows], data.t[rows])
+            params = {key: value - lr * grads[key] for key, value in params.items()}
+        costs.append(float(loss_and_gradients(params, data.x, data.t)[0]))
+        if progress is not None:
+            progress(epoch, epochs, costs[-1])
+    return TrainingResult(network, data.name, tuple(costs), params, accuracy(network, params, data), epochs, lr,
+                          batch, seed)

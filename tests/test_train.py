@@ -1,0 +1,118 @@
+"""Training: XOR is learnt from a fixed seed, deterministically, with the generated gradient code."""
+
+from __future__ import annotations
+
+import json
+from math import log
+
+import numpy as np
+import pytest
+import sympy
+from typer.testing import CliRunner
+
+import symbp.codegen
+from symbp import Network
+from symbp.cli import app
+from symbp.datasets import Dataset, load
+from symbp.numeric import evaluator_for
+from symbp.train import train
+
+XOR_NET = Network([2, 4, 1], ["tanh", "sigmoid"], "binary_cross_entropy")
+
+# Mean binary cross-entropy over XOR's 4 rows below ln(2)/4 means every row's -log p(right class)
+# is below ln 2, i.e. p > 1/2: all four classed right. That is the least "has learnt XOR" means.
+XOR_THRESHOLD = log(2) / 4
+
+
+def test_xor_is_learnt_from_a_fixed_seed_and_the_same_every_run():
+    first = train(XOR_NET, load("xor"), epochs=600, lr=0.5, seed=0)
+    again = train(XOR_NET, load("xor"), epochs=600, lr=0.5, seed=0)
+    assert first.final_cost < XOR_THRESHOLD
+    assert first.accuracy == 1.0
+    assert first.costs == again.costs
+    assert all(np.array_equal(first.parameters[k], again.parameters[k]) for k in first.parameters)
+
+
+def test_the_recorded_cost_is_the_mean_cost_of_the_data_written_out():
+    data = load("xor")
+    result = train(XOR_NET, data, epochs=5, lr=0.5, seed=1, batch_size=2)
+    p = result.parameters
+    a1 = np.tanh(data.x @ p["W1"].T + p["b1"])
+    a2 = 1 / (1 + np.exp(-(a1 @ p["W2"].T + p["b2"])))
+    t = data.t
+    assert result.final_cost == pytest.approx(float(np.mean(-t * np.log(a2) - (1 - t) * np.log(1 - a2))), rel=1e-12)
+
+
+def test_one_full_batch_epoch_is_one_gradient_step_of_numpy_s():
+    data = load("xor")
+    result = train(XOR_NET, data, epochs=1, lr=0.5, seed=2)
+    rng = np.random.default_rng(2)  # the same initial weights: uniform in +-1/sqrt(fan-in), zero biases
+    W1, W2 = rng.uniform(-1 / np.sqrt(2), 1 / np.sqrt(2), (4, 2)), rng.uniform(-0.5, 0.5, (1, 4))
+    a1 = np.tanh(data.x @ W1.T)
+    a2 = 1 / (1 + np.exp(-(a1 @ W2.T)))
+    delta2 = (a2 - data.t) / len(data.x)  # BCE with a sigmoid output: dC/dz = a - t; mean over rows
+    delta1 = (delta2 @ W2) * (1 - a1**2)
+    np.testing.assert_allclose(result.parameters["W2"], W2 - 0.5 * delta2.T @ a1, rtol=1e-12)
+    np.testing.assert_allclose(result.parameters["W1"], W1 - 0.5 * delta1.T @ data.x, rtol=1e-12)
+
+
+def test_training_uses_the_generated_code_once_not_lambdify_per_entry_or_epoch(monkeypatch):
+    compiled, lambdified = [], []
+    real_compile, real_lambdify = symbp.codegen.compile, sympy.lambdify
+    monkeypatch.setattr(symbp.codegen, "compile", lambda net: compiled.append(net) or real_compile(net))
+    monkeypatch.setattr(sympy, "lambdify", lambda *a, **k: lambdified.append(a) or real_lambdify(*a, **k))
+    evaluator_for.cache_clear()
+    train(XOR_NET, load("xor"), epochs=1, seed=0)
+    calls_for_one_epoch = len(lambdified)
+    evaluator_for.cache_clear()
+    train(XOR_NET, load("xor"), epochs=40, seed=0)
+    assert compiled == [XOR_NET, XOR_NET]
+    # Only the final accuracy's forward pass lambdifies (z and a of each layer, and C): never per entry or epoch.
+    assert len(lambdified) - calls_for_one_epoch == calls_for_one_epoch <= 2 * XOR_NET.L + 1
+    assert calls_for_one_epoch < XOR_NET.parameter_count
+
+
+def test_shipped_sets_and_user_files_load(tmp_path):
+    spiral = load("spiral")
+    assert spiral.x.shape == (100, 2) and sorted(np.unique(spiral.t)) == [0, 1] and spiral.is_classes
+    rows = [{"x": [0, 1], "t": 1}, {"x": [1, 1], "t": 0}]
+    (tmp_path / "d.json").write_text(json.dumps(rows))
+    (tmp_path / "d.csv").write_text("x1,x2,t\n0,1,1\n1,1,0\n")
+    for name in ("d.json", "d.csv"):
+        data = load(str(tmp_path / name))
+        assert data.x.tolist() == [[0, 1], [1, 1]] and data.t.tolist() == [[1], [0]]
+
+
+def test_train_command_reports_writes_parameters_and_they_read_back(tmp_path):
+    params = tmp_path / "trained.json"
+    result = CliRunner().invoke(app, ["train", "--data", "xor", "--epochs", "300", "--params", str(params),
+                                      "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["costs"]) == 301 and data["final_cost"] == data["costs"][-1] and data["accuracy"] == 1.0
+    point = json.loads(params.read_text())
+    assert set(point) == {"x", "t", "W1", "b1", "W2", "b2"} and point["W1"] == data["parameters"]["W1"]
+    grad = CliRunner().invoke(app, ["grad", "--point", str(params), "--layers", "2,8,1", "--activations",
+                                    "tanh,sigmoid", "--cost", "binary_cross_entropy", "--format", "json"])
+    assert grad.exit_code == 0, grad.output
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--data", "nope"], "neither a shipped set"),
+    (["--data", "xor", "--layers", "3,2,1", "--activation", "sigmoid", "--cost", "squared_error"], "needs 3 and 1"),
+    (["--data", "xor", "--batch-size", "9"], "batch size 9 must be 1 to 4"),
+    (["--data", "xor", "--lr", "0"], "learning rate 0.0 must be a positive number"),
+    (["--data", "xor", "--plot", "x.gif"], "must end in .png, .svg or .pdf"),
+])
+def test_bad_train_options_are_one_line(tmp_path, monkeypatch, args, words):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["train", *args])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and words in result.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_dataset_is_frozen():
+    data = load("xor")
+    with pytest.raises(AttributeError):
+        data.name = "other"  # type: ignore[misc]
+    assert isinstance(data, Dataset)
