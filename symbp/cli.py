@@ -266,7 +266,7 @@ class _Progress:
 
 
 def _version(value: bool) -> None:
-    if value:
+    if value is True:
         typer.echo(f"symbp {__version__}")
         raise typer.Exit()
 
@@ -274,8 +274,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     ctx: typer.Context,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    # flag_value=True spelled out: Typer 0.12 passes flag_value=None, which click 8.3+ takes as
+    # "a flag whose value is None when given", and hands the callback the string "False" when absent.
+    version: Annotated[bool, typer.Option("--version", is_flag=True, flag_value=True, callback=_version,
+                                          is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
     """See backprop: every gradient of a small network derived three ways, proven equal.
 
