@@ -89,4 +89,4 @@ def test_the_lowest_constraints_pin_exactly_the_declared_floors():
     del floors["build"]  # not installed by the tests: the wheel test builds with pip
     assert _pins(ROOT / "ci" / "lowest-py310.txt") == floors
     assert _pins(ROOT / "ci" / "lowest-py313.txt") == _floors("3.13")
-    assert _pins(ROOT / "ci" / "click-oldest.txt") == {"click": Version("8.0.0")}  # typer 0.12.5: click>=8.0.0
+    assert _pins(ROOT / "ci" / "click-oldest.txt") == {"click": Version("8.0.0")}  # typer 0.15.4: click>=8.0.0,<8.2
