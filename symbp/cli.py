@@ -265,8 +265,8 @@ class _Progress:
 # Commands ---------------------------------------------------------------------------------------------
 
 
-def _version(value: bool) -> None:
-    if value is True:
+def _version(value: bool | None) -> None:
+    if value:
         typer.echo(f"symbp {__version__}")
         raise typer.Exit()
 
@@ -274,10 +274,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     ctx: typer.Context,
-    # flag_value=True spelled out: Typer 0.12 passes flag_value=None, which click 8.3+ takes as
-    # "a flag whose value is None when given", and hands the callback the string "False" when absent.
-    version: Annotated[bool, typer.Option("--version", is_flag=True, flag_value=True, callback=_version,
-                                          is_eager=True, help="Print the version and exit.")] = False,
+    # None, not False, when absent: with a False default Typer 0.12 and click 8.3+ handed the callback
+    # the string "False", so --version fired on every call.
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Print the version and exit.")] = None,
 ) -> None:
     """See backprop: every gradient of a small network derived three ways, proven equal.
 
