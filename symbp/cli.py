@@ -299,7 +299,7 @@ class _Progress:
 # Commands ---------------------------------------------------------------------------------------------
 
 
-def _version(value: bool) -> None:
+def _version(value: bool | None) -> None:
     if value:
         typer.echo(f"symbp {__version__}")
         raise typer.Exit()
@@ -308,8 +308,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     ctx: typer.Context,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    # None, not False, when absent: with a False default Typer 0.12 and click 8.3+ handed the callback
+    # the string "False", so --version fired on every call.
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Print the version and exit.")] = None,
 ) -> None:
     """See backprop: every gradient of a small network derived three ways, proven equal.
 
