@@ -157,6 +157,11 @@ def _positive(value: int | None) -> int | None:
     return value
 
 
+MaxSizeOption = Annotated[Optional[int], typer.Option(
+    "--max-size", callback=_positive, metavar="N", show_default=False,
+    help="Refuse networks with more than N weights and biases before any work (default 20000).")]
+
+
 def _not_negative(value: float) -> float:
     if value < 0:
         raise typer.BadParameter(f"{value:g} is negative; give 0 or more")
@@ -164,12 +169,16 @@ def _not_negative(value: float) -> float:
 
 
 def _network(spec: Path | None, layers: str | None, activation: str | None, activations: str | None,
-             cost: str | None) -> Network:
-    from .spec import Network
+             cost: str | None, max_size: int | None, *, guarded: bool = True) -> Network:
+    """The network of the options; with ``guarded``, refused at once when larger than ``--max-size``."""
+    from .spec import DEFAULT_MAX_PARAMETERS, Network, check_size
     from .specfile import network_arguments
 
     arguments = network_arguments(spec, layers=layers, activation=activation, activations=activations, cost=cost)
-    return Network(**arguments)
+    network = Network(**arguments)
+    if guarded:
+        check_size(network, DEFAULT_MAX_PARAMETERS if max_size is None else max_size)
+    return network
 
 
 def _needs_numbers(network: Network, command: str) -> None:
@@ -308,12 +317,14 @@ def _budget(max_paths: int | None) -> int:
 
 def _derivations(network: Network, names: list[str], methods: list[str], max_paths: int | None) -> list[Any]:
     """The requested derivations, naive ones per entry (with progress, they can be many)."""
-    from .derive import DEFAULT_MAX_PATHS, backprop, naive, reference
+    from .derive import backprop, naive, reference
+    from .derive.naive import check_budget
 
     chosen = network.select(names)
     budget = _budget(max_paths)
     items: list[Any] = []
     if "naive" in methods:
+        check_budget(network, chosen, budget)  # the total over every entry asked for, as check and grad count it
         progress = _Progress("naive expansion")
         try:
             for done, entry in enumerate(chosen, 1):
@@ -349,6 +360,7 @@ def derive(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -366,7 +378,7 @@ def derive(
       symbp derive W1_1_1 --layers 2,8,8,8,1 --max-paths 1000 --format latex
     """
     _check_out(out, force)
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     from .render.documents import default_entries
 
     names = list(entries) if entries else list(default_entries(network))
@@ -421,6 +433,7 @@ def check(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -438,10 +451,11 @@ def check(
       symbp check --layers 2,3,1 --activations tanh,identity --cost squared_error --format json
     """
     _check_out(out, force)
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     from .check import check as run_check
 
-    chosen = [name.strip() for item in entries for name in item.split(",")] if entries else None
+    # Groups (W2, all) name several entries, as --help says: expand them here, check takes entries.
+    chosen = network.select([name for item in entries for name in item.split(",")]) if entries else None
     progress = _Progress("checking")
     try:
         report = run_check(network, points=points, seed=seed, tol=tol, entries=chosen, progress=progress,
@@ -477,6 +491,7 @@ def grad(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -496,7 +511,7 @@ def grad(
       symbp grad --point point.json --layers 2,2,1 --activation sigmoid --cost squared_error
     """
     _check_out(out, force)
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     _needs_numbers(network, "grad")
     from .numeric import gradient_at, point_from_mapping
 
@@ -513,22 +528,18 @@ def grad(
 
 
 def _read_point(path: Path) -> dict[str, Any]:
-    import json
+    from .specfile import load_json
 
+    what = f"point file {str(path)!r}"
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise SymbpError(f"point file {str(path)!r} does not exist; give a JSON file (see symbp grad --help)") from None
+        raise SymbpError(f"{what} does not exist; give a JSON file (see symbp grad --help)") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise SymbpError(f"point file {str(path)!r} cannot be read: {error}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise SymbpError(
-            f"point file {str(path)!r} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-        ) from None
+        raise SymbpError(f"{what} cannot be read: {error}") from None
+    data = load_json(text, what)
     if not isinstance(data, dict):
-        raise SymbpError(f"point file {str(path)!r} must hold a JSON object with keys x, t, W1, b1, ...")
+        raise SymbpError(f"{what} must hold a JSON object with keys x, t, W1, b1, ...")
     return data
 
 
@@ -550,6 +561,7 @@ def render(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -565,7 +577,7 @@ def render(
     _check_out(out, force)
     if pdf and out is None:
         raise SymbpError("--pdf writes a file: add --out FILE.pdf")
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     name, folder = _template(template)
     if pdf and not name.removesuffix(".jinja").endswith(".tex"):
         raise SymbpError(f"--pdf compiles LaTeX, but template {template!r} is not a .tex template")
@@ -628,16 +640,17 @@ def cost(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
     """Count naive paths and operations against backprop's.
 
-    Per entry, per layer and in total.
+    Per layer and in total for every weight and bias; per entry too for the entries named.
 
     Counted by formula, nothing is expanded, so this answers at once for any size.
-    JSON: {"entries": {"W1_1_1": {"paths": ..., "naive": {...}, "backprop": {...}}, ...},
-    "layers": {...}, "totals": {...}}.
+    JSON: {"layers": {"1": {"paths": ..., "naive": {...}, "backprop": {...}}, ...},
+    "totals": {...}}, and "entries": {"W1_1_1": {...}, ...} when entries are named.
 
     \b
     Examples:
@@ -646,11 +659,14 @@ def cost(
       symbp cost W1 --layers 8,32,32,32,1
     """
     _check_out(out, force)
-    network = _network(spec, layers, activation, activations, cost)
+    # By formula, so any size answers at once; only rows per entry grow with it (groups such as W1 or all).
+    groups = [name for name in entries or () if "_" not in name]
+    network = _network(spec, layers, activation, activations, cost, max_size, guarded=bool(groups))
     from .render.json_data import cost_table
+    from .spec import check_countable
 
-    chosen = network.select(entries) if entries else tuple(network.entries(kinds=("W", "b")))
-    table = cost_table(network, chosen)
+    check_countable(network)
+    table = cost_table(network, network.select(entries) if entries else None)
     if format is DataFormat.json:
         _emit(_dumps(table), out, force)
     else:
@@ -667,6 +683,7 @@ def algorithm(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -681,7 +698,7 @@ def algorithm(
       symbp algorithm --format latex --out algorithm.tex
     """
     _check_out(out, force)
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     from .render.latex import latex_algorithm
     from .render.text import algorithm_text
 
@@ -708,6 +725,7 @@ def codegen(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -724,7 +742,7 @@ def codegen(
       symbp codegen --layers 16,64,64,1 --activation sigmoid --cost squared_error --out net_grad.py
     """
     _check_out(out, force)
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     _needs_numbers(network, "codegen")
     from .codegen import module_source
 
@@ -745,6 +763,7 @@ def picture(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -763,7 +782,7 @@ def picture(
     chosen = format or _picture_format(out)
     if chosen is not PictureFormat.dot and out is None:
         raise SymbpError(f"--format {chosen.value} writes a binary file: add --out FILE, or use --format dot")
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     from .derive.naive import naive
     from .render.dot import computation_graph_dot, draw
 
