@@ -191,9 +191,12 @@ GRADIENT_METHODS = ("naive", "backprop", "reference")
 
 
 def gradient_at(
-    network: Network, point: Point, method: str = "backprop", max_paths: int | None = None
+    network: Network, point: Mapping[str, object], method: str = "backprop", max_paths: int | None = None
 ) -> GradientAtPoint:
     """Every dC/dW and dC/db of a concrete network at ``point`` by one method.
+
+    ``point`` maps x, t, W1, b1, ... to NumPy arrays or nested lists of the network's
+    shapes (``layout.point_layout``); anything else raises ``SymbpError`` naming the key.
 
     ``naive`` expands every entry (within ``max_paths`` paths in all, by default
     ``DEFAULT_MAX_PATHS``); ``reference`` runs
