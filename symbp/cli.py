@@ -204,6 +204,11 @@ def _positive(value: int | None) -> int | None:
     return value
 
 
+MaxSizeOption = Annotated[Optional[int], typer.Option(
+    "--max-size", callback=_positive, metavar="N", show_default=False,
+    help="Refuse networks with more than N weights and biases before any work (default 20000).")]
+
+
 def _not_negative(value: float) -> float:
     if value < 0:
         raise typer.BadParameter(f"{value:g} is negative; give 0 or more")
@@ -211,12 +216,16 @@ def _not_negative(value: float) -> float:
 
 
 def _network(spec: Path | None, layers: str | None, activation: str | None, activations: str | None,
-             cost: str | None) -> Network:
-    from .spec import Network
+             cost: str | None, max_size: int | None = None, *, guarded: bool = True) -> Network:
+    """The network of the options; with ``guarded``, refused at once when larger than ``--max-size``."""
+    from .spec import DEFAULT_MAX_PARAMETERS, Network, check_size
     from .specfile import network_arguments
 
     arguments = network_arguments(spec, layers=layers, activation=activation, activations=activations, cost=cost)
-    return Network(**arguments)
+    network = Network(**arguments)
+    if guarded:
+        check_size(network, DEFAULT_MAX_PARAMETERS if max_size is None else max_size)
+    return network
 
 
 def _needs_numbers(network: Network, command: str) -> None:
@@ -344,12 +353,14 @@ def _budget(max_paths: int | None) -> int:
 
 def _derivations(network: Network, names: list[str], methods: list[str], max_paths: int | None) -> list[Any]:
     """The requested derivations, naive ones per entry (with progress, they can be many)."""
-    from .derive import DEFAULT_MAX_PATHS, backprop, naive, reference
+    from .derive import backprop, naive, reference
+    from .derive.naive import check_budget
 
     chosen = network.select(names)
     budget = _budget(max_paths)
     items: list[Any] = []
     if "naive" in methods:
+        check_budget(network, chosen, budget)  # the total over every entry asked for, as check and grad count it
         progress = _Progress("naive expansion")
         try:
             for done, entry in enumerate(chosen, 1):
@@ -385,6 +396,7 @@ def derive(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -403,7 +415,7 @@ def derive(
     """
     _check_out(out, force)
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     from .render.documents import default_entries
 
     names = list(entries) if entries else list(default_entries(network))
@@ -458,6 +470,7 @@ def check(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -476,10 +489,11 @@ def check(
     """
     _check_out(out, force)
     format = _format(out, format, DataFormat.text)
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     from .check import check as run_check
 
-    chosen = [name.strip() for item in entries for name in item.split(",")] if entries else None
+    # Groups (W2, all) name several entries, as --help says: expand them here, check takes entries.
+    chosen = network.select([name for item in entries for name in item.split(",")]) if entries else None
     progress = _Progress("checking")
     try:
         report = run_check(network, points=points, seed=seed, tol=tol, entries=chosen, progress=progress,
@@ -515,6 +529,7 @@ def grad(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -535,7 +550,7 @@ def grad(
     """
     _check_out(out, force)
     format = _format(out, format, DataFormat.text)
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     _needs_numbers(network, "grad")
     from .numeric import gradient_at, point_from_mapping
 
@@ -552,22 +567,18 @@ def grad(
 
 
 def _read_point(path: Path) -> dict[str, Any]:
-    import json
+    from .specfile import load_json
 
+    what = f"point file {str(path)!r}"
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise SymbpError(f"point file {str(path)!r} does not exist; give a JSON file (see symbp grad --help)") from None
+        raise SymbpError(f"{what} does not exist; give a JSON file (see symbp grad --help)") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise SymbpError(f"point file {str(path)!r} cannot be read: {error}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise SymbpError(
-            f"point file {str(path)!r} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-        ) from None
+        raise SymbpError(f"{what} cannot be read: {error}") from None
+    data = load_json(text, what)
     if not isinstance(data, dict):
-        raise SymbpError(f"point file {str(path)!r} must hold a JSON object with keys x, t, W1, b1, ...")
+        raise SymbpError(f"{what} must hold a JSON object with keys x, t, W1, b1, ...")
     return data
 
 
@@ -601,6 +612,7 @@ def render(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -625,7 +637,7 @@ def render(
         raise SymbpError("--pdf writes a file: add --out FILE.pdf (or -o - for standard output)")
     if pdf and kind != "latex":
         raise SymbpError(f"--pdf compiles LaTeX, but template {template!r} is not a .tex template")
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     from .render.documents import DOCUMENT_MAX_PATHS
     from .render.documents import render as render_document
 
@@ -680,16 +692,17 @@ def cost(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
     """Count naive paths and operations against backprop's.
 
-    Per entry, per layer and in total.
+    Per layer and in total for every weight and bias; per entry too for the entries named.
 
     Counted by formula, nothing is expanded, so this answers at once for any size.
-    JSON: {"entries": {"W1_1_1": {"paths": ..., "naive": {...}, "backprop": {...}}, ...},
-    "layers": {...}, "totals": {...}}.
+    JSON: {"layers": {"1": {"paths": ..., "naive": {...}, "backprop": {...}}, ...},
+    "totals": {...}}, and "entries": {"W1_1_1": {...}, ...} when entries are named.
 
     \b
     Examples:
@@ -699,11 +712,14 @@ def cost(
     """
     _check_out(out, force)
     format = _format(out, format, DataFormat.text)
-    network = _network(spec, layers, activation, activations, cost)
+    # By formula, so any size answers at once; only rows per entry grow with it (groups such as W1 or all).
+    groups = [name for name in entries or () if "_" not in name]
+    network = _network(spec, layers, activation, activations, cost, max_size, guarded=bool(groups))
     from .render.json_data import cost_table
+    from .spec import check_countable
 
-    chosen = network.select(entries) if entries else tuple(network.entries(kinds=("W", "b")))
-    table = cost_table(network, chosen)
+    check_countable(network)
+    table = cost_table(network, network.select(entries) if entries else None)
     if plot is not None:
         from .plots import cost_plot, plot_format, render as render_plot
 
@@ -725,6 +741,7 @@ def algorithm(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -740,7 +757,7 @@ def algorithm(
     """
     _check_out(out, force)
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     from .render.latex import latex_algorithm
     from .render.text import algorithm_text
 
@@ -767,6 +784,7 @@ def codegen(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -784,7 +802,7 @@ def codegen(
     """
     _check_out(out, force)
     output_format(out, None, ["python"], "python")  # refuses --out x.json and the like
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     _needs_numbers(network, "codegen")
     from .codegen import module_source
 
@@ -809,6 +827,7 @@ def picture(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -828,7 +847,7 @@ def picture(
     if chosen is not PictureFormat.dot and out is None:
         raise SymbpError(f"--format {chosen.value} writes a binary file: add --out FILE (or -o - for standard "
                          "output), or use --format dot")
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     from .derive.naive import naive
     from .render.dot import computation_graph_dot, draw
 
@@ -863,6 +882,7 @@ def verify(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
 ) -> None:
     """Check your own backprop code against symbp's gradients, and name the mistake.
 
@@ -883,7 +903,7 @@ def verify(
 
     try:
         fn = load_function(target)  # the file first: its problems are the likelier ones
-        network = _network(spec, layers, activation, activations, cost)
+        network = _network(spec, layers, activation, activations, cost, max_size)
         _needs_numbers(network, "verify")
         report = compare_gradients(fn, network, points=points, seed=seed, batch=batch, rtol=tol,
                                    per_example=True if per_example else None)
@@ -925,6 +945,7 @@ def example(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -942,7 +963,7 @@ def example(
     """
     _check_out(out, force)
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     _needs_numbers(network, "example")
     if steps > 1 and lr is None:
         raise SymbpError(f"--steps {steps} needs a learning rate; add e.g. --lr 0.5")
@@ -978,6 +999,7 @@ def train(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -1013,7 +1035,7 @@ def train(
         network = Network([dataset.x.shape[1], 8, dataset.t.shape[1]], ["tanh", "sigmoid"],
                           "binary_cross_entropy" if dataset.is_classes else "squared_error")
     else:
-        network = _network(spec, layers, activation, activations, cost)
+        network = _network(spec, layers, activation, activations, cost, max_size)
     progress = _Progress("train")
 
     def report(done: int, total: int, current: float) -> None:
@@ -1087,6 +1109,7 @@ def grade(
     activations: ActivationsOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
+    max_size: MaxSizeOption = None,
     force: ForceOption = False,
 ) -> None:
     """Grade a derivation of dC/d(entry) against the naive chain rule, with feedback.
@@ -1106,7 +1129,7 @@ def grade(
     from . import grade as grade_answer
     from .grade import batch_summary, grade_rows, read_answer_rows, report_rows
 
-    network = _network(spec, layers, activation, activations, cost)
+    network = _network(spec, layers, activation, activations, cost, max_size)
     options = {"allow_delta": not no_delta, "points": points, "seed": seed}
     if (answer is None) == (answers is None):
         raise SymbpError("give one of --answer TEXT (with --entry) or --answers FILE")

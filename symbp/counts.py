@@ -53,6 +53,22 @@ def naive_count(net: Network, entry: Entry) -> OperationCount:
     return OperationCount(paths, paths * (naive_factors_per_path(net, entry) - 1), paths - 1)
 
 
+def naive_layer_count(net: Network, layer: int) -> OperationCount:
+    """The naive expansions of every W^{(layer)} and b^{(layer)} entry, by formula.
+
+    Each of them has the same paths and the same factors per path, so this is one
+    entry's count times D(layer) (D(layer - 1) + 1).
+    """
+    one = naive_count(net, Entry("W", layer, 1, 1))
+    entries = net.D(layer) * (net.D(layer - 1) + 1)
+    return OperationCount(entries * one.paths, entries * one.multiplications, entries * one.additions)
+
+
+def backprop_layer_count(net: Network, layer: int) -> OperationCount:
+    """Backprop's own steps for every W^{(layer)} and b^{(layer)} entry (the deltas not included)."""
+    return OperationCount(0, net.D(layer) * net.D(layer - 1), 0)  # delta_i * a_j per weight; a bias is delta
+
+
 def delta_count(net: Network, layer: int) -> OperationCount:
     """Computing every delta^{(layer)} once from delta^{(layer + 1)}."""
     if layer == net.L:

@@ -18,6 +18,7 @@ from .costs import COSTS
 from .derive.backprop import BackpropDerivation
 from .errors import SymbpError
 from .graph import Graph, build_graph
+from .layout import point_layout
 from .spec import Network
 
 Values = dict[sp.Symbol, float]
@@ -29,45 +30,12 @@ FD_STEP = 1e-3
 
 def point_shapes(network: Network) -> dict[str, tuple[int, ...]]:
     """The shape of every array of a point, in the order a point file lists them."""
-    shapes: dict[str, tuple[int, ...]] = {"x": (network.D(0),), "t": (network.D(network.L),)}
-    for m in range(1, network.L + 1):
-        shapes[f"W{m}"] = (network.D(m), network.D(m - 1))
-        shapes[f"b{m}"] = (network.D(m),)
-    return shapes
+    return dict(point_layout(network).shapes)
 
 
 def point_from_mapping(network: Network, data: Mapping[str, object]) -> Point:
     """Validate a point (e.g. a parsed JSON file); the error names the first mismatch."""
-    shapes = point_shapes(network)
-    unknown = sorted(set(data) - set(shapes))
-    if unknown:
-        raise SymbpError(f"unknown key {unknown[0]!r} in point; accepted keys: {', '.join(shapes)}")
-    point: Point = {}
-    for key, shape in shapes.items():
-        if key not in data:
-            raise SymbpError(f"point is missing {key!r}; a point needs {', '.join(shapes)}")
-        raw = data[key]
-        if key == "t" and shape == (1,) and isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            raw = [raw]
-        try:
-            array = np.array(raw, dtype=float)
-        except (TypeError, ValueError):
-            raise SymbpError(f"point {key!r} must hold numbers only, got {raw!r}") from None
-        if _holds_non_number(raw):
-            raise SymbpError(f"point {key!r} must hold numbers only, got {raw!r}")
-        if array.shape != shape:
-            raise SymbpError(
-                f"point {key!r} has shape {array.shape}, the network needs {shape}"
-                + (" (D(m) rows of D(m-1) numbers)" if key.startswith("W") else "")
-            )
-        point[key] = array
-    return point
-
-
-def _holds_non_number(raw: object) -> bool:
-    if isinstance(raw, (list, tuple)):
-        return any(_holds_non_number(item) for item in raw)
-    return isinstance(raw, bool) or not isinstance(raw, (int, float))
+    return point_layout(network).validate(data)
 
 
 def random_point(network: Network, rng: np.random.Generator) -> Point:
@@ -83,7 +51,7 @@ def random_point(network: Network, rng: np.random.Generator) -> Point:
         low, high = (0.05, 0.95) if COSTS[network.cost].needs_unit_interval else (-1, 1)
         point["t"] = rng.uniform(low, high, network.D(network.L))
         if evaluator.away_from_kinks(evaluator.forward_at(point), margin=10 * FD_STEP):
-            return point
+            return point_layout(network).validate(point)
     raise SymbpError("could not find a point away from the relu kinks")  # pragma: no cover
 
 
@@ -223,9 +191,12 @@ GRADIENT_METHODS = ("naive", "backprop", "reference")
 
 
 def gradient_at(
-    network: Network, point: Point, method: str = "backprop", max_paths: int | None = None
+    network: Network, point: Mapping[str, object], method: str = "backprop", max_paths: int | None = None
 ) -> GradientAtPoint:
     """Every dC/dW and dC/db of a concrete network at ``point`` by one method.
+
+    ``point`` maps x, t, W1, b1, ... to NumPy arrays or nested lists of the network's
+    shapes (``layout.point_layout``); anything else raises ``SymbpError`` naming the key.
 
     ``naive`` expands every entry (within ``max_paths`` paths in all, by default
     ``DEFAULT_MAX_PATHS``); ``reference`` runs
@@ -238,6 +209,7 @@ def gradient_at(
         raise SymbpError(f"unknown method {method!r}; accepted: {', '.join(GRADIENT_METHODS)}")
     if network.is_abstract:
         raise SymbpError(f"network {network.describe()} has abstract parts: there are no numbers to compute")
+    point = point_layout(network).validate(point)
     graph = build_graph(network)
     evaluator = evaluator_for(network)
     values = evaluator.forward_at(point)

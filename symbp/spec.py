@@ -6,6 +6,7 @@ Validated on construction and frozen, so everything downstream can trust it.
 from __future__ import annotations
 
 import re
+from math import prod
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -14,8 +15,14 @@ from .costs import COSTS
 from .errors import SymbpError
 
 ENTRY_KINDS = ("W", "b", "z", "a")
-_ENTRY_PATTERN = re.compile(r"^(?P<kind>[Wbza])(?P<layer>\d+)(?:_(?P<row>\d+)(?:_(?P<col>\d+))?)?$")
+# ASCII digits only: Python's \\d also matches Arabic-Indic or fullwidth digits.
+_ENTRY_PATTERN = re.compile(r"(?P<kind>[Wbza])(?P<layer>[0-9]+)(?:_(?P<row>[0-9]+)(?:_(?P<col>[0-9]+))?)?", re.ASCII)
 ENTRY_FORMS = "W<m>_<i>_<j>, b<m>_<i>, z<m>_<i>, a<m>_<i>, a whole W<m>, b<m>, z<m> or a<m>, or all"
+CANONICAL_FORM = "numbers in ASCII digits without leading zeros, e.g. W2_1_2"
+
+DEFAULT_MAX_PARAMETERS = 20_000
+"""Symbolic work (graph, derivations, lambdify) costs about 0.1 ms a parameter, so the
+default keeps any command within seconds; ``cost`` counts by formula and needs no limit."""
 
 
 @dataclass(frozen=True, order=True)
@@ -127,27 +134,78 @@ class Network:
     def _parse(self, name: str) -> list[Entry]:
         if name == "all":
             return list(self.entries())
-        match = _ENTRY_PATTERN.match(name)
+        match = _ENTRY_PATTERN.fullmatch(name)
         if not match:
-            raise SymbpError(f"unknown entry {name!r}; accepted: {ENTRY_FORMS}")
-        kind, m = match["kind"], int(match["layer"])
-        row, col = match["row"], match["col"]
+            raise SymbpError(f"unknown entry {name!r}; accepted: {ENTRY_FORMS}, with {CANONICAL_FORM}")
+        numbers = [n for n in (match["layer"], match["row"], match["col"]) if n is not None]
+        if any(len(n) > 1 and n.startswith("0") for n in numbers):
+            raise SymbpError(f"entry {name!r} has a leading zero; write {CANONICAL_FORM}")
+        kind, layer, row, col = match["kind"], match["layer"], match["row"], match["col"]
+        m = _index(layer)
         if not 1 <= m <= self.L:
-            raise SymbpError(f"entry {name!r}: layer {m} does not exist; layers are 1..{self.L}")
+            raise SymbpError(f"entry {name!r}: layer {layer} does not exist; layers are 1..{self.L}")
         if row is None:
             return list(self._layer_entries(kind, m))
         if (kind == "W") != (col is not None):
             form = "W<m>_<i>_<j>" if kind == "W" else f"{kind}<m>_<i>"
             raise SymbpError(f"unknown entry {name!r}; {kind} entries are written {form}")
-        i = int(row)
+        i = _index(row)
         if not 1 <= i <= self.D(m):
-            raise SymbpError(f"entry {name!r}: layer {m} has units 1..{self.D(m)}, not {i}")
+            raise SymbpError(f"entry {name!r}: layer {m} has units 1..{self.D(m)}, not {row}")
         if kind != "W":
             return [Entry(kind, m, i)]
-        j = int(col)
+        j = _index(col)
         if not 1 <= j <= self.D(m - 1):
-            raise SymbpError(f"entry {name!r}: layer {m - 1} has units 1..{self.D(m - 1)}, not {j}")
+            raise SymbpError(f"entry {name!r}: layer {m - 1} has units 1..{self.D(m - 1)}, not {col}")
         return [Entry("W", m, i, j)]
+
+
+def _index(digits: str) -> int:
+    """A layer or unit number; one past Python's int-conversion limit is beyond every network anyway."""
+    try:
+        return int(digits)
+    except ValueError:
+        return 10 ** len(digits)
+
+
+def count_text(count: int) -> str:
+    """``1,234,567``, or ``about 10^4500`` where Python refuses to print an integer that long."""
+    if count.bit_length() > 3000:
+        return f"about 10^{int(count.bit_length() * 0.30103)}"
+    return f"{count:,}"
+
+
+def check_size(network: Network, max_parameters: int = DEFAULT_MAX_PARAMETERS, option: str = "--max-size") -> None:
+    """Refuse, before any symbolic work, a network with more than ``max_parameters`` weights and biases.
+
+    The count is a formula over the widths, so even ``[3, 10**17, 1]`` is refused at once.
+    """
+    count = network.parameter_count
+    if count > max_parameters:
+        raise SymbpError(
+            f"network {_sizes_text(network.layers)} has {count_text(count)} parameters, over the size limit of "
+            f"{max_parameters:,} that keeps symbolic work within seconds; raise it with {option} N "
+            "(symbp cost counts any size)"
+        )
+
+
+MAX_COUNT_DIGITS = 1000
+"""``cost`` refuses networks whose naive path count has more digits: no use, and slow to print."""
+
+
+def check_countable(network: Network) -> None:
+    """Refuse a network whose naive path count passes 10^MAX_COUNT_DIGITS (found by bit length, nothing printed)."""
+    paths = sum(network.D(m) * (network.D(m - 1) + 1) * prod(network.layers[m + 1 :]) for m in range(1, network.L + 1))
+    if paths.bit_length() > MAX_COUNT_DIGITS * 10 // 3:
+        raise SymbpError(
+            f"network {_sizes_text(network.layers)} has {count_text(paths)} naive paths, more than "
+            f"10^{MAX_COUNT_DIGITS}; symbp counts networks below that"
+        )
+
+
+def _sizes_text(layers: Sequence[int]) -> str:
+    shown = ",".join(count_text(size).replace(",", "") for size in layers[:12])
+    return shown + (f",... ({len(layers)} sizes)" if len(layers) > 12 else "")
 
 
 def _validate_layers(layers: object) -> tuple[int, ...]:

@@ -13,6 +13,7 @@ whether any work needs it; ``Network`` itself validates the values.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ else:  # pragma: no cover - tomli is a declared dependency on 3.10
     import tomli as tomllib
 
 SPEC_KEYS = ("layers", "activations", "cost")
+MAX_SIZE_DIGITS = 100
+"""Layer sizes longer than this are refused as text, before they become integers."""
 """The keys a spec file may hold, in the order ``Network`` takes them."""
 
 
@@ -37,7 +40,8 @@ def read_spec(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark, as some editors write, is not part of the text.
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise SymbpError(f"spec file {str(path)!r} does not exist; give a .toml or .json file") from None
     except IsADirectoryError:
@@ -45,6 +49,11 @@ def read_spec(path: str | Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as error:
         raise SymbpError(f"spec file {str(path)!r} cannot be read: {error}") from None
 
+    if not text.strip():
+        raise SymbpError(
+            f"spec file {str(path)!r} is empty; give at least one of the keys {', '.join(SPEC_KEYS)}, "
+            "e.g. layers = [3, 2, 2, 1]"
+        )
     suffix = path.suffix.lower()
     as_json = suffix == ".json" or (suffix != ".toml" and text.lstrip().startswith("{"))
     data = _parse_json(path, text) if as_json else _parse_toml(path, text)
@@ -52,12 +61,19 @@ def read_spec(path: str | Path) -> dict[str, Any]:
 
 
 def _parse_json(path: Path, text: str) -> object:
+    return load_json(text, f"spec file {str(path)!r}")
+
+
+def load_json(text: str, what: str) -> object:
+    """``json.loads``, with every way it fails (syntax, Python's int-conversion limit, nesting) as ``SymbpError``."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise SymbpError(
-            f"spec file {str(path)!r} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-        ) from None
+        raise SymbpError(f"{what} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
+    except RecursionError:
+        raise SymbpError(f"{what} is nested too deeply to read; a point or spec is at most a list of rows") from None
+    except ValueError as error:  # an integer of more than sys.get_int_max_str_digits() digits
+        raise SymbpError(f"{what} holds a number symbp cannot read: {error}") from None
 
 
 def _parse_toml(path: Path, text: str) -> object:
@@ -67,6 +83,10 @@ def _parse_toml(path: Path, text: str) -> object:
         # The message ends with "(at line N, column M)", or with "(at end of document)": name that line too.
         message = str(error).replace("at end of document", f"at end of document, line {len(text.splitlines()) or 1}")
         raise SymbpError(f"spec file {str(path)!r} is not valid TOML: {message}") from None
+    except RecursionError:
+        raise SymbpError(f"spec file {str(path)!r} is nested too deeply to read; layers is one list of sizes") from None
+    except ValueError as error:  # an integer of more than sys.get_int_max_str_digits() digits
+        raise SymbpError(f"spec file {str(path)!r} holds a number symbp cannot read: {error}") from None
 
 
 def _check_keys(path: Path, data: object) -> dict[str, Any]:
@@ -91,6 +111,11 @@ def _check_keys(path: Path, data: object) -> dict[str, Any]:
         data["activations"] = tuple(activations)
     if "layers" in data and isinstance(data["layers"], list):
         data["layers"] = tuple(data["layers"])
+        if any(isinstance(size, int) and size.bit_length() > MAX_SIZE_DIGITS * 10 // 3 for size in data["layers"]):
+            raise SymbpError(
+                f"spec file {str(path)!r}: a layer size of over {MAX_SIZE_DIGITS} digits is beyond any network; "
+                "give sizes like layers = [3, 2, 2, 1]"
+            )
     return dict(data)
 
 
@@ -101,12 +126,14 @@ def parse_layers(text: str) -> tuple[int, ...]:
         raise SymbpError("--layers is empty; give two or more sizes, e.g. --layers 3,2,2,1")
     sizes = []
     for item in items:
-        try:
-            sizes.append(int(item))
-        except ValueError:
+        # int() alone would also take "3_000", "+3" or non-ASCII digits, and fail past 4,300 digits.
+        if not re.fullmatch(r"-?[0-9]+", item, re.ASCII):
+            raise SymbpError(f"--layers {text!r}: {item!r} is not an integer; give sizes like --layers 3,2,2,1")
+        if len(item) > MAX_SIZE_DIGITS:
             raise SymbpError(
-                f"--layers {text!r}: {item!r} is not an integer; give sizes like --layers 3,2,2,1"
-            ) from None
+                f"--layers: a size of {len(item):,} digits is beyond any network; give sizes like --layers 3,2,2,1"
+            )
+        sizes.append(int(item))
     return tuple(sizes)
 
 

@@ -255,8 +255,10 @@ def test_grad_text_shows_cost_gradients_and_deltas(tmp_path):
 def test_cost_paths_are_the_product_of_the_widths_above(seed):
     rng = random.Random(seed)
     layers = [rng.randint(1, 6) for _ in range(rng.randint(2, 6))]
-    data = json.loads(ok("cost", "--layers", ",".join(map(str, layers)), "--format", "json").stdout)
     L = len(layers) - 1
+    groups = [f"{kind}{m}" for m in range(1, L + 1) for kind in "Wb"]
+    data = json.loads(ok("cost", *groups, "--layers", ",".join(map(str, layers)), "--format", "json").stdout)
+    by_layer = json.loads(ok("cost", "--layers", ",".join(map(str, layers)), "--format", "json").stdout)
     expected = {}
     for m in range(1, L + 1):
         paths = math.prod(layers[m + 1 :])  # one path through each choice of unit in every layer above
@@ -265,6 +267,10 @@ def test_cost_paths_are_the_product_of_the_widths_above(seed):
             expected[f"b{m}_{i}"] = paths
     assert {name: e["paths"] for name, e in data["entries"].items()} == expected
     assert data["totals"]["paths"] == sum(expected.values())
+    # Without entries named, the same counts come by layer, with no row per entry.
+    assert "entries" not in by_layer and by_layer["totals"]["paths"] == sum(expected.values())
+    for m in range(1, L + 1):
+        assert by_layer["layers"][str(m)]["paths"] == sum(p for n, p in expected.items() if int(n[1:].split("_")[0]) == m)
     for name, entry in data["entries"].items():
         m = int(re.match(r"[Wb](\d+)", name).group(1))
         factors = 2 * (L - m) + 3  # the lecture: 5 factors at layer L - 1, 7 at layer L - 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import product
 from typing import Sequence
 
 import sympy as sp
@@ -112,12 +113,20 @@ def _paths_from_z(graph: Graph, m: int, i: int) -> list[tuple[Factor, ...]]:
 
 
 def _paths_from_a(graph: Graph, m: int, i: int) -> list[tuple[Factor, ...]]:
-    a_sym = graph.a[m][i]
-    if m == graph.network.L:
-        return [(Factor(graph.C, a_sym, graph.dC_da_value[i]),)]
+    """Every path from a^{(m)}_i to C: one per choice of a unit in each layer above.
+
+    A loop, not a recursion over layers, so 1,000 layers stay within Python's stack.
+    """
+    L = graph.network.L
     paths = []
-    for k, z_next in enumerate(graph.z[m + 1]):
-        # dz^{(m+1)}_k/da^{(m)}_i = W^{(m+1)}_{ki}: read off, not sympy.diff'd on every step of every path.
-        step = Factor(z_next, a_sym, graph.W[m + 1][k, i])
-        paths.extend((*tail, step) for tail in _paths_from_z(graph, m + 1, k))
+    for above in product(*(range(graph.network.D(n)) for n in range(m + 1, L + 1))):
+        units = (i, *above)  # units[n - m]: the unit the path crosses in layer n
+        top = units[-1]
+        factors = [Factor(graph.C, graph.a[L][top], graph.dC_da_value[top])]
+        for n in range(L, m, -1):
+            unit, below = units[n - m], units[n - m - 1]
+            factors.append(Factor(graph.a[n][unit], graph.z[n][unit], graph.sigma_prime_value[n][unit]))
+            # dz^{(n)}_k/da^{(n-1)}_i = W^{(n)}_{ki}: read off, not sympy.diff'd on every step of every path.
+            factors.append(Factor(graph.z[n][unit], graph.a[n - 1][below], graph.W[n][unit, below]))
+        paths.append(tuple(factors))
     return paths

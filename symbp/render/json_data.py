@@ -21,7 +21,15 @@ from typing import Any, Sequence
 import sympy as sp
 
 from ..check import CheckReport
-from ..counts import OperationCount, backprop_entry_count, delta_count, naive_count
+from ..counts import (
+    ZERO,
+    OperationCount,
+    backprop_entry_count,
+    backprop_layer_count,
+    delta_count,
+    naive_count,
+    naive_layer_count,
+)
 from ..derive.backprop import BackpropDerivation
 from ..derive.naive import Factor, NaiveDerivation
 from ..derive.reference import ReferenceDerivation
@@ -139,38 +147,46 @@ def _ops(count: OperationCount) -> dict[str, int]:
     return {"multiplications": count.multiplications, "additions": count.additions}
 
 
-def cost_table(network: Network, entries: Sequence[Entry]) -> dict[str, Any]:
-    """Paths and chain-rule operations per entry, per layer and in total (all by formula).
+def cost_table(network: Network, entries: Sequence[Entry] | None = None) -> dict[str, Any]:
+    """Paths and chain-rule operations per layer and in total, and per entry when ``entries`` are given.
 
-    A backprop entry row counts only the entry's own step; each delta^{(m)} is computed
-    once and counted in layer m's row, so layer rows add up to the total.
+    Without ``entries``: every weight and bias, counted layer by layer by formula (no row
+    per entry, so any size answers at once). A backprop entry row counts only the entry's
+    own step; each delta^{(m)} is computed once and counted in layer m's row, so layer rows
+    add up to the total.
     """
-    entries = tuple(entries)
-    lowest = min((e.layer for e in entries), default=network.L + 1)
-    per_entry = {e.name: (naive_count(network, e), backprop_entry_count(network, e)) for e in entries}
+    if entries is None:
+        lowest = 1
+        per_entry = None
+        by_layer = {m: (naive_layer_count(network, m), backprop_layer_count(network, m)) for m in range(1, network.L + 1)}
+    else:
+        entries = tuple(entries)
+        lowest = min((e.layer for e in entries), default=network.L + 1)
+        per_entry = {e.name: (e.layer, naive_count(network, e), backprop_entry_count(network, e)) for e in entries}
+        by_layer = {m: (ZERO, ZERO) for m in range(1, network.L + 1)}
+        for m, naive, own in per_entry.values():
+            by_layer[m] = (by_layer[m][0] + naive, by_layer[m][1] + own)
     layers: dict[str, dict[str, Any]] = {}
-    total_naive = total_backprop = OperationCount(0, 0, 0)
-    for m in range(1, network.L + 1):
-        naive_sum = backprop_sum = OperationCount(0, 0, 0)
-        for e in entries:
-            if e.layer == m:
-                naive_sum, backprop_sum = naive_sum + per_entry[e.name][0], backprop_sum + per_entry[e.name][1]
+    total_naive = total_backprop = ZERO
+    for m, (naive_sum, backprop_sum) in by_layer.items():
         # Deltas are needed from the output layer down to the lowest layer asked about
         # (an a^{(m)} entry reads delta^{(m+1)}, which that range already holds).
         if m >= lowest:
             backprop_sum = backprop_sum + delta_count(network, m)
         layers[str(m)] = {"paths": naive_sum.paths, "naive": _ops(naive_sum), "backprop": _ops(backprop_sum)}
         total_naive, total_backprop = total_naive + naive_sum, total_backprop + backprop_sum
-    return {
+    table: dict[str, Any] = {
         "network": network_data(network),
         "description": ",".join(map(str, network.layers)),
-        "entries": {
-            name: {"paths": naive.paths, "naive": _ops(naive), "backprop": _ops(own)}
-            for name, (naive, own) in per_entry.items()
-        },
-        "layers": layers,
-        "totals": {"paths": total_naive.paths, "naive": _ops(total_naive), "backprop": _ops(total_backprop)},
     }
+    if per_entry is not None:
+        table["entries"] = {
+            name: {"paths": naive.paths, "naive": _ops(naive), "backprop": _ops(own)}
+            for name, (_, naive, own) in per_entry.items()
+        }
+    table["layers"] = layers
+    table["totals"] = {"paths": total_naive.paths, "naive": _ops(total_naive), "backprop": _ops(total_backprop)}
+    return table
 
 
 # Check and gradients -------------------------------------------------------------------------------------

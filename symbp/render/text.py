@@ -27,7 +27,7 @@ from ..derive.repeated import repeated_work
 from ..errors import SymbpError
 from ..graph import Graph, Notation, build_graph, subscript as sub, superscript as sup
 from ..numeric import GradientAtPoint
-from ..spec import Network
+from ..spec import Network, count_text
 
 DEFAULT_WIDTH = 100
 """Columns when the caller does not say (wide enough for the lecture's chains on one row each)."""
@@ -515,31 +515,36 @@ def check_failure_line(report: CheckReport) -> str:
 
 
 def cost_text(table: Mapping[str, Any]) -> str:
-    """The table ``json_data.cost_table`` builds: naive paths and operations against backprop's."""
+    """The table ``json_data.cost_table`` builds: naive paths and operations against backprop's.
+
+    Rows per entry only when the table has them (entries were asked for), then per layer and the total.
+    """
 
     def ops(count: Mapping[str, int]) -> list[str]:
-        return [f"{count['multiplications']:,}", f"{count['additions']:,}"]
+        return [count_text(count["multiplications"]), count_text(count["additions"])]
+
+    def row(label: str, count: Mapping[str, Any]) -> list[str]:
+        return [label, count_text(count["paths"]), *ops(count["naive"]), *ops(count["backprop"])]
 
     header = ["", "paths", "naive ×", "naive +", "backprop ×", "backprop +"]
-    rows = [[name, f"{e['paths']:,}", *ops(e["naive"]), *ops(e["backprop"])] for name, e in table["entries"].items()]
-    layer_rows = [
-        [f"layer {m}", f"{c['paths']:,}", *ops(c["naive"]), *ops(c["backprop"])] for m, c in table["layers"].items()
-    ]
-    totals = table["totals"]
     right = [False, True, True, True, True, True]
     lines = [
         f"Chain-rule arithmetic for {table['description']}, counted by formula (nothing expanded)",
         "naive: every entry on its own, one product per path; "
         "backprop: each δ once (counted in its layer's row), then one step per entry",
-        "",
-        *_table(header, rows, right),
-        "",
-        *_table(header, [*layer_rows, ["total", f"{totals['paths']:,}", *ops(totals["naive"]), *ops(totals["backprop"])]], right),
     ]
+    if "entries" in table:
+        lines += ["", *_table(header, [row(name, e) for name, e in table["entries"].items()], right)]
+    else:
+        lines.append("every weight and bias, by layer (name entries, e.g. W1 or W2_1_2, for a row each)")
+    layer_rows = [row(f"layer {m}", c) for m, c in table["layers"].items()]
+    lines += ["", *_table(header, [*layer_rows, row("total", table["totals"])], right)]
+    totals = table["totals"]
     naive_ops = totals["naive"]["multiplications"] + totals["naive"]["additions"]
     backprop_ops = totals["backprop"]["multiplications"] + totals["backprop"]["additions"]
     if backprop_ops:
-        lines += ["", f"naive / backprop operations: {naive_ops:,} / {backprop_ops:,} = {naive_ops / backprop_ops:.2f}"]
+        ratio = f"{naive_ops / backprop_ops:.2f}" if naive_ops.bit_length() < 1000 else f"about {count_text(naive_ops // backprop_ops)}"
+        lines += ["", f"naive / backprop operations: {count_text(naive_ops)} / {count_text(backprop_ops)} = {ratio}"]
     return "\n".join(lines) + "\n"
 
 
