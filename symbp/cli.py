@@ -239,10 +239,10 @@ def _needs_numbers(network: Network, command: str) -> None:
 # Output ----------------------------------------------------------------------------------------------
 
 
-def _check_out(out: Path | None, force: bool) -> None:
+def _check_out(out: Path | None, force: bool, option: str = "--out") -> None:
     """Refuse an --out target before any work is done, so bad input writes nothing (policy: ``symbp.io``)."""
     if not is_stdout(out):
-        check_target(out, force)  # type: ignore[arg-type]  # is_stdout(None) is True
+        check_target(out, force, option)  # type: ignore[arg-type]  # is_stdout(None) is True
 
 
 FormatEnum = TypeVar("FormatEnum", Format, DataFormat, PictureFormat)
@@ -255,11 +255,11 @@ def _format(out: Path | None, chosen: FormatEnum | None, default: FormatEnum) ->
     return choices(output_format(out, chosen.value if chosen else None, accepted, default.value))
 
 
-def _emit(data: str | bytes, out: Path | None, force: bool) -> None:
-    """``data`` to standard output or to the file --out names (then one line on stderr says so)."""
+def _emit(data: str | bytes, out: Path | None, force: bool, option: str = "--out") -> None:
+    """``data`` to standard output or to the file ``option`` names (then one line on stderr says so)."""
     if isinstance(data, str) and is_stdout(out) and not data.endswith("\n"):
         data += "\n"
-    if write_output(out, data, force):
+    if write_output(out, data, force, option):
         typer.echo(f"wrote {out}", err=True)
 
 
@@ -723,8 +723,8 @@ def cost(
     if plot is not None:
         from .plots import cost_plot, plot_format, render as render_plot
 
-        _check_out(plot, force)
-        _emit(render_plot(cost_plot(network), plot_format(str(plot))), plot, force)
+        _check_out(plot, force, "--plot")
+        _emit(render_plot(cost_plot(network), plot_format(str(plot))), plot, force, "--plot")
     if format is DataFormat.json:
         _emit(_dumps(table), out, force)
     else:
@@ -1017,9 +1017,9 @@ def train(
         --cost binary_cross_entropy --epochs 2000 --lr 0.3 --batch-size 10
     """
     _check_out(out, force)
-    for target in (params, plot):
+    for target, option in ((params, "--params"), (plot, "--plot")):
         if target is not None:
-            _check_out(target, force)
+            _check_out(target, force, option)
     format = _format(out, format, DataFormat.text)
     from .datasets import load
     from .numeric import point_shapes  # noqa: F401  (NumPy and SymPy load before the clock starts)
@@ -1049,11 +1049,11 @@ def train(
     trained = {key: value.tolist() for key, value in result.parameters.items()}
     if params is not None:
         point = {"x": dataset.x[0].tolist(), "t": dataset.t[0].tolist(), **trained}
-        _emit(_dumps(point), params, force)
+        _emit(_dumps(point), params, force, "--params")
     if plot is not None:
         from .plots import render as render_plot, training_plot
 
-        _emit(render_plot(training_plot(result), plot_format(str(plot))), plot, force)
+        _emit(render_plot(training_plot(result), plot_format(str(plot))), plot, force, "--plot")
     accuracy = "" if result.accuracy is None else f", accuracy {result.accuracy:.0%}"
     if format is DataFormat.json:
         _emit(_dumps({"network": network.describe(), "data": dataset.name, "epochs": epochs, "lr": lr,
@@ -1143,7 +1143,7 @@ def grade(
         raise typer.Exit(0 if result.correct else 1)
     if report is not None and report.suffix.lower() not in (".csv", ".json"):
         raise SymbpError(f"--report {str(report)!r} must end in .csv or .json")
-    _check_out(report, force)
+    _check_out(report, force, "--report")
     try:
         text = answers.read_text(encoding="utf-8-sig")  # spreadsheets often save CSV with a byte-order mark
     except (OSError, UnicodeDecodeError) as error:
@@ -1152,7 +1152,7 @@ def grade(
     results = grade_rows(network, rows, **options)
     if report is not None:
         records = report_rows(results)
-        write_output(report, _dumps(records) if report.suffix.lower() == ".json" else _csv(records), force)
+        _emit(_dumps(records) if report.suffix.lower() == ".json" else _csv(records), report, force, "--report")
     typer.echo("\n".join(batch_summary(results)))
 
 

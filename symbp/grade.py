@@ -614,19 +614,30 @@ def read_answer_rows(text: str, suffix: str, default_item: str | None = None) ->
 
 
 def _answer_row(record: Mapping[str, object], number: int, default_item: str | None) -> AnswerRow:
-    item = record.get("entry", record.get("exercise", default_item))
-    student, answer = record.get("student"), record.get("answer")
-    for key, value in (("student", student), ("entry", item), ("answer", answer)):
-        if not isinstance(value, str) or not value.strip():
-            raise SymbpError(f"answers row {number}: {key} is {value!r}; every row needs student, entry "
-                             f"(or exercise, or --entry for all rows) and answer as text")
-    return AnswerRow(str(student).strip(), str(item).strip(), str(answer))
+    def text(key: str) -> str:
+        value = record.get(key)
+        if value is not None and not isinstance(value, str):
+            raise SymbpError(f"answers row {number}: {key} is {value!r}; give it as text")
+        return (value or "").strip()
+
+    # An empty cell is a missing one: --entry fills it; an empty answer is graded (as unreadable).
+    item = text("entry") or text("exercise") or (default_item or "").strip()
+    if not item:
+        raise SymbpError(f"answers row {number} names no entry; give an entry (or exercise) column, "
+                         "or --entry for the rows without one")
+    answer = record.get("answer")
+    if not isinstance(answer, str):
+        raise SymbpError(f"answers row {number}: answer is {answer!r}; every row needs an answer column, as text")
+    return AnswerRow(text("student") or f"row {number}", item, answer)
 
 
-def grade_rows(network: Network, rows: Iterable[AnswerRow], **options) -> tuple[BatchResult, ...]:
-    """Grade every row; an unreadable answer or unknown entry is that row's verdict, not an error."""
+def grade_rows(network: Network, rows: Iterable[AnswerRow | Mapping[str, str]], **options) -> tuple[BatchResult, ...]:
+    """Grade every row (an ``AnswerRow`` or a mapping with student, entry, answer); an unreadable
+    answer or unknown entry is that row's verdict, not an error."""
     results = []
-    for row in rows:
+    for number, row in enumerate(rows, 1):
+        if isinstance(row, Mapping):
+            row = _answer_row(row, number, None)
         try:
             result = grade(network, row.item, row.answer, **options)
         except SymbpError as error:
@@ -650,7 +661,7 @@ def batch_summary(results: Iterable[BatchResult], common: int = 5) -> list[str]:
         kinds.update(result.kinds)
         if result.verdict == INCORRECT:
             mistakes.update(f"{result.row.item}: {m}" for m in result.feedback if not m.startswith("counterexample"))
-    lines = [f"{len(results)} answers graded"]
+    lines = [f"{len(results)} answer{'' if len(results) == 1 else 's'} graded"]
     for item, verdicts in items.items():
         total = sum(verdicts.values())
         unreadable = f", {verdicts[UNREADABLE]} unreadable" if verdicts[UNREADABLE] else ""

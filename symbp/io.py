@@ -191,13 +191,15 @@ def write_stdout(data: str | bytes) -> None:
         raise stdout_failed(error) from None
 
 
-def write_output(out: Path | None, data: str | bytes, force: bool) -> bool:
-    """``data`` to standard output (``out`` None or ``-``) or to the file ``out``; True when a file was written."""
+def write_output(out: Path | None, data: str | bytes, force: bool, option: str = "--out") -> bool:
+    """``data`` to standard output (``out`` None or ``-``) or to the file ``out``; True when a file was written.
+
+    ``option`` is how errors name the file (``--plot``, ``--report``, ...)."""
     if is_stdout(out):
         write_stdout(data)
         return False
     assert out is not None
-    write_atomic(out, data, force)
+    write_atomic(out, data, force, option)
     return True
 
 

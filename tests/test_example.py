@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from symbp import Network
 from symbp.cli import app
+from test_cli import make_runner
 from symbp.example import nice_point, worked_example
 from symbp.printers import print_example
 from symbp.printers.base import format_number
@@ -234,7 +235,7 @@ MAZUR_OPTIONS = ["--layers", "2,2,2", "--activation", "sigmoid", "--cost", "squa
 def test_example_json_has_the_issue_s_keys_and_numpy_s_numbers(tmp_path):
     args = ["example", *MAZUR_OPTIONS, "--point", write_point(tmp_path, MAZUR_POINT), "--lr", "0.5", "--steps", "2",
             "--format", "json"]
-    result = CliRunner().invoke(app, args)
+    result = make_runner().invoke(app, args)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     cost, zs, deltas, grad = numpy_pass(MAZUR_NETWORK, MAZUR_POINT)
@@ -253,7 +254,7 @@ def test_example_json_has_the_issue_s_keys_and_numpy_s_numbers(tmp_path):
 def test_example_prints_each_format(tmp_path, fmt, marker):
     args = ["example", *MAZUR_OPTIONS, "--point", write_point(tmp_path, MAZUR_POINT), "--lr", "0.5", "--steps", "3",
             "--digits", "9", "--entry", "W1_1_1", "--format", fmt]
-    result = CliRunner().invoke(app, args)
+    result = make_runner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert marker in result.stdout and "0.593269992" in result.stdout and "0.298371109" in result.stdout
 
@@ -272,7 +273,7 @@ def test_seed_gives_one_decimal_numbers_a_student_can_use():
     (["--entry", "z1_1"], "must be a weight or a bias"),
 ])
 def test_bad_example_options_are_one_line(extra, words):
-    result = CliRunner().invoke(app, ["example", *MAZUR_OPTIONS, *extra])
+    result = make_runner().invoke(app, ["example", *MAZUR_OPTIONS, *extra])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and words in result.stderr and result.stdout == ""
 
@@ -299,7 +300,7 @@ def test_latex_and_markdown_examples_compile_on_a4_without_overfull_lines(tmp_pa
 
 def test_picture_point_writes_numpy_s_numbers_on_the_graph(tmp_path):
     args = ["picture", *MAZUR_OPTIONS, "--point", write_point(tmp_path, MAZUR_POINT), "--format", "dot"]
-    result = CliRunner().invoke(app, args)
+    result = make_runner().invoke(app, args)
     assert result.exit_code == 0, result.output
     dot = result.stdout
     cost, zs, deltas, grad = numpy_pass(MAZUR_NETWORK, MAZUR_POINT)
@@ -320,12 +321,12 @@ def test_render_adds_the_worked_example_to_notes_and_it_compiles(tmp_path):
     from symbp.render.pdf import compile_pdf
 
     point = write_point(tmp_path, MAZUR_POINT)
-    result = CliRunner().invoke(app, ["render", "-t", "notes.md", *MAZUR_OPTIONS, "--point", point, "--lr", "0.5"])
+    result = make_runner().invoke(app, ["render", "-t", "notes.md", *MAZUR_OPTIONS, "--point", point, "--lr", "0.5"])
     assert result.exit_code == 0, result.output
     markdown = result.stdout
     assert "## A worked example" in markdown and "### Gradient descent, learning rate 0.5" in markdown
     assert "= 0.5933 \\\\" in markdown and "= 0.3589 \\\\" in markdown  # out_h1 and w5+ to four decimals
-    without = CliRunner().invoke(app, ["render", "-t", "notes.md", *MAZUR_OPTIONS]).stdout
+    without = make_runner().invoke(app, ["render", "-t", "notes.md", *MAZUR_OPTIONS]).stdout
     assert "worked example" not in without and markdown.startswith(without.rstrip("\n"))
     if shutil.which("pdflatex") is None:
         pytest.skip("pdflatex not installed")

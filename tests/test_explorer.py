@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 import symbp
 from symbp.cli import app
+from test_cli import make_runner
 from symbp.document import naive_expansion
 from symbp.explorer import WRITTEN_PATHS, explorer_data, explorer_page
 from symbp.printers.mathml import mathml
@@ -105,7 +106,7 @@ def test_explore_shows_the_page_in_an_isolated_frame():
 
 
 def test_cli_writes_the_page_and_refuses_a_huge_network(tmp_path):
-    runner = CliRunner()
+    runner = make_runner()
     out = tmp_path / "page.html"
     done = runner.invoke(app, ["render", "--template", "explorer.html", "--layers", "2,2,1", "--out", str(out)])
     assert done.exit_code == 0, done.output
@@ -157,7 +158,7 @@ def test_point_and_rate_are_checked(tmp_path):
         explorer_data(SIGMOID_NET, lr=0.1)
     point_file = tmp_path / "point.json"
     point_file.write_text(json.dumps(POINT))
-    runner = CliRunner()
+    runner = make_runner()
     abstract = runner.invoke(app, ["render", "-t", "explorer.html", "--layers", "2,2,1", "--point", str(point_file)])
     assert abstract.exit_code == 2 and "abstract" in abstract.output
     out = tmp_path / "page.html"

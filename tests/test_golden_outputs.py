@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from symbp.cli import app
+from test_cli import make_runner
 
 GOLDEN = Path(__file__).parent / "golden" / "cli"
 
@@ -39,7 +40,7 @@ CASES = {
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_output_matches_its_golden_file(name):
-    result = CliRunner().invoke(app, CASES[name])
+    result = make_runner().invoke(app, CASES[name])
     assert result.exit_code == 0, result.output
     path = GOLDEN / name
     if os.environ.get("SYMBP_UPDATE_GOLDEN") == "1":

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from symbp.cli import app
+from test_cli import make_runner
 
 RIGHT = "dC/da3 * sigma3'(z3) * w3_1 * sigma2'(z2_1) * a1_2"  # the lecture's dC/dW^{(2)}_{12}
 NO_SIGMA2 = "dC/da3 * sigma3'(z3) * w3_1 * a1_2"
@@ -18,7 +19,7 @@ SWAPPED = ("dC/da3 * sigma3'(z3) * (w3_1 * sigma2'(z2_1) * W2_2_1 + w3_2 * sigma
 
 
 def run(*args: str):
-    return CliRunner().invoke(app, ["grade", *args])
+    return make_runner().invoke(app, ["grade", *args])
 
 
 def test_correct_answer_exits_0() -> None:
@@ -129,3 +130,13 @@ def test_unreadable_answer_files_exit_2_and_write_nothing(tmp_path: Path, conten
     result = run("--answers", str(answers), "--report", str(report))
     assert result.exit_code == 2 and message in result.output
     assert not report.exists()
+
+
+def test_an_empty_entry_cell_takes_the_default_entry_and_an_empty_answer_is_graded(tmp_path: Path) -> None:
+    answers = tmp_path / "class.csv"
+    answers.write_text(f"student,entry,answer\nann,,\"{RIGHT}\"\nbob,W2_1_2,\"\"\n")
+    report = tmp_path / "report.json"
+    result = run("--answers", str(answers), "--entry", "W2_1_2", "--report", str(report))
+    assert result.exit_code == 0, result.output
+    verdicts = {row["student"]: row["verdict"] for row in __import__("json").loads(report.read_text())}
+    assert verdicts == {"ann": "correct", "bob": "unreadable"}

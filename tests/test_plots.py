@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from symbp import Network
 from symbp.cli import app
+from test_cli import make_runner
 from symbp.counts import backprop_count, naive_count
 from symbp.datasets import load
 from symbp.plots import cost_plot, render, training_plot
@@ -53,7 +54,7 @@ def test_cost_plot_draws_the_counts_written_out_from_the_lecture():
 
 def test_cost_plot_agrees_with_symbp_cost_s_own_totals(tmp_path):
     net = Network([3, 4, 1])
-    result = CliRunner().invoke(app, ["cost", "--layers", "3,4,1", "--format", "json", "--plot", str(tmp_path / "c.svg")])
+    result = make_runner().invoke(app, ["cost", "--layers", "3,4,1", "--format", "json", "--plot", str(tmp_path / "c.svg")])
     assert result.exit_code == 0, result.output
     totals = json.loads(result.stdout)["totals"]
     plot = cost_plot(net)
@@ -65,7 +66,7 @@ def test_cost_plot_agrees_with_symbp_cost_s_own_totals(tmp_path):
 
 def test_training_plot_draws_the_costs_the_command_reports(tmp_path):
     out = tmp_path / "curve.png"
-    result = CliRunner().invoke(app, ["train", "--data", "xor", "--epochs", "50", "--plot", str(out), "--format", "json"])
+    result = make_runner().invoke(app, ["train", "--data", "xor", "--epochs", "50", "--plot", str(out), "--format", "json"])
     assert result.exit_code == 0, result.output
     reported = json.loads(result.stdout)["costs"]
     net = Network([2, 8, 1], ["tanh", "sigmoid"], "binary_cross_entropy")

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 import symbp.codegen
 from symbp import Network
 from symbp.cli import app
+from test_cli import make_runner
 from symbp.datasets import Dataset, load
 from symbp.numeric import evaluator_for
 from symbp.train import train
@@ -85,14 +86,14 @@ def test_shipped_sets_and_user_files_load(tmp_path):
 
 def test_train_command_reports_writes_parameters_and_they_read_back(tmp_path):
     params = tmp_path / "trained.json"
-    result = CliRunner().invoke(app, ["train", "--data", "xor", "--epochs", "300", "--params", str(params),
+    result = make_runner().invoke(app, ["train", "--data", "xor", "--epochs", "300", "--params", str(params),
                                       "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert len(data["costs"]) == 301 and data["final_cost"] == data["costs"][-1] and data["accuracy"] == 1.0
     point = json.loads(params.read_text())
     assert set(point) == {"x", "t", "W1", "b1", "W2", "b2"} and point["W1"] == data["parameters"]["W1"]
-    grad = CliRunner().invoke(app, ["grad", "--point", str(params), "--layers", "2,8,1", "--activations",
+    grad = make_runner().invoke(app, ["grad", "--point", str(params), "--layers", "2,8,1", "--activations",
                                     "tanh,sigmoid", "--cost", "binary_cross_entropy", "--format", "json"])
     assert grad.exit_code == 0, grad.output
 
@@ -106,7 +107,7 @@ def test_train_command_reports_writes_parameters_and_they_read_back(tmp_path):
 ])
 def test_bad_train_options_are_one_line(tmp_path, monkeypatch, args, words):
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["train", *args])
+    result = make_runner().invoke(app, ["train", *args])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and words in result.stderr and list(tmp_path.iterdir()) == []
 

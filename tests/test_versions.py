@@ -19,6 +19,7 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from symbp.cli import app
+from test_cli import make_runner
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,7 +54,7 @@ def test_version_option_prints_the_installed_version_and_nothing_else():
 def test_no_command_runs_the_version_option_unless_given():
     group = get_command(app)
     for name in group.commands:
-        result = CliRunner().invoke(app, [name, "--help"])
+        result = make_runner().invoke(app, [name, "--help"])
         assert result.exit_code == 0, (name, result.output)
         assert result.output.startswith(f"Usage: symbp {name} "), (name, result.output[:80])
 
