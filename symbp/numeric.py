@@ -231,7 +231,9 @@ class Evaluator:
         if self._logit_cost and nudged not in g.a[-1]:  # a nudged a^{(L)} is no longer sigmoid(z^{(L)})
             values[g.C] = float(self._logit(*[np.asarray(values[s]) for s in (*g.z[-1], *g.t)]))
         else:
-            values[g.C] = float(self._cost(*[np.asarray(values[s]) for s in (*g.a[-1], *g.t)]))
+            # A stand-in sigma may leave (0, 1), where log is NaN: C is then unused (no finite differences).
+            with np.errstate(invalid="ignore" if self.functions else "warn"):
+                values[g.C] = float(self._cost(*[np.asarray(values[s]) for s in (*g.a[-1], *g.t)]))
         if self._dC_da is not None:
             values.update(zip(g.dC_da, map(float, self._dC_da(*[np.asarray(values[s]) for s in (*g.a[-1], *g.t)]))))
         return values
