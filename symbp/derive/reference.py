@@ -2,7 +2,7 @@
 
 C is substituted down to the layer the variable enters and differentiated
 there; the rest is substituted afterwards. For W^{(m)} and b^{(m)} that is C
-over the named a^{(m-1)} (which do not depend on them, so the partial
+over the named a^{(m-1)} (the fully substituted C when a layer above is relu-like) (which do not depend on them, so the partial
 derivative is the same as that of the fully substituted C, and SymPy has less
 to walk); for z^{(m)}_j (or a^{(m)}_j), C over the named z^{(m)} (or a^{(m)}).
 No path or delta logic is involved.
@@ -79,12 +79,19 @@ def reference(network: Network, entry: Entry | str) -> ReferenceDerivation:
         raise SymbpError(f"{refusal}; use backprop (CLI: --method backprop)")
     graph = build_graph(network)
     variable = graph.symbol(entry)
-    if entry.is_parameter:
+    if entry.is_parameter and _rebuilds_max(network, entry.layer):
+        cost = graph.full[graph.C]  # built once per graph; substituting would rebuild every Max
+    elif entry.is_parameter:
         cost = graph.cost_in_terms_of(entry.layer - 1, "a")
     else:
         cost = graph.cost_in_terms_of(entry.layer, entry.kind)
     derivative = _name_abstract_derivatives(graph, _pin_heaviside(sp.diff(cost, variable)))
     return ReferenceDerivation(network, entry, cost, variable, graph.substitute(derivative))
+
+
+def _rebuilds_max(network: Network, layer: int) -> bool:
+    """Whether a layer from ``layer`` up is written with Max, which SymPy is slow to rebuild (it compares the arguments)."""
+    return any(name in ("relu", "leaky_relu") for name in network.activations[layer - 1:])
 
 
 def reference_refusal(network: Network, entries: Sequence[Entry]) -> str | None:
