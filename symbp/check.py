@@ -1,9 +1,22 @@
-"""Proof that the three derivations agree: symbolically, and numerically against finite differences."""
+"""Sound verdicts on whether the three derivations agree, and with finite differences.
+
+Every comparison ends in one of four outcomes:
+
+- ``proved``: the symbolic difference reduces to 0 (``expand``; failing that, the
+  exponentials, Piecewise and Heaviside are named and the difference ``cancel``-ed);
+- ``verified``: no proof was found (or none was tried), but the two sides agree
+  within the tolerance at every random point; abstract parts (sigma^{(m)}, its
+  sigma', C, dC/da^{(L)}_k) are replaced by independent random functions
+  (``numeric.stand_ins``), the same in both sides;
+- ``disagree``: only with a concrete counterexample, the point and both values;
+- ``skipped``: the comparison was not made, with the reason (e.g. the network is
+  too deep for the reference).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -11,32 +24,78 @@ import sympy as sp
 from .counts import naive_paths
 from .derive import backprop, naive, reference
 from .derive.naive import DEFAULT_MAX_PATHS, check_budget
+from .derive.reference import REFERENCE_MAX_LAYERS, reference_refusal
 from .errors import SymbpError
-from .graph import build_graph
-from .numeric import compile_backprop, compile_expressions, evaluator_for, forward_symbols, random_point
+from .graph import Graph, build_graph
+from .numeric import (
+    Evaluator,
+    Point,
+    StandIn,
+    compile_backprop,
+    compile_expressions,
+    evaluator_for,
+    forward_symbols,
+    random_point,
+    stand_ins,
+)
 from .spec import Entry, Network
 
 Progress = Callable[[int, int], None]
 
+PROVED, VERIFIED, DISAGREE, SKIPPED = "proved", "verified", "disagree", "skipped"
+OUTCOMES = (PROVED, VERIFIED, DISAGREE, SKIPPED)
+
 SYMBOLIC_PROOF_MAX_PATHS = 500
-"""In concrete mode naive = backprop is also proved symbolically while the expansion is this small."""
+"""In concrete mode the symbolic proofs are tried while the naive expansion is this small
+(an abstract network has no numbers, so there they are always tried)."""
+
+
+CANCEL_MAX_NODES = 400
+"""``cancel`` is tried on an expanded difference of at most this many nodes (its time grows
+steeply with size); a larger one is verified numerically instead."""
+
+FD_ERROR_FACTOR = 4.0
+"""A method agrees with finite differences within tol, or within this many of their error estimates."""
+
+FINITE_DIFFERENCE = "finite difference"
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """Where two sides of a comparison differ: the point, the stand-ins used, and both values."""
+
+    point: Mapping[str, tuple]
+    """x, t, W1, b1, ... as (nested) tuples of floats."""
+    values: tuple[tuple[str, float], ...]
+    """(side, value), e.g. (("backprop", 0.25), ("finite difference", 0.5))."""
+    stand_ins: tuple[tuple[str, sp.Expr], ...] = ()
+    """(abstract function as the lecture writes it, the random function used for it)."""
 
 
 @dataclass(frozen=True)
 class CheckRow:
     """One comparison for one entry.
 
-    ``method`` is ``naive``, ``backprop`` or ``reference`` (largest relative error
-    against finite differences over the points), ``agreement`` (largest relative
-    difference between any two of those three), or a symbolic proof such as
-    ``naive = backprop`` (``max_error`` 0 when proved, infinity when not).
+    ``method`` is ``naive``, ``backprop`` or ``reference`` (against finite
+    differences), or a pair such as ``naive = backprop``. ``max_error`` is the
+    largest relative difference over the points (0 when proved, NaN when skipped).
     """
 
     entry: str
     method: str
+    outcome: str
     max_error: float
-    passed: bool
-    symbolic: bool = False
+    counterexample: Counterexample | None = None
+    reason: str = ""
+    """Why a comparison was skipped."""
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome != DISAGREE
+
+    @property
+    def symbolic(self) -> bool:
+        return self.outcome == PROVED
 
 
 @dataclass(frozen=True)
@@ -49,6 +108,7 @@ class CheckReport:
 
     @property
     def passed(self) -> bool:
+        """Nothing disagrees (a skipped comparison is not a disagreement, nor a pass: see ``counts``)."""
         return all(row.passed for row in self.rows)
 
     @property
@@ -56,7 +116,13 @@ class CheckReport:
         return tuple(row for row in self.rows if not row.passed)
 
     @property
+    def counts(self) -> dict[str, int]:
+        """How many comparisons ended in each outcome."""
+        return {outcome: sum(row.outcome == outcome for row in self.rows) for outcome in OUTCOMES}
+
+    @property
     def symbolic_only(self) -> bool:
+        """No finite differences: an abstract network has no cost to nudge."""
         return self.network.is_abstract
 
 
@@ -71,14 +137,14 @@ def check(
 ) -> CheckReport:
     """Compare naive, backprop, reference and finite differences for every entry.
 
-    Relative error at a point is |value - finite difference| divided by the larger
-    of |finite difference| and the largest |finite difference| of all entries there.
-    With abstract sigma or C there are no numbers: each entry is proved symbolically.
-    The naive expansions of all ``entries`` together must stay within ``max_paths``.
+    Relative error at a point is |value - other| divided by the larger of |other|
+    and the largest |other| of all entries there. The naive expansions of all
+    ``entries`` together must stay within ``max_paths``. A network too deep or
+    wide for ``sympy.diff`` has its reference comparisons skipped, with the reason.
 
     >>> report = check(Network([2, 2, 1], "tanh", "squared_error"), points=2)
-    >>> report.passed
-    True
+    >>> report.passed, report.counts["disagree"]
+    (True, 0)
     """
     if points < 1:
         raise SymbpError(f"points {points!r} must be at least 1")
@@ -86,70 +152,264 @@ def check(
         network.entry(e) if isinstance(e, str) else e for e in entries
     )
     check_budget(network, chosen, max_paths)
-    total_paths = sum(naive_paths(network, e) for e in chosen)
-    if network.is_abstract:
-        rows = _symbolic_rows(network, chosen, progress, with_reference=True)
-    else:
-        rows = _numeric_rows(network, chosen, points, seed, tol, progress)
-        if total_paths <= SYMBOLIC_PROOF_MAX_PATHS:
-            rows += _symbolic_rows(network, chosen, None, with_reference=False)
-    return CheckReport(network, tuple(rows), tol, points, seed)
+    return _Check(network, chosen, points, seed, tol, progress).report()
 
 
-def _symbolic_rows(
-    network: Network, entries: tuple[Entry, ...], progress: Progress | None, with_reference: bool
-) -> list[CheckRow]:
-    graph = build_graph(network)
-    bp = backprop(network, entries)
-    rows = []
-    for done, entry in enumerate(entries, 1):
-        by_backprop = bp.expression(entry)
-        same = sp.expand(naive(network, entry).expression - by_backprop) == 0
-        rows.append(CheckRow(entry.name, "naive = backprop", 0.0 if same else float("inf"), same, True))
-        if with_reference:
-            difference = graph.substitute(by_backprop) - reference(network, entry).expression
-            same = sp.expand(difference) == 0
-            rows.append(CheckRow(entry.name, "reference = backprop", 0.0 if same else float("inf"), same, True))
-        if progress:
-            progress(done, len(entries))
-    return rows
+class _Check:
+    """The numbers and proofs of one check; ``report`` runs it."""
+
+    def __init__(
+        self, network: Network, entries: tuple[Entry, ...], points: int, seed: int, tol: float,
+        progress: Progress | None,
+    ) -> None:
+        self.network, self.entries, self.points, self.seed, self.tol = network, entries, points, seed, tol
+        self.progress = progress
+        self.graph = build_graph(network)
+        rng = np.random.default_rng(seed)
+        self.stand_ins: dict[str, StandIn] = stand_ins(self.graph, rng) if network.is_abstract else {}
+        self.evaluator = Evaluator(self.graph, self.stand_ins) if network.is_abstract else evaluator_for(network)
+        self.rng = rng
+        self.skip_reference = reference_refusal(network, entries)
+        self.backprop = backprop(network, entries)
+        self.naive = [naive(network, e) for e in entries]
+        self.reference = None if self.skip_reference else [reference(network, e) for e in entries]
+        self.folder = _Folder(self.graph)
+
+    def report(self) -> CheckReport:
+        sample = [self.evaluator.forward_at(random_point(self.network, self.rng, self.evaluator))
+                  for _ in range(self.points)]
+        numbers = self._evaluate(sample)
+        concrete = not self.network.is_abstract
+        fd = self._finite_differences(sample) if concrete else None
+        rows: list[CheckRow] = []
+        steps = len(self.entries) * (1 + concrete)
+        done = 0
+        if fd is not None:
+            expected, error = fd
+            for name in ("naive", "backprop", "reference"):
+                for k, entry in enumerate(self.entries):
+                    rows.append(self._against_fd(entry, k, name, numbers.get(name), expected, error, sample))
+            done += len(self.entries)
+            if self.progress:
+                self.progress(done, steps)
+        # Deep networks nest past SymPy's recursion limit in expand/cancel: numbers only.
+        small = (
+            sum(naive_paths(self.network, e) for e in self.entries) <= SYMBOLIC_PROOF_MAX_PATHS
+            and self.network.L <= REFERENCE_MAX_LAYERS
+        )
+        for k, entry in enumerate(self.entries):
+            by_backprop = self.backprop.expression(entry)
+            proved = (self.network.is_abstract or small) and self.network.L <= REFERENCE_MAX_LAYERS and _reduces_to_zero(
+                self.naive[k].expression - by_backprop
+            )
+            rows.append(self._pair(entry, k, "naive", proved, numbers, sample))
+            if self.reference is None:
+                rows.append(CheckRow(entry.name, "reference = backprop", SKIPPED, float("nan"),
+                                     reason=self.skip_reference or ""))
+            else:
+                # cancel only where there are no numbers to fall back on cheaply
+                proved = (self.network.is_abstract or small) and _reduces_to_zero(
+                    by_backprop - self.folder.fold(self.reference[k].expression), self.network.is_abstract
+                )
+                rows.append(self._pair(entry, k, "reference", proved, numbers, sample))
+            done += 1
+            if self.progress:
+                self.progress(done, steps)
+        return CheckReport(self.network, tuple(rows), self.tol, self.points, self.seed)
+
+    # Numbers ---------------------------------------------------------------
+
+    def _evaluate(self, sample: list[dict]) -> dict[str, np.ndarray]:
+        """Each method's value of every entry at every point: arrays of shape (points, entries)."""
+        named = forward_symbols(self.graph)
+        by_backprop = compile_backprop(self.backprop, self.stand_ins)
+        methods: dict[str, Callable[[dict], np.ndarray]] = {
+            "naive": compile_expressions(named, [d.expression for d in self.naive], self.stand_ins),
+            "backprop": lambda values: by_backprop(values)[1],
+        }
+        if self.reference is not None:
+            methods["reference"] = compile_expressions(
+                self.evaluator.graph_inputs, [r.expression for r in self.reference], self.stand_ins
+            )
+        return {name: np.array([fn(values) for values in sample]) for name, fn in methods.items()}
+
+    def _finite_differences(self, sample: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+        estimates = [
+            [self.evaluator.finite_difference(values, self.graph.symbol(e)) for e in self.entries] for values in sample
+        ]
+        array = np.array(estimates)  # (points, entries, 2)
+        return array[..., 0], array[..., 1]
+
+    def _against_fd(
+        self, entry: Entry, k: int, name: str, got: np.ndarray | None, expected: np.ndarray, error: np.ndarray,
+        sample: list[dict],
+    ) -> CheckRow:
+        if got is None:
+            return CheckRow(entry.name, name, SKIPPED, float("nan"), reason=self.skip_reference or "")
+        relative = np.abs(got[:, k] - expected[:, k]) / _scale(expected)[:, k]
+        allowed = np.maximum(self.tol, FD_ERROR_FACTOR * error[:, k] / _scale(expected)[:, k])
+        return self._row(entry, name, relative, allowed, sample, (name, got[:, k]), (FINITE_DIFFERENCE, expected[:, k]))
+
+    def _pair(
+        self, entry: Entry, k: int, name: str, proved: bool, numbers: dict[str, np.ndarray], sample: list[dict]
+    ) -> CheckRow:
+        method = f"{name} = backprop"
+        if proved:
+            return CheckRow(entry.name, method, PROVED, 0.0)
+        got, expected = numbers[name], numbers["backprop"]
+        relative = np.abs(got[:, k] - expected[:, k]) / _scale(expected)[:, k]
+        return self._row(entry, method, relative, np.full(len(sample), self.tol), sample,
+                         (name, got[:, k]), ("backprop", expected[:, k]))
+
+    def _row(
+        self, entry: Entry, method: str, relative: np.ndarray, allowed: np.ndarray, sample: list[dict],
+        left: tuple[str, np.ndarray], right: tuple[str, np.ndarray],
+    ) -> CheckRow:
+        relative = np.where(np.isnan(relative), np.inf, relative)  # a NaN on one side is a difference
+        worst = int(np.argmax(relative - allowed))
+        if np.all(relative <= allowed):
+            return CheckRow(entry.name, method, VERIFIED, float(np.max(relative)))
+        counterexample = Counterexample(
+            self._point_of(sample[worst]),
+            ((left[0], float(left[1][worst])), (right[0], float(right[1][worst]))),
+            self._shown_stand_ins(),
+        )
+        return CheckRow(entry.name, method, DISAGREE, float(relative[worst]), counterexample)
+
+    def _point_of(self, values: dict) -> dict[str, tuple]:
+        g = self.graph
+        point: dict[str, tuple] = {"x": tuple(values[s] for s in g.a[0]), "t": tuple(values[s] for s in g.t)}
+        for m in range(1, self.network.L + 1):
+            point[f"W{m}"] = tuple(tuple(values[s] for s in g.W[m].row(i)) for i in range(self.network.D(m)))
+            point[f"b{m}"] = tuple(values[s] for s in g.b[m])
+        return point
+
+    def _shown_stand_ins(self) -> tuple[tuple[str, sp.Expr], ...]:
+        shown = []
+        for f in self._undefined_functions():
+            stand_in = self.stand_ins[f.__name__]
+            arguments = sp.symbols(f"u1:{len(stand_in.weights) + 1}", real=True)
+            shown.append((self.graph.text_names.get(f, f.__name__), stand_in.expression(*arguments)))
+        return tuple(shown)
+
+    def _undefined_functions(self) -> list[sp.FunctionClass]:
+        out = []
+        for f, partials in self.graph.partial_functions.items():
+            out += [f, *partials]
+        return out
 
 
-def _numeric_rows(
-    network: Network,
-    entries: tuple[Entry, ...],
-    points: int,
-    seed: int,
-    tol: float,
-    progress: Progress | None,
-) -> list[CheckRow]:
-    graph = build_graph(network)
-    evaluator = evaluator_for(network)
-    named = forward_symbols(graph)
-    by_backprop = compile_backprop(backprop(network, entries))
-    methods = {
-        "naive": compile_expressions(named, [naive(network, e).expression for e in entries]),
-        "backprop": lambda values: by_backprop(values)[1],
-        "reference": compile_expressions(
-            evaluator.graph_inputs, [reference(network, e).expression for e in entries]
-        ),
-    }
-    rng = np.random.default_rng(seed)
-    worst = {name: np.zeros(len(entries)) for name in (*methods, "agreement")}
-    for done in range(1, points + 1):
-        values = evaluator.forward_at(random_point(network, rng))
-        expected = np.array([evaluator.finite_difference(values, graph.symbol(e)) for e in entries])
-        scale = np.maximum(np.abs(expected), np.max(np.abs(expected), initial=0.0))
-        scale[scale == 0] = 1.0
-        got = {name: fn(values) for name, fn in methods.items()}
-        for name, value in got.items():
-            worst[name] = np.maximum(worst[name], np.abs(value - expected) / scale)
-        spread = np.max([np.abs(got[p] - got[q]) for p in got for q in got], axis=0) / scale
-        worst["agreement"] = np.maximum(worst["agreement"], spread)
-        if progress:
-            progress(done, points)
-    return [
-        CheckRow(entry.name, name, float(errors[k]), bool(errors[k] <= tol))
-        for k, entry in enumerate(entries)
-        for name, errors in worst.items()
-    ]
+def _scale(expected: np.ndarray) -> np.ndarray:
+    """Per point and entry: the larger of |expected| and the largest |expected| at that point (never 0)."""
+    scale = np.maximum(np.abs(expected), np.max(np.abs(expected), axis=1, keepdims=True, initial=0.0))
+    return np.where(scale == 0, 1.0, scale)
+
+
+class _Folder:
+    """Writes the reference's result over the named intermediates backprop uses, so the two compare small.
+
+    Bottom-up, every full z^{(m)}_j (over x, W, b) becomes the symbol z^{(m)}_j, every
+    sigma^{(m)}(z^{(m)}_j) the symbol a^{(m)}_j, an abstract sigma^{(m)'}(z) or
+    dC/da^{(L)}_k(a, t) its named symbol; for a sigmoid unit exp(-z) becomes (1 - a)/a
+    and 1 + exp(-z) becomes 1/a. Each is the definition of the symbol it is replaced
+    by, so an identity over the named symbols is an identity over x, W, b, t.
+    """
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        known: dict[sp.Basic, sp.Expr] = {}
+        identities: dict[sp.Basic, sp.Expr] = {}
+        net = graph.network
+        for m in range(1, net.L + 1):
+            sigma = graph.sigma_function[m]
+            for i, (z, a) in enumerate(zip(graph.z[m], graph.a[m])):
+                known[graph.z_definition[m][i]] = z
+                known[-graph.z_definition[m][i]] = -z
+                known[graph.a_definition[m][i]] = a
+                # SymPy distributes a number over a sum (leaky_relu's z/100), so the full form
+                # need not contain z as a whole: register it as the fold sees it.
+                known[_rebuild(graph.a_definition[m][i].xreplace({z: graph.z_definition[m][i]}), known)] = a
+                if sigma is not None:
+                    known[graph.partial_functions[sigma][0](z)] = graph.sigma_prime[m][i]
+                elif net.activations[m - 1] == "sigmoid":
+                    identities[1 + sp.exp(-z)] = 1 / a
+                    identities[sp.exp(-z)] = (1 - a) / a
+        if graph.cost_function is not None:
+            arguments = (*graph.a[net.L], *graph.t)
+            for k, partial in enumerate(graph.partial_functions[graph.cost_function]):
+                known[partial(*arguments)] = graph.dC_da[k]
+        self._known, self._identities = known, identities
+
+    def fold(self, expr: sp.Expr) -> sp.Expr:
+        return _rebuild(expr, self._known).xreplace(self._identities)
+
+
+def _rebuild(expr: sp.Basic, known: Mapping[sp.Basic, sp.Expr]) -> sp.Basic:
+    """``expr`` rebuilt bottom-up, each rebuilt part found in ``known`` replaced by its name."""
+    memo: dict[sp.Basic, sp.Basic] = {}
+
+    def rebuild(node: sp.Basic) -> sp.Basic:
+        if node not in memo:
+            out = node if node.is_Atom else node.func(*map(rebuild, node.args))
+            memo[node] = known.get(out, out)
+        return memo[node]
+
+    return rebuild(expr)
+
+
+def _reduces_to_zero(difference: sp.Expr, cancel: bool = True) -> bool:
+    """Whether ``difference`` is 0 by expansion, or by ``cancel`` once its non-rational parts are named.
+
+    A proof either way: naming keeps every identity between the parts that the
+    rational reduction needs (exp(-u) = 1/exp(u), Heaviside(u, 0) = [u > 0],
+    Piecewise as a sum over indicators), and drops none that could make it wrong.
+    """
+    rational = sp.expand(_Namer().rational(difference))
+    if rational == 0:
+        return True
+    return cancel and _tree_size(rational) <= CANCEL_MAX_NODES and sp.cancel(rational) == 0
+
+
+def _tree_size(expr: sp.Basic) -> int:
+    return sum(1 for _ in sp.preorder_traversal(expr))
+
+
+class _Namer:
+    """Rewrites an expression as a rational function of fresh symbols for its non-rational parts.
+
+    Bottom-up, so equal parts get equal names whatever they are nested in:
+    exp(u) becomes E_u (and exp(-u) 1/E_u), a relation u > 0 an indicator I,
+    Heaviside(u, 0) the indicator of u > 0, Piecewise((e1, c1), ..., (en, True))
+    e1 I1 + (1 - I1)(e2 I2 + ...), and any other function of (named) arguments a symbol.
+    """
+
+    def __init__(self) -> None:
+        self._names: dict[sp.Basic, sp.Symbol] = {}
+        self._memo: dict[sp.Basic, sp.Expr] = {}
+
+    def rational(self, expr: sp.Basic) -> sp.Expr:
+        if expr in self._memo:
+            return self._memo[expr]
+        if expr.is_Atom:
+            out = expr
+        elif isinstance(expr, sp.exp):
+            argument = self.rational(expr.args[0])
+            out = 1 / self._name(sp.exp(-argument)) if argument.could_extract_minus_sign() else self._name(sp.exp(argument))
+        elif isinstance(expr, sp.Heaviside) and len(expr.args) == 2 and expr.args[1] == 0:
+            out = self._name(sp.StrictGreaterThan(self.rational(expr.args[0]), 0))
+        elif isinstance(expr, sp.Piecewise) and expr.args[-1].cond == sp.true:
+            out = self.rational(expr.args[-1].expr)
+            for piece in reversed(expr.args[:-1]):
+                indicator = self._name(piece.cond.func(*map(self.rational, piece.cond.args)))
+                out = self.rational(piece.expr) * indicator + (1 - indicator) * out
+        elif expr.is_Add or expr.is_Mul or (expr.is_Pow and expr.exp.is_Integer):
+            out = expr.func(*map(self.rational, expr.args))
+        else:
+            out = self._name(expr.func(*map(self.rational, expr.args)))
+        self._memo[expr] = out
+        return out
+
+    def _name(self, part: sp.Basic) -> sp.Symbol:
+        if part not in self._names:
+            self._names[part] = sp.Dummy(f"p{len(self._names)}")
+        return self._names[part]

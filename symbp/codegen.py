@@ -30,6 +30,7 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
 from . import __version__
+from .activations import STABLE_SIGMOID, STABLE_SOFTPLUS, stable_form
 from .costs import COSTS
 from .derive.backprop import BackpropDerivation, backprop
 from .errors import SymbpError
@@ -79,6 +80,10 @@ class VectorizedBackprop:
     """C for one output unit, over ``a<L>`` and ``t_rows``; the total sums it over outputs and samples."""
     output_upstream: sp.Expr
     """dC/da^{(L)}: the base case's given factor, over ``a<L>`` and ``t_rows``."""
+    logit_cost: sp.Expr | None = None
+    """C for one output from the logit ``z<L>`` (binary cross-entropy after a sigmoid), or None."""
+    output_delta: sp.Expr | None = None
+    """delta^{(L)} = dC/da sigma'(z) cancelled (a - t for that pair), over ``a<L>`` and ``t_rows``, or None."""
 
 
 def layer_symbols(m: int) -> tuple[sp.Symbol, sp.Symbol, sp.Symbol]:
@@ -137,6 +142,11 @@ def vectorize(derivation: BackpropDerivation) -> VectorizedBackprop:
     if sp.expand(graph.C_definition - sp.Add(*per_output)) != 0:  # the total is a plain sum over outputs
         raise _not_matrix_form("C", graph.C_definition)
     cost_term = _uniform("C", per_output, outputs)
+    if cost.logit_value is not None and net.activations[-1] == "sigmoid":  # finite when a rounds to 1
+        z_L = layer_symbols(L)[0]
+        return VectorizedBackprop(
+            net, tuple(layers), cost_term, upstream, cost.logit_value(z_L, TARGET), cost.logit_delta(a_L, TARGET)
+        )
     return VectorizedBackprop(net, tuple(layers), cost_term, upstream)
 
 
@@ -183,6 +193,10 @@ def _not_matrix_form(what: str, formula: sp.Expr) -> SymbpError:
 # Printing ------------------------------------------------------------------
 
 
+_HELPERS = {STABLE_SIGMOID: "_sigmoid", STABLE_SOFTPLUS: "_softplus"}
+"""The generated module's overflow-free helpers, for the functions ``stable_form`` writes."""
+
+
 class _ArrayPrinter(NumPyPrinter):
     """NumPy's printer with cheaper elementwise forms.
 
@@ -211,6 +225,12 @@ class _ArrayPrinter(NumPyPrinter):
             out = f"{self._module_format('numpy.where')}({self._print(piece.cond)}, {self._print(piece.expr)}, {out})"
         return out
 
+    def _print_Function(self, expr: sp.Expr) -> str:
+        helper = _HELPERS.get(expr.func)
+        if helper is None:
+            return super()._print_Function(expr)
+        return f"{helper}({self._print(expr.args[0])})"
+
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         if expr.exp == -1:
             return f"1/{self.parenthesize(expr.base, precedence(expr))}"
@@ -224,12 +244,17 @@ class _Print:
         self._printer = _ArrayPrinter({"fully_qualified_modules": True})
 
     def __call__(self, expr: sp.Expr) -> str:
-        # log(1 + exp(z)) as log1p(exp(z)): SymPy's own rewrite, exact for small exp(z).
-        return self._printer.doprint(optimize(expr, [log1p_opt]))
+        return self._printer.doprint(self._stable(expr))
+
+    @staticmethod
+    def _stable(expr: sp.Expr) -> sp.Expr:
+        # Sigmoid and softplus through the module's overflow-free helpers; any other
+        # log(1 + x) as log1p(x), SymPy's own rewrite, exact for small x.
+        return optimize(stable_form(expr), [log1p_opt])
 
     def times(self, name: str, expr: sp.Expr) -> str:
         """``name`` times ``expr``, written in that order (SymPy would sort the factors)."""
-        expr = optimize(expr, [log1p_opt])
+        expr = self._stable(expr)
         if expr == 1:
             return name
         if isinstance(expr, sp.Pow) and expr.exp == -1:
@@ -298,11 +323,19 @@ class _ModuleWriter:
         ]
         for layer in self.form.layers:
             out += self._forward(layer)
-        out += [
-            "",
-            f"        # C = C(a{_sup(L)}, t), summed over outputs and samples",
-            f"        cost += numpy.sum({self.print(self.form.cost)})",
-        ]
+        if self.form.logit_cost is not None:
+            out += [
+                "",
+                f"        # C = C(a{_sup(L)}, t), summed over outputs and samples, written from the logit"
+                f" z{_sup(L)} so that it stays finite when a{_sup(L)} rounds to 0 or 1",
+                f"        cost += numpy.sum({self.print(self.form.logit_cost)})",
+            ]
+        else:
+            out += [
+                "",
+                f"        # C = C(a{_sup(L)}, t), summed over outputs and samples",
+                f"        cost += numpy.sum({self.print(self.form.cost)})",
+            ]
         for layer in reversed(self.form.layers):
             out += self._backward(layer)
         gradients = ", ".join(f'"{key}": d{key} / N' for key in shapes)
@@ -351,6 +384,14 @@ class _ModuleWriter:
         m, L = layer.layer, self.net.L
         _, _, dC_da = layer_symbols(m)
         up, above, below = _sup(m), _sup(m + 1), _sup(m - 1)
+        if m == L and self.form.output_delta is not None:
+            return [
+                "",
+                f"        # Layer {m}, backward, base case: delta{up} = dC/da{up} sigma{up}'(z{up}),"
+                " cancelled (finite when a rounds to 1)",
+                f"        delta{m} = {self.print(self.form.output_delta)}",
+                *self._gradient_lines(m),
+            ]
         if m == L:
             lines = [
                 "",
@@ -364,8 +405,11 @@ class _ModuleWriter:
                 f" delta{up}_j = (sum_i delta{above}_i W{above}_ij) sigma{up}'(z{up}_j)",
                 f"        {dC_da} = delta{m + 1} @ W{m + 1}",
             ]
-        return lines + [
-            f"        delta{m} = {self.print.times(dC_da.name, layer.local)}",
+        return [*lines, f"        delta{m} = {self.print.times(dC_da.name, layer.local)}", *self._gradient_lines(m)]
+
+    def _gradient_lines(self, m: int) -> list[str]:
+        up, below = _sup(m), _sup(m - 1)
+        return [
             f"        # dC/dW{up}_ij = delta{up}_i a{below}_j and dC/db{up}_i = delta{up}_i, summed over the samples",
             f"        dW{m} += delta{m}.T @ a{m - 1}",
             f"        db{m} += delta{m}.sum(axis=0)",
@@ -373,6 +417,17 @@ class _ModuleWriter:
 
     def _helpers(self) -> list[str]:
         return [
+            "",
+            "def _sigmoid(z):",
+            '    """1/(1 + exp(-z)); exp(-z) overflows to inf below z = -709, which gives the right 0."""',
+            '    with numpy.errstate(over="ignore"):',
+            "        return 1/(1 + numpy.exp(-z))",
+            "",
+            "",
+            "def _softplus(z):",
+            '    """log(1 + exp(z)) without overflow (about z above z = 709)."""',
+            "    return numpy.logaddexp(0.0, z)",
+            "",
             "",
             "def _parameters(params):",
             '    """The arrays of params in the order of SHAPES, as float64, checked against the network."""',

@@ -1,4 +1,10 @@
-"""Costs: name -> SymPy C(a^{(L)}, t) and its partials dC/da^{(L)}_k."""
+"""Costs: name -> SymPy C(a^{(L)}, t) and its partials dC/da^{(L)}_k.
+
+Binary cross-entropy after a sigmoid output also has its logit form, for numbers
+only: C = softplus(z) - t z and delta^{(L)} = a - t (the lecture's
+dC/da * a(1 - a), cancelled). The lecture's form divides by 1 - a, which rounds
+to 0 once z^{(L)} passes about 37; the logit form stays finite.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,9 @@ class Cost:
     partial: Callable[[sp.Expr, sp.Expr], sp.Expr] | None
     # Outputs must lie in (0, 1) (log of a and of 1 - a).
     needs_unit_interval: bool = False
+    # For a sigmoid output: C of one output from its logit z, and delta = dC/dz from a and t.
+    logit_value: Callable[[sp.Expr, sp.Expr], sp.Expr] | None = None
+    logit_delta: Callable[[sp.Expr, sp.Expr], sp.Expr] | None = None
 
     @property
     def is_abstract(self) -> bool:
@@ -41,6 +50,8 @@ COSTS: dict[str, Cost] = {
             _binary_cross_entropy,
             lambda a, t: -t / a + (1 - t) / (1 - a),
             needs_unit_interval=True,
+            logit_value=lambda z, t: sp.log(1 + sp.exp(z)) - t * z,
+            logit_delta=lambda a, t: a - t,
         ),
     ]
 }

@@ -6,6 +6,7 @@ Points are dicts of float64 arrays keyed like the CLI's point file: ``x``
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Mapping, Sequence
@@ -13,7 +14,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, STABLE_FUNCTIONS, stable_form
 from .costs import COSTS
 from .derive.backprop import BackpropDerivation
 from .errors import SymbpError
@@ -25,7 +26,21 @@ Values = dict[sp.Symbol, float]
 Point = dict[str, np.ndarray]
 
 FD_STEP = 1e-3
-"""Step of the five-point central difference (error of order h^4, round-off eps/h)."""
+"""First step of the five-point central difference (error of order h^4, round-off eps/h),
+scaled by the variable's size; ``finite_difference`` shrinks it while that pays."""
+
+FD_REFINEMENTS = 4
+"""At most this many quarterings of the step after the first Richardson pair."""
+
+Functions = Mapping[str, Callable[..., np.ndarray]]
+"""NumPy stand-ins for SymPy function names (abstract sigma^{(m)}, their sigma', C, dC/da)."""
+
+
+def lambdify_stable(args: Sequence[sp.Symbol], exprs: object, functions: Functions | None = None, cse: bool = False):
+    """``sympy.lambdify`` over NumPy, with sigmoid and softplus evaluated without overflow."""
+    exprs = [stable_form(e) for e in exprs] if isinstance(exprs, (list, tuple)) else stable_form(exprs)
+    modules = [{**STABLE_FUNCTIONS, **(functions or {})}, "numpy"]
+    return sp.lambdify(list(args), exprs, modules=modules, cse=cse)
 
 
 def point_shapes(network: Network) -> dict[str, tuple[int, ...]]:
@@ -38,11 +53,15 @@ def point_from_mapping(network: Network, data: Mapping[str, object]) -> Point:
     return point_layout(network).validate(data)
 
 
-def random_point(network: Network, rng: np.random.Generator) -> Point:
-    """A random point; away from every kink of relu-like layers, so finite differences are valid."""
-    if network.is_abstract:
-        raise SymbpError(f"network {network.describe()} has abstract parts: there are no numbers to try")
-    evaluator = evaluator_for(network)
+def random_point(network: Network, rng: np.random.Generator, evaluator: Evaluator | None = None) -> Point:
+    """A random point; away from every kink of relu-like layers, so finite differences are valid.
+
+    An abstract network needs an ``evaluator`` with stand-ins for its abstract parts.
+    """
+    if evaluator is None:
+        if network.is_abstract:
+            raise SymbpError(f"network {network.describe()} has abstract parts: there are no numbers to try")
+        evaluator = evaluator_for(network)
     for _ in range(1000):
         point: Point = {"x": rng.uniform(-1, 1, network.D(0))}
         for m in range(1, network.L + 1):
@@ -55,19 +74,89 @@ def random_point(network: Network, rng: np.random.Generator) -> Point:
     raise SymbpError("could not find a point away from the relu kinks")  # pragma: no cover
 
 
-class Evaluator:
-    """The forward pass of one concrete network, lambdified layer by layer over named symbols."""
+@dataclass(frozen=True)
+class StandIn:
+    """A random smooth function standing in for an abstract sigma^{(m)}, sigma^{(m)'}, C or dC/da^{(L)}_k.
 
-    def __init__(self, graph: Graph) -> None:
+    f(x_1, ..., x_n) = scale tanh(u + shift) + slope u with u = sum_i weights_i x_i.
+    sigma and sigma' get independent stand-ins: the derivations treat sigma' as a
+    function of its own, so they must agree whatever it is.
+    """
+
+    name: str
+    weights: tuple[float, ...]
+    scale: float
+    shift: float
+    slope: float
+
+    def __call__(self, *args: np.ndarray) -> np.ndarray:
+        u = sum(w * np.asarray(x, dtype=float) for w, x in zip(self.weights, args))
+        return self.scale * np.tanh(u + self.shift) + self.slope * u
+
+    def expression(self, *args: sp.Expr) -> sp.Expr:
+        """The same function as SymPy, for showing it."""
+        rounded = [sp.Float(w, 4) for w in self.weights]
+        u = sp.Add(*[w * x for w, x in zip(rounded, args)])
+        return sp.Float(self.scale, 4) * sp.tanh(u + sp.Float(self.shift, 4)) + sp.Float(self.slope, 4) * u
+
+
+def stand_ins(graph: Graph, rng: np.random.Generator) -> dict[str, StandIn]:
+    """Independent random stand-ins for every undefined function of ``graph``, by name."""
+    out = {}
+    for f, partials in graph.partial_functions.items():
+        # C and its partials take (a^{(L)}, t); sigma^{(m)} and sigma^{(m)'} take z.
+        arity = 2 * graph.network.D(graph.network.L) if f is graph.cost_function else 1
+        for g in (f, *partials):
+            out[g.__name__] = _random_stand_in(g.__name__, arity, rng)
+    return out
+
+
+def _random_stand_in(name: str, arity: int, rng: np.random.Generator) -> StandIn:
+    return StandIn(
+        name,
+        tuple(float(w) for w in rng.uniform(0.5, 1.5, arity) * rng.choice([-1, 1], arity)),
+        float(rng.uniform(0.5, 1.5)),
+        float(rng.uniform(-0.5, 0.5)),
+        float(rng.uniform(0.1, 1.0)),
+    )
+
+
+class Evaluator:
+    """The forward pass of one network, lambdified layer by layer over named symbols.
+
+    Abstract parts are evaluated by ``functions`` (``stand_ins``); then the named
+    sigma^{(m)'} and dC/da^{(L)} of those parts get values too. Binary cross-entropy
+    after a sigmoid output is evaluated from the logit (``Cost.logit_value``).
+    """
+
+    def __init__(self, graph: Graph, functions: Functions | None = None) -> None:
         self.graph = graph
+        self.functions = dict(functions or {})
         net = graph.network
         self._layers = []
         for m in range(1, net.L + 1):
             inputs = [*graph.a[m - 1], *graph.W[m], *graph.b[m]]
-            z_fn = sp.lambdify(inputs, list(graph.z_definition[m]), modules="numpy")
-            a_fn = sp.lambdify(list(graph.z[m]), list(graph.a_definition[m]), modules="numpy")
-            self._layers.append((m, inputs, z_fn, a_fn))
-        self._cost = sp.lambdify([*graph.a[net.L], *graph.t], graph.C_definition, modules="numpy")
+            z_fn = self._lambdify(inputs, list(graph.z_definition[m]))
+            a_fn = self._lambdify(list(graph.z[m]), list(graph.a_definition[m]))
+            sigma = graph.sigma_function[m]  # abstract: sigma' is a named value of its own
+            s_fn = None
+            if sigma is not None:
+                s_fn = self._lambdify(list(graph.z[m]), [graph.partial_functions[sigma][0](z) for z in graph.z[m]])
+            self._layers.append((m, inputs, z_fn, a_fn, s_fn))
+        cost = COSTS[net.cost]
+        self._logit_cost = cost.logit_value is not None and net.activations[-1] == "sigmoid"
+        self._cost = self._lambdify([*graph.a[net.L], *graph.t], graph.C_definition)
+        if self._logit_cost:
+            per_output = [cost.logit_value(z, t) for z, t in zip(graph.z[net.L], graph.t)]
+            self._logit = self._lambdify([*graph.z[net.L], *graph.t], sp.Add(*per_output))
+        self._dC_da = (
+            self._lambdify(
+                [*graph.a[net.L], *graph.t],
+                [d(*graph.a[net.L], *graph.t) for d in graph.partial_functions[graph.cost_function]],
+            )
+            if graph.cost_function is not None
+            else None
+        )
         self.graph_inputs = (*graph.a[0], *graph.parameters, *graph.t)
         self._kinked_layers = [
             m for m in range(1, net.L + 1) if ACTIVATIONS[net.activations[m - 1]].kink is not None
@@ -97,27 +186,63 @@ class Evaluator:
         if nudged in values:
             values[nudged] += step
         g = self.graph
-        for m, z_inputs, z_fn, a_fn in self._layers:
+        for m, z_inputs, z_fn, a_fn, s_fn in self._layers:
             values.update(zip(g.z[m], map(float, z_fn(*[np.asarray(values[s]) for s in z_inputs]))))
             if nudged in g.z[m]:
                 values[nudged] += step
-            values.update(zip(g.a[m], map(float, a_fn(*[np.asarray(values[s]) for s in g.z[m]]))))
+            z_values = [np.asarray(values[s]) for s in g.z[m]]
+            values.update(zip(g.a[m], map(float, a_fn(*z_values))))
             if nudged in g.a[m]:
                 values[nudged] += step
-        values[g.C] = float(self._cost(*[np.asarray(values[s]) for s in (*g.a[-1], *g.t)]))
+            if s_fn is not None:
+                values.update(zip(g.sigma_prime[m], map(float, s_fn(*z_values))))
+        if self._logit_cost and nudged not in g.a[-1]:  # a nudged a^{(L)} is no longer sigmoid(z^{(L)})
+            values[g.C] = float(self._logit(*[np.asarray(values[s]) for s in (*g.z[-1], *g.t)]))
+        else:
+            # A stand-in sigma may leave (0, 1), where log is NaN: C is then unused (no finite differences).
+            with np.errstate(invalid="ignore" if self.functions else "warn"):
+                values[g.C] = float(self._cost(*[np.asarray(values[s]) for s in (*g.a[-1], *g.t)]))
+        if self._dC_da is not None:
+            values.update(zip(g.dC_da, map(float, self._dC_da(*[np.asarray(values[s]) for s in (*g.a[-1], *g.t)]))))
         return values
 
-    def finite_difference(self, values: Values, symbol: sp.Symbol, h: float = FD_STEP) -> float:
-        """dC/d(symbol) by the five-point central difference of the forward cost."""
+    def finite_difference(self, values: Values, symbol: sp.Symbol) -> tuple[float, float]:
+        """dC/d(symbol) and an estimate of its error, from five-point central differences of the forward cost.
+
+        Two steps h and h/2 are combined by Richardson extrapolation; their
+        difference estimates the error. While the estimate is large against the
+        value, the step is quartered (a function that curves fast, as
+        binary cross-entropy near a = 0 or 1, needs a small one), and the best
+        estimate is kept once round-off starts to win.
+        """
         base = {s: values[s] for s in self.graph_inputs}
 
         def cost_at(offset: float) -> float:
             return self.forward(base, (symbol, offset))[self.graph.C]
 
-        return (-cost_at(2 * h) + 8 * cost_at(h) - 8 * cost_at(-h) + cost_at(-2 * h)) / (12 * h)
+        def five_point(h: float) -> float:
+            return (-cost_at(2 * h) + 8 * cost_at(h) - 8 * cost_at(-h) + cost_at(-2 * h)) / (12 * h)
+
+        h = FD_STEP * max(1.0, abs(values[symbol]))
+        coarse = five_point(h)
+        best = (math.inf, math.nan)
+        for _ in range(FD_REFINEMENTS + 1):
+            fine = five_point(h / 2)
+            estimate = fine + (fine - coarse) / 15
+            round_off = 8 * np.finfo(float).eps * max(abs(values[self.graph.C]), 1e-300) / h
+            error = abs(fine - coarse) / 15 + round_off
+            if error < best[0]:
+                best = (error, estimate)
+            if error > 4 * best[0] or error <= 1e-13 * max(abs(estimate), 1e-300):
+                break
+            h, coarse = h / 4, five_point(h / 4)
+        return best[1], best[0]
 
     def away_from_kinks(self, values: Values, margin: float) -> bool:
         return all(abs(values[z]) > margin for m in self._kinked_layers for z in self.graph.z[m])
+
+    def _lambdify(self, args: Sequence[sp.Symbol], exprs: object) -> Callable[..., object]:
+        return lambdify_stable(args, exprs, self.functions)
 
 
 @lru_cache(maxsize=16)
@@ -125,9 +250,11 @@ def evaluator_for(network: Network) -> Evaluator:
     return Evaluator(build_graph(network))
 
 
-def compile_expressions(args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr]) -> Callable[[Values], np.ndarray]:
+def compile_expressions(
+    args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr], functions: Functions | None = None
+) -> Callable[[Values], np.ndarray]:
     """One NumPy function evaluating all ``exprs`` from a symbol -> float dict."""
-    fn = sp.lambdify(list(args), list(exprs), modules="numpy", cse=True)
+    fn = lambdify_stable(args, list(exprs), functions, cse=True)
 
     def evaluate(values: Values) -> np.ndarray:
         # 0-d arrays, not floats: NumPy's select (Piecewise) needs array conditions.
@@ -142,10 +269,16 @@ def forward_symbols(graph: Graph) -> tuple[sp.Symbol, ...]:
     for m in range(1, graph.network.L + 1):
         out.extend(graph.z[m])
         out.extend(graph.a[m])
+        if graph.sigma_function[m] is not None:
+            out.extend(graph.sigma_prime[m])
+    if graph.cost_function is not None:
+        out.extend(graph.dC_da)
     return tuple(out)
 
 
-def compile_backprop(derivation: BackpropDerivation) -> Callable[[Values], tuple[Values, np.ndarray]]:
+def compile_backprop(
+    derivation: BackpropDerivation, functions: Functions | None = None
+) -> Callable[[Values], tuple[Values, np.ndarray]]:
     """Evaluate backprop as it runs: deltas layer by layer (each once), then the gradients.
 
     The function returns the values with every delta added, and the gradients in
@@ -154,13 +287,19 @@ def compile_backprop(derivation: BackpropDerivation) -> Callable[[Values], tuple
     graph = build_graph(derivation.network)
     L = derivation.network.L
     args = list(forward_symbols(graph))
+    cost = COSTS[derivation.network.cost]
+    logit_delta = cost.logit_delta is not None and derivation.network.activations[-1] == "sigmoid"
     layers: list[tuple[list[sp.Symbol], Callable[[Values], np.ndarray]]] = []
     for m in range(L, 0, -1):
         steps = [s for s in derivation.deltas if s.layer == m]
         known = [*args, *(graph.delta[m + 1] if m < L else ())]
-        layers.append(([s.symbol for s in steps], compile_expressions(known, [s.formula for s in steps])))
+        if m == L and logit_delta:  # dC/da * a(1 - a) cancelled: finite when a rounds to 1
+            formulas = [cost.logit_delta(graph.a[L][s.unit - 1], graph.t[s.unit - 1]) for s in steps]
+        else:
+            formulas = [s.formula for s in steps]
+        layers.append(([s.symbol for s in steps], compile_expressions(known, formulas, functions)))
     all_deltas = [d for m in range(1, L + 1) for d in graph.delta[m]]
-    gradients = compile_expressions([*args, *all_deltas], [g.formula for g in derivation.gradients])
+    gradients = compile_expressions([*args, *all_deltas], [g.formula for g in derivation.gradients], functions)
 
     def evaluate(values: Values) -> tuple[Values, np.ndarray]:
         values = dict(values)

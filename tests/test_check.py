@@ -7,26 +7,30 @@ import pytest
 import sympy as sp
 
 import symbp
+from symbp.check import check
 from symbp import activations as activations_module
 from symbp.graph import build_graph
 from symbp.numeric import evaluator_for
 
 
 def test_concrete_network_passes_numerically_and_symbolically():
-    report = symbp.check(symbp.Network([2, 2, 2], ["tanh", "sigmoid"], "binary_cross_entropy"), points=3, seed=4)
+    report = check(symbp.Network([2, 2, 2], ["tanh", "sigmoid"], "binary_cross_entropy"), points=3, seed=4)
     assert report.passed and not report.failures
-    numeric = [r for r in report.rows if not r.symbolic]
-    symbolic = [r for r in report.rows if r.symbolic]
-    assert len(numeric) == 4 * len(list(report.network.entries()))
-    assert all(r.method == "naive = backprop" for r in symbolic)
-    assert max(r.max_error for r in numeric) < 1e-9
+    against_fd = [r for r in report.rows if "=" not in r.method]
+    assert len(against_fd) == 3 * len(list(report.network.entries()))
+    assert all(r.outcome == "verified" and r.max_error < 1e-9 for r in against_fd)
+    # naive = backprop is proved over named intermediates; reference = backprop needs cancel for
+    # sigmoid's exponentials, which concrete mode leaves to the numbers (verified).
+    assert {r.outcome for r in report.rows if r.method == "naive = backprop"} == {"proved"}
+    assert {r.outcome for r in report.rows if r.method == "reference = backprop"} <= {"proved", "verified"}
 
 
 def test_abstract_network_is_proved_entry_by_entry():
-    report = symbp.check(symbp.Network())
+    report = check(symbp.Network())
     assert report.symbolic_only and report.passed
     assert {r.method for r in report.rows} == {"naive = backprop", "reference = backprop"}
     assert {r.entry for r in report.rows} == {e.name for e in symbp.Network().entries()}
+    assert report.counts == {"proved": len(report.rows), "verified": 0, "disagree": 0, "skipped": 0}
 
 
 @pytest.fixture
@@ -43,17 +47,27 @@ def wrong_tanh_derivative(monkeypatch):
 
 def test_a_wrong_local_derivative_is_caught(wrong_tanh_derivative):
     net = symbp.Network([2, 2, 1], ["tanh", "identity"], "squared_error")
-    report = symbp.check(net, points=2)
+    report = check(net, points=2)
     assert not report.passed
-    failed = {(r.entry, r.method) for r in report.failures}
+    failed = {(r.entry, r.method): r for r in report.failures}
     assert ("W1_1_1", "naive") in failed and ("W1_1_1", "backprop") in failed
+    assert ("W1_1_1", "reference = backprop") in failed
     assert ("W1_1_1", "reference") not in failed  # sympy.diff never sees the registry's derivative
     assert ("W2_1_1", "naive") not in failed  # the output layer is the identity
+    # The counterexample is real: recompute dC/dW1_1_1 at its point by hand (tanh' = 1 - tanh^2).
+    example = failed[("W1_1_1", "backprop")].counterexample
+    p = {k: np.array(v) for k, v in example.point.items()}
+    z1 = p["W1"] @ p["x"] + p["b1"]
+    a2 = p["W2"] @ np.tanh(z1) + p["b2"]
+    true = ((a2 - p["t"]) @ p["W2"])[0] * (1 - np.tanh(z1[0]) ** 2) * p["x"][0]
+    values = dict(example.values)
+    assert values["finite difference"] == pytest.approx(true, rel=1e-7)
+    assert abs(values["backprop"] - true) > 1e-3 * abs(true)
 
 
 def test_points_must_be_positive():
     with pytest.raises(symbp.SymbpError, match="points 0"):
-        symbp.check(symbp.Network([2, 1], "tanh", "squared_error"), points=0)
+        check(symbp.Network([2, 1], "tanh", "squared_error"), points=0)
 
 
 def test_naive_budget_is_refused_before_expanding():
@@ -67,7 +81,7 @@ def test_check_and_gradient_at_refuse_naive_work_over_the_budget():
     net = symbp.Network([2, 2, 1], "sigmoid", "squared_error")
     # W1 and b1 entries have 1 path each, W2/b2 too: 9 parameters, 9 paths; z and a add 6 more.
     with pytest.raises(symbp.SymbpError, match="15 paths, over the budget of 3"):
-        symbp.check(net, max_paths=3)
+        check(net, max_paths=3)
     point = symbp.random_point(net, np.random.default_rng(0))
     with pytest.raises(symbp.SymbpError, match="9 paths, over the budget of 3"):
         symbp.gradient_at(net, point, "naive", max_paths=3)

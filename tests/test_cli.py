@@ -151,19 +151,30 @@ def test_check_passes_on_a_concrete_network_with_a_row_per_entry():
     assert {"naive", "backprop", "reference"} <= {row["method"] for row in data["rows"]}
 
 
-def test_check_text_table_and_exit_status_one_when_methods_disagree():
-    # With zero tolerance the finite differences can never match exactly: a real disagreement.
-    result = invoke("check", "--layers", "2,1", "--activation", "tanh", "--cost", "squared_error",
-                    "--points", "2", "--tol", "0")
+def test_check_text_table_and_exit_status_one_when_methods_disagree(monkeypatch):
+    # A real disagreement: tanh' planted as 1 - a (not 1 - a^2) where naive and backprop read it.
+    from symbp import activations
+    from symbp.graph import build_graph
+    from symbp.numeric import evaluator_for
+
+    monkeypatch.setitem(activations.ACTIVATIONS, "tanh", activations.Activation("tanh", sp.tanh, lambda z, a: 1 - a))
+    build_graph.cache_clear()
+    evaluator_for.cache_clear()
+    try:
+        result = invoke("check", "--layers", "2,1", "--activation", "tanh", "--cost", "squared_error",
+                        "--points", "2")
+    finally:
+        build_graph.cache_clear()
+        evaluator_for.cache_clear()
     assert result.exit_code == 1
-    assert "do not agree within 0" in result.stdout and "W1_1_1" in result.stdout
+    assert "counterexample to W1_1_1 backprop: backprop = " in result.stdout and "finite difference = " in result.stdout
     assert "symbp: check failed" in result.stderr and "W1_1_1" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_check_on_the_abstract_lecture_network_is_a_symbolic_proof():
     result = ok("check", "--entries", "W2_1_2,W1_2_3")
-    assert "proved symbolically" in result.stdout
+    assert "proved symbolically" in result.stdout and "4 comparisons: 4 proved" in result.stdout
     lines = [line for line in result.stdout.splitlines() if line.startswith(("W2_1_2", "W1_2_3"))]
     assert len(lines) == 2 and all(line.split()[1:] == ["proved", "proved"] for line in lines)
 

@@ -241,7 +241,7 @@ def test_elementwise_formulas_come_from_the_registries():
     source = module_source(symbp.Network([2, 3, 2, 1], ["relu", "leaky_relu", "sigmoid"], "squared_error"))
     assert "delta3 = dC_da3*a3*(1 - a3)" in source
     assert "a1 = numpy.maximum(0, z1)" in source
-    assert "a2 = numpy.maximum(z2, (1/100)*z2)" in source
+    assert "a2 = (1/100)*z2 + (99/100)*numpy.maximum(0, z2)" in source  # z/100 + (99/100) max(0, z)
     assert "numpy.where(numpy.greater(z1, 0), 1, 0)" in source
     assert "select" not in source and "reduce" not in source
     net = symbp.Network([2, 2], "tanh", "squared_error")

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import sympy as sp
 
-from ..check import CheckReport
+from ..check import CheckReport, Counterexample
 from ..counts import (
     ZERO,
     OperationCount,
@@ -197,13 +197,17 @@ def _finite_or_none(value: float) -> float | None:
 
 
 def check_data(report: CheckReport) -> dict[str, Any]:
+    """Every comparison with its outcome (proved, verified, disagree, skipped), the counts, and counterexamples."""
     rows = [
         {
             "entry": r.entry,
             "method": r.method,
+            "outcome": r.outcome,
             "max_error": _finite_or_none(r.max_error),
             "passed": r.passed,
             "symbolic": r.symbolic,
+            **({"reason": r.reason} if r.reason else {}),
+            **({"counterexample": _counterexample_data(r.counterexample)} if r.counterexample else {}),
         }
         for r in report.rows
     ]
@@ -214,8 +218,20 @@ def check_data(report: CheckReport) -> dict[str, Any]:
         "points": report.points,
         "seed": report.seed,
         "tol": report.tol,
+        "counts": report.counts,
         "rows": rows,
         "failures": [row for row in rows if not row["passed"]],
+    }
+
+
+def _counterexample_data(example: Counterexample) -> dict[str, Any]:
+    def plain(value: object) -> object:
+        return [plain(v) for v in value] if isinstance(value, tuple) else _finite_or_none(float(value))
+
+    return {
+        "point": {key: plain(value) for key, value in example.point.items()},
+        "values": {side: _finite_or_none(value) for side, value in example.values},
+        "stand_ins": {name: str(expr) for name, expr in example.stand_ins},
     }
 
 

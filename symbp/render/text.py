@@ -19,7 +19,7 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-from ..check import CheckReport
+from ..check import DISAGREE, PROVED, SKIPPED, VERIFIED, CheckReport, CheckRow
 from ..derive.backprop import BackpropDerivation, DeltaStep, GradientStep
 from ..derive.naive import Factor, NaiveDerivation
 from ..derive.reference import ReferenceDerivation
@@ -469,49 +469,85 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence
     return [line(header), "  ".join("─" * w for w in widths), *(line(r) for r in rows)]
 
 
-def _error_cell(max_error: float, passed: bool, symbolic: bool) -> str:
-    if symbolic:
-        return "proved" if passed else "NOT PROVED"
-    number = f"{max_error:.1e}" if math.isfinite(max_error) else "inf"
-    return number if passed else f"{number} ✗"
+def _outcome_cell(row: CheckRow) -> str:
+    if row.outcome == PROVED:
+        return "proved"
+    if row.outcome == SKIPPED:
+        return "skipped"
+    number = f"{row.max_error:.1e}" if math.isfinite(row.max_error) else "inf"
+    return number if row.outcome == VERIFIED else f"{number} ✗"
 
 
 def check_text(report: CheckReport) -> str:
-    """The check as a table: the largest disagreement per entry (rows) and method (columns)."""
+    """The check as a table (entries by comparisons), the outcome counts, and every counterexample."""
     methods = list(dict.fromkeys(row.method for row in report.rows))
     cells: dict[str, dict[str, str]] = {}
     for row in report.rows:
-        cells.setdefault(row.entry, {})[row.method] = _error_cell(row.max_error, row.passed, row.symbolic)
+        cells.setdefault(row.entry, {})[row.method] = _outcome_cell(row)
     lines = [f"Check of {network_line(report.network)}"]
+    plural = "s" * (report.points != 1)
     if report.symbolic_only:
-        lines.append("Abstract σ or C: no numbers to try, so each entry is proved symbolically (expanded difference = 0).")
+        lines += [
+            "Abstract σ or C: each entry's naive = backprop and reference = backprop is proved symbolically where",
+            f"possible, else compared at {report.points} random point{plural} (seed {report.seed}) with the abstract parts",
+            "replaced by random functions, the same on both sides.",
+        ]
     else:
         lines += [
-            f"Largest relative error against finite differences over {report.points} random point"
-            f"{'s' * (report.points != 1)} (seed {report.seed});",
-            "agreement: the largest relative difference between the three methods.",
+            f"naive, backprop, reference: against finite differences (Richardson) at {report.points} random point{plural}"
+            f" (seed {report.seed});",
+            "naive = backprop, reference = backprop: proved symbolically where possible, else compared at the same points.",
         ]
-    lines.append("")
+    lines += [
+        f"proved: the difference reduces to 0; a number: verified numerically, the largest relative difference (within {report.tol:g});",
+        "✗: disagree, with a counterexample below; skipped: not compared (the reason is below).",
+        "",
+    ]
     lines += _table(["entry", *methods], ([e, *(c.get(m, "") for m in methods)] for e, c in cells.items()),
                     [False, *(True for _ in methods)])
-    lines.append("")
-    total, failures = len(report.rows), report.failures
-    if not failures:
-        lines.append(f"all {total} comparisons agree" + ("" if report.symbolic_only else f" within {report.tol:g}"))
-    else:
+    lines += ["", _counts_line(report)]
+    for reason in dict.fromkeys(row.reason for row in report.rows if row.outcome == SKIPPED):
+        lines.append(f"skipped: {reason}")
+    for row in report.failures:
+        lines.append(f"counterexample to {row.entry} {row.method}: {_counterexample_text(row)}")
+    if report.failures:
         lines.append(check_failure_line(report))
     return "\n".join(lines) + "\n"
 
 
+def _counts_line(report: CheckReport) -> str:
+    counts = report.counts
+    return (
+        f"{len(report.rows)} comparisons: {counts[PROVED]} proved, {counts[VERIFIED]} verified numerically, "
+        f"{counts[DISAGREE]} disagree, {counts[SKIPPED]} skipped"
+    )
+
+
+def _counterexample_text(row: CheckRow) -> str:
+    example = row.counterexample
+    assert example is not None  # every disagreement carries one
+    values = ", ".join(f"{side} = {value:.10g}" for side, value in example.values)
+    point = "; ".join(f"{key} = {_nested_text(value)}" for key, value in example.point.items())
+    functions = "; ".join(f"{name} = {expr}" for name, expr in example.stand_ins)
+    return f"{values} at {point}" + (f"; with {functions}" if functions else "")
+
+
+def _nested_text(value: object) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_nested_text(v) for v in value) + "]"
+    return f"{value:.6g}"
+
+
 def check_failure_line(report: CheckReport) -> str:
-    """One line naming what disagrees (for stderr)."""
+    """One line naming what disagrees, with the values at a counterexample (for stderr)."""
     failures = report.failures
     named = ", ".join(
-        f"{r.entry} {r.method}" + ("" if r.symbolic else f" ({r.max_error:.1e})") for r in failures[:5]
+        f"{r.entry} {r.method} ({' vs '.join(f'{side} {value:.6g}' for side, value in r.counterexample.values)})"
+        for r in failures[:5]
+        if r.counterexample is not None
     )
     more = f" and {len(failures) - 5} more" if len(failures) > 5 else ""
-    within = "" if report.symbolic_only else f" within {report.tol:g}"
-    return f"{len(failures)} of {len(report.rows)} comparisons do not agree{within}: {named}{more}"
+    return f"{len(failures)} of {len(report.rows)} comparisons disagree: {named}{more}"
 
 
 def cost_text(table: Mapping[str, Any]) -> str:
