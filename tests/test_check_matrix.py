@@ -17,6 +17,8 @@ _matrix = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_matrix)
 NETWORKS = _matrix.matrix()
 
+pytestmark = pytest.mark.slow  # 66 checks: run by .ci/run (pytest -m slow), not by the README's quick command
+
 
 @pytest.mark.parametrize("net", NETWORKS, ids=[n.describe() for n in NETWORKS])
 def test_check_never_disagrees(net):

@@ -38,6 +38,7 @@ def _check_json(*args: str):
     ],
     ids=["sigmoid", "relu", "softplus", "leaky_relu", "layers_2_2_1_relu"],
 )
+@pytest.mark.slow
 def test_check_concrete_activation_with_abstract_cost_exits_0(args):
     result, data = _check_json(*args)
     assert result.exit_code == 0, result.output

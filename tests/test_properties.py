@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from math import prod
 
+import pytest
 import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,6 +29,7 @@ def networks(draw, activations=CONCRETE, max_layers=4, max_width=4, max_paramete
     return symbp.Network(layers, chosen, cost)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(networks())
 def test_naive_backprop_reference_and_finite_differences_agree(net):
