@@ -146,8 +146,12 @@ def check(
     >>> report.passed, report.counts["disagree"]
     (True, 0)
     """
-    if points < 1:
-        raise SymbpError(f"points {points!r} must be at least 1")
+    if isinstance(points, bool) or not isinstance(points, int) or points < 1:
+        raise SymbpError(f"points {points!r} must be a whole number of at least 1")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SymbpError(f"seed {seed!r} must be a whole number of 0 or more")
+    if not isinstance(tol, (int, float)) or not 0 <= tol < float("inf"):
+        raise SymbpError(f"tol {tol!r} must be a finite number of 0 or more")
     chosen = network.select(["all"]) if entries is None else tuple(
         network.entry(e) if isinstance(e, str) else e for e in entries
     )

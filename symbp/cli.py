@@ -210,8 +210,25 @@ MaxSizeOption = Annotated[Optional[int], typer.Option(
 
 
 def _not_negative(value: float) -> float:
+    if not value >= 0 or value == float("inf"):  # also NaN, which compares false
+        raise typer.BadParameter(f"{value:g} is not allowed; give a finite number of 0 or more")
+    return value
+
+
+MAX_POINTS = 10_000
+"""Random points a comparison may ask for: each costs an evaluation of every entry."""
+
+
+def _points(value: int) -> int:
+    if not 1 <= value <= MAX_POINTS:
+        raise typer.BadParameter(f"{value} is not allowed; give a whole number from 1 to {MAX_POINTS:,}")
+    return value
+
+
+def _seed(value: int) -> int:
+    # NumPy's generators take seeds of 0 or more; a negative one would end in its traceback.
     if value < 0:
-        raise typer.BadParameter(f"{value:g} is negative; give 0 or more")
+        raise typer.BadParameter(f"{value} is negative; give a seed of 0 or more")
     return value
 
 
@@ -456,8 +473,8 @@ def _label(derivation: Any) -> str:
 
 @app.command()
 def check(
-    points: Annotated[int, typer.Option("--points", "-n", callback=_positive, help="Random points to compare at.")] = 5,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the random points.")] = 0,
+    points: Annotated[int, typer.Option("--points", "-n", callback=_points, help="Random points to compare at.")] = 5,
+    seed: Annotated[int, typer.Option("--seed", callback=_seed, help="Seed of the random points.")] = 0,
     tol: Annotated[float, typer.Option("--tol", callback=_not_negative,
                                        help="Largest relative error that counts as agreement.")] = 1e-8,
     entries: Annotated[Optional[list[str]], typer.Option(
@@ -868,8 +885,8 @@ def verify(
     target: Annotated[str, typer.Argument(
         metavar="FILE.py:FUNCTION", show_default=False,
         help="Your gradient function: FUNCTION(params, x, t) -> (C, grads) in FILE.py.")],
-    points: Annotated[int, typer.Option("--points", "-n", callback=_positive, help="Random points to compare at.")] = 5,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the random points.")] = 0,
+    points: Annotated[int, typer.Option("--points", "-n", callback=_points, help="Random points to compare at.")] = 5,
+    seed: Annotated[int, typer.Option("--seed", callback=_seed, help="Seed of the random points.")] = 0,
     batch: Annotated[int, typer.Option("--batch", callback=_positive,
                                        help="Samples per point (rows of x and t).")] = 1,
     tol: Annotated[float, typer.Option("--tol", callback=_not_negative,
@@ -928,7 +945,7 @@ def example(
     point: Annotated[Optional[Path], typer.Option(
         "--point", "-p", metavar="FILE", dir_okay=False, show_default=False,
         help="JSON point file as symbp grad reads it. Default: a random point with one-decimal numbers (--seed).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the random point when no --point is given.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", callback=_seed, help="Seed of the random point when no --point is given.")] = 0,
     lr: Annotated[Optional[float], typer.Option(
         "--lr", metavar="ETA", show_default=False, help="Learning rate: add the gradient-descent update w - eta dC/dw.")] = None,
     steps: Annotated[int, typer.Option(
@@ -986,7 +1003,7 @@ def train(
     lr: Annotated[float, typer.Option("--lr", metavar="ETA", help="Learning rate.")] = 0.5,
     batch_size: Annotated[Optional[int], typer.Option(
         "--batch-size", callback=_positive, show_default=False, help="Rows per step. Default: the whole data set.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the initial weights and of the batch order.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", callback=_seed, help="Seed of the initial weights and of the batch order.")] = 0,
     params: Annotated[Optional[Path], typer.Option(
         "--params", metavar="FILE", dir_okay=False, show_default=False,
         help="Write the trained parameters as a point file (x and t: the first row), for symbp grad and example.")] = None,
@@ -1101,9 +1118,9 @@ def grade(
         help="With --answers: write student, item, verdict, feedback to FILE (.csv or .json).")] = None,
     no_delta: Annotated[bool, typer.Option(
         "--no-delta", help="Refuse answers written with delta (the factors must be written out).")] = False,
-    points: Annotated[int, typer.Option("--points", "-n", callback=_positive,
+    points: Annotated[int, typer.Option("--points", "-n", callback=_points,
                                         help="Random points of the numeric check.")] = 3,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the random points.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", callback=_seed, help="Seed of the random points.")] = 0,
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,

@@ -59,8 +59,7 @@ OPTIONS: list[tuple[str, st.SearchStrategy[str] | None]] = [
     ("--format", st.sampled_from(FORMATS)),
     ("-e", entry_names),
     ("--points", numbers),
-    # Non-negative until the one-line error for --seed -1 (issue 8 item 4, the error-handling branch) is merged.
-    ("--seed", st.integers(min_value=0, max_value=3).map(str)),
+    ("--seed", numbers),
     ("--tol", numbers),
     ("--max-paths", numbers),
     ("--max-size", numbers),

@@ -228,3 +228,16 @@ def test_item_9_nan_or_inf_in_a_point_file_is_refused(tmp_path, value, shown):
 def test_item_9_nan_or_inf_refused_by_the_python_api(bad):
     with pytest.raises(SymbpError, match="'x' holds"):
         gradient_at(NET, point_with(x=np.array([1.0, bad])))
+
+
+@pytest.mark.parametrize(
+    "option, value, said",
+    [
+        ("--seed", "-1", "-1 is negative; give a seed of 0 or more"),
+        ("--tol", "nan", "nan is not allowed; give a finite number of 0 or more"),
+        ("--points", "99999999999999999999", "give a whole number from 1 to 10,000"),
+    ],
+)
+def test_item_4_check_seed_minus_1_and_other_bad_numbers_are_one_line(tmp_path, option, value, said):
+    line = refused(tmp_path, "check", "--layers", "2,2,1", *CONCRETE, option, value)
+    assert said in line
