@@ -493,10 +493,14 @@ def check(
 ) -> None:
     """Prove the three derivations equal and test them numerically.
 
-    For every entry: the largest relative error of each method against a five-point
-    finite difference over --points random points, and their largest disagreement.
-    With an abstract σ or C there are no numbers to try: each entry is then proved
-    symbolically. Exit status 0 when everything agrees within --tol, 1 when not.
+    For every entry: naive, backprop and reference against finite differences
+    (Richardson-extrapolated) at --points random points, and naive = backprop,
+    reference = backprop symbolically. Each comparison is proved (the difference
+    reduces to 0), verified numerically (within --tol or the finite differences' own
+    error), disagree (always with a counterexample: the point and both values), or
+    skipped (with the reason). With an abstract σ or C, what no proof settles is
+    compared with random functions standing in for the abstract parts. Exit status 0
+    when nothing disagrees, 1 when something does.
 
     \b
     Examples:
