@@ -22,7 +22,15 @@ from typer.core import TyperGroup
 
 from . import __version__
 from .errors import SymbpError
-from .io import check_target, clean_up_on_signals, is_stdout, output_format, stdout_failed, write_output
+from .io import (
+    check_target,
+    clean_up_on_signals,
+    is_stdout,
+    output_format,
+    refuse_overwriting_inputs,
+    stdout_failed,
+    write_output,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .spec import Network
@@ -431,6 +439,7 @@ def derive(
       symbp derive W1_1_1 --layers 2,8,8,8,1 --max-paths 1000 --format latex
     """
     _check_out(out, force)
+    refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, Format.text)
     network = _network(spec, layers, activation, activations, cost, max_size)
     from .render.documents import default_entries
@@ -509,6 +518,7 @@ def check(
       symbp check --layers 2,3,1 --activations tanh,identity --cost squared_error --format json
     """
     _check_out(out, force)
+    refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, DataFormat.text)
     network = _network(spec, layers, activation, activations, cost, max_size)
     from .check import check as run_check
@@ -570,6 +580,7 @@ def grad(
       symbp grad --point point.json --layers 2,2,1 --activation sigmoid --cost squared_error
     """
     _check_out(out, force)
+    refuse_overwriting_inputs(out, "--out", {"--point": point, "--spec": spec})
     format = _format(out, format, DataFormat.text)
     network = _network(spec, layers, activation, activations, cost, max_size)
     _needs_numbers(network, "grad")
@@ -649,6 +660,7 @@ def render(
       symbp render --template explorer.html --layers 2,2,1 --activation sigmoid --cost squared_error --point point.json --lr 0.1 --out page.html
     """
     _check_out(out, force)
+    refuse_overwriting_inputs(out, "--out", {"--point": point, "--template": Path(template), "--spec": spec})
     name, folder = _template(template)
     suffix = name.removesuffix(".jinja").rsplit(".", 1)[-1]
     kind = {"tex": "latex", "html": "html"}.get(suffix, "markdown")
@@ -732,6 +744,7 @@ def cost(
       symbp cost W1 --layers 8,32,32,32,1
     """
     _check_out(out, force)
+    refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, DataFormat.text)
     # By formula, so any size answers at once; only rows per entry grow with it (groups such as W1 or all).
     groups = [name for name in entries or () if "_" not in name]
@@ -777,6 +790,7 @@ def algorithm(
       symbp algorithm --format latex --out algorithm.tex
     """
     _check_out(out, force)
+    refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, Format.text)
     network = _network(spec, layers, activation, activations, cost, max_size)
     from .render.latex import latex_algorithm
@@ -822,6 +836,7 @@ def codegen(
       symbp codegen --layers 16,64,64,1 --activation sigmoid --cost squared_error --out net_grad.py
     """
     _check_out(out, force)
+    refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     output_format(out, None, ["python"], "python")  # refuses --out x.json and the like
     network = _network(spec, layers, activation, activations, cost, max_size)
     _needs_numbers(network, "codegen")
@@ -864,6 +879,7 @@ def picture(
       symbp picture b1_1 --layers 2,4,4,1 --format dot | dot -Tsvg > paths.svg
     """
     _check_out(out, force)
+    refuse_overwriting_inputs(out, "--out", {"--point": point, "--spec": spec})
     chosen = _format(out, format, PictureFormat.dot)
     if chosen is not PictureFormat.dot and out is None:
         raise SymbpError(f"--format {chosen.value} writes a binary file: add --out FILE (or -o - for standard "
@@ -983,6 +999,7 @@ def example(
       symbp example --layers 2,2,1 --activation sigmoid --cost squared_error --point p.json --digits 4 --round-intermediates
     """
     _check_out(out, force)
+    refuse_overwriting_inputs(out, "--out", {"--point": point, "--spec": spec})
     format = _format(out, format, Format.text)
     network = _network(spec, layers, activation, activations, cost, max_size)
     _needs_numbers(network, "example")
@@ -1038,9 +1055,11 @@ def train(
         --cost binary_cross_entropy --epochs 2000 --lr 0.3 --batch-size 10
     """
     _check_out(out, force)
+    refuse_overwriting_inputs(out, "--out", {"--data": Path(data), "--spec": spec})
     for target, option in ((params, "--params"), (plot, "--plot")):
         if target is not None:
             _check_out(target, force, option)
+            refuse_overwriting_inputs(target, option, {"--data": Path(data), "--spec": spec})
     format = _format(out, format, DataFormat.text)
     from .datasets import load
     from .numeric import point_shapes  # noqa: F401  (NumPy and SymPy load before the clock starts)
@@ -1165,6 +1184,7 @@ def grade(
     if report is not None and report.suffix.lower() not in (".csv", ".json"):
         raise SymbpError(f"--report {str(report)!r} must end in .csv or .json")
     _check_out(report, force, "--report")
+    refuse_overwriting_inputs(report, "--report", {"--answers": answers, "--spec": spec})
     try:
         text = answers.read_text(encoding="utf-8-sig")  # spreadsheets often save CSV with a byte-order mark
     except (OSError, UnicodeDecodeError) as error:

@@ -191,6 +191,15 @@ def write_stdout(data: str | bytes) -> None:
         raise stdout_failed(error) from None
 
 
+def refuse_overwriting_inputs(out: Path | None, option: str, inputs: dict[str, Path | None]) -> None:
+    """Refuse an output that is one of the command's own input files: even --force must not replace them."""
+    if out is None or is_stdout(out) or not os.path.exists(out):
+        return
+    for name, given in inputs.items():
+        if given is not None and os.path.exists(given) and os.path.samefile(out, given):
+            raise SymbpError(f"{option} {str(out)!r} is the {name} file this command reads; name another file")
+
+
 def write_output(out: Path | None, data: str | bytes, force: bool, option: str = "--out") -> bool:
     """``data`` to standard output (``out`` None or ``-``) or to the file ``out``; True when a file was written.
 

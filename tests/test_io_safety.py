@@ -265,3 +265,17 @@ def test_sigterm_during_pdf_leaves_no_temporary_folder_or_file(tmp_path):
     assert process.returncode == 128 + signal.SIGTERM
     assert stderr == "symbp: stopped by SIGTERM\n" and stderr.count("\n") == 1 and "Traceback" not in stderr
     assert list(temporary.iterdir()) == [] and list(out.iterdir()) == []
+
+
+def test_an_output_never_replaces_the_commands_own_input_even_with_force(tmp_path):
+    answers = tmp_path / "class.csv"
+    answers.write_text('student,entry,answer\nann,W2_1_2,"dC/da3"\n')
+    point = tmp_path / "p.json"
+    point.write_text('{"x": [1, 2], "t": 0.5, "W1": [[0.1, 0.2], [0.3, 0.4]], "b1": [0, 0], "W2": [[0.5, 0.6]], "b2": [0.1]}')
+    before = answers.read_bytes(), point.read_bytes()
+    graded = invoke("grade", "--answers", str(answers), "--report", str(answers), "--force")
+    grad = invoke("grad", "-p", str(point), "--layers", "2,2,1", "--activation", "sigmoid",
+                  "--cost", "squared_error", "--out", str(point), "--force")
+    assert graded.exit_code == 2 and "is the --answers file this command reads" in graded.stderr
+    assert grad.exit_code == 2 and "is the --point file this command reads" in grad.stderr
+    assert (answers.read_bytes(), point.read_bytes()) == before
