@@ -233,6 +233,16 @@ def _points(value: int) -> int:
     return value
 
 
+MAX_BATCH = 100_000
+"""Samples per random batch a comparison may ask for: symbp makes them before calling any code."""
+
+
+def _batch(value: int) -> int:
+    if not 1 <= value <= MAX_BATCH:
+        raise typer.BadParameter(f"{value} is not allowed; give a whole number from 1 to {MAX_BATCH:,}")
+    return value
+
+
 def _seed(value: int) -> int:
     # NumPy's generators take seeds of 0 or more; a negative one would end in its traceback.
     if value < 0:
@@ -907,7 +917,7 @@ def verify(
         help="Your gradient function: FUNCTION(params, x, t) -> (C, grads) in FILE.py.")],
     points: Annotated[int, typer.Option("--points", "-n", callback=_points, help="Random points to compare at.")] = 5,
     seed: Annotated[int, typer.Option("--seed", callback=_seed, help="Seed of the random points.")] = 0,
-    batch: Annotated[int, typer.Option("--batch", callback=_positive,
+    batch: Annotated[int, typer.Option("--batch", callback=_batch,
                                        help="Samples per point (rows of x and t).")] = 1,
     tol: Annotated[float, typer.Option("--tol", callback=_not_negative,
                                        help="Largest relative error that counts as a match.")] = 1e-6,
@@ -946,6 +956,10 @@ def verify(
                                    per_example=True if per_example else None)
     except (SymbpError, GradientContractError) as error:
         _fail(f"{target}: {error}" if isinstance(error, GradientContractError) else str(error))
+    except SystemExit as error:  # the user's code ended the process: that is no pass, whatever its status
+        typer.echo(f"symbp: verify: {target} called sys.exit({error.code!r}) instead of returning (C, grads)",
+                   err=True)
+        sys.exit(CHECK_FAILED_EXIT)
     except Exception as error:
         _user_traceback(error, target)
     if format is DataFormat.json:

@@ -94,3 +94,12 @@ def test_bad_targets_are_one_line_and_exit_2(tmp_path):
     _one_line_error(verify(f"{STUDENTS / 'raises.py'}:forward", *NET), "no function 'forward'", "backward, helper")
     _one_line_error(verify(str(STUDENTS / "raises.py"), *NET), "FILE.py:FUNCTION")
     _one_line_error(verify(f"{STUDENTS / 'raises.py'}:backward"), "abstract")  # no concrete network
+
+
+@pytest.mark.parametrize("code", ["0", "3", "'bye'"])
+def test_a_function_that_calls_sys_exit_never_passes(tmp_path, code):
+    (tmp_path / "quits.py").write_text(f"import sys\n\n\ndef backward(params, x, t):\n    sys.exit({code})\n")
+    result = invoke("verify", f"{tmp_path / 'quits.py'}:backward", "--layers", "2,2,1", "--activation", "sigmoid",
+                    "--cost", "squared_error")
+    assert result.exit_code == 1
+    assert f"called sys.exit({code})" in result.stderr and result.stdout == ""
