@@ -57,6 +57,10 @@ steeply with size); a larger one is verified numerically instead."""
 FD_ERROR_FACTOR = 4.0
 """A method agrees with finite differences within tol, or within this many of their error estimates."""
 
+ROUNDING = 1e-12
+"""Relative differences this small come from the order of float64 operations alone (a few thousand
+ulps), not from a wrong derivative; --tol 0 must not turn them into disagreements."""
+
 FINITE_DIFFERENCE = "finite difference"
 
 
@@ -126,6 +130,29 @@ class CheckReport:
         return self.network.is_abstract
 
 
+DEFAULT_MAX_WORK = 10_000_000
+"""Entries x points x parameters a check may take on: every entry's finite differences run the
+forward pass at each point several times. 3,300,1 at 5 points (16 million) ran for minutes."""
+
+MAX_CHECK_LAYERS = 64
+"""Deeper networks make every symbolic step slow (200 one-unit layers took 5 minutes)."""
+
+
+def _check_work(network: Network, entries: int, points: int, max_work: int) -> None:
+    if network.L > MAX_CHECK_LAYERS:
+        raise SymbpError(
+            f"check is limited to {MAX_CHECK_LAYERS} layers, network has {network.L}; "
+            "use grad or derive --method backprop, which stay fast at any depth"
+        )
+    work = entries * points * network.parameter_count
+    if work > max_work:
+        raise SymbpError(
+            f"check of {entries:,} entries at {points} points on {network.parameter_count:,} parameters is "
+            f"{work:,} units of work, over the limit of {max_work:,}; name fewer entries (-e W1_1_1,b2), "
+            f"fewer --points, or raise the limit (CLI: --max-work {work})"
+        )
+
+
 def check(
     network: Network,
     points: int = 5,
@@ -134,13 +161,16 @@ def check(
     entries: Sequence[Entry | str] | None = None,
     progress: Progress | None = None,
     max_paths: int = DEFAULT_MAX_PATHS,
+    max_work: int = DEFAULT_MAX_WORK,
 ) -> CheckReport:
     """Compare naive, backprop, reference and finite differences for every entry.
 
     Relative error at a point is |value - other| divided by the larger of |other|
     and the largest |other| of all entries there. The naive expansions of all
-    ``entries`` together must stay within ``max_paths``. A network too deep or
-    wide for ``sympy.diff`` has its reference comparisons skipped, with the reason.
+    ``entries`` together must stay within ``max_paths``, and the finite differences
+    (entries x points x parameters) within ``max_work``; deeper networks than
+    ``MAX_CHECK_LAYERS`` are refused. A network too deep or wide for ``sympy.diff``
+    has its reference comparisons skipped, with the reason.
 
     >>> report = check(Network([2, 2, 1], "tanh", "squared_error"), points=2)
     >>> report.passed, report.counts["disagree"]
@@ -156,6 +186,7 @@ def check(
         network.entry(e) if isinstance(e, str) else e for e in entries
     )
     check_budget(network, chosen, max_paths)
+    _check_work(network, len(chosen), points, max_work)
     return _Check(network, chosen, points, seed, tol, progress).report()
 
 
@@ -270,6 +301,7 @@ class _Check:
         left: tuple[str, np.ndarray], right: tuple[str, np.ndarray],
     ) -> CheckRow:
         relative = np.where(np.isnan(relative), np.inf, relative)  # a NaN on one side is a difference
+        allowed = np.maximum(allowed, ROUNDING)
         worst = int(np.argmax(relative - allowed))
         if np.all(relative <= allowed):
             return CheckRow(entry.name, method, VERIFIED, float(np.max(relative)))

@@ -500,6 +500,9 @@ def check(
         "--entries", "-e", metavar="ENTRY", show_default=False,
         help="Check only these entries (W2_1_2, W2, b1, all; repeat or separate by commas). Default: all.")] = None,
     format: DataFormatOption = None,
+    max_work: Annotated[Optional[int], typer.Option(
+        "--max-work", callback=_positive, metavar="N", show_default=False,
+        help="Refuse a check of more than N entries x points x parameters (default 10000000).")] = None,
     max_paths: MaxPathsOption = None,
     layers: LayersOption = None,
     activation: ActivationOption = None,
@@ -537,8 +540,10 @@ def check(
     chosen = network.select([name for item in entries for name in item.split(",")]) if entries else None
     progress = _Progress("checking")
     try:
+        from .check import DEFAULT_MAX_WORK
+
         report = run_check(network, points=points, seed=seed, tol=tol, entries=chosen, progress=progress,
-                           max_paths=_budget(max_paths))
+                           max_paths=_budget(max_paths), max_work=max_work or DEFAULT_MAX_WORK)
     finally:
         progress.close()
     if format is DataFormat.json:

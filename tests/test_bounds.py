@@ -99,3 +99,16 @@ def test_item_4_derive_at_500_layers_has_no_recursion_error():
     result = invoke("derive", "--layers", ",".join(["1"] * 501))  # the naive expansion used to recurse per layer
     assert result.exit_code == 0, (result.stderr, result.exception)
     assert "1 path of 1001 factors" in result.stdout  # W1_1_1: 2 (L - 1) + 3 factors with L = 500
+
+
+def test_check_work_is_bounded_before_it_starts(tmp_path):
+    # 3,300,1: 900 + 300 + 300 + 300 entries in layer 1 and 300 + 1 + 1 + 1 in layer 2, 5 points.
+    entries, params = 900 + 3 * 300 + 300 + 3, parameters([3, 300, 1])
+    line = refused(tmp_path, "check", "--layers", "3,300,1", "--activation", "sigmoid", "--cost", "squared_error")
+    assert f"{entries * 5 * params:,} units of work" in line and "--max-work" in line
+    deep = ",".join(["1"] * 101)
+    assert "limited to 64 layers, network has 100" in refused(tmp_path, "check", "--layers", deep)
+    # The override: the lecture's network is 17 parameters x 27 entries x 1 point = 459.
+    line = refused(tmp_path, "check", "--points", "1", "--max-work", "458")
+    assert "459 units of work" in line
+    assert ok("check", "--points", "1", "--max-work", "459").exit_code == 0
