@@ -64,7 +64,7 @@ CASES = {
         ("grad", "--point", "{tmp}/point.json", "--layers", "2,2,1", *CONCRETE), ("'x'", "'one'", "numbers only"),
         files=(("point.json", json.dumps({**GOOD_POINT, "x": ["one", 2]})),),
     ),
-    "points zero": Case(("check", "--points", "0"), ("--points", "0", "1 or more")),
+    "points zero": Case(("check", "--points", "0"), ("--points", "0", "from 1 to 10,000")),
     "output in a missing folder": Case(
         ("derive", "--out", "{tmp}/no/such/folder/out.txt"), ("no/such/folder", "does not exist")
     ),
