@@ -243,6 +243,16 @@ def _batch(value: int) -> int:
     return value
 
 
+MAX_EPOCHS = 1_000_000
+"""A training run longer than this is a typo, not a lesson (0.2 ms an epoch on XOR: minutes already)."""
+
+
+def _epochs(value: int) -> int:
+    if not 1 <= value <= MAX_EPOCHS:
+        raise typer.BadParameter(f"{value} is not allowed; give a whole number from 1 to {MAX_EPOCHS:,}")
+    return value
+
+
 def _seed(value: int) -> int:
     # NumPy's generators take seeds of 0 or more; a negative one would end in its traceback.
     if value < 0:
@@ -614,9 +624,10 @@ def grad(
 
 
 def _read_point(path: Path) -> dict[str, Any]:
-    from .specfile import load_json
+    from .specfile import refuse_special_file, load_json
 
     what = f"point file {str(path)!r}"
+    refuse_special_file(path, "point file")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -1039,7 +1050,7 @@ def train(
     data: Annotated[str, typer.Option(
         "--data", "-d", metavar="NAME|FILE", show_default=False,
         help="A shipped data set (xor, spiral) or a CSV (header x1,x2,...,t) or JSON ([{\"x\": [...], \"t\": [...]}]) file.")],
-    epochs: Annotated[int, typer.Option("--epochs", callback=_positive, help="Passes over the data set.")] = 1000,
+    epochs: Annotated[int, typer.Option("--epochs", callback=_epochs, help="Passes over the data set (at most 1,000,000).")] = 1000,
     lr: Annotated[float, typer.Option("--lr", metavar="ETA", help="Learning rate.")] = 0.5,
     batch_size: Annotated[Optional[int], typer.Option(
         "--batch-size", callback=_positive, show_default=False, help="Rows per step. Default: the whole data set.")] = None,
@@ -1224,7 +1235,9 @@ def _csv(records: list[dict[str, str]]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=list(records[0]) if records else ["student", "item", "verdict", "feedback"],
                             lineterminator="\n")
     writer.writeheader()
-    writer.writerows(records)
+    # A cell starting with = + - @ is a formula to a spreadsheet: a student's name must not run as one.
+    writer.writerows({k: "'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for k, v in r.items()}
+                     for r in records)
     return buffer.getvalue()
 
 

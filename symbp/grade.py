@@ -231,6 +231,21 @@ def grade(
     max_paths: int = DEFAULT_MAX_PATHS,
 ) -> GradeResult:
     """Grade ``answer`` as dC/d(entry); raise ``SymbpError`` when it cannot be read (with the position)."""
+    try:
+        return _grade(network, entry, answer, allow_delta, points, seed, max_paths)
+    except (OverflowError, RecursionError) as error:  # numbers past float64, or an answer nested past Python's stack
+        raise SymbpError(f"the answer cannot be compared: its value is out of range ({error})") from None
+
+
+def _grade(
+    network: Network,
+    entry: Entry | str,
+    answer: str,
+    allow_delta: bool,
+    points: int,
+    seed: int,
+    max_paths: int,
+) -> GradeResult:
     if isinstance(entry, str):
         entry = network.entry(entry)
     if isinstance(points, bool) or not isinstance(points, int) or points < 1:
@@ -607,7 +622,11 @@ def read_answer_rows(text: str, suffix: str, default_item: str | None = None) ->
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise SymbpError(f"answers file holds {type(records).__name__}; expected {ANSWER_FILE_FORMS}")
     elif suffix == ".csv":
-        records = list(csv.DictReader(io.StringIO(text)))
+        csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))  # one long answer is the grammar's to refuse
+        try:
+            records = list(csv.DictReader(io.StringIO(text)))
+        except csv.Error as error:
+            raise SymbpError(f"answers file is not valid CSV: {error}") from None
     else:
         raise SymbpError(f"answers file ending {suffix!r} is not read; expected {ANSWER_FILE_FORMS}")
     return tuple(_answer_row(record, number, default_item) for number, record in enumerate(records, 1))

@@ -31,6 +31,18 @@ MAX_SIZE_DIGITS = 100
 """The keys a spec file may hold, in the order ``Network`` takes them."""
 
 
+def refuse_special_file(path: Path, what: str) -> None:
+    """A FIFO, device or socket would block or never end a read: only regular files are read."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # the read that follows says what is wrong
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise SymbpError(f"{what} {str(path)!r} is not a regular file (a FIFO, device or socket); give a file")
+
+
 def read_spec(path: str | Path) -> dict[str, Any]:
     """The ``Network`` arguments a spec file gives (only the keys it has).
 
@@ -41,6 +53,7 @@ def read_spec(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     try:
         # utf-8-sig: a byte-order mark, as some editors write, is not part of the text.
+        refuse_special_file(path, "spec file")
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise SymbpError(f"spec file {str(path)!r} does not exist; give a .toml or .json file") from None

@@ -140,3 +140,11 @@ def test_an_empty_entry_cell_takes_the_default_entry_and_an_empty_answer_is_grad
     assert result.exit_code == 0, result.output
     verdicts = {row["student"]: row["verdict"] for row in __import__("json").loads(report.read_text())}
     assert verdicts == {"ann": "correct", "bob": "unreadable"}
+
+
+def test_a_report_cell_that_a_spreadsheet_would_run_as_a_formula_is_quoted(tmp_path: Path) -> None:
+    answers = tmp_path / "class.csv"
+    answers.write_text(f"student,entry,answer\n\"=cmd|' /C calc'!A0\",W2_1_2,\"{RIGHT}\"\n")
+    report = tmp_path / "report.csv"
+    assert run("--answers", str(answers), "--report", str(report)).exit_code == 0
+    assert report.read_text().splitlines()[1].startswith("'=cmd|")

@@ -14,6 +14,7 @@ from typing import Mapping, Sequence
 
 import sympy as sp
 
+from ..errors import SymbpError
 from ..graph import build_graph
 from ..spec import Entry, Network
 
@@ -75,14 +76,20 @@ class BackpropDerivation:
         return repr_latex(self)
 
     def delta(self, layer: int, unit: int) -> DeltaStep:
-        return self._deltas_by_position[(layer, unit)]
+        try:
+            return self._deltas_by_position[(layer, unit)]
+        except (KeyError, TypeError):
+            raise SymbpError(
+                f"delta({layer!r}, {unit!r}) does not exist; layers are 1..{self.network.L}, units 1..D(layer)"
+            ) from None
 
     def gradient(self, entry: Entry | str) -> GradientStep:
-        name = entry if isinstance(entry, str) else entry.name
+        name = entry if isinstance(entry, str) else getattr(entry, "name", entry)
         try:
             return self._gradients_by_name[name]
-        except KeyError:
-            raise KeyError(f"{name} was not among the entries this derivation was asked for") from None
+        except (KeyError, TypeError):
+            asked = ", ".join(list(self._gradients_by_name)[:8]) + (", ..." if len(self._gradients_by_name) > 8 else "")
+            raise SymbpError(f"{name!r} was not among the entries this derivation was asked for: {asked}") from None
 
     def expression(self, entry: Entry | str) -> sp.Expr:
         """dC/d(entry) with the deltas unrolled, over named z, a, W, sigma', dC/da."""

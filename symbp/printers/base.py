@@ -120,9 +120,15 @@ def format_number(value: float, digits: int) -> str:
     >>> format_number(0.3775, 9), format_number(0.5932699921, 6), format_number(-1e-9, 3)
     ('0.3775', '0.59327', '0')
     """
-    from decimal import ROUND_HALF_UP, Decimal
+    from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    value = float(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        return {True: "inf", False: "-inf"}[value > 0] if value == value else "nan"
+    try:
+        rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than the decimal context holds: a huge number, shown as is
+        return f"{value:.{digits}g}"
     text = f"{rounded:.{digits}f}"
     text = text.rstrip("0").rstrip(".") if "." in text else text
     return "0" if text in ("-0", "") else text

@@ -376,6 +376,8 @@ def render(
         raise SymbpError(f"template {name!r} not found in {searched}; shipped: {', '.join(TEMPLATES)}") from None
     except jinja2.TemplateSyntaxError as error:
         raise _template_error(error, name) from None
+    except UnicodeDecodeError as error:
+        raise SymbpError(f"template {name!r} is not UTF-8 text: {error.reason} at byte {error.start}") from None
     chosen_width = width if width is not None else WIDTHS.get(template.removesuffix(".jinja"), DEFAULT_WIDTH)
     context = document_context(
         network, entries, title=title, author=author, course=course, width=chosen_width, max_paths=max_paths,
