@@ -127,7 +127,7 @@ def time_reference(net: Network, cap: float) -> Timing:
         graph = build_graph(net)
         return graph.full[graph.C]
 
-    return time_per_entry(net, substitute_cost, lambda entry: reference(net, entry), cap)
+    return time_per_entry(net, substitute_cost, lambda entry: reference(net, entry, guard=False), cap)
 
 
 # Operation counts -------------------------------------------------------------

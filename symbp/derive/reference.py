@@ -64,8 +64,11 @@ class ReferenceDerivation:
         return repr_latex(self)
 
 
-def reference(network: Network, entry: Entry | str) -> ReferenceDerivation:
+def reference(network: Network, entry: Entry | str, *, guard: bool = True) -> ReferenceDerivation:
     """dC/d(entry) by ``sympy.diff``; only sensible on small networks (no sharing at all).
+
+    With ``guard`` (the default) an entry whose cost is too deep or large for ``sympy.diff`` is
+    refused up front; ``guard=False`` runs it anyway (the benchmarks time it on samples).
 
     >>> from symbp import Network
     >>> r = reference(Network([1, 1], "identity", "squared_error"), "W1_1_1")
@@ -74,7 +77,7 @@ def reference(network: Network, entry: Entry | str) -> ReferenceDerivation:
     """
     if isinstance(entry, str):
         entry = network.entry(entry)
-    refusal = reference_refusal(network, (entry,))
+    refusal = reference_refusal(network, (entry,)) if guard else None
     if refusal:
         raise SymbpError(f"{refusal}; use backprop (CLI: --method backprop)")
     graph = build_graph(network)
