@@ -617,17 +617,10 @@ def grad(
 
 
 def _read_point(path: Path) -> dict[str, Any]:
-    from .specfile import refuse_special_file, load_json
+    from .specfile import load_json, read_text_file
 
     what = f"point file {str(path)!r}"
-    refuse_special_file(path, "point file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise SymbpError(f"{what} does not exist; give a JSON file (see symbp grad --help)") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SymbpError(f"{what} cannot be read: {error}") from None
-    data = load_json(text, what)
+    data = load_json(read_text_file(path, "point file", "give a JSON file (see symbp grad --help)"), what)
     if not isinstance(data, dict):
         raise SymbpError(f"{what} must hold a JSON object with keys x, t, W1, b1, ...")
     return data

@@ -43,6 +43,22 @@ def refuse_special_file(path: Path, what: str) -> None:
         raise SymbpError(f"{what} {str(path)!r} is not a regular file (a FIFO, device or socket); give a file")
 
 
+def read_text_file(path: Path, what: str, accepted: str) -> str:
+    """The text of a user's input file, or one line saying why not (``accepted`` says what to give instead).
+
+    utf-8-sig: a byte-order mark, as some editors and spreadsheets write, is not part of the text.
+    """
+    refuse_special_file(path, what)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SymbpError(f"{what} {str(path)!r} does not exist; {accepted}") from None
+    except IsADirectoryError:
+        raise SymbpError(f"{what} {str(path)!r} is a folder; {accepted}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SymbpError(f"{what} {str(path)!r} cannot be read: {error}") from None
+
+
 def read_spec(path: str | Path) -> dict[str, Any]:
     """The ``Network`` arguments a spec file gives (only the keys it has).
 
@@ -51,16 +67,7 @@ def read_spec(path: str | Path) -> dict[str, Any]:
     syntax errors.
     """
     path = Path(path)
-    try:
-        # utf-8-sig: a byte-order mark, as some editors write, is not part of the text.
-        refuse_special_file(path, "spec file")
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise SymbpError(f"spec file {str(path)!r} does not exist; give a .toml or .json file") from None
-    except IsADirectoryError:
-        raise SymbpError(f"spec file {str(path)!r} is a folder; give a .toml or .json file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SymbpError(f"spec file {str(path)!r} cannot be read: {error}") from None
+    text = read_text_file(path, "spec file", "give a .toml or .json file")
 
     if not text.strip():
         raise SymbpError(

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SymbpError
+from ..specfile import read_text_file
 
 SHIPPED = ("xor", "spiral")
 
@@ -50,12 +51,7 @@ def load(source: str) -> Dataset:
     path = Path(source)
     if path.suffix.lower() not in (".csv", ".json"):
         raise SymbpError(f"data {source!r} is neither a shipped set ({', '.join(SHIPPED)}) nor a .csv or .json file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SymbpError(f"data file {source!r} does not exist; shipped sets: {', '.join(SHIPPED)}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SymbpError(f"data file {source!r} cannot be read: {error}") from None
+    text = read_text_file(path, "data file", f"shipped sets: {', '.join(SHIPPED)}")
     return _from_csv(source, text) if path.suffix.lower() == ".csv" else _from_json(source, text)
 
 
