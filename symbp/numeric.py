@@ -69,9 +69,14 @@ def random_point(network: Network, rng: np.random.Generator, evaluator: Evaluato
             point[f"b{m}"] = rng.uniform(-0.5, 0.5, network.D(m))
         low, high = (0.05, 0.95) if COSTS[network.cost].needs_unit_interval else (-1, 1)
         point["t"] = rng.uniform(low, high, network.D(network.L))
-        if evaluator.away_from_kinks(evaluator.forward_at(point), margin=10 * FD_STEP):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            values = evaluator.forward_at(point)
+        # A defined formula such as log(x) has no value everywhere: try only where every value is a number.
+        if all(math.isfinite(v) for v in values.values()) and evaluator.away_from_kinks(values, margin=10 * FD_STEP):
             return point_layout(network).validate(point)
-    raise SymbpError("could not find a point away from the relu kinks")  # pragma: no cover
+    raise SymbpError(
+        "could not find a random point where every non-linearity has a finite value and is away from its kinks"
+    )
 
 
 @dataclass(frozen=True)
