@@ -234,6 +234,15 @@ def test_every_command_takes_definitions(command):
     assert ok(*command, *NETWORK).stdout
 
 
+def test_notes_and_json_show_the_definitions(tmp_path):
+    notes = ok("render", "--template", "notes.md", "--layers", "2,1", "--define", "f=abs(x)+x^3", "--activation", "f",
+               "--cost", "squared_error").stdout
+    row = next(line for line in notes.splitlines() if "non-linearity of layer m" in line)
+    assert row.count("|") == 4 and r"\operatorname{f}(x) = x^{3} + \left\vert x\right\vert" in row.replace("{x}", "x")
+    data = json.loads(ok("derive", "W1_1_1", "--format", "json", *NETWORK).stdout)
+    assert data["network"]["define"] == {"gelu": GELU, "swish": SWISH}
+
+
 def test_train_with_a_defined_non_linearity():
     assert "accuracy" in ok("train", "--data", "xor", "--layers", "2,4,1", "--define", f"swish={SWISH}",
                             "--activations", "swish,sigmoid", "--cost", "squared_error", "--epochs", "5").stdout
