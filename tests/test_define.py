@@ -175,6 +175,12 @@ def test_check_proves_or_verifies_every_entry_of_defined_networks():
         assert counts["disagree"] == counts["skipped"] == 0 and counts["proved"] > 0, (formula, counts)
 
 
+def test_check_of_a_high_power_stays_bounded():
+    # (x+1)^20 nested in two layers would expand to ~10^8 terms: the proof is not tried, numbers decide.
+    counts = check(Network([2, 2, 1], "f", "squared_error", define={"f": "(x+1)^20"}), points=1).counts
+    assert counts["disagree"] == 0 and counts["verified"] > 0
+
+
 def test_random_points_keep_away_from_a_kink_that_is_not_at_zero():
     # abs(x - 0.3) has its kink at z = 0.3; finite differences across it would disagree with the derivative.
     network = Network([1, 1], "f", "squared_error", define={"f": "abs(x - 0.3)"})
