@@ -15,10 +15,11 @@ Generation is pure: one ``random.Random(seed)`` draws everything, so a seed alwa
 the same sheet. The sheets are printed through the document printers and the Jinja
 templates ``exercises.tex.jinja`` and ``exercises.md.jinja``.
 
->>> sheet = exercises(seed=7, count=2, kinds=("chain", "count"), layers="3,2,2,1", activations=("abstract",),
-...                   costs=("abstract",))
->>> [(e.kind, e.entry.name) for e in sheet.exercises]
-[('chain', 'W1_2_1'), ('count', 'W1_2_3')]
+>>> sheet = exercises(seed=7, count=3, kinds=("chain", "count"), layers="3,2,2,1")
+>>> [e.kind for e in sheet.exercises], sheet == exercises(seed=7, count=3, kinds=("chain", "count"), layers="3,2,2,1")
+(['chain', 'count', 'chain'], True)
+>>> print(render_sheet(sheet, "markdown").splitlines()[0])
+# Exercises (seed 7)
 """
 
 from __future__ import annotations
@@ -62,6 +63,11 @@ MAX_LAYERS = 6
 EXERCISE_MAX_PATHS = 36
 DIGITS = 4
 """Decimals of the numbers in numeric solutions."""
+
+NUMERIC_MAX_WIDTH = 3
+NUMERIC_MAX_PATHS = 4
+"""Numbers are worked by hand: widths above 3 are drawn as 3, and the gradient is checked along its naive
+paths only when it has at most 4 (a row of the sum of more does not fit the page either)."""
 
 _SIZE = re.compile(r"\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?", re.ASCII)
 _LAYERS_FORMS = "sizes D(0),...,D(L) separated by commas, each a number or a range low-high, e.g. 2-4,1-3,1"
@@ -213,13 +219,17 @@ def _concrete_choices(knobs: Difficulty) -> tuple[tuple[str, ...], tuple[str, ..
 
 def _network(knobs: Difficulty, rng: random.Random, numbers: bool = False) -> Network:
     activations, costs = _concrete_choices(knobs) if numbers else (knobs.activations, knobs.costs)
-    sizes = [rng.randint(low, high) for low, high in knobs.layers]
+    widest = NUMERIC_MAX_WIDTH if numbers else MAX_WIDTH
+    sizes = [rng.randint(min(low, widest), min(high, widest)) for low, high in knobs.layers]
     activation = rng.choice(activations)
     fitting = [c for c in costs if not COSTS[c].needs_unit_interval or ACTIVATIONS[activation].stays_in_unit_interval]
     if not fitting:
         raise SymbpError(f"no allowed cost goes with non-linearity {activation!r} (binary cross-entropy needs sigmoid); "
                          "allow squared_error or abstract too")
-    return Network(sizes, activation, rng.choice(fitting))
+    cost = rng.choice(fitting)
+    if numbers and cost == "binary_cross_entropy":
+        sizes[-1] = min(sizes[-1], 2)  # its row of numbers is two terms per output and does not break: two fit
+    return Network(sizes, activation, cost)
 
 
 def _entry(network: Network, knobs: Difficulty, rng: random.Random, kinds: Sequence[str] = ("W", "b")) -> Entry:
@@ -470,6 +480,8 @@ def _numeric_sheet(exercise: Exercise, width: float) -> PrintedExercise:
     network, entry, point, lr = exercise.network, exercise.entry, exercise.point, exercise.lr
     assert point is not None and lr is not None  # made so by _numeric
     d = _derivative(network, entry, width)
+    along_paths = naive_paths(network, entry) <= NUMERIC_MAX_PATHS
+    check = rf"Check ${d}$ by summing over its naive paths. " if along_paths else ""
     names = {"x": r"\mathbf{x}^{\top}", "t": r"\mathbf{t}^{\top}"}
     rows = [rf"{names['x']} &= {_vector(point['x'], 1)}", rf"{names['t']} &= {_vector(point['t'], 1)}"]
     for m in range(1, network.L + 1):
@@ -477,10 +489,10 @@ def _numeric_sheet(exercise: Exercise, width: float) -> PrintedExercise:
     question = Block(
         text=rf"For {_network_text(network)}, at the point below: (a) compute every $z$ and $a$, and $C$; (b) every "
              rf"$\delta$, output layer first, and every gradient; (c) every weight and bias after one step of gradient "
-             rf"descent with learning rate $\eta = {lr:g}$. Check ${d}$ by summing over its naive paths. "
+             rf"descent with learning rate $\eta = {lr:g}$. {check}"
              rf"Give numbers to {DIGITS} decimals.",
         rows=" \\\\\n".join(rows))
-    example = worked_example(network, point, lr=lr, digits=DIGITS, entry=entry.name)
+    example = worked_example(network, point, lr=lr, digits=DIGITS, entry=entry.name if along_paths else None)
     solution = tuple(Block(title=title, rows=part) for title, part in latex_example_parts(example, width=width))
     first = example.first
     answer = {"C": first.cost,
