@@ -1228,14 +1228,17 @@ def exercise(
         "--kind", "-k", metavar="KIND", show_default=False,
         help="chain, backprop, count, numeric, spot-the-error (repeat or separate by commas), taken in turn. "
              "Default: all five.")] = None,
-    layers: Annotated[str, typer.Option(
-        "--layers", metavar="SIZES",
-        help="Widths D(0),...,D(L), each a number or a range drawn from, e.g. 2-4,1-3,1.")] = "2-3,2-3,2,1-2",
-    activations: Annotated[str, typer.Option(
-        "--activations", metavar="NAMES", help="Non-linearities to draw from, separated by commas (one per network).")]
-        = "abstract,sigmoid,tanh",
-    costs: Annotated[str, typer.Option("--costs", metavar="NAMES", help="Costs to draw from, separated by commas.")]
-        = "abstract,squared_error",
+    layers: Annotated[Optional[str], typer.Option(
+        "--layers", metavar="SIZES", show_default=False,
+        help="Widths D(0),...,D(L), each a number or a range drawn from, e.g. 2-4,1-3,1. Default: 2-3,2-3,2,1-2.")]
+        = None,
+    activations: Annotated[Optional[str], typer.Option(
+        "--activations", metavar="NAMES", show_default=False,
+        help="Non-linearities to draw from, separated by commas (one per network). Default: abstract,sigmoid,tanh.")]
+        = None,
+    costs: Annotated[Optional[str], typer.Option(
+        "--costs", metavar="NAMES", show_default=False,
+        help="Costs to draw from, separated by commas. Default: abstract,squared_error.")] = None,
     depth: Annotated[Optional[str], typer.Option(
         "--depth", metavar="RANGE", show_default=False,
         help="Layers between the asked entry and the output, e.g. 1 or 0-1 (0: the output layer's weights). "
@@ -1261,7 +1264,7 @@ def exercise(
       symbp exercise --kind chain,spot-the-error --layers 3,2,2,1 --depth 1-2 --out quiz.md
       symbp exercise --kind numeric --layers 2,2,1 --activations sigmoid --costs squared_error -f json
     """
-    from .exercise import exercises, render_sheet
+    from .exercise import KINDS, exercises, render_sheet
 
     chosen = output_format(out, "pdf" if pdf else (format.value if format else None),
                            ["latex", "markdown", "json", "pdf"], "markdown", option="--format", writer="symbp exercise")
@@ -1274,10 +1277,9 @@ def exercise(
     _check_out(out, force)
     if solutions_out is not None:
         _check_out(solutions_out, force)
-    kinds = [k.strip() for item in kind for k in item.split(",")] if kind else None
-    sheet = exercises(seed, count, *([kinds] if kinds else []), layers=layers,
-                      activations=[a.strip() for a in activations.split(",")],
-                      costs=[c.strip() for c in costs.split(",")], depth=depth)
+    knobs = {name: value for name, value in (("layers", layers), ("activations", activations), ("costs", costs))
+             if value is not None}
+    sheet = exercises(seed, count, ",".join(kind) if kind else KINDS, depth=depth, **knobs)
     if chosen == "json":
         _emit(render_sheet(sheet, "json"), out, force)
         return

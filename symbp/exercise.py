@@ -86,10 +86,6 @@ class Difficulty:
     depth: tuple[int, int]
     """Layers between the asked entry's layer and the output: 0 is the output layer's weights."""
 
-    @property
-    def L(self) -> int:
-        return len(self.layers) - 1
-
 
 def parse_layers(text: str) -> tuple[tuple[int, int], ...]:
     """``"2-4,1-3,1"`` -> ((2, 4), (1, 3), (1, 1)): a width range per layer, D(0) first."""
@@ -121,12 +117,17 @@ def parse_depth(text: str | None, L: int) -> tuple[int, int]:
     return (low, high)
 
 
-def difficulty(layers: str = DEFAULT_LAYERS, activations: Sequence[str] = DEFAULT_ACTIVATIONS,
-               costs: Sequence[str] = DEFAULT_COSTS, depth: str | None = None) -> Difficulty:
+def _names(names: str | Sequence[str]) -> tuple[str, ...]:
+    """``"sigmoid,tanh"`` or a list of names, without repeats, in order."""
+    items = names.split(",") if isinstance(names, str) else names
+    return tuple(dict.fromkeys(str(name).strip() for name in items))
+
+
+def difficulty(layers: str = DEFAULT_LAYERS, activations: str | Sequence[str] = DEFAULT_ACTIVATIONS,
+               costs: str | Sequence[str] = DEFAULT_COSTS, depth: str | None = None) -> Difficulty:
     """The knobs checked: known non-linearities and costs, widths and depth in range."""
     ranges = parse_layers(layers)
-    chosen_activations = tuple(dict.fromkeys(activations))
-    chosen_costs = tuple(dict.fromkeys(costs))
+    chosen_activations, chosen_costs = _names(activations), _names(costs)
     for name in chosen_activations:
         if name not in ACTIVATIONS:
             raise SymbpError(f"unknown non-linearity {name!r}; known: {', '.join(ACTIVATIONS)}")
@@ -184,8 +185,8 @@ class ExerciseSheet:
     difficulty: Difficulty
 
 
-def exercises(seed: int = 0, count: int = 6, kinds: Sequence[str] = KINDS, *, layers: str = DEFAULT_LAYERS,
-              activations: Sequence[str] = DEFAULT_ACTIVATIONS, costs: Sequence[str] = DEFAULT_COSTS,
+def exercises(seed: int = 0, count: int = 6, kinds: str | Sequence[str] = KINDS, *, layers: str = DEFAULT_LAYERS,
+              activations: str | Sequence[str] = DEFAULT_ACTIVATIONS, costs: str | Sequence[str] = DEFAULT_COSTS,
               depth: str | None = None) -> ExerciseSheet:
     """``count`` exercises, the kinds taken in turn, on networks drawn within the knobs; the same seed, the same sheet.
 
@@ -196,7 +197,7 @@ def exercises(seed: int = 0, count: int = 6, kinds: Sequence[str] = KINDS, *, la
         raise SymbpError(f"seed {seed!r} must be a whole number of 0 or more")
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
         raise SymbpError(f"count {count!r} must be a whole number from 1 to {MAX_COUNT}")
-    kinds = tuple(dict.fromkeys(kinds))
+    kinds = _names(kinds)
     unknown = [k for k in kinds if k not in KINDS]
     if unknown or not kinds:
         raise SymbpError(f"exercise kind {unknown[0] if unknown else ''!r} is unknown; accepted: {', '.join(KINDS)}")

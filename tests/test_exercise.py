@@ -262,3 +262,32 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, arguments, n
     assert len(result.stderr.strip().splitlines()) == 1 and named in result.stderr
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_markdown_sheets_hold_valid_math():
+    require_pdflatex()
+    from symbp.render.pdf import latex_to_pdf
+    from test_templates import markdown_math_as_latex
+
+    sheet = exercises(4, 5, **SMALL)
+    for solutions in (False, True):
+        latex_to_pdf(markdown_math_as_latex(render_sheet(sheet, "markdown", solutions=solutions)))  # raises if invalid
+
+
+def test_a_class_answering_a_sheet_is_graded_with_the_options_the_solutions_print(tmp_path):
+    import csv
+
+    from symbp.exercise import grade_options
+
+    sheet = exercises(7, 6)
+    chain = [e for e in sheet.exercises if e.kind == "chain"]
+    for exercise in chain:
+        item = next(i for i in sheet_data(sheet)["exercises"] if i["id"] == exercise.id)
+        answers = tmp_path / f"{exercise.id}.csv"
+        with answers.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["student", "entry", "answer"])
+            writer.writeheader()
+            writer.writerow({"student": "right", "entry": item["entry"], "answer": item["answer"]})
+            writer.writerow({"student": "wrong", "entry": item["entry"], "answer": f"2 * ({item['answer']})"})
+        result = ok("grade", "--answers", str(answers), *grade_options(exercise.network).split())
+        assert f"{item['entry']}: 1/2 correct" in result.stdout
