@@ -54,6 +54,8 @@ DEFAULT_LAYERS = "2-3,2-3,2,1-2"
 DEFAULT_ACTIVATIONS = ("abstract", "sigmoid", "tanh")
 DEFAULT_COSTS = ("abstract", "squared_error")
 LEARNING_RATES = (0.1, 0.5, 1.0)
+MAX_DRAWS = 100
+"""Points drawn for a numeric exercise until no z is 0 (then the last is kept)."""
 
 MAX_COUNT = 100
 MAX_WIDTH = 6
@@ -233,8 +235,10 @@ def _network(knobs: Difficulty, rng: random.Random, numbers: bool = False) -> Ne
     return Network(sizes, activation, cost)
 
 
-def _entry(network: Network, knobs: Difficulty, rng: random.Random, kinds: Sequence[str] = ("W", "b")) -> Entry:
-    m = network.L - rng.randint(*knobs.depth)
+def _entry(network: Network, knobs: Difficulty, rng: random.Random, kinds: Sequence[str] = ("W", "b"),
+           shallowest: int = 0) -> Entry:
+    low, high = knobs.depth
+    m = network.L - rng.randint(min(max(low, shallowest), high), high)
     kind = "b" if "b" in kinds and rng.random() < 0.25 else "W"
     return rng.choice([e for e in network.entries((kind,)) if e.layer == m])
 
@@ -251,16 +255,20 @@ def _backprop(number: int, knobs: Difficulty, rng: random.Random) -> Exercise:
 
 def _count(number: int, knobs: Difficulty, rng: random.Random) -> Exercise:
     network = _network(knobs, rng)
-    return Exercise(number, "count", network, _entry(network, knobs, rng, ("W",)))
+    # Below the output layer where the depth allows: there the paths multiply.
+    return Exercise(number, "count", network, _entry(network, knobs, rng, ("W",), shallowest=1))
 
 
 def _numeric(number: int, knobs: Difficulty, rng: random.Random) -> Exercise:
-    from .example import nice_point
+    from .example import forward_backward, nice_point
 
     network = _network(knobs, rng, numbers=True)
     entry = _entry(network, knobs, rng, ("W",))
-    return Exercise(number, "numeric", network, entry, nice_point(network, rng.randrange(2**32)),
-                    rng.choice(LEARNING_RATES))
+    for _ in range(MAX_DRAWS):  # a z of exactly 0 puts relu at its kink, where the derivative is a convention
+        point = nice_point(network, rng.randrange(2**32))
+        if all(np.all(np.abs(z) > 1e-9) for z in forward_backward(network, point).z.values()):
+            break
+    return Exercise(number, "numeric", network, entry, point, rng.choice(LEARNING_RATES))
 
 
 def _spot_the_error(number: int, knobs: Difficulty, rng: random.Random) -> Exercise:
@@ -412,7 +420,8 @@ def _backprop_sheet(exercise: Exercise, width: float) -> PrintedExercise:
     steps = latex_backprop_steps(derivation, env=None, width=width)
     layers = list(dict.fromkeys(step.layer for step in derivation.deltas))  # one step per layer, output first
     asked = [step for step, layer in zip(steps, layers) if layer >= m] + [steps[-1]]  # then the gradients' step
-    solution = tuple(Block(title=step.title, rows=step.latex) for step in asked)
+    solution = tuple(Block(title=re.sub(r"^Step \d+", f"Step {k}", step.title), rows=step.latex)
+                     for k, step in enumerate(asked, start=1))
     answers: dict[str, str] = {}
     for step in derivation.deltas:
         if step.layer != m:
