@@ -165,9 +165,15 @@ class Exercise:
     kind: str
     network: Network
     entry: Entry
-    point: Mapping[str, np.ndarray] | None = None
+    point: tuple[tuple[str, tuple], ...] | None = None
+    """Numeric exercises: x, t, W1, b1, ... as nested tuples of numbers (so that exercises compare by value)."""
     lr: float | None = None
     mistake: Mistake | None = None
+
+    @property
+    def point_values(self) -> dict[str, np.ndarray] | None:
+        """The point as ``symbp grad`` reads it: x, t, W1 (rows), b1, ... as arrays."""
+        return None if self.point is None else {key: np.array(value, dtype=float) for key, value in self.point}
 
     @property
     def id(self) -> str:
@@ -185,6 +191,10 @@ class ExerciseSheet:
     seed: int
     exercises: tuple[Exercise, ...]
     difficulty: Difficulty
+
+    def _repr_markdown_(self) -> str:
+        """The exercise sheet, in a notebook (``render_sheet(sheet, "markdown", solutions=True)`` for its solutions)."""
+        return render_sheet(self, "markdown")
 
 
 def exercises(seed: int = 0, count: int = 6, kinds: str | Sequence[str] = KINDS, *, layers: str = DEFAULT_LAYERS,
@@ -268,7 +278,12 @@ def _numeric(number: int, knobs: Difficulty, rng: random.Random) -> Exercise:
         point = nice_point(network, rng.randrange(2**32))
         if all(np.all(np.abs(z) > 1e-9) for z in forward_backward(network, point).z.values()):
             break
-    return Exercise(number, "numeric", network, entry, point, rng.choice(LEARNING_RATES))
+    frozen = tuple((key, _tuples(np.asarray(value).tolist())) for key, value in point.items())
+    return Exercise(number, "numeric", network, entry, frozen, rng.choice(LEARNING_RATES))
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def _spot_the_error(number: int, knobs: Difficulty, rng: random.Random) -> Exercise:
@@ -487,7 +502,7 @@ def _numeric_sheet(exercise: Exercise, width: float) -> PrintedExercise:
     from .example import worked_example
     from .printers.latex import latex_example_parts
 
-    network, entry, point, lr = exercise.network, exercise.entry, exercise.point, exercise.lr
+    network, entry, point, lr = exercise.network, exercise.entry, exercise.point_values, exercise.lr
     assert point is not None and lr is not None  # made so by _numeric
     d = _derivative(network, entry, width)
     along_paths = naive_paths(network, entry) <= NUMERIC_MAX_PATHS
@@ -652,8 +667,8 @@ def sheet_data(sheet: ExerciseSheet, width: float | None = None) -> dict[str, An
             "entry": f"W{e.layer}" if e.kind == "backprop" else e.entry.name,
             "question": _latex(p.question), "solution": _latex(p.solution), "answer": p.answer,
         }
-        if e.point is not None:
-            item["point"] = {key: np.asarray(value).tolist() for key, value in e.point.items()}
+        if e.point_values is not None:
+            item["point"] = {key: value.tolist() for key, value in e.point_values.items()}
             item["lr"] = e.lr
         if p.mistake is not None:
             item["mistake"] = dict(p.mistake)

@@ -186,6 +186,8 @@ def test_solutions_stay_off_the_exercise_sheet():
             if block.rows:
                 assert block.rows in solutions and block.rows not in questions
     assert "Answer for `symbp grade`" in solutions and "Answer for" not in questions
+    assert sheet._repr_markdown_() == questions  # what a notebook shows for symbp.exercises(...)
+    assert sheet == exercises(5, 5, **SMALL) != exercises(6, 5, **SMALL)  # numeric exercises included: compared by value
 
 
 def test_sheets_compile_with_pdflatex_without_overfull_boxes():
@@ -299,7 +301,7 @@ def test_numeric_points_keep_relu_off_its_kink():
     # These seeds include four whose first draw has such a z (161, 169, 213, 254), so the test fails without redraws.
     for seed in range(150, 260):
         (exercise,) = exercises(seed, 1, "numeric", layers="2,2,1", activations="relu", costs="squared_error").exercises
-        point = {k: np.asarray(v, dtype=float) for k, v in exercise.point.items()}
+        point = exercise.point_values
         z1 = point["W1"] @ point["x"] + point["b1"]
         z2 = point["W2"] @ np.maximum(z1, 0) + point["b2"]
         assert np.all(np.abs(np.concatenate([z1, z2])) > 1e-9), (seed, point)
