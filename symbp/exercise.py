@@ -55,7 +55,8 @@ DEFAULT_ACTIVATIONS = ("abstract", "sigmoid", "tanh")
 DEFAULT_COSTS = ("abstract", "squared_error")
 LEARNING_RATES = (0.1, 0.5, 1.0)
 MAX_DRAWS = 100
-"""Points drawn for a numeric exercise until no z is 0 (then the last is kept)."""
+"""Points drawn for a numeric exercise until no z is 0 (then the last is kept); networks drawn for
+spot-the-error until one has a place for a mistake."""
 
 MAX_COUNT = 100
 MAX_WIDTH = 6
@@ -111,8 +112,10 @@ def parse_depth(text: str | None, L: int) -> tuple[int, int]:
     if text is None:
         return (0, L - 1)
     match = _SIZE.fullmatch(str(text))
-    low = int(match.group(1)) if match else -1
-    high = int(match.group(2)) if match and match.group(2) is not None else low
+    if match is None:
+        raise SymbpError(f"depth {text!r} is not a number or a range low-high; give e.g. 1 or 0-{L - 1}")
+    low = int(match.group(1))
+    high = int(match.group(2)) if match.group(2) is not None else low
     if not 0 <= low <= high <= L - 1:
         raise SymbpError(f"depth {text!r} does not fit networks of L = {L} layers; give a number or range "
                          f"within 0-{L - 1} (0: the output layer's weights, {L - 1}: the first layer's)")
@@ -287,12 +290,18 @@ def _tuples(value: Any) -> Any:
 
 
 def _spot_the_error(number: int, knobs: Difficulty, rng: random.Random) -> Exercise:
-    network = _network(knobs, rng)
-    entry = _entry(network, knobs, rng, ("W",))
-    derivation = naive(network, entry, EXERCISE_MAX_PATHS)
-    places = _mistake_places(derivation)
-    kind = rng.choice([k for k in MISTAKES if places[k]])
-    return Exercise(number, "spot-the-error", network, entry, mistake=_plant(derivation, kind, rng.choice(places[kind])))
+    for _ in range(MAX_DRAWS):  # one path through identity layers and no weight to swap has no place for a mistake
+        network = _network(knobs, rng)
+        entry = _entry(network, knobs, rng, ("W",))
+        derivation = naive(network, entry, EXERCISE_MAX_PATHS)
+        places = _mistake_places(derivation)
+        kinds = [k for k in MISTAKES if places[k]]
+        if kinds:
+            kind = rng.choice(kinds)
+            return Exercise(number, "spot-the-error", network, entry,
+                            mistake=_plant(derivation, kind, rng.choice(places[kind])))
+    raise SymbpError("no mistake can be planted in these networks (one path, identity layers, no weight whose indices "
+                     "can be swapped); allow wider layers, more depth or another non-linearity")
 
 
 _MAKERS = {"chain": _chain, "backprop": _backprop, "count": _count, "numeric": _numeric,
@@ -312,7 +321,10 @@ def _mistake_places(derivation: NaiveDerivation) -> dict[str, list[tuple[int, in
     for p, path in enumerate(derivation.paths):
         for k, factor in enumerate(path.factors):
             if factor.of in activations:
-                places["missing_sigma_prime"].append((p, k))
+                # identity's sigma' is 1: leaving it out is no mistake. relu's and leaky relu's are cases, and
+                # symbp grade's random points can all fall on the side where sigma' is 1: it would pass as right.
+                if not (factor.value.is_Number or factor.value.has(sp.Piecewise, sp.Heaviside)):
+                    places["missing_sigma_prime"].append((p, k))
             elif _swapped_weight(graph, factor) is not None:
                 places["wrong_index"].append((p, k))
     return places

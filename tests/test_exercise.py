@@ -129,7 +129,9 @@ FEEDBACK_OF = {"missing_path": "missing_path", "wrong_index": "swapped_indices",
 
 @pytest.mark.parametrize("seed", range(8))
 def test_spot_the_error_plants_one_mistake_that_grades_incorrect_and_the_solution_names_it(seed):
-    for item in sheet_items(seed, ("spot-the-error",), count=3, layers="2-3,2-3,2-3,1-2"):
+    # identity's sigma' is 1: leaving it out would be no mistake, so identity layers are among those drawn
+    knobs = {"activations": ("abstract", "identity", "sigmoid", "tanh", "relu", "leaky_relu")}
+    for item in sheet_items(seed, ("spot-the-error",), count=3, layers="2-3,2-3,2-3,1-2", **knobs):
         network = symbp.Network(**item["network"])
         mistake = item["mistake"]
         assert grade(network, item["entry"], item["answer"]).correct
@@ -164,9 +166,11 @@ def test_every_kind_comes_by_turns_and_knobs_hold():
     ({"layers": "2-9,1"}, "2-9"),
     ({"layers": "3"}, "3"),
     ({"depth": "2"}, "depth"),
+    ({"depth": "0-"}, "not a number or a range"),
     ({"activations": ("swish",)}, "swish"),
     ({"kinds": ("numeric",), "activations": ("abstract",)}, "numeric"),
     ({"count": 0}, "count"),
+    ({"kinds": ("spot-the-error",), "layers": "1,1", "activations": ("identity",)}, "no mistake can be planted"),
 ])
 def test_bad_knobs_are_refused_naming_the_value(knobs, named):
     arguments = {"seed": 0, "count": 3, **knobs, "layers": knobs.get("layers", "2,2,1")}
