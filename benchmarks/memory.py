@@ -41,7 +41,7 @@ def peak_bytes(call: Callable[[], object]) -> int:
 
 
 def sample_batch(net: Network, n: int, dtype: str, seed: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Parameters and n samples (drawn like benchmarks/measure.py's), already in ``dtype``."""
+    """Parameters drawn like symbp.numeric.random_point, and n samples, already in ``dtype``."""
     rng = np.random.default_rng(seed)
     params = {}
     for m in range(1, net.L + 1):
