@@ -509,7 +509,7 @@ class _ModuleWriter:
         return [
             "",
             "def _sigmoid(z, out):",
-            '    """1/(1 + exp(-z)) into out; exp(-z) overflows to inf below z = -709 (float32: -88), giving the right 0."""',
+            '    """1/(1 + exp(-z)) into out; exp(-z) overflows to inf below z = -709 (float32: -88): the right 0."""',
             '    with numpy.errstate(over="ignore"):',
             "        numpy.negative(z, out=out)",
             "        numpy.exp(out, out=out)",

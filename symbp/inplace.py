@@ -76,44 +76,55 @@ class InPlaceWriter:
     # One method per kind of node; each writes its node into ``target`` -----------
 
     def _into(self, target: Target, expr: sp.Expr, scratch: Scratch, lines: list[str]) -> None:
-        if expr.is_Add:
-            self._add(target, expr, scratch, lines)
-        elif expr.is_Mul:
-            self._mul(target, expr, scratch, lines)
-        elif expr.is_Pow and _power_function(expr.exp) is not None:
-            self._apply(target, _power_function(expr.exp), expr.base, scratch, lines)
-        elif expr.is_Pow and expr.exp.is_number:
-            self._binary(target, "numpy.power", expr.base, expr.exp, scratch, lines)
-        elif isinstance(expr, (sp.Max, sp.Min)) and len(expr.args) == 2:
-            function = "numpy.maximum" if isinstance(expr, sp.Max) else "numpy.minimum"
-            self._binary(target, function, *_number_first(expr.args), scratch, lines)
-        elif type(expr) in self._unary and len(expr.args) == 1:
-            self._apply(target, self._unary[type(expr)], expr.args[0], scratch, lines)
-        else:  # no NumPy operation for it here: printed whole, then copied in
+        write = self._writer_for(expr)
+        if write is None:  # no NumPy operation for it here: printed whole, then copied in
             lines += [f"{target.name} = {target.storage}", f"{target.name}[...] = {self._print(expr)}"]
+        else:
+            write(target, expr, scratch, lines)
+
+    def _writer_for(self, expr: sp.Expr) -> Callable[[Target, sp.Expr, Scratch, list[str]], None] | None:
+        """The method that writes ``expr`` as NumPy calls, or None when there is none."""
+        if isinstance(expr, sp.Symbol) or expr.is_number:
+            return None
+        if expr.is_Add:
+            return self._add
+        if expr.is_Mul:
+            return self._mul
+        if expr.is_Pow and expr.exp.is_number:
+            return self._pow
+        if isinstance(expr, (sp.Max, sp.Min)) and len(expr.args) == 2:
+            return self._extremum
+        if type(expr) in self._unary and len(expr.args) == 1:
+            return self._function
+        return None
 
     def _operand(self, expr: sp.Expr) -> str | None:
-        """``expr`` as an argument of a NumPy call, when that needs no statement of its own."""
-        if isinstance(expr, sp.Symbol) or expr.is_number:
-            return self._print(expr)
-        if self._is_composite(expr):
-            return None
-        return self._print(expr)  # a leaf kind the writer leaves to NumPy's own evaluation
+        """``expr`` as an argument of a NumPy call, when that needs no statement of its own.
 
-    def _is_composite(self, expr: sp.Expr) -> bool:
-        return bool(
-            expr.is_Add
-            or expr.is_Mul
-            or (expr.is_Pow and expr.exp.is_number)
-            or (isinstance(expr, (sp.Max, sp.Min)) and len(expr.args) == 2)
-            or (type(expr) in self._unary and len(expr.args) == 1)
-        )
+        Symbols and numbers are; so is what the writer has no NumPy operation for
+        (left to NumPy's own evaluation, temporaries and all).
+        """
+        return None if self._writer_for(expr) is not None else self._print(expr)
+
+    def _pow(self, target: Target, expr: sp.Pow, scratch: Scratch, lines: list[str]) -> None:
+        function = _POWER_FUNCTIONS.get(expr.exp)
+        if function is not None:
+            self._apply(target, function, expr.base, scratch, lines)
+        else:
+            self._binary(target, "numpy.power", expr.base, expr.exp, scratch, lines)
+
+    def _extremum(self, target: Target, expr: sp.Expr, scratch: Scratch, lines: list[str]) -> None:
+        function = "numpy.maximum" if isinstance(expr, sp.Max) else "numpy.minimum"
+        self._binary(target, function, *_number_last(expr.args), scratch, lines)
+
+    def _function(self, target: Target, expr: sp.Expr, scratch: Scratch, lines: list[str]) -> None:
+        self._apply(target, self._unary[type(expr)], expr.args[0], scratch, lines)
 
     def _apply(self, target: Target, function: str, argument: sp.Expr, scratch: Scratch, lines: list[str]) -> None:
         """``function(argument)``: straight into the target, or in place once the argument is there."""
         operand = self._operand(argument)
         if operand is not None:
-            lines.append(f"{target.name} = {function}({operand}, out={target.storage})")
+            lines.append(_first(target, f"{function}({operand}"))
         else:
             self._into(target, argument, scratch, lines)
             lines.append(f"{function}({target.name}, out={target.name})")
@@ -122,23 +133,23 @@ class InPlaceWriter:
         self, target: Target, function: str, left: sp.Expr, right: sp.Expr, scratch: Scratch, lines: list[str]
     ) -> None:
         """``function(left, right)``, with ``left`` built in the target when it is not an operand."""
-        left_operand, right_operand = self._operand(left), self._operand(right)
+        left_operand = self._operand(left)
         if left_operand is None:
             self._into(target, left, scratch, lines)
-        if right_operand is None:
-            right_operand = self._in_scratch(right, scratch, lines)
-        if left_operand is None:
-            lines.append(f"{function}({target.name}, {right_operand}, out={target.name})")
+            self._with(right, scratch, lines, lambda r: f"{function}({target.name}, {r}, out={target.name})")
         else:
-            lines.append(f"{target.name} = {function}({left_operand}, {right_operand}, out={target.storage})")
-        if self._operand(right) is None:
-            scratch.give_back()
+            self._with(right, scratch, lines, lambda r: _first(target, f"{function}({left_operand}, {r}"))
 
-    def _in_scratch(self, expr: sp.Expr, scratch: Scratch, lines: list[str]) -> str:
-        """Compute ``expr`` into the next scratch array and name it; the caller gives it back when done."""
+    def _with(self, expr: sp.Expr, scratch: Scratch, lines: list[str], statement: Callable[[str], str]) -> None:
+        """``statement(argument)``, ``expr`` the argument: an operand, or first computed into a scratch array."""
+        operand = self._operand(expr)
+        if operand is not None:
+            lines.append(statement(operand))
+            return
         array = scratch.take()
         self._into(array, expr, scratch, lines)
-        return array.name
+        lines.append(statement(array.name))
+        scratch.give_back()
 
     def _add(self, target: Target, expr: sp.Add, scratch: Scratch, lines: list[str]) -> None:
         constant, terms = expr.as_coeff_Add()
@@ -150,34 +161,24 @@ class InPlaceWriter:
         first_operand = self._operand(first)
         if first_operand is not None and sign > 0 and (constant != 0 or rest):
             if constant != 0:
-                lines.append(f"{target.name} = numpy.add({first_operand}, {self._print(constant)}, out={target.storage})")
+                lines.append(_first(target, f"numpy.add({first_operand}, {self._print(constant)}"))
                 constant = sp.S.Zero
             else:
                 (other_sign, other), rest = rest[0], rest[1:]
                 function = "numpy.add" if other_sign > 0 else "numpy.subtract"
-                other_operand = self._operand(other) or self._in_scratch(other, scratch, lines)
-                lines.append(f"{target.name} = {function}({first_operand}, {other_operand}, out={target.storage})")
-                if self._operand(other) is None:
-                    scratch.give_back()
+                self._with(other, scratch, lines, lambda o: _first(target, f"{function}({first_operand}, {o}"))
         elif first_operand is not None and sign < 0 and constant != 0:  # c - x, as 1 - a is
-            lines.append(
-                f"{target.name} = numpy.subtract({self._print(constant)}, {first_operand}, out={target.storage})"
-            )
+            lines.append(_first(target, f"numpy.subtract({self._print(constant)}, {first_operand}"))
             constant = sp.S.Zero
         elif first_operand is not None:  # -x - ...
-            lines.append(f"{target.name} = numpy.negative({first_operand}, out={target.storage})")
+            lines.append(_first(target, f"numpy.negative({first_operand}"))
         else:
             self._into(target, first, scratch, lines)
             if sign < 0:
                 lines.append(f"numpy.negative({target.name}, out={target.name})")
         for sign, term in rest:
-            operand = self._operand(term)
             operator = "+=" if sign > 0 else "-="
-            if operand is None:
-                lines.append(f"{target.name} {operator} {self._in_scratch(term, scratch, lines)}")
-                scratch.give_back()
-            else:
-                lines.append(f"{target.name} {operator} {operand}")
+            self._with(term, scratch, lines, lambda o: f"{target.name} {operator} {o}")
         if constant != 0:
             operator = "+=" if constant > 0 else "-="
             lines.append(f"{target.name} {operator} {self._print(abs(constant))}")
@@ -195,34 +196,27 @@ class InPlaceWriter:
         first_operand = self._operand(first)
         if first_operand is not None and rest:
             second, rest = rest[0], rest[1:]
-            lines.append(
-                f"{target.name} = numpy.multiply({first_operand}, {self._operand(second)}, out={target.storage})"
-            )
+            lines.append(_first(target, f"numpy.multiply({first_operand}, {self._operand(second)}"))
         elif first_operand is not None and divisors:
             second, divisors = divisors[0], divisors[1:]
-            second_operand = self._operand(second) or self._in_scratch(second, scratch, lines)
-            lines.append(f"{target.name} = numpy.divide({first_operand}, {second_operand}, out={target.storage})")
-            if self._operand(second) is None:
-                scratch.give_back()
+            self._with(second, scratch, lines, lambda o: _first(target, f"numpy.divide({first_operand}, {o}"))
         elif first_operand is not None and coefficient != 1:
-            lines.append(
-                f"{target.name} = numpy.multiply({self._print(coefficient)}, {first_operand}, out={target.storage})"
-            )
+            lines.append(_first(target, f"numpy.multiply({self._print(coefficient)}, {first_operand}"))
             coefficient = sp.S.One
         else:
             self._into(target, first, scratch, lines)
         for operator, factor_list in (("*=", rest), ("/=", divisors)):
             for factor in factor_list:
-                operand = self._operand(factor)
-                if operand is None:
-                    lines.append(f"{target.name} {operator} {self._in_scratch(factor, scratch, lines)}")
-                    scratch.give_back()
-                else:
-                    lines.append(f"{target.name} {operator} {operand}")
+                self._with(factor, scratch, lines, lambda o: f"{target.name} {operator} {o}")
         if coefficient == -1:
             lines.append(f"numpy.negative({target.name}, out={target.name})")
         elif coefficient != 1:
             lines.append(f"{target.name} *= {self._print(coefficient)}")
+
+
+def _first(target: Target, call: str) -> str:
+    """The statement that binds the target: ``call`` (its arguments open) finished by ``out=`` its storage."""
+    return f"{target.name} = {call}, out={target.storage})"
 
 
 def _signed(term: sp.Expr) -> tuple[int, sp.Expr]:
@@ -233,11 +227,10 @@ def _signed(term: sp.Expr) -> tuple[int, sp.Expr]:
     return 1, term
 
 
-def _power_function(exponent: sp.Expr) -> str | None:
-    return {-1: "numpy.reciprocal", 2: "numpy.square", sp.Rational(1, 2): "numpy.sqrt"}.get(exponent)
+_POWER_FUNCTIONS = {sp.Integer(-1): "numpy.reciprocal", sp.Integer(2): "numpy.square", sp.Rational(1, 2): "numpy.sqrt"}
 
 
-def _number_first(args: tuple[sp.Expr, ...]) -> tuple[sp.Expr, sp.Expr]:
+def _number_last(args: tuple[sp.Expr, ...]) -> tuple[sp.Expr, sp.Expr]:
     """Max(0, z) and the like with the array first, so that the first call can write into the target."""
     left, right = args
     return (right, left) if left.is_number else (left, right)
