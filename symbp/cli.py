@@ -198,6 +198,11 @@ class DataFormat(str, Enum):
     json = "json"
 
 
+class Dtype(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+
+
 class PictureFormat(str, Enum):
     dot = "dot"
     svg = "svg"
@@ -877,6 +882,8 @@ def codegen(
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    dtype: Annotated[Dtype, typer.Option(
+        "--dtype", help="What the module computes in and returns: float64 or float32.")] = Dtype.float64,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -891,6 +898,7 @@ def codegen(
     \b
     Example:
       symbp codegen --layers 16,64,64,1 --activation sigmoid --cost squared_error --out net_grad.py
+      symbp codegen --layers 16,64,64,1 --activation sigmoid --cost squared_error --dtype float32
     """
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
@@ -899,7 +907,7 @@ def codegen(
     _needs_numbers(network, "codegen")
     from .codegen import module_source
 
-    _emit(module_source(network), out, force)
+    _emit(module_source(network, dtype.value), out, force)
 
 
 @app.command()
