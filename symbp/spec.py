@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 from .activations import ACTIVATIONS
-from .costs import COSTS
+from .costs import COSTS, pairing_refusal
 from .errors import SymbpError
 
 ENTRY_KINDS = ("W", "b", "z", "a")
@@ -72,6 +72,9 @@ class Network:
                 f"cost {self.cost!r} needs outputs in (0, 1), but output non-linearity "
                 f"{activations[-1]!r} can leave it; use one of: {', '.join(accepted)}"
             )
+        refusal = pairing_refusal(self.cost, activations[-1])
+        if refusal:
+            raise SymbpError(refusal)
         object.__setattr__(self, "layers", layers)
         object.__setattr__(self, "activations", activations)
 
@@ -230,9 +233,15 @@ def _validate_activations(activations: object, L: int) -> tuple[str, ...]:
         raise SymbpError(
             f"{len(names)} non-linearities {list(names)!r} given for {L} layers; give one name or exactly {L}"
         )
-    for name in names:
+    for m, name in enumerate(names, start=1):
         if name not in ACTIVATIONS:
             raise SymbpError(f"unknown non-linearity {name!r}; known: {', '.join(ACTIVATIONS)}")
+        if ACTIVATIONS[name].output_only and m < L:
+            elementwise = [n for n, a in ACTIVATIONS.items() if not a.output_only]
+            raise SymbpError(
+                f"non-linearity {name!r} is for the output layer only (layer {L}), not layer {m}; "
+                f"hidden layers accept: {', '.join(elementwise)}"
+            )
     return names
 
 

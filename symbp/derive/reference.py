@@ -124,7 +124,10 @@ def cost_tree_nodes(network: Network, entry: Entry) -> float:
     for m in range(first + 1, network.L + 1):
         z_nodes = network.D(m - 1) * (3 + a_nodes) + 2
         name = network.activations[m - 1]
-        a_nodes = 2 * z_nodes + 8 if name == "leaky_relu" else z_nodes + _VALUE_NODES[name]
+        if name == "softmax":  # exp(z_k) over the sum of every exp(z_j)
+            a_nodes = (network.D(m) + 1) * (z_nodes + 2) + 4
+        else:
+            a_nodes = 2 * z_nodes + 8 if name == "leaky_relu" else z_nodes + _VALUE_NODES[name]
     return network.D(network.L) * (a_nodes + 8)
 
 
