@@ -112,3 +112,21 @@ def test_vectorized_form_is_the_jacobian_transposed_times_the_gradient():
     out = TextDocumentPrinter(network=NET).doprint(vectorized_document(NET))
     assert "δ⁽²⁾ = (J⁽²⁾)ᵀ · ∂C/∂a⁽²⁾ = a⁽²⁾ - t" in out
     assert "∂a⁽²⁾ₖ/∂z⁽²⁾ⱼ = a⁽²⁾ₖ · (1[k=j] - a⁽²⁾ⱼ)" in out
+
+
+def test_picture_draws_every_jacobian_edge_on_the_paths():
+    result = invoke("picture", "W1_1_1", *NETWORK_OPTIONS, "--format", "dot")
+    assert result.exit_code == 0, result.stderr
+    jacobian_edges = [line for line in result.stdout.splitlines() if '"z2_' in line and '-> "a2_' in line]
+    # every z^{(2)}_j feeds every a^{(2)}_k: 3 x 3 edges, and the 9 naive paths use each of them
+    assert sorted(line.split('id="')[1].split('"')[0] for line in jacobian_edges) == sorted(
+        f"z2_{j}->a2_{k}" for j in (1, 2, 3) for k in (1, 2, 3))
+    assert all("penwidth=2.5" in line for line in jacobian_edges)
+
+
+def test_cost_counts_paths_through_the_jacobian():
+    result = invoke("cost", *NETWORK_OPTIONS, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    layers = json.loads(result.stdout)["layers"]
+    # Formula written out: D(m) (D(m-1) + 1) entries, each with (widths above) x D(L) paths.
+    assert layers["2"]["paths"] == 3 * (3 + 1) * 1 * 3 and layers["1"]["paths"] == 3 * (4 + 1) * 3 * 3
