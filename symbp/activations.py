@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -39,6 +39,12 @@ def stable_softplus(z: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, np.asarray(z, dtype=float))
 
 
+def stable_logsumexp(*z: np.ndarray) -> np.ndarray:
+    """log(sum_j exp(z_j)) as max + log(sum exp(z_j - max)): finite at logits of 1,000."""
+    stacked = np.stack(np.broadcast_arrays(*[np.asarray(u, dtype=float) for u in z]))
+    return np.logaddexp.reduce(stacked, axis=0)
+
+
 @dataclass(frozen=True)
 class Activation:
     """A named non-linearity; ``abstract`` has no formula (sigma^{(m)} undefined)."""
@@ -54,10 +60,18 @@ class Activation:
     formula: str | None = None
     # Functions of FORMULA_VARIABLE whose zeros are kinks (max, min, abs); see ``kink_expressions``.
     kinks: tuple[sp.Expr, ...] = ()
+    # Not element-wise: a^{(L)}_k of every z^{(L)}_j (softmax). Only on the output layer.
+    vector_value: Callable[[Sequence[sp.Expr]], tuple[sp.Expr, ...]] | None = None
+    jacobian: Callable[[Sequence[sp.Expr]], tuple[tuple[sp.Expr, ...], ...]] | None = None
+    """da_k/dz_j over the named outputs a, indexed [k][j]."""
 
     @property
     def is_abstract(self) -> bool:
-        return self.value is None
+        return self.value is None and self.vector_value is None
+
+    @property
+    def output_only(self) -> bool:
+        return self.vector_value is not None
 
     @property
     def kink_expressions(self) -> tuple[sp.Expr, ...]:
@@ -67,6 +81,17 @@ class Activation:
 
 def _sigmoid(z: sp.Expr) -> sp.Expr:
     return 1 / (1 + sp.exp(-z))
+
+
+def _softmax(z: Sequence[sp.Expr]) -> tuple[sp.Expr, ...]:
+    """a_k = exp(z_k) / sum_j exp(z_j)."""
+    total = sp.Add(*[sp.exp(z_j) for z_j in z])
+    return tuple(sp.exp(z_k) / total for z_k in z)
+
+
+def softmax_jacobian(a: Sequence[sp.Expr]) -> tuple[tuple[sp.Expr, ...], ...]:
+    """da_k/dz_j = a_k (1[k=j] - a_j), indexed [k][j]."""
+    return tuple(tuple(a_k * (int(k == j) - a_j) for j, a_j in enumerate(a)) for k, a_k in enumerate(a))
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -90,22 +115,30 @@ ACTIVATIONS: dict[str, Activation] = {
             lambda z, a: sp.Piecewise((1, z > 0), (LEAKY_SLOPE, True)),
             kink=0.0,
         ),
+        Activation(
+            "softmax", None, None, stays_in_unit_interval=True, vector_value=_softmax, jacobian=softmax_jacobian
+        ),
     ]
 }
+
+OUTPUT_ONLY = tuple(name for name, activation in ACTIVATIONS.items() if activation.output_only)
 
 
 STABLE_SIGMOID = sp.Function("stable_sigmoid", real=True)
 STABLE_SOFTPLUS = sp.Function("stable_softplus", real=True)
-STABLE_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+STABLE_LOGSUMEXP = sp.Function("stable_logsumexp", real=True)
+STABLE_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
     "stable_sigmoid": stable_sigmoid,
     "stable_softplus": stable_softplus,
     "erf": erf,  # NumPy has none; lambdify would fall back to math.erf, which takes no arrays
+    "stable_logsumexp": stable_logsumexp,
 }
 """NumPy implementations of the functions ``stable_form`` writes (and of erf), by SymPy name."""
 
 
 def stable_form(expr: sp.Expr) -> sp.Expr:
-    """``expr`` for numbers: 1/(1 + exp(-u)) as stable_sigmoid(u), log(1 + exp(u)) as stable_softplus(u).
+    """``expr`` for numbers: 1/(1 + exp(-u)) as stable_sigmoid(u), log(1 + exp(u)) as stable_softplus(u),
+    softmax's (sum_j exp(u_j))^(-n) as exp(-n stable_logsumexp(u)) and log(sum_j exp(u_j)) as stable_logsumexp(u).
 
     Same values, but evaluated without overflow (the derivations keep the lecture's form).
     """
@@ -128,7 +161,43 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
             return STABLE_SIGMOID(-exp_argument(node.base))
         return STABLE_SOFTPLUS(exp_argument(node.args[0]))
 
-    return sp.sympify(expr).replace(is_unstable, stable)
+    return _stable_softmax(sp.sympify(expr).replace(is_unstable, stable))
+
+
+def _exp_arguments(base: sp.Expr) -> tuple[sp.Expr, ...] | None:
+    """(u_1, ..., u_n) when ``base`` is exp(u_1) + ... + exp(u_n), n >= 2."""
+    if base.is_Add and all(isinstance(term, sp.exp) for term in base.args):
+        return tuple(term.args[0] for term in base.args)
+    return None
+
+
+def _stable_softmax(expr: sp.Basic) -> sp.Basic:
+    """Sums of exponentials under a negative power or a log, written with log-sum-exp.
+
+    Then exp(z_k) exp(-LSE) is joined into exp(z_k - LSE) (at most 0), so no exp overflows.
+    """
+
+    def is_unstable(node: sp.Basic) -> bool:
+        if node.is_Pow and node.exp.is_Integer and node.exp < 0:
+            return _exp_arguments(node.base) is not None
+        return isinstance(node, sp.log) and _exp_arguments(node.args[0]) is not None
+
+    def stable(node: sp.Basic) -> sp.Basic:
+        if node.is_Pow:
+            return sp.exp(node.exp * STABLE_LOGSUMEXP(*_exp_arguments(node.base)))
+        return STABLE_LOGSUMEXP(*_exp_arguments(node.args[0]))
+
+    def has_exponentials(node: sp.Basic) -> bool:
+        return node.is_Mul and sum(isinstance(f, sp.exp) for f in node.args) > 1
+
+    def joined(node: sp.Basic) -> sp.Basic:
+        exponentials = [f.args[0] for f in node.args if isinstance(f, sp.exp)]
+        return sp.Mul(*[f for f in node.args if not isinstance(f, sp.exp)], sp.exp(sp.Add(*exponentials)))
+
+    rewritten = expr.replace(is_unstable, stable)
+    if rewritten == expr:
+        return expr
+    return rewritten.replace(has_exponentials, joined)
 
 
 # Non-linearities the user defines as formulas --------------------------------------------------

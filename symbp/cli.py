@@ -218,7 +218,8 @@ LayersOption = Annotated[Optional[str], typer.Option(
     help="Layer sizes D(0),...,D(L) separated by commas, e.g. 3,2,2,1.")]
 ActivationOption = Annotated[Optional[str], typer.Option(
     "--activation", metavar="NAME",
-    help="One non-linearity for every layer: abstract, identity, sigmoid, tanh, relu, softplus, leaky_relu.")]
+    help="One non-linearity for every layer: abstract, identity, sigmoid, tanh, relu, softplus, leaky_relu, softmax."
+         " softmax is for the output layer only (give --activations).")]
 ActivationsOption = Annotated[Optional[str], typer.Option(
     "--activations", metavar="NAMES",
     help="One non-linearity per layer, separated by commas, e.g. tanh,tanh,sigmoid.")]
@@ -229,7 +230,8 @@ DefineOption = Annotated[Optional[list[str]], typer.Option(
          "tanh, sigmoid, erf, abs, max, min. Repeat for several.")]
 CostOption = Annotated[Optional[str], typer.Option(
     "--cost", metavar="NAME",
-    help="The cost: abstract, squared_error, binary_cross_entropy.")]
+    help="The cost: abstract, squared_error, binary_cross_entropy, cross_entropy."
+         " cross_entropy (-sum_k t_k log a_k) follows a softmax or abstract output.")]
 SpecOption = Annotated[Optional[Path], typer.Option(
     "--spec", metavar="FILE", dir_okay=False,
     help="TOML or JSON file with keys layers, activations, cost, define; options given here override it.")]

@@ -132,7 +132,9 @@ def cost_tree_nodes(network: Network, entry: Entry) -> float:
     for m in range(first + 1, network.L + 1):
         z_nodes = network.D(m - 1) * (3 + a_nodes) + 2
         name = network.activations[m - 1]
-        if name == "leaky_relu":
+        if name == "softmax":  # exp(z_k) over the sum of every exp(z_j)
+            a_nodes = (network.D(m) + 1) * (z_nodes + 2) + 4
+        elif name == "leaky_relu":
             a_nodes = 2 * z_nodes + 8
         elif name in _VALUE_NODES:
             a_nodes = z_nodes + _VALUE_NODES[name]

@@ -19,9 +19,10 @@ page (``width`` is in em of the body font). The output needs ``amsmath`` and
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -508,6 +509,22 @@ def _gradient_equation(gradient: GradientStep, graph: Graph, printer: SymbpLatex
     return lhs, pieces
 
 
+def _softmax_by_document_printers(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A softmax network's Jacobian and collapse are printed by ``symbp.printers.latex`` (issue 9's printers)."""
+
+    @functools.wraps(function)
+    def printed(subject: Any, **settings: Any) -> Any:
+        network = getattr(subject, "network", subject)
+        if build_graph(network).softmax_output:
+            from ..printers import latex as printers
+
+            return getattr(printers, function.__name__)(subject, **settings)
+        return function(subject, **settings)
+
+    return printed
+
+
+@_softmax_by_document_printers
 def latex_backprop_steps(
     derivation: BackpropDerivation, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any
 ) -> tuple[LatexStep, ...]:
@@ -623,12 +640,14 @@ def _vectorized_equations(network: Network) -> list[Equation]:
     return rows
 
 
+@_softmax_by_document_printers
 def latex_forward(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
     """The forward pass of ``network`` in index form, with concrete non-linearities and cost filled in."""
     graph = build_graph(network)
     return _environment([_rows(_forward_equations(graph, _printer(network, settings), width), width)], env)
 
 
+@_softmax_by_document_printers
 def latex_vectorized(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
     r"""The matrix form of backprop for ``network``: deltas layer by layer, then dC/dW and dC/db.
 
@@ -648,12 +667,14 @@ def _backward_equations(graph: Graph, printer: SymbpLatexPrinter) -> list[Equati
     return rows
 
 
+@_softmax_by_document_printers
 def latex_backward(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
     """The backward pass of ``network`` in index form: base case, recursive case per layer, gradients."""
     graph = build_graph(network)
     return _environment([_rows(_backward_equations(graph, _printer(network, settings)), width)], env)
 
 
+@_softmax_by_document_printers
 def latex_algorithm(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
     """The lecture's "Truly Complete Version" for this network's L: forward pass, then backward pass.
 
