@@ -26,6 +26,7 @@ from symbp.codegen import compile as compile_network
 from symbp.codegen import module_source
 from symbp.erf import erf
 from symbp.numeric import FD_STEP, gradient_at, random_point
+from oracle import need_torch
 from test_cli import invoke, ok
 
 try:
@@ -39,12 +40,6 @@ SOFTPLUS = "log(1+exp(x))"
 RELU = "max(0, x)"
 
 
-def need_torch():
-    if torch is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PyTorch is the oracle here and CI must have it (pip install -e '.[test]' 'torch==2.13.0')")
-        pytest.skip("PyTorch is not installed")  # pragma: no cover
-    return torch
 
 
 def torch_functions():

@@ -14,7 +14,9 @@ import symbp
 from symbp.codegen import compile as compile_network
 from symbp.numeric import gradient_at
 
-torch = pytest.importorskip("torch", reason="PyTorch (the bench extra) is this file's oracle")
+from oracle import need_torch
+
+torch = need_torch()
 
 REL = 1e-9
 HIDDEN = ["tanh", "sigmoid", "softplus", "identity", "relu"]
