@@ -107,6 +107,8 @@ STABLE_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 def stable_form(expr: sp.Expr) -> sp.Expr:
     """``expr`` for numbers: 1/(1 + exp(-u)) as stable_sigmoid(u), log(1 + exp(u)) as stable_softplus(u).
 
+    Also exp(u)/(1 + exp(u))^k as sigmoid(u) sigmoid(-u)^(k-1), the form SymPy differentiates
+    swish and softplus formulas into (inf/inf at |u| > 709 otherwise).
     Same values, but evaluated without overflow (the derivations keep the lecture's form).
     """
 
@@ -118,17 +120,35 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
                 return other.args[0]
         return None
 
+    def over_power(node: sp.Basic) -> tuple[sp.Expr, sp.Expr, int] | None:
+        """(exp(u), (1 + exp(u))^-k, k) when ``node`` is a product holding both."""
+        for factor in node.args:
+            if factor.is_Pow and factor.exp.is_Integer and factor.exp < 0:
+                u = exp_argument(factor.base)
+                if u is not None and sp.exp(u) in node.args:
+                    return sp.exp(u), factor, -int(factor.exp)
+        return None
+
+    def stable_ratio(node: sp.Mul) -> sp.Expr:
+        numerator, power, k = over_power(node)
+        u = numerator.args[0]
+        rest = list(node.args)
+        rest.remove(numerator)
+        rest.remove(power)
+        return sp.Mul(*rest) * STABLE_SIGMOID(u) * STABLE_SIGMOID(-u) ** (k - 1)
+
     def is_unstable(node: sp.Basic) -> bool:
-        if node.is_Pow and node.exp == -1:
+        if node.is_Pow and node.exp.is_Integer and node.exp < 0:
             return exp_argument(node.base) is not None
         return isinstance(node, sp.log) and exp_argument(node.args[0]) is not None
 
     def stable(node: sp.Basic) -> sp.Basic:
         if node.is_Pow:
-            return STABLE_SIGMOID(-exp_argument(node.base))
+            return STABLE_SIGMOID(-exp_argument(node.base)) ** -node.exp
         return STABLE_SOFTPLUS(exp_argument(node.args[0]))
 
-    return sp.sympify(expr).replace(is_unstable, stable)
+    ratios = sp.sympify(expr).replace(lambda n: n.is_Mul and over_power(n) is not None, stable_ratio)
+    return ratios.replace(is_unstable, stable)
 
 
 # Non-linearities the user defines as formulas --------------------------------------------------

@@ -37,6 +37,7 @@ SWISH = "x/(1+exp(-x))"
 GELU = "x*(1+erf(x/sqrt(2)))/2"
 SOFTPLUS = "log(1+exp(x))"
 RELU = "max(0, x)"
+MISH = "x*tanh(log(1+exp(x)))"
 
 
 def need_torch():
@@ -49,7 +50,7 @@ def need_torch():
 
 def torch_functions():
     F = need_torch().nn.functional
-    return {SWISH: F.silu, GELU: F.gelu, SOFTPLUS: F.softplus, RELU: F.relu, "abs(x)": torch.abs}
+    return {SWISH: F.silu, GELU: F.gelu, SOFTPLUS: F.softplus, RELU: F.relu, "abs(x)": torch.abs, MISH: F.mish}
 
 
 # PyTorch as the oracle ----------------------------------------------------------------------------
@@ -114,6 +115,20 @@ def test_generated_code_and_backprop_match_pytorch_on_random_networks(layers, fo
     result = gradient_at(network, point)
     for key, value in expected.items():
         assert_close(result.gradients[key], value)
+
+
+@pytest.mark.parametrize("formula", [SWISH, GELU, SOFTPLUS, MISH])
+def test_saturated_units_give_finite_gradients_like_pytorchs(formula):
+    # z = +-800: exp(800) overflows, and SymPy's derivative of swish, z e^{-z}/(1 + e^{-z})^2, would be inf/inf.
+    network = Network([1, 4], "f", "squared_error", define={"f": formula})
+    params = {"W1": np.ones((4, 1)), "b1": np.array([-800.0, -30.0, 30.0, 800.0])}
+    x, t = np.array([[0.0]]), np.array([[0.5, 0.5, 0.5, 0.5]])
+    _, expected = torch_loss_and_gradients([formula], params, x, t)
+    _, grads = compile_network(network)(params, x, t)
+    by_backprop = gradient_at(network, {**params, "x": x[0], "t": t[0]}).gradients
+    for received in (grads["b1"], by_backprop["b1"]):
+        assert np.all(np.isfinite(received))
+        assert_close(received, expected["b1"])
 
 
 @pytest.mark.parametrize("formula", [RELU, "abs(x)"])
