@@ -188,20 +188,29 @@ def definitions(define: object) -> Definitions:
 
 def check_name(name: object) -> str:
     """A name for a defined non-linearity: letters and digits, starting with a letter, not a built-in's."""
+    if isinstance(name, str) and name in ACTIVATIONS:
+        raise SymbpError(
+            f"non-linearity name {name!r} at position 1 is a built-in non-linearity; choose another name "
+            f"(built-ins: {', '.join(ACTIVATIONS)})"
+        )
     if not isinstance(name, str) or not _NAME.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
         shown = repr(name if not isinstance(name, str) or len(name) <= 60 else name[:57] + "...")
-        bad = next((i for i, c in enumerate(name) if not (c.isascii() and c.isalnum())), None) if isinstance(name, str) else None
-        where = f" ({name[bad]!r} at position {bad + 1})" if bad is not None else ""
+        where = f" ({_offending(name)})" if isinstance(name, str) and name else ""
         raise SymbpError(
             f"non-linearity name {shown}{where} is not accepted; a name is up to {MAX_NAME_LENGTH} ASCII letters "
             "and digits starting with a letter, e.g. swish"
         )
-    if name in ACTIVATIONS:
-        raise SymbpError(
-            f"non-linearity name {name!r} is a built-in non-linearity; choose another name "
-            f"(built-ins: {', '.join(ACTIVATIONS)})"
-        )
     return name
+
+
+def _offending(name: str) -> str:
+    """The first character a name may not have there, and its 1-based position."""
+    if not (name[0].isascii() and name[0].isalpha()):
+        return f"{name[0]!r} at position 1: a name starts with a letter"
+    at = next((i for i, c in enumerate(name) if not (c.isascii() and c.isalnum())), None)
+    if at is None:
+        return f"{len(name)} characters long"
+    return f"{name[at]!r} at position {at + 1}"
 
 
 @lru_cache(maxsize=256)

@@ -337,8 +337,9 @@ def test_hostile_formulas_are_refused_by_the_cli_in_one_line(formula):
 
 
 @pytest.mark.parametrize("definition, named", [
-    ("sigmoid=x", "'sigmoid' is a built-in"), ("relu=max(0,x)", "'relu' is a built-in"),
-    ("leaky_relu=x", "'leaky_relu'"), ("sw-ish=x", "'-' at position 3"), ("=x", "name ''"), ("1f=x", "'1f'"),
+    ("sigmoid=x", "'sigmoid' at position 1 is a built-in"), ("relu=max(0,x)", "'relu' at position 1 is a built-in"),
+    ("leaky_relu=x", "'leaky_relu' at position 1"), ("sw-ish=x", "'-' at position 3"), ("=x", "name ''"),
+    ("1f=x", "'1' at position 1"), ("f" * 41 + "=x", "41 characters long"),
     ("f.g=x", "'.' at position 2"), ("__init__=x", "'_' at position 1"), ("swish", "has no '='"),
     ("ｆ=x", "at position 1"),
 ])
