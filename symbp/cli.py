@@ -198,6 +198,11 @@ class DataFormat(str, Enum):
     json = "json"
 
 
+class Dtype(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+
+
 class PictureFormat(str, Enum):
     dot = "dot"
     svg = "svg"
@@ -877,6 +882,8 @@ def codegen(
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    dtype: Annotated[Dtype, typer.Option(
+        "--dtype", help="What the module computes in and returns: float64 or float32.")] = Dtype.float64,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -891,6 +898,7 @@ def codegen(
     \b
     Example:
       symbp codegen --layers 16,64,64,1 --activation sigmoid --cost squared_error --out net_grad.py
+      symbp codegen --layers 16,64,64,1 --activation sigmoid --cost squared_error --dtype float32
     """
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
@@ -899,7 +907,7 @@ def codegen(
     _needs_numbers(network, "codegen")
     from .codegen import module_source
 
-    _emit(module_source(network), out, force)
+    _emit(module_source(network, dtype.value), out, force)
 
 
 @app.command()
@@ -1261,6 +1269,95 @@ def grade(
         records = report_rows(results)
         _emit(_dumps(records) if report.suffix.lower() == ".json" else _csv(records), report, force, "--report")
     typer.echo("\n".join(batch_summary(results)))
+
+
+
+class SheetFormat(str, Enum):
+    latex = "latex"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def exercise(
+    seed: Annotated[int, typer.Option("--seed", callback=_seed, help="The same seed always gives the same sheets.")] = 0,
+    count: Annotated[int, typer.Option("--count", "-n", callback=_up_to(100), help="Exercises on the sheet.")] = 6,
+    kind: Annotated[Optional[list[str]], typer.Option(
+        "--kind", "-k", metavar="KIND", show_default=False,
+        help="chain, backprop, count, numeric, spot-the-error (repeat or separate by commas), taken in turn. "
+             "Default: all five.")] = None,
+    layers: Annotated[Optional[str], typer.Option(
+        "--layers", metavar="SIZES", show_default=False,
+        help="Widths D(0),...,D(L), each a number or a range drawn from, e.g. 2-4,1-3,1. Default: 2-3,2-3,2,1-2.")]
+        = None,
+    activations: Annotated[Optional[str], typer.Option(
+        "--activations", metavar="NAMES", show_default=False,
+        help="Non-linearities to draw from, separated by commas (one per network). Default: abstract,sigmoid,tanh.")]
+        = None,
+    costs: Annotated[Optional[str], typer.Option(
+        "--costs", metavar="NAMES", show_default=False,
+        help="Costs to draw from, separated by commas. Default: abstract,squared_error.")] = None,
+    depth: Annotated[Optional[str], typer.Option(
+        "--depth", metavar="RANGE", show_default=False,
+        help="Layers between the asked entry and the output, e.g. 1 or 0-1 (0: the output layer's weights). "
+             "Default: any.")] = None,
+    format: Annotated[Optional[SheetFormat], typer.Option(
+        "--format", "-f", show_default=False,
+        help="latex, markdown or json. Default: from --out's suffix (.tex, .md, .json, .pdf), else markdown.")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Compile both sheets with pdflatex (implied by --out FILE.pdf).")]
+        = False,
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Exercise sheets with worked solutions, on fresh networks, byte for byte the same for a seed.
+
+    --out week5.pdf writes week5.pdf and week5-solutions.pdf (likewise .tex and .md);
+    JSON holds both in one file: {"seed", "exercises": [{"id", "kind", "network", "entry",
+    "question", "solution", "answer"}]}, the answer in the notation symbp grade reads,
+    or the numbers. Without --out, Markdown (the sheet, then the solutions) or JSON is printed.
+
+    \b
+    Examples:
+      symbp exercise --seed 7 --count 6 --out week5.pdf --pdf
+      symbp exercise --kind chain,spot-the-error --layers 3,2,2,1 --depth 1-2 --out quiz.md
+      symbp exercise --kind numeric --layers 2,2,1 --activations sigmoid --costs squared_error -f json
+    """
+    from .exercise import KINDS, exercises, render_sheet
+
+    chosen = output_format(out, "pdf" if pdf else (format.value if format else None),
+                           ["latex", "markdown", "json", "pdf"], "markdown", option="--format", writer="symbp exercise")
+    if pdf and format not in (None, SheetFormat.latex):
+        raise SymbpError(f"--pdf compiles LaTeX, but --format asks for {format.value}")
+    two_files = chosen != "json" and not is_stdout(out)
+    if chosen in ("latex", "pdf") and is_stdout(out):
+        raise SymbpError(f"{chosen} writes two files, the sheet and its solutions: add --out FILE.{'tex' if chosen == 'latex' else 'pdf'}")
+    solutions_out = out.with_name(f"{out.stem}-solutions{out.suffix}") if two_files and out is not None else None
+    _check_out(out, force)
+    if solutions_out is not None:
+        _check_out(solutions_out, force)
+    knobs = {name: value for name, value in (("layers", layers), ("activations", activations), ("costs", costs))
+             if value is not None}
+    sheet = exercises(seed, count, ",".join(kind) if kind else KINDS, depth=depth, **knobs)
+    if chosen == "json":
+        _emit(render_sheet(sheet, "json"), out, force)
+        return
+    source = "latex" if chosen == "pdf" else chosen
+    documents = [render_sheet(sheet, source, solutions=False), render_sheet(sheet, source, solutions=True)]
+    if chosen == "pdf":
+        from .render.pdf import LatexError, failure_with_log, latex_to_pdf
+
+        compiled = []
+        for document, target in zip(documents, (out, solutions_out)):
+            try:
+                compiled.append(latex_to_pdf(document)[0])
+            except LatexError as error:
+                raise failure_with_log(error, target, force) from None
+        documents = compiled  # type: ignore[assignment]
+    if solutions_out is None:  # Markdown on standard output: the sheet, then its solutions
+        _emit("\n".join(documents), out, force)  # type: ignore[arg-type]
+        return
+    _emit(documents[0], out, force)
+    _emit(documents[1], solutions_out, force)
 
 
 def _csv(records: list[dict[str, str]]) -> str:
