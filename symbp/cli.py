@@ -198,6 +198,11 @@ class DataFormat(str, Enum):
     json = "json"
 
 
+class Dtype(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+
+
 class PictureFormat(str, Enum):
     dot = "dot"
     svg = "svg"
@@ -217,12 +222,17 @@ ActivationOption = Annotated[Optional[str], typer.Option(
 ActivationsOption = Annotated[Optional[str], typer.Option(
     "--activations", metavar="NAMES",
     help="One non-linearity per layer, separated by commas, e.g. tanh,tanh,sigmoid.")]
+DefineOption = Annotated[Optional[list[str]], typer.Option(
+    "--define", metavar="NAME=FORMULA", show_default=False,
+    help="A non-linearity as a formula in x, then usable as NAME in --activation(s), e.g. "
+         "--define swish='x/(1+exp(-x))'. Formulas have numbers, x, + - * / ^, parentheses and exp, log, sqrt, "
+         "tanh, sigmoid, erf, abs, max, min. Repeat for several.")]
 CostOption = Annotated[Optional[str], typer.Option(
     "--cost", metavar="NAME",
     help="The cost: abstract, squared_error, binary_cross_entropy.")]
 SpecOption = Annotated[Optional[Path], typer.Option(
     "--spec", metavar="FILE", dir_okay=False,
-    help="TOML or JSON file with keys layers, activations, cost; options given here override it.")]
+    help="TOML or JSON file with keys layers, activations, cost, define; options given here override it.")]
 OutOption = Annotated[Optional[Path], typer.Option(
     "--out", "-o", metavar="FILE", dir_okay=False,
     help="Write to FILE instead of standard output ('-': standard output). Only a new path or a regular file "
@@ -285,12 +295,14 @@ def _seed(value: int) -> int:
 
 
 def _network(spec: Path | None, layers: str | None, activation: str | None, activations: str | None,
-             cost: str | None, max_size: int | None = None, *, guarded: bool = True) -> Network:
+             cost: str | None, max_size: int | None = None, *, guarded: bool = True,
+             define: list[str] | None = None) -> Network:
     """The network of the options; with ``guarded``, refused at once when larger than ``--max-size``."""
     from .spec import DEFAULT_MAX_PARAMETERS, Network, check_size
     from .specfile import network_arguments
 
-    arguments = network_arguments(spec, layers=layers, activation=activation, activations=activations, cost=cost)
+    arguments = network_arguments(spec, layers=layers, activation=activation, activations=activations, cost=cost,
+                                  define=define)
     network = Network(**arguments)
     if guarded:
         check_size(network, DEFAULT_MAX_PARAMETERS if max_size is None else max_size)
@@ -463,6 +475,7 @@ def derive(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -485,7 +498,7 @@ def derive(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     from .render.documents import default_entries
 
     names = list(entries) if entries else list(default_entries(network))
@@ -541,6 +554,7 @@ def check(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -567,7 +581,7 @@ def check(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, DataFormat.text)
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     from .check import check as run_check
 
     # Groups (W2, all) name several entries, as --help says: expand them here, check takes entries.
@@ -607,6 +621,7 @@ def grad(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -631,7 +646,7 @@ def grad(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--spec": spec})
     format = _format(out, format, DataFormat.text)
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     _needs_numbers(network, "grad")
     from .numeric import gradient_at, point_from_mapping
 
@@ -685,6 +700,7 @@ def render(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -713,7 +729,7 @@ def render(
         raise SymbpError("--pdf writes a file: add --out FILE.pdf (or -o - for standard output)")
     if pdf and kind != "latex":
         raise SymbpError(f"--pdf compiles LaTeX, but template {template!r} is not a .tex template")
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     from .render.documents import DOCUMENT_MAX_PATHS
     from .render.documents import render as render_document
 
@@ -766,6 +782,7 @@ def cost(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -791,7 +808,7 @@ def cost(
     format = _format(out, format, DataFormat.text)
     # By formula, so any size answers at once; only rows per entry grow with it (groups such as W1 or all).
     groups = [name for name in entries or () if "_" not in name]
-    network = _network(spec, layers, activation, activations, cost, max_size, guarded=bool(groups))
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, guarded=bool(groups))
     from .render.json_data import cost_table
     from .spec import check_countable
 
@@ -816,6 +833,7 @@ def algorithm(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -835,7 +853,7 @@ def algorithm(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     from .render.latex import latex_algorithm
     from .render.text import algorithm_text
 
@@ -860,9 +878,12 @@ def codegen(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    dtype: Annotated[Dtype, typer.Option(
+        "--dtype", help="What the module computes in and returns: float64 or float32.")] = Dtype.float64,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -877,15 +898,16 @@ def codegen(
     \b
     Example:
       symbp codegen --layers 16,64,64,1 --activation sigmoid --cost squared_error --out net_grad.py
+      symbp codegen --layers 16,64,64,1 --activation sigmoid --cost squared_error --dtype float32
     """
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     output_format(out, None, ["python"], "python")  # refuses --out x.json and the like
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     _needs_numbers(network, "codegen")
     from .codegen import module_source
 
-    _emit(module_source(network), out, force)
+    _emit(module_source(network, dtype.value), out, force)
 
 
 @app.command()
@@ -904,6 +926,7 @@ def picture(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -927,7 +950,7 @@ def picture(
     if chosen is not PictureFormat.dot and out is None:
         raise SymbpError(f"--format {chosen.value} writes a binary file: add --out FILE (or -o - for standard "
                          "output), or use --format dot")
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     from .derive.naive import naive
     from .render.dot import computation_graph_dot, draw
 
@@ -960,6 +983,7 @@ def verify(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -983,7 +1007,7 @@ def verify(
 
     try:
         fn = load_function(target)  # the file first: its problems are the likelier ones
-        network = _network(spec, layers, activation, activations, cost, max_size)
+        network = _network(spec, layers, activation, activations, cost, max_size, define=define)
         _needs_numbers(network, "verify")
         report = compare_gradients(fn, network, points=points, seed=seed, batch=batch, rtol=tol,
                                    per_example=True if per_example else None)
@@ -1027,6 +1051,7 @@ def example(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -1048,7 +1073,7 @@ def example(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--spec": spec})
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     _needs_numbers(network, "example")
     if steps > 1 and lr is None:
         raise SymbpError(f"--steps {steps} needs a learning rate; add e.g. --lr 0.5")
@@ -1082,6 +1107,7 @@ def train(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -1122,7 +1148,7 @@ def train(
         network = Network([dataset.x.shape[1], 8, dataset.t.shape[1]], ["tanh", "sigmoid"],
                           "binary_cross_entropy" if dataset.is_classes else "squared_error")
     else:
-        network = _network(spec, layers, activation, activations, cost, max_size)
+        network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     progress = _Progress("train")
 
     def report(done: int, total: int, current: float) -> None:
@@ -1194,6 +1220,7 @@ def grade(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -1216,7 +1243,7 @@ def grade(
     from . import grade as grade_answer
     from .grade import batch_summary, grade_rows, read_answer_rows, report_rows
 
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     options = {"allow_delta": not no_delta, "points": points, "seed": seed}
     if (answer is None) == (answers is None):
         raise SymbpError("give one of --answer TEXT (with --entry) or --answers FILE")
