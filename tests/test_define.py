@@ -29,11 +29,6 @@ from symbp.numeric import FD_STEP, gradient_at, random_point
 from oracle import need_torch
 from test_cli import invoke, ok
 
-try:
-    import torch
-except ImportError:  # pragma: no cover - the test extra installs it
-    torch = None
-
 SWISH = "x/(1+exp(-x))"
 GELU = "x*(1+erf(x/sqrt(2)))/2"
 SOFTPLUS = "log(1+exp(x))"
@@ -41,10 +36,9 @@ RELU = "max(0, x)"
 MISH = "x*tanh(log(1+exp(x)))"
 
 
-
-
 def torch_functions():
-    F = need_torch().nn.functional
+    torch = need_torch()
+    F = torch.nn.functional
     return {SWISH: F.silu, GELU: F.gelu, SOFTPLUS: F.softplus, RELU: F.relu, "abs(x)": torch.abs, MISH: F.mish}
 
 
@@ -53,6 +47,7 @@ def torch_functions():
 
 def torch_loss_and_gradients(formulas, params, x, t):
     """Mean squared-error cost over the rows and its gradients, by PyTorch autograd in float64."""
+    torch = need_torch()
     functions = torch_functions()
     tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()}
     a = torch.tensor(x, dtype=torch.float64)
