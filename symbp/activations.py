@@ -126,11 +126,13 @@ OUTPUT_ONLY = tuple(name for name, activation in ACTIVATIONS.items() if activati
 
 STABLE_SIGMOID = sp.Function("stable_sigmoid", real=True)
 STABLE_SOFTPLUS = sp.Function("stable_softplus", real=True)
+STABLE_ERFC = sp.Function("stable_erfc", real=True)
 STABLE_LOGSUMEXP = sp.Function("stable_logsumexp", real=True)
 STABLE_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
     "stable_sigmoid": stable_sigmoid,
     "stable_softplus": stable_softplus,
     "erf": erf,  # NumPy has none; lambdify would fall back to math.erf, which takes no arrays
+    "stable_erfc": lambda x: erf(x, complement=True),
     "stable_logsumexp": stable_logsumexp,
 }
 """NumPy implementations of the functions ``stable_form`` writes (and of erf), by SymPy name."""
@@ -141,7 +143,8 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
     softmax's (sum_j exp(u_j))^(-n) as exp(-n stable_logsumexp(u)) and log(sum_j exp(u_j)) as stable_logsumexp(u).
 
     Also exp(u)/(1 + exp(u))^k as sigmoid(u) sigmoid(-u)^(k-1), the form SymPy differentiates
-    swish and softplus formulas into (inf/inf at |u| > 709 otherwise).
+    swish and softplus formulas into (inf/inf at |u| > 709 otherwise), and c + c erf(u) as
+    c erfc(-u) (GELU's 1 + erf(u) is all cancellation for u < -6; its derivative adds a tiny term to -1/2 + 1/2).
     Same values, but evaluated without overflow (the derivations keep the lecture's form).
     """
 
@@ -180,7 +183,23 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
             return STABLE_SIGMOID(-exp_argument(node.base)) ** -node.exp
         return STABLE_SOFTPLUS(exp_argument(node.args[0]))
 
+    def erf_pair(node: sp.Add) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
+        """(c, k erf(u), u) for a term k erf(u) of ``node`` whose constant c is k or -k."""
+        constant = sum((t for t in node.args if t.is_Number), sp.S.Zero)
+        for term in node.args:
+            k, rest = term.as_coeff_Mul()
+            if constant != 0 and isinstance(rest, sp.erf) and abs(k) == abs(constant):
+                return constant, term, rest.args[0]
+        return None
+
+    def stable_erfc(node: sp.Add) -> sp.Expr:
+        constant, term, u = erf_pair(node)
+        others = [t for t in node.args if t is not term and not t.is_Number]
+        # c + c erf(u) = c erfc(-u); c - c erf(u) = c erfc(u)
+        return sp.Add(*others, constant * STABLE_ERFC(-u if term.as_coeff_Mul()[0] == constant else u))
+
     ratios = sp.sympify(expr).replace(lambda n: n.is_Mul and over_power(n) is not None, stable_ratio)
+    ratios = ratios.replace(lambda n: n.is_Add and erf_pair(n) is not None, stable_erfc)
     return _stable_softmax(ratios.replace(is_unstable, stable))
 
 

@@ -35,7 +35,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 
 from . import __version__
 from . import erf as _erf_module
-from .activations import STABLE_SIGMOID, STABLE_SOFTPLUS, stable_form
+from .activations import STABLE_ERFC, STABLE_SIGMOID, STABLE_SOFTPLUS, stable_form
 from .costs import COSTS
 from .derive.backprop import BackpropDerivation, backprop
 from .errors import SymbpError
@@ -276,6 +276,8 @@ class _ArrayPrinter(NumPyPrinter):
         return out
 
     def _print_Function(self, expr: sp.Expr) -> str:
+        if expr.func == STABLE_ERFC:  # SymPy dispatches no _print_<name> for undefined functions
+            return f"_erf({self._print(expr.args[0])}, complement=True)"
         helper = _HELPERS.get(expr.func)
         if helper is None:
             return super()._print_Function(expr)
