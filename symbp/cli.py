@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Callable, NoReturn, Optional, TypeVar
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .errors import SymbpError
+from .printers import FORMATS, TABLE_FORMATS
 from .io import (
     check_target,
     clean_up_on_signals,
@@ -129,7 +130,33 @@ def _usage_message(error: Exception) -> str:
     return message
 
 
-app = typer.Typer(
+class _Command(TyperCommand):
+    """A command whose --help names the registries' choices (``ACTIVATIONS``, ``COSTS``) when it is shown.
+
+    Filled in only for --help, so that ``symbp --help`` and the commands' parsing need not load SymPy.
+    """
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from .activations import ACTIVATIONS
+        from .costs import COSTS
+
+        names = {"{ACTIVATIONS}": ", ".join(ACTIVATIONS), "{COSTS}": ", ".join(COSTS)}
+        for param in self.params:
+            for token, value in names.items():
+                if getattr(param, "help", None) and token in param.help:
+                    param.help = param.help.replace(token, value)
+        super().format_help(ctx, formatter)
+
+
+class _App(typer.Typer):
+    """Every command of the app is a ``_Command``."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", _Command)
+        return super().command(*args, **kwargs)
+
+
+app = _App(
     cls=_OneLineErrors,
     name="symbp",
     pretty_exceptions_enable=False,
@@ -155,16 +182,9 @@ class GradMethod(str, Enum):
     reference = "reference"
 
 
-class Format(str, Enum):
-    text = "text"
-    latex = "latex"
-    markdown = "markdown"
-    json = "json"
-
-
-class DataFormat(str, Enum):
-    text = "text"
-    json = "json"
+# The printers' registry: a new format is a printer module and a line in symbp.printers.FORMATS.
+Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
+DataFormat = Enum("DataFormat", {name: name for name in TABLE_FORMATS}, type=str)  # type: ignore[misc]
 
 
 class PictureFormat(str, Enum):
@@ -182,13 +202,13 @@ LayersOption = Annotated[Optional[str], typer.Option(
     help="Layer sizes D(0),...,D(L) separated by commas, e.g. 3,2,2,1.")]
 ActivationOption = Annotated[Optional[str], typer.Option(
     "--activation", metavar="NAME",
-    help="One non-linearity for every layer: abstract, identity, sigmoid, tanh, relu, softplus, leaky_relu.")]
+    help="One non-linearity for every layer: {ACTIVATIONS}.")]
 ActivationsOption = Annotated[Optional[str], typer.Option(
     "--activations", metavar="NAMES",
     help="One non-linearity per layer, separated by commas, e.g. tanh,tanh,sigmoid.")]
 CostOption = Annotated[Optional[str], typer.Option(
     "--cost", metavar="NAME",
-    help="The cost: abstract, squared_error, binary_cross_entropy.")]
+    help="The cost: {COSTS}.")]
 SpecOption = Annotated[Optional[Path], typer.Option(
     "--spec", metavar="FILE", dir_okay=False,
     help="TOML or JSON file with keys layers, activations, cost; options given here override it.")]
@@ -200,9 +220,10 @@ ForceOption = Annotated[bool, typer.Option(
     "--force", help="Let --out replace an existing file (it keeps its mode; a new file gets the umask's).")]
 FormatOption = Annotated[Optional[Format], typer.Option(
     "--format", "-f", show_default=False,
-    help="text, latex, markdown or json. Default: from --out's suffix (.txt, .tex, .md, .json), else text.")]
+    help=f"{', '.join(FORMATS)}. Default: from --out's suffix (.txt, .tex, .md, .json), else text.")]
 DataFormatOption = Annotated[Optional[DataFormat], typer.Option(
-    "--format", "-f", show_default=False, help="text or json. Default: from --out's suffix (.txt, .json), else text.")]
+    "--format", "-f", show_default=False,
+    help=f"{' or '.join(TABLE_FORMATS)}. Default: from --out's suffix (.txt, .json), else text.")]
 
 
 def _positive(value: int | None) -> int | None:
@@ -609,7 +630,9 @@ def render(
     """
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--template": Path(template), "--spec": spec})
-    name, folder = _template(template)
+    from .render.documents import find_template
+
+    name, folder = find_template(template)
     suffix = name.removesuffix(".jinja").rsplit(".", 1)[-1]
     kind = {"tex": "latex", "html": "html"}.get(suffix, "markdown")
     pdf = output_format(out, "pdf" if pdf else None, [kind, "pdf"] if kind == "latex" else [kind], kind,
@@ -630,22 +653,6 @@ def render(
         _write_pdf(document, out, force)
     else:
         _emit(document, out, force)
-
-
-def _template(template: str) -> tuple[str, Path | None]:
-    """A shipped template's name, or a template file split into its name and folder."""
-    from .render.documents import TEMPLATES
-
-    if template.removesuffix(".jinja") in TEMPLATES:
-        return template, None
-    path = Path(template)
-    if not path.is_file():
-        raise SymbpError(
-            f"template {template!r} is neither shipped ({', '.join(TEMPLATES)}) nor an existing file"
-        )
-    if not (path.name.endswith(".tex.jinja") or path.name.endswith(".md.jinja")):
-        raise SymbpError(f"template file {template!r} must be named <name>.tex.jinja or <name>.md.jinja")
-    return path.name, path.parent
 
 
 def _write_pdf(document: str, out: Path | None, force: bool) -> None:

@@ -13,11 +13,15 @@ module and one line in ``FORMATS``, the registry the entry points choose from.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from ..document import Derivation, Node, algorithm_document, derivations_document
 from ..errors import SymbpError
-from ..spec import Network
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..document import Derivation, Node
+    from ..spec import Network
+
+# The registries are read by the CLI's --help, which must not load SymPy: the document model is imported in the functions.
 
 FORMATS = {
     "text": ("symbp.printers.text", "TextDocumentPrinter"),
@@ -52,11 +56,15 @@ def print_document(node: Node, format: str = "text", width: float | None = None)
 
 def print_derivations(network: Network, items: Sequence[Derivation], format: str = "text", width: float | None = None) -> str:
     """What ``symbp derive --format FORMAT`` writes for these derivations (``width`` in columns, text only)."""
+    from ..document import derivations_document
+
     return printer(format, network, width).doprint(derivations_document(network, items))
 
 
 def print_algorithm(network: Network, format: str = "text", width: float | None = None) -> str:
     """What ``symbp algorithm --format FORMAT`` writes: the lecture's "Truly Complete Version" for ``network``."""
+    from ..document import algorithm_document
+
     return print_document(algorithm_document(network), format, width)
 
 

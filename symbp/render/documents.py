@@ -94,6 +94,18 @@ class Tex(str):
     """LaTeX that goes into the output as it is (everything else is escaped)."""
 
 
+def find_template(template: str) -> tuple[str, Path | None]:
+    """A shipped template's name (folder None), or a template file split into its name and folder."""
+    if template.removesuffix(".jinja") in TEMPLATES:
+        return template, None
+    path = Path(template)
+    if not path.is_file():
+        raise SymbpError(f"template {template!r} is neither shipped ({', '.join(TEMPLATES)}) nor an existing file")
+    if not (path.name.endswith(".tex.jinja") or path.name.endswith(".md.jinja")):
+        raise SymbpError(f"template file {template!r} must be named <name>.tex.jinja or <name>.md.jinja")
+    return path.name, path.parent
+
+
 def builtin_template_dir() -> Path:
     """Where the shipped templates are: the ``symbp.templates`` package, or ``templates/`` of a checkout."""
     try:
