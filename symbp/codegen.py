@@ -418,8 +418,9 @@ class _ModuleWriter:
         for layer in reversed(self.form.layers):
             body += self._backward(layer)
         gradients = ", ".join(f'"{key}": d{key} / N' for key in shapes)
+        arrays = self._block_arrays()
         out = [
-            *self._header(shapes),
+            *self._header(shapes, arrays),
             "",
             "def loss_and_gradients(params, x, t):",
             '    """Mean cost over the N samples (rows) of x and t, and its gradient for every key of params."""',
@@ -428,11 +429,7 @@ class _ModuleWriter:
             "    N = x.shape[0]",
             "    cost = 0.0",
             *[f"    d{key} = numpy.zeros({shape}, DTYPE)" for key, shape in shapes.items()],
-            "",
-            "    # One block's arrays, allocated once: every block writes into them (a shorter last block,",
-            "    # into their first n rows).",
-            "    rows = min(N, BLOCK_ROWS)",
-            *self._block_arrays(),
+            *self._preamble(arrays),
             *body,
             "",
             f"    return cost / N, {{{gradients}}}",
@@ -444,15 +441,29 @@ class _ModuleWriter:
             out += ["", inspect.getsource(_erf_module.erf).replace("def erf(", "def _erf(", 1)]
         return "\n".join(out)
 
-    def _block_arrays(self) -> list[str]:
+    def _block_arrays(self) -> dict[str, int]:
+        """Every array a block writes, by name, and its number of columns: b in every row, then what the loop wrote."""
+        arrays = {f"b{m}_rows": self.net.D(m) for m in range(1, self.net.L + 1)}
+        arrays.update(self.arrays)
         for m, scratch in self.scratch.items():
-            for k in range(scratch.used):
-                self.arrays[f"{scratch.prefix}{k}_block"] = self.net.D(m)
-        return [f"    ones_block = numpy.ones(rows, DTYPE)  # sums over the samples as matrix products"] + [
-            f"    {name} = numpy.empty((rows, {width}), DTYPE)" for name, width in self.arrays.items()
+            arrays.update({f"{scratch.prefix}{k}_block": self.net.D(m) for k in range(scratch.used)})
+        return arrays
+
+    def _preamble(self, arrays: dict[str, int]) -> list[str]:
+        names = ["ones_block", *arrays]
+        rows = [", ".join(names[i : i + 6]) for i in range(0, len(names), 6)]
+        return [
+            "",
+            "    # One block's arrays, kept between calls (_block_arrays): every block writes into them in place",
+            "    # (a shorter last block, into their first n rows).",
+            "    (",
+            *[f"        {row}," for row in rows],
+            "    ) = _block_arrays(min(N, BLOCK_ROWS))",
+            "    # b in every row: adding it is then a plain elementwise pass, twice as fast as a broadcast one",
+            *[f"    b{m}_rows[...] = b{m}" for m in range(1, self.net.L + 1)],
         ]
 
-    def _header(self, shapes: dict[str, tuple[int, ...]]) -> list[str]:
+    def _header(self, shapes: dict[str, tuple[int, ...]], arrays: dict[str, int]) -> list[str]:
         net, L = self.net, self.net.L
         return [
             f'"""Loss and gradients of the network {",".join(map(str, net.layers))}'
@@ -473,6 +484,8 @@ class _ModuleWriter:
             "where that takes several lines, the formula they compute heads them as a comment.",
             '"""',
             "",
+            "import threading",
+            "",
             "import numpy",
             "",
             f"DTYPE = numpy.{self.dtype}",
@@ -480,6 +493,7 @@ class _ModuleWriter:
             f"SHAPES = {shapes!r}",
             f"BLOCK_ROWS = {block_rows(net, self.dtype)}"
             "  # samples per block: what they keep for the backward pass stays in cache",
+            f"BLOCK_WIDTHS = {tuple(arrays.values())!r}  # columns of each array _block_arrays makes after the ones",
             "",
         ]
 
@@ -492,7 +506,7 @@ class _ModuleWriter:
             "",
             f"        # Layer {m}, forward: z{up}_i = sum_j W{up}_ij a{below}_j + b{up}_i, a{up}_i = {sigma}",
             f"        {z} = numpy.matmul(a{m - 1}, W{m}.T, out={self._target(z.name, m).storage})",
-            f"        {z} += b{m}",
+            f"        {z} += b{m}_rows[:n]",
             # softmax reads a whole row: one NumPy expression, not written element by element in place
             *([f"        {a} = {self.print(layer.activation)}"] if layer.activation.func == SOFTMAX_ROWS
               else _indent(self._assign(a.name, m, layer.activation))),
@@ -582,6 +596,23 @@ class _ModuleWriter:
 
     def _helpers(self) -> list[str]:
         return [
+            "",
+            "_kept = threading.local()",
+            "",
+            "",
+            "def _block_arrays(rows):",
+            '    """A vector of rows ones, then an array of rows x width for each of BLOCK_WIDTHS, in DTYPE.',
+            "",
+            "    Made once per thread and kept for later calls of as many rows or fewer: arrays made afresh",
+            "    on every call cost the process a page fault for every 4 KiB of them written.",
+            '    """',
+            '    kept = getattr(_kept, "arrays", None)',
+            "    if kept is None or len(kept[0]) < rows:",
+            "        kept = _kept.arrays = (",
+            "            numpy.ones(rows, DTYPE), *(numpy.empty((rows, width), DTYPE) for width in BLOCK_WIDTHS)",
+            "        )",
+            "    return kept",
+            "",
             "",
             "def _sigmoid(z, out):",
             '    """1/(1 + exp(-z)) into out; exp(-z) overflows to inf below z = -709 (float32: -88): the right 0."""',
