@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -39,6 +39,12 @@ def stable_softplus(z: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, np.asarray(z, dtype=float))
 
 
+def stable_logsumexp(*z: np.ndarray) -> np.ndarray:
+    """log(sum_j exp(z_j)) as max + log(sum exp(z_j - max)): finite at logits of 1,000."""
+    stacked = np.stack(np.broadcast_arrays(*[np.asarray(u, dtype=float) for u in z]))
+    return np.logaddexp.reduce(stacked, axis=0)
+
+
 @dataclass(frozen=True)
 class Activation:
     """A named non-linearity; ``abstract`` has no formula (sigma^{(m)} undefined)."""
@@ -54,10 +60,18 @@ class Activation:
     formula: str | None = None
     # Functions of FORMULA_VARIABLE whose zeros are kinks (max, min, abs); see ``kink_expressions``.
     kinks: tuple[sp.Expr, ...] = ()
+    # Not element-wise: a^{(L)}_k of every z^{(L)}_j (softmax). Only on the output layer.
+    vector_value: Callable[[Sequence[sp.Expr]], tuple[sp.Expr, ...]] | None = None
+    jacobian: Callable[[Sequence[sp.Expr]], tuple[tuple[sp.Expr, ...], ...]] | None = None
+    """da_k/dz_j over the named outputs a, indexed [k][j]."""
 
     @property
     def is_abstract(self) -> bool:
-        return self.value is None
+        return self.value is None and self.vector_value is None
+
+    @property
+    def output_only(self) -> bool:
+        return self.vector_value is not None
 
     @property
     def kink_expressions(self) -> tuple[sp.Expr, ...]:
@@ -67,6 +81,17 @@ class Activation:
 
 def _sigmoid(z: sp.Expr) -> sp.Expr:
     return 1 / (1 + sp.exp(-z))
+
+
+def _softmax(z: Sequence[sp.Expr]) -> tuple[sp.Expr, ...]:
+    """a_k = exp(z_k) / sum_j exp(z_j)."""
+    total = sp.Add(*[sp.exp(z_j) for z_j in z])
+    return tuple(sp.exp(z_k) / total for z_k in z)
+
+
+def softmax_jacobian(a: Sequence[sp.Expr]) -> tuple[tuple[sp.Expr, ...], ...]:
+    """da_k/dz_j = a_k (1[k=j] - a_j), indexed [k][j]."""
+    return tuple(tuple(a_k * (int(k == j) - a_j) for j, a_j in enumerate(a)) for k, a_k in enumerate(a))
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -90,23 +115,33 @@ ACTIVATIONS: dict[str, Activation] = {
             lambda z, a: sp.Piecewise((1, z > 0), (LEAKY_SLOPE, True)),
             kink=0.0,
         ),
+        Activation(
+            "softmax", None, None, stays_in_unit_interval=True, vector_value=_softmax, jacobian=softmax_jacobian
+        ),
     ]
 }
+
+OUTPUT_ONLY = tuple(name for name, activation in ACTIVATIONS.items() if activation.output_only)
 
 
 STABLE_SIGMOID = sp.Function("stable_sigmoid", real=True)
 STABLE_SOFTPLUS = sp.Function("stable_softplus", real=True)
-STABLE_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+STABLE_LOGSUMEXP = sp.Function("stable_logsumexp", real=True)
+STABLE_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
     "stable_sigmoid": stable_sigmoid,
     "stable_softplus": stable_softplus,
     "erf": erf,  # NumPy has none; lambdify would fall back to math.erf, which takes no arrays
+    "stable_logsumexp": stable_logsumexp,
 }
 """NumPy implementations of the functions ``stable_form`` writes (and of erf), by SymPy name."""
 
 
 def stable_form(expr: sp.Expr) -> sp.Expr:
-    """``expr`` for numbers: 1/(1 + exp(-u)) as stable_sigmoid(u), log(1 + exp(u)) as stable_softplus(u).
+    """``expr`` for numbers: 1/(1 + exp(-u)) as stable_sigmoid(u), log(1 + exp(u)) as stable_softplus(u),
+    softmax's (sum_j exp(u_j))^(-n) as exp(-n stable_logsumexp(u)) and log(sum_j exp(u_j)) as stable_logsumexp(u).
 
+    Also exp(u)/(1 + exp(u))^k as sigmoid(u) sigmoid(-u)^(k-1), the form SymPy differentiates
+    swish and softplus formulas into (inf/inf at |u| > 709 otherwise).
     Same values, but evaluated without overflow (the derivations keep the lecture's form).
     """
 
@@ -118,17 +153,71 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
                 return other.args[0]
         return None
 
+    def over_power(node: sp.Basic) -> tuple[sp.Expr, sp.Expr, int] | None:
+        """(exp(u), (1 + exp(u))^-k, k) when ``node`` is a product holding both."""
+        for factor in node.args:
+            if factor.is_Pow and factor.exp.is_Integer and factor.exp < 0:
+                u = exp_argument(factor.base)
+                if u is not None and sp.exp(u) in node.args:
+                    return sp.exp(u), factor, -int(factor.exp)
+        return None
+
+    def stable_ratio(node: sp.Mul) -> sp.Expr:
+        numerator, power, k = over_power(node)
+        u = numerator.args[0]
+        rest = list(node.args)
+        rest.remove(numerator)
+        rest.remove(power)
+        return sp.Mul(*rest) * STABLE_SIGMOID(u) * STABLE_SIGMOID(-u) ** (k - 1)
+
     def is_unstable(node: sp.Basic) -> bool:
-        if node.is_Pow and node.exp == -1:
+        if node.is_Pow and node.exp.is_Integer and node.exp < 0:
             return exp_argument(node.base) is not None
         return isinstance(node, sp.log) and exp_argument(node.args[0]) is not None
 
     def stable(node: sp.Basic) -> sp.Basic:
         if node.is_Pow:
-            return STABLE_SIGMOID(-exp_argument(node.base))
+            return STABLE_SIGMOID(-exp_argument(node.base)) ** -node.exp
         return STABLE_SOFTPLUS(exp_argument(node.args[0]))
 
-    return sp.sympify(expr).replace(is_unstable, stable)
+    ratios = sp.sympify(expr).replace(lambda n: n.is_Mul and over_power(n) is not None, stable_ratio)
+    return _stable_softmax(ratios.replace(is_unstable, stable))
+
+
+def _exp_arguments(base: sp.Expr) -> tuple[sp.Expr, ...] | None:
+    """(u_1, ..., u_n) when ``base`` is exp(u_1) + ... + exp(u_n), n >= 2."""
+    if base.is_Add and all(isinstance(term, sp.exp) for term in base.args):
+        return tuple(term.args[0] for term in base.args)
+    return None
+
+
+def _stable_softmax(expr: sp.Basic) -> sp.Basic:
+    """Sums of exponentials under a negative power or a log, written with log-sum-exp.
+
+    Then exp(z_k) exp(-LSE) is joined into exp(z_k - LSE) (at most 0), so no exp overflows.
+    """
+
+    def is_unstable(node: sp.Basic) -> bool:
+        if node.is_Pow and node.exp.is_Integer and node.exp < 0:
+            return _exp_arguments(node.base) is not None
+        return isinstance(node, sp.log) and _exp_arguments(node.args[0]) is not None
+
+    def stable(node: sp.Basic) -> sp.Basic:
+        if node.is_Pow:
+            return sp.exp(node.exp * STABLE_LOGSUMEXP(*_exp_arguments(node.base)))
+        return STABLE_LOGSUMEXP(*_exp_arguments(node.args[0]))
+
+    def has_exponentials(node: sp.Basic) -> bool:
+        return node.is_Mul and sum(isinstance(f, sp.exp) for f in node.args) > 1
+
+    def joined(node: sp.Basic) -> sp.Basic:
+        exponentials = [f.args[0] for f in node.args if isinstance(f, sp.exp)]
+        return sp.Mul(*[f for f in node.args if not isinstance(f, sp.exp)], sp.exp(sp.Add(*exponentials)))
+
+    rewritten = expr.replace(is_unstable, stable)
+    if rewritten == expr:
+        return expr
+    return rewritten.replace(has_exponentials, joined)
 
 
 # Non-linearities the user defines as formulas --------------------------------------------------
@@ -168,20 +257,29 @@ def definitions(define: object) -> Definitions:
 
 def check_name(name: object) -> str:
     """A name for a defined non-linearity: letters and digits, starting with a letter, not a built-in's."""
+    if isinstance(name, str) and name in ACTIVATIONS:
+        raise SymbpError(
+            f"non-linearity name {name!r} at position 1 is a built-in non-linearity; choose another name "
+            f"(built-ins: {', '.join(ACTIVATIONS)})"
+        )
     if not isinstance(name, str) or not _NAME.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
         shown = repr(name if not isinstance(name, str) or len(name) <= 60 else name[:57] + "...")
-        bad = next((i for i, c in enumerate(name) if not (c.isascii() and c.isalnum())), None) if isinstance(name, str) else None
-        where = f" ({name[bad]!r} at position {bad + 1})" if bad is not None else ""
+        where = f" ({_offending(name)})" if isinstance(name, str) and name else ""
         raise SymbpError(
             f"non-linearity name {shown}{where} is not accepted; a name is up to {MAX_NAME_LENGTH} ASCII letters "
             "and digits starting with a letter, e.g. swish"
         )
-    if name in ACTIVATIONS:
-        raise SymbpError(
-            f"non-linearity name {name!r} is a built-in non-linearity; choose another name "
-            f"(built-ins: {', '.join(ACTIVATIONS)})"
-        )
     return name
+
+
+def _offending(name: str) -> str:
+    """The first character a name may not have there, and its 1-based position."""
+    if not (name[0].isascii() and name[0].isalpha()):
+        return f"{name[0]!r} at position 1: a name starts with a letter"
+    at = next((i for i, c in enumerate(name) if not (c.isascii() and c.isalnum())), None)
+    if at is None:
+        return f"{len(name)} characters long"
+    return f"{name[at]!r} at position {at + 1}"
 
 
 @lru_cache(maxsize=256)

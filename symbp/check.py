@@ -362,6 +362,8 @@ class _Folder:
             for i, (z, a) in enumerate(zip(graph.z[m], graph.a[m])):
                 known[graph.z_definition[m][i]] = z
                 known[-graph.z_definition[m][i]] = -z
+                if m == net.L and graph.softmax_output:  # softmax's derivative has exp(2 z_k) too
+                    known.update({n * graph.z_definition[m][i]: n * z for n in (2, -2)})
                 known[graph.a_definition[m][i]] = a
                 # SymPy distributes a number over a sum (leaky_relu's z/100), so the full form
                 # need not contain z as a whole: register it as the fold sees it.
@@ -375,10 +377,26 @@ class _Folder:
             arguments = (*graph.a[net.L], *graph.t)
             for k, partial in enumerate(graph.partial_functions[graph.cost_function]):
                 known[partial(*arguments)] = graph.dC_da[k]
+        if graph.softmax_output:
+            identities.update(_softmax_identities(graph))
         self._known, self._identities = known, identities
 
     def fold(self, expr: sp.Expr) -> sp.Expr:
         return _rebuild(expr, self._known).xreplace(self._identities)
+
+
+def _softmax_identities(graph: Graph) -> dict[sp.Basic, sp.Expr]:
+    """With S = sum_j exp(z^{(L)}_j): S as a symbol, exp(n z^{(L)}_k) as (a^{(L)}_k S)^n.
+
+    Each is softmax's definition a_k = exp(z_k)/S read backwards, so S cancels from an
+    identity over the outputs; xreplace meets the whole sum before its terms.
+    """
+    z, a = graph.z[-1], graph.a[-1]
+    total = sp.Dummy("S", positive=True)
+    identities: dict[sp.Basic, sp.Expr] = {sp.Add(*[sp.exp(z_j) for z_j in z]): total}
+    for z_k, a_k in zip(z, a):
+        identities.update({sp.exp(n * z_k): (a_k * total) ** n for n in (1, -1, 2, -2)})
+    return identities
 
 
 def _rebuild(expr: sp.Basic, known: Mapping[sp.Basic, sp.Expr]) -> sp.Basic:

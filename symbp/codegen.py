@@ -90,6 +90,8 @@ class VectorizedBackprop:
     """C for one output from the logit ``z<L>`` (binary cross-entropy after a sigmoid), or None."""
     output_delta: sp.Expr | None = None
     """delta^{(L)} = dC/da sigma'(z) cancelled (a - t for that pair), over ``a<L>`` and ``t_rows``, or None."""
+    softmax: bool = False
+    """A softmax output: a<L> by rows, delta<L> = J^T dC/da (``output_delta`` its cross-entropy collapse)."""
 
 
 def layer_symbols(m: int) -> tuple[sp.Symbol, sp.Symbol, sp.Symbol]:
@@ -135,13 +137,18 @@ def vectorize(derivation: BackpropDerivation) -> VectorizedBackprop:
                 expected_terms = tuple((graph.delta[m + 1][i], graph.W[m + 1][i, j]) for i in range(net.D(m + 1)))
                 if step.terms != expected_terms:
                     raise _not_matrix_form(f"delta{m}_{j + 1}", step.upstream)
+        if m == L and graph.softmax_output:  # one row at a time, not elementwise: the module's _softmax
+            layers.append(LayerForm(m, SOFTMAX_ROWS(z), sp.Integer(1)))
+            continue
         layer_units = [{graph.z[m][i]: z, graph.a[m][i]: a} for i in units]
         activation = _uniform(f"a{m}", [graph.a_definition[m][i] for i in units], layer_units)
         local = _uniform(f"sigma'{m}", [step.local for step in steps], layer_units)
         layers.append(LayerForm(m, activation, local))
 
-    _, a_L, _ = layer_symbols(L)
+    z_L, a_L, _ = layer_symbols(L)
     outputs = [{a_k: a_L, t_k: TARGET} for a_k, t_k in zip(graph.a[L], graph.t)]
+    if graph.softmax_output:
+        return _softmax_form(derivation, graph, tuple(layers), outputs)
     upstream = _uniform(f"dC/da{L}", [derivation.delta(L, k + 1).upstream for k in range(net.D(L))], outputs)
     cost = COSTS[net.cost]
     per_output = [cost.value([a_k], [t_k]) for a_k, t_k in zip(graph.a[L], graph.t)]
@@ -154,6 +161,41 @@ def vectorize(derivation: BackpropDerivation) -> VectorizedBackprop:
             net, tuple(layers), cost_term, upstream, cost.logit_value(z_L, TARGET), cost.logit_delta(a_L, TARGET)
         )
     return VectorizedBackprop(net, tuple(layers), cost_term, upstream)
+
+
+SOFTMAX_ROWS = sp.Function("softmax_rows", real=True)
+LOG_SOFTMAX_ROWS = sp.Function("log_softmax_rows", real=True)
+"""Softmax and log-softmax along each row (sample) of z<L>: the module's _softmax and _log_softmax."""
+
+
+def _softmax_form(
+    derivation: BackpropDerivation, graph: Graph, layers: tuple[LayerForm, ...], outputs: list[dict[sp.Symbol, sp.Symbol]]
+) -> VectorizedBackprop:
+    """A softmax output: delta^{(L)} = J^T dC/da, or after cross-entropy its collapse a sum_k t_k - t.
+
+    The collapse is read off the derivation (its step a_j sum_k t_k - t_j, exact for any targets); the
+    cost is then written in log-softmax form, C = -sum_k t_k log_softmax(z)_k, finite at logits of 1,000.
+    """
+    net, L = derivation.network, derivation.network.L
+    z_L, a_L, _ = layer_symbols(L)
+    cost = COSTS[net.cost]
+    per_output = [cost.value([a_k], [t_k]) for a_k, t_k in zip(graph.a[L], graph.t)]
+    if sp.expand(graph.C_definition - sp.Add(*per_output)) != 0:
+        raise _not_matrix_form("C", graph.C_definition)
+    cost_term = _uniform("C", per_output, outputs)
+    upstream = _uniform(f"dC/da{L}", list(graph.dC_da_value), outputs)
+    collapse = [derivation.delta(L, j + 1).collapse for j in range(net.D(L))]
+    if not all(collapse):
+        return VectorizedBackprop(net, layers, cost_term, upstream, softmax=True)
+    for j, steps in enumerate(collapse):  # a_j sum_k t_k - t_j, the same for every unit
+        if sp.expand(steps[1] - (graph.a[L][j] * sp.Add(*graph.t) - graph.t[j])) != 0:
+            raise _not_matrix_form(f"delta{L}_{j + 1}", steps[1])
+    logit_cost = cost_term.xreplace({sp.log(a_L): LOG_SOFTMAX_ROWS(z_L)})
+    return VectorizedBackprop(net, layers, cost_term, upstream, logit_cost, a_L * TARGET_SUM - TARGET, softmax=True)
+
+
+TARGET_SUM = sp.Symbol("t_sum", real=True)
+"""sum_k t_k of each sample (a column) in generated code."""
 
 
 def _require_concrete(net: Network) -> None:
@@ -199,7 +241,9 @@ def _not_matrix_form(what: str, formula: sp.Expr) -> SymbpError:
 # Printing ------------------------------------------------------------------
 
 
-_HELPERS = {STABLE_SIGMOID: "_sigmoid", STABLE_SOFTPLUS: "_softplus"}
+_HELPERS = {
+    STABLE_SIGMOID: "_sigmoid", STABLE_SOFTPLUS: "_softplus", SOFTMAX_ROWS: "_softmax", LOG_SOFTMAX_ROWS: "_log_softmax",
+}
 """The generated module's overflow-free helpers, for the functions ``stable_form`` writes."""
 
 
@@ -458,13 +502,15 @@ class _ModuleWriter:
         m = layer.layer
         z, a, _ = layer_symbols(m)
         up, below = _sup(m), _sup(m - 1)
+        sigma = f"exp(z{up}_i) / sum_j exp(z{up}_j)" if layer.activation.func == SOFTMAX_ROWS else f"sigma{up}(z{up}_i)"
         return [
             "",
-            f"        # Layer {m}, forward: z{up}_i = sum_j W{up}_ij a{below}_j + b{up}_i,"
-            f" a{up}_i = sigma{up}(z{up}_i)",
+            f"        # Layer {m}, forward: z{up}_i = sum_j W{up}_ij a{below}_j + b{up}_i, a{up}_i = {sigma}",
             f"        {z} = numpy.matmul(a{m - 1}, W{m}.T, out={self._target(z.name, m).storage})",
             f"        {z} += b{m}_rows[:n]",
-            *_indent(self._assign(a.name, m, layer.activation)),
+            # softmax reads a whole row: one NumPy expression, not written element by element in place
+            *([f"        {a} = {self.print(layer.activation)}"] if layer.activation.func == SOFTMAX_ROWS
+              else _indent(self._assign(a.name, m, layer.activation))),
         ]
 
     def _cost(self) -> list[str]:
@@ -482,8 +528,10 @@ class _ModuleWriter:
     def _backward(self, layer: LayerForm) -> list[str]:
         m, L = layer.layer, self.net.L
         _, _, dC_da = layer_symbols(m)
-        up, above = _sup(m), _sup(m + 1)
+        up, above, below = _sup(m), _sup(m + 1), _sup(m - 1)
         delta = f"delta{m}"
+        if m == L and self.form.softmax:
+            return [*self._softmax_backward(), *self._gradient_lines(m)]
         if m == L and self.form.output_delta is not None:
             return [
                 "",
@@ -519,6 +567,25 @@ class _ModuleWriter:
         if self.net.D(m + 1) == 1:  # one unit above: an outer product, which OpenBLAS runs 10x slower as a matmul
             return f"numpy.multiply(delta{m + 1}, W{m + 1}, out={out})"
         return f"numpy.matmul(delta{m + 1}, W{m + 1}, out={out})"
+
+    def _softmax_backward(self) -> list[str]:
+        L = self.net.L
+        up = _sup(L)
+        if self.form.output_delta is not None:
+            return [
+                "",
+                f"        # Layer {L}, backward, base case through softmax's Jacobian, collapsed with cross-entropy:",
+                f"        # delta{up}_j = sum_k (-t_k/a_k) a_k (1[k=j] - a_j) = a_j sum_k t_k - t_j (= a - t when t sums to 1)",
+                f"        {TARGET_SUM.name} = {TARGET.name}.sum(axis=1, keepdims=True)",
+                f"        delta{L} = {self.print(self.form.output_delta)}",
+            ]
+        return [
+            "",
+            f"        # Layer {L}, backward, base case through softmax's Jacobian J_kj = a_k (1[k=j] - a_j):",
+            f"        # delta{up}_j = sum_k dC/da_k J_kj = a_j (dC/da_j - sum_k dC/da_k a_k)",
+            f"        dC_da{L} = {self.print(self.form.output_upstream)}",
+            f"        delta{L} = a{L}*(dC_da{L} - numpy.sum(dC_da{L}*a{L}, axis=1, keepdims=True))",
+        ]
 
     def _gradient_lines(self, m: int) -> list[str]:
         up, below = _sup(m), _sup(m - 1)
@@ -560,6 +627,18 @@ class _ModuleWriter:
             "def _softplus(z, out):",
             '    """log(1 + exp(z)) into out, without overflow (about z above z = 709; float32: 88)."""',
             "    return numpy.logaddexp(0.0, z, out=out)",
+            "",
+            "",
+            "def _softmax(z):",
+            '    """exp(z_k) / sum_j exp(z_j) along each row, shifted by the row maximum so no exp overflows."""',
+            "    e = numpy.exp(z - z.max(axis=1, keepdims=True))",
+            "    return e / e.sum(axis=1, keepdims=True)",
+            "",
+            "",
+            "def _log_softmax(z):",
+            '    """log softmax(z) along each row: z_k - logsumexp(z), finite at logits of 1,000."""',
+            "    shifted = z - z.max(axis=1, keepdims=True)",
+            "    return shifted - numpy.log(numpy.exp(shifted).sum(axis=1, keepdims=True))",
             "",
             "",
             "def _parameters(params):",

@@ -38,6 +38,7 @@ from .counts import backprop_count, naive_count, naive_factors_per_path, naive_p
 from .derive.backprop import backprop
 from .derive.naive import Factor, NaiveDerivation, Path, naive
 from .derive.repeated import RepeatedWork
+from .document import Partial
 from .errors import SymbpError
 from .graph import Graph, build_graph
 from .grade import _abstract_factor, ascii_name
@@ -133,12 +134,19 @@ def difficulty(layers: str = DEFAULT_LAYERS, activations: str | Sequence[str] = 
     """The knobs checked: known non-linearities and costs, widths and depth in range."""
     ranges = parse_layers(layers)
     chosen_activations, chosen_costs = _names(activations), _names(costs)
+    offered = [name for name, activation in ACTIVATIONS.items() if activation.vector_value is None]
     for name in chosen_activations:
         if name not in ACTIVATIONS:
             raise SymbpError(f"unknown non-linearity {name!r}; known: {', '.join(ACTIVATIONS)}")
+        if name not in offered:  # softmax mixes every output: its answers are not in the notation symbp grade reads
+            raise SymbpError(f"non-linearity {name!r} is not offered in exercises; offered: {', '.join(offered)}")
     for name in chosen_costs:
         if name not in COSTS:
             raise SymbpError(f"unknown cost {name!r}; known costs: {', '.join(COSTS)}")
+        after = COSTS[name].after
+        if after is not None and not set(after) <= set(offered):
+            raise SymbpError(f"cost {name!r} goes with {after[0]}, which exercises do not offer; offered costs: "
+                             + ", ".join(c for c in COSTS if COSTS[c].after is None))
     if not chosen_activations or not chosen_costs:
         raise SymbpError("give at least one non-linearity and one cost to draw from")
     return Difficulty(ranges, chosen_activations, chosen_costs, parse_depth(depth, len(ranges) - 1))
@@ -565,7 +573,10 @@ def _spot_the_error_sheet(exercise: Exercise, width: float) -> PrintedExercise:
         named = (rf"The path ${_through(network, mistake.path, width)}$ is missing: ${d}$ sums over "
                  rf"{len(correct.paths)} paths, the student wrote {len(mistake.derivation.paths)}.")
     elif mistake.kind == "missing_sigma_prime":
-        named = rf"The factor ${printer.doprint(mistake.expected)}$ is missing {where}."
+        graph = build_graph(network)
+        left_out = next(f for f in mistake.path.factors if _abstract_factor(graph, f) == mistake.expected)
+        factor = f"{printer.doprint(Partial(left_out.of, left_out.wrt))} = {printer.doprint(mistake.expected)}"
+        named = rf"The factor ${factor}$ is missing {where}."
     else:
         named = (rf"The weight ${printer.doprint(mistake.found)}$ should be ${printer.doprint(mistake.expected)}$ "
                  rf"{where}: its indices are swapped.")

@@ -149,9 +149,12 @@ class Evaluator:
                 s_fn = self._lambdify(list(graph.z[m]), [graph.partial_functions[sigma][0](z) for z in graph.z[m]])
             self._layers.append((m, inputs, z_fn, a_fn, s_fn))
         cost = COSTS[net.cost]
-        self._logit_cost = cost.logit_value is not None and net.activations[-1] == "sigmoid"
+        self._logit_cost = graph.softmax_output or (cost.logit_value is not None and net.activations[-1] == "sigmoid")
         self._cost = self._lambdify([*graph.a[net.L], *graph.t], graph.C_definition)
-        if self._logit_cost:
+        if graph.softmax_output:  # C of the logits, in log-softmax form: finite at logits of 1,000
+            outputs = dict(zip(graph.a[net.L], graph.a_definition[net.L]))
+            self._logit = self._lambdify([*graph.z[net.L], *graph.t], graph.C_definition.xreplace(outputs))
+        elif self._logit_cost:
             per_output = [cost.logit_value(z, t) for z, t in zip(graph.z[net.L], graph.t)]
             self._logit = self._lambdify([*graph.z[net.L], *graph.t], sp.Add(*per_output))
         self._dC_da = (

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 from .activations import ACTIVATIONS, Activation, Definitions, activation_named, definitions
-from .costs import COSTS
+from .costs import COSTS, pairing_refusal
 from .errors import SymbpError
 
 ENTRY_KINDS = ("W", "b", "z", "a")
@@ -81,6 +81,9 @@ class Network:
                 f"cost {self.cost!r} needs outputs in (0, 1), but output non-linearity "
                 f"{activations[-1]!r} can leave it; use one of: {', '.join(accepted)}"
             )
+        refusal = pairing_refusal(self.cost, activations[-1])
+        if refusal:
+            raise SymbpError(refusal)
         object.__setattr__(self, "layers", layers)
         object.__setattr__(self, "activations", activations)
 
@@ -249,10 +252,15 @@ def _validate_activations(activations: object, L: int, define: Definitions = ())
         raise SymbpError(
             f"{len(names)} non-linearities {list(names)!r} given for {L} layers; give one name or exactly {L}"
         )
-    for name in names:
+    for m, name in enumerate(names, start=1):
         if not isinstance(name, str):
             raise SymbpError(f"non-linearity {name!r} must be a name, e.g. \"sigmoid\"")
-        activation_named(name, define)
+        if activation_named(name, define).output_only and m < L:
+            elementwise = [n for n, a in ACTIVATIONS.items() if not a.output_only]
+            raise SymbpError(
+                f"non-linearity {name!r} is for the output layer only (layer {L}), not layer {m}; "
+                f"hidden layers accept: {', '.join(elementwise)}"
+            )
     return names
 
 

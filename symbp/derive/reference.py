@@ -29,6 +29,7 @@ from typing import Sequence
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from ..display import Displayable
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
 from ..spec import Entry, Network
@@ -51,7 +52,7 @@ def _tree_size(expr: sp.Expr) -> int:
 
 
 @dataclass(frozen=True)
-class ReferenceDerivation:
+class ReferenceDerivation(Displayable):
     """dC/d(entry) by ``sympy.diff(cost, variable)``, then substituted down to x, W, b, t."""
 
     network: Network
@@ -62,11 +63,6 @@ class ReferenceDerivation:
     expression: sp.Expr
 
     method = "reference"
-
-    def _repr_latex_(self) -> str:
-        from ..render.latex import repr_latex  # printing lives in render, not here
-
-        return repr_latex(self)
 
 
 def reference(network: Network, entry: Entry | str, *, guard: bool = True) -> ReferenceDerivation:
@@ -132,7 +128,9 @@ def cost_tree_nodes(network: Network, entry: Entry) -> float:
     for m in range(first + 1, network.L + 1):
         z_nodes = network.D(m - 1) * (3 + a_nodes) + 2
         name = network.activations[m - 1]
-        if name == "leaky_relu":
+        if name == "softmax":  # exp(z_k) over the sum of every exp(z_j)
+            a_nodes = (network.D(m) + 1) * (z_nodes + 2) + 4
+        elif name == "leaky_relu":
             a_nodes = 2 * z_nodes + 8
         elif name in _VALUE_NODES:
             a_nodes = z_nodes + _VALUE_NODES[name]
