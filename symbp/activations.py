@@ -13,11 +13,17 @@ conditions of deeper layers, which SymPy folds into forms NumPy cannot evaluate.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from functools import lru_cache
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
+
+from .erf import erf
+from .errors import SymbpError
+from .formula import parse_formula
 
 LEAKY_SLOPE = sp.Rational(1, 100)
 
@@ -54,6 +60,10 @@ class Activation:
     vector_value: Callable[[Sequence[sp.Expr]], tuple[sp.Expr, ...]] | None = None
     jacobian: Callable[[Sequence[sp.Expr]], tuple[tuple[sp.Expr, ...], ...]] | None = None
     """da_k/dz_j over the named outputs a, indexed [k][j]."""
+    # A user's definition (--define NAME=FORMULA): the text as given, None for built-ins.
+    formula: str | None = None
+    # Functions of FORMULA_VARIABLE whose zeros are kinks (max, min, abs); see ``kink_expressions``.
+    kinks: tuple[sp.Expr, ...] = ()
 
     @property
     def is_abstract(self) -> bool:
@@ -62,6 +72,11 @@ class Activation:
     @property
     def output_only(self) -> bool:
         return self.vector_value is not None
+
+    @property
+    def kink_expressions(self) -> tuple[sp.Expr, ...]:
+        """g(x) with a kink of sigma wherever g(x) = 0; finite differences keep |g| away from 0."""
+        return self.kinks if self.kink is None else (FORMULA_VARIABLE - self.kink, *self.kinks)
 
 
 def _sigmoid(z: sp.Expr) -> sp.Expr:
@@ -116,8 +131,9 @@ STABLE_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
     "stable_sigmoid": stable_sigmoid,
     "stable_softplus": stable_softplus,
     "stable_logsumexp": stable_logsumexp,
+    "erf": erf,  # NumPy has none; lambdify would fall back to math.erf, which takes no arrays
 }
-"""NumPy implementations of the functions ``stable_form`` writes, by SymPy name."""
+"""NumPy implementations of the functions ``stable_form`` writes (and of erf), by SymPy name."""
 
 
 def stable_form(expr: sp.Expr) -> sp.Expr:
@@ -182,3 +198,115 @@ def _stable_softmax(expr: sp.Basic) -> sp.Basic:
     if rewritten == expr:
         return expr
     return rewritten.replace(has_exponentials, joined)
+
+
+# Non-linearities the user defines as formulas --------------------------------------------------
+
+FORMULA_VARIABLE = sp.Symbol("x", real=True)
+"""The variable of a defined non-linearity's formula: ``--define swish='x/(1+exp(-x))'``."""
+
+MAX_NAME_LENGTH = 40
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*", re.ASCII)
+
+Definitions = tuple[tuple[str, str], ...]
+"""(name, formula) pairs, sorted by name: hashable, so a ``Network`` holding them stays a dict key."""
+
+
+def definitions(define: object) -> Definitions:
+    """A ``Network``'s ``define`` argument ({name: formula} or (name, formula) pairs), checked and sorted.
+
+    Each name and formula is checked here, so a bad one is refused even if no layer uses it.
+    """
+    if isinstance(define, Mapping):
+        items = list(define.items())
+    elif isinstance(define, (tuple, list)):
+        items = list(define)
+    else:
+        raise SymbpError(f"define {define!r} must map names to formulas, e.g. {{\"swish\": \"x/(1+exp(-x))\"}}")
+    pairs: dict[str, str] = {}
+    for item in items:
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            raise SymbpError(f"define entry {item!r} must be a (name, formula) pair, e.g. (\"swish\", \"x/(1+exp(-x))\")")
+        name, formula = item
+        if name in pairs and pairs[name] != formula:
+            raise SymbpError(f"non-linearity {name!r} is defined twice, as {pairs[name]!r} and {formula!r}; define it once")
+        defined_activation(name, formula)  # checks both
+        pairs[name] = formula
+    return tuple(sorted(pairs.items()))
+
+
+def check_name(name: object) -> str:
+    """A name for a defined non-linearity: letters and digits, starting with a letter, not a built-in's."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
+        shown = repr(name if not isinstance(name, str) or len(name) <= 60 else name[:57] + "...")
+        bad = next((i for i, c in enumerate(name) if not (c.isascii() and c.isalnum())), None) if isinstance(name, str) else None
+        where = f" ({name[bad]!r} at position {bad + 1})" if bad is not None else ""
+        raise SymbpError(
+            f"non-linearity name {shown}{where} is not accepted; a name is up to {MAX_NAME_LENGTH} ASCII letters "
+            "and digits starting with a letter, e.g. swish"
+        )
+    if name in ACTIVATIONS:
+        raise SymbpError(
+            f"non-linearity name {name!r} is a built-in non-linearity; choose another name "
+            f"(built-ins: {', '.join(ACTIVATIONS)})"
+        )
+    return name
+
+
+@lru_cache(maxsize=256)
+def defined_activation(name: str, formula: str) -> Activation:
+    """The non-linearity ``name`` whose value is ``formula`` in x; its derivative is derived by SymPy.
+
+    Max, min and abs differentiate to Heaviside and sign; Heaviside(0) is pinned to 0
+    (as relu'(0) = 0, and as the reference derivation pins it), and sign(0) = 0, as
+    PyTorch's abs'(0).
+
+    >>> swish = defined_activation("swish", "x/(1+exp(-x))")
+    >>> z = sp.Symbol("z")
+    >>> swish.value(z)
+    z/(1 + exp(-z))
+    """
+    check_name(name)
+    x = FORMULA_VARIABLE
+    value = parse_formula(formula, {"x": x}, what=f"non-linearity {name}")
+    derivative = _pin_heaviside(sp.diff(value, x))
+    return Activation(
+        name,
+        lambda z: value.xreplace({x: z}),
+        lambda z, a: derivative.xreplace({x: z}),
+        formula=formula,
+        kinks=_kinks(value),
+    )
+
+
+def _pin_heaviside(expr: sp.Expr) -> sp.Expr:
+    return expr.replace(
+        lambda n: isinstance(n, sp.Heaviside) and n.args[1:] != (0,), lambda n: sp.Heaviside(n.args[0], 0)
+    )
+
+
+def _kinks(value: sp.Expr) -> tuple[sp.Expr, ...]:
+    """Where max, min and abs switch branches: abs(u) at u = 0, max(u, v) and min(u, v) at u - v = 0."""
+    found: dict[sp.Expr, None] = {}
+    for node in sp.preorder_traversal(value):
+        if isinstance(node, sp.Abs):
+            found[node.args[0]] = None
+        elif isinstance(node, (sp.Max, sp.Min)):
+            for i, u in enumerate(node.args):
+                for v in node.args[i + 1 :]:
+                    found[u - v] = None
+    return tuple(g for g in found if g.has(FORMULA_VARIABLE))
+
+
+def activation_named(name: str, define: Definitions = ()) -> Activation:
+    """The built-in or defined non-linearity ``name``."""
+    if name in ACTIVATIONS:
+        return ACTIVATIONS[name]
+    formula = dict(define).get(name)
+    if formula is None:
+        defined = f"; defined: {', '.join(n for n, _ in define)}" if define else ""
+        raise SymbpError(
+            f"unknown non-linearity {name!r}; known: {', '.join(ACTIVATIONS)}{defined}, "
+            "or define one with --define NAME=FORMULA"
+        )
+    return defined_activation(name, formula)

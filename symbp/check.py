@@ -15,6 +15,7 @@ Every comparison ends in one of four outcomes:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
@@ -418,10 +419,37 @@ def _reduces_to_zero(difference: sp.Expr, cancel: bool = True) -> bool:
     rational reduction needs (exp(-u) = 1/exp(u), Heaviside(u, 0) = [u > 0],
     Piecewise as a sum over indicators), and drops none that could make it wrong.
     """
-    rational = sp.expand(_Namer().rational(difference))
+    rational = _Namer().rational(difference)
+    if _expanded_terms(rational) > EXPAND_MAX_TERMS:  # e.g. a defined (x+1)^20 nested in layers: numbers decide
+        return False
+    rational = sp.expand(rational)
     if rational == 0:
         return True
     return cancel and _tree_size(rational) <= CANCEL_MAX_NODES and sp.cancel(rational) == 0
+
+
+EXPAND_MAX_TERMS = 1_000
+"""``expand`` is tried when the expansion has at most about this many terms (a power of a sum multiplies them)."""
+
+
+def _expanded_terms(expr: sp.Basic) -> float:
+    """An upper bound on the terms of ``expand(expr)``, counted without expanding (a float: it can be huge)."""
+    memo: dict[sp.Basic, float] = {}
+
+    def terms(node: sp.Basic) -> float:
+        if node not in memo:
+            if node.is_Add:
+                memo[node] = sum(map(terms, node.args))
+            elif node.is_Mul:
+                memo[node] = math.prod(map(terms, node.args))
+            elif node.is_Pow and node.exp.is_Integer and node.exp > 1:
+                n, k = terms(node.base), int(node.exp)  # monomials of degree k in n terms
+                memo[node] = float(math.comb(int(min(n, 1e6)) + k - 1, k)) if n < 1e6 else math.inf
+            else:
+                memo[node] = 1.0
+        return memo[node]
+
+    return terms(expr)
 
 
 def _tree_size(expr: sp.Basic) -> int:

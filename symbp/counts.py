@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
-from .activations import ACTIVATIONS
 from .spec import Entry, Network
 
 
@@ -34,7 +33,7 @@ ZERO = OperationCount(0, 0, 0)
 
 def softmax_output(net: Network) -> bool:
     """Whether the output layer is not element-wise, so paths from z^{(L)} fan out to every a^{(L)}_k."""
-    return ACTIVATIONS[net.activations[-1]].output_only
+    return net.activation(net.L).output_only
 
 
 def naive_paths(net: Network, entry: Entry) -> int:

@@ -14,7 +14,6 @@ from typing import Callable, Mapping
 
 import sympy as sp
 
-from .activations import ACTIVATIONS
 from .costs import COSTS
 from .spec import Entry, Network
 
@@ -298,7 +297,7 @@ def build_graph(network: Network) -> Graph:
                 for i in range(net.D(m))
             )
         )
-        activation = ACTIVATIONS[net.activations[m - 1]]
+        activation = net.activation(m)
         if activation.is_abstract:
             sigma = name(sp.Function(f"sigma{m}", real=True), lambda n: n.sigma(m))
             sigma_p = name(sp.Function(f"dsigma{m}", real=True), lambda n: n.sigma_prime_function(m))

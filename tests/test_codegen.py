@@ -226,8 +226,9 @@ def test_module_is_one_block_per_layer_named_like_the_lecture():
     source = module_source(net)
     ast.parse(source)
     body = [line.strip() for line in source.splitlines() if line.startswith(" " * 8)]  # the loop over blocks
-    loop = [line for line in body if not line.startswith("#")]
-    names = [line.split("=")[0].rstrip(" +") for line in loop if " = " in line or " += " in line]
+    loop = [line.split() for line in body if not line.startswith("#")]
+    # Each name where it is first bound (z1 = ..., then z1 += b1 in place) or first added to (dW1 += ...).
+    names = list(dict.fromkeys(words[0] for words in loop if words[1:2] in (["="], ["+="])))
     forward = [n for n in names if n[:1] in "za" and n[1:].isdigit()]
     assert forward == ["a0", "z1", "a1", "z2", "a2", "z3", "a3"]
     backward = [n for n in names if n.startswith(("delta", "dW", "db"))]
@@ -239,9 +240,9 @@ def test_module_is_one_block_per_layer_named_like_the_lecture():
 def test_elementwise_formulas_come_from_the_registries():
     # sigma' as the registry writes it (sigmoid: a(1 - a)); relu and leaky relu as maximum/where, not select/reduce.
     source = module_source(symbp.Network([2, 3, 2, 1], ["relu", "leaky_relu", "sigmoid"], "squared_error"))
-    assert "delta3 = dC_da3*a3*(1 - a3)" in source
-    assert "a1 = numpy.maximum(0, z1)" in source
-    assert "a2 = (1/100)*z2 + (99/100)*numpy.maximum(0, z2)" in source  # z/100 + (99/100) max(0, z)
+    assert "# delta3 = dC_da3*a3*(1 - a3)" in source  # the formula, over the lines computing it in place
+    assert "a1 = numpy.maximum(z1, 0, out=a1_block[:n])" in source
+    assert "# a2 = (1/100)*z2 + (99/100)*numpy.maximum(0, z2)" in source  # z/100 + (99/100) max(0, z)
     assert "numpy.where(numpy.greater(z1, 0), 1, 0)" in source
     assert "select" not in source and "reduce" not in source
     net = symbp.Network([2, 2], "tanh", "squared_error")

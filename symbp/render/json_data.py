@@ -51,6 +51,7 @@ def network_data(network: Network) -> dict[str, Any]:
         "activations": list(network.activations),
         "cost": network.cost,
         "parameters": network.parameter_count,
+        **({"define": dict(network.define)} if network.define else {}),
     }
 
 

@@ -215,7 +215,8 @@ def network_line(network: Network) -> str:
     names = set(network.activations)
     sigma = f"{network.activations[0]} (every layer)" if len(names) == 1 else ", ".join(network.activations)
     sizes = ",".join(map(str, network.layers))
-    return f"network {sizes} (L = {network.L}) · σ: {sigma} · C: {network.cost}"
+    defined = "".join(f" · {formula}" for formula in network.formulas)
+    return f"network {sizes} (L = {network.L}) · σ: {sigma}{defined} · C: {network.cost}"
 
 
 # Index form (shared by the backprop steps and the algorithm) -----------------------------------------
