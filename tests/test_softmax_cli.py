@@ -130,3 +130,25 @@ def test_cost_counts_paths_through_the_jacobian():
     layers = json.loads(result.stdout)["layers"]
     # Formula written out: D(m) (D(m-1) + 1) entries, each with (widths above) x D(L) paths.
     assert layers["2"]["paths"] == 3 * (3 + 1) * 1 * 3 and layers["1"]["paths"] == 3 * (4 + 1) * 3 * 3
+
+
+@pytest.mark.parametrize("template", ["notes.tex", "slides.tex"])
+def test_notes_and_slides_with_softmax_compile_and_show_the_jacobian(tmp_path, template):
+    import subprocess
+
+    from test_templates import require_pdflatex
+
+    require_pdflatex()
+    out = tmp_path / "doc.pdf"
+    result = invoke("render", "-t", template, "-e", "W2_1_1", *NETWORK_OPTIONS, "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    shown = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "1[k = j]" in shown  # pdflatex typeset the Jacobian entry a_k (1[k = j] - a_j)
+
+
+def test_markdown_notes_show_the_jacobian_and_the_collapse(tmp_path):
+    out = tmp_path / "notes.md"
+    result = invoke("render", "-t", "notes.md", "-e", "W2_1_1", *NETWORK_OPTIONS, "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text()
+    assert r"\mathbf{1}[k = j] - a^{(2)}_{j}" in text and r"a^{(2)}_{j} - t_{j}" in text
