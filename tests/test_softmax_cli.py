@@ -152,3 +152,18 @@ def test_markdown_notes_show_the_jacobian_and_the_collapse(tmp_path):
     assert result.exit_code == 0, result.stderr
     text = out.read_text()
     assert r"\mathbf{1}[k = j] - a^{(2)}_{j}" in text and r"a^{(2)}_{j} - t_{j}" in text
+
+
+def test_picture_with_numbers_labels_the_jacobian_edges(tmp_path):
+    point = {"x": [0.5, -0.2], "t": [0, 1, 0], "W1": [[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]], "b1": [0, 0.1, 0],
+             "W2": [[1, -1, 0.5], [0.2, 0.3, -0.4], [0, 0.1, 0.2]], "b2": [0.1, 0, -0.1]}
+    file = tmp_path / "point.json"
+    file.write_text(json.dumps(point))
+    result = invoke("picture", "W1_1_1", "--layers", "2,3,3", "--activations", "tanh,softmax", "--cost", "cross_entropy",
+                    "--point", str(file), "--format", "dot")
+    assert result.exit_code == 0, result.stderr
+    z2 = np.array(point["W2"]) @ np.tanh(np.array(point["W1"]) @ point["x"] + point["b1"]) + point["b2"]
+    a2 = np.exp(z2) / np.exp(z2).sum()  # written out here
+    edge = next(line for line in result.stdout.splitlines() if 'id="z2_1->a2_2"' in line)
+    label = edge.split("∂a⁽²⁾₂/∂z⁽²⁾₁ = ")[1].split('"')[0]
+    assert float(label) == pytest.approx(-a2[1] * a2[0], abs=5e-5)  # shown to 4 decimals
