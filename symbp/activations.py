@@ -56,14 +56,14 @@ class Activation:
     kink: float | None = None
     # Open interval the outputs stay in (binary cross-entropy needs (0, 1)).
     stays_in_unit_interval: bool = False
-    # Not element-wise: a^{(L)}_k of every z^{(L)}_j (softmax). Only on the output layer.
-    vector_value: Callable[[Sequence[sp.Expr]], tuple[sp.Expr, ...]] | None = None
-    jacobian: Callable[[Sequence[sp.Expr]], tuple[tuple[sp.Expr, ...], ...]] | None = None
-    """da_k/dz_j over the named outputs a, indexed [k][j]."""
     # A user's definition (--define NAME=FORMULA): the text as given, None for built-ins.
     formula: str | None = None
     # Functions of FORMULA_VARIABLE whose zeros are kinks (max, min, abs); see ``kink_expressions``.
     kinks: tuple[sp.Expr, ...] = ()
+    # Not element-wise: a^{(L)}_k of every z^{(L)}_j (softmax). Only on the output layer.
+    vector_value: Callable[[Sequence[sp.Expr]], tuple[sp.Expr, ...]] | None = None
+    jacobian: Callable[[Sequence[sp.Expr]], tuple[tuple[sp.Expr, ...], ...]] | None = None
+    """da_k/dz_j over the named outputs a, indexed [k][j]."""
 
     @property
     def is_abstract(self) -> bool:
@@ -130,8 +130,8 @@ STABLE_LOGSUMEXP = sp.Function("stable_logsumexp", real=True)
 STABLE_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
     "stable_sigmoid": stable_sigmoid,
     "stable_softplus": stable_softplus,
-    "stable_logsumexp": stable_logsumexp,
     "erf": erf,  # NumPy has none; lambdify would fall back to math.erf, which takes no arrays
+    "stable_logsumexp": stable_logsumexp,
 }
 """NumPy implementations of the functions ``stable_form`` writes (and of erf), by SymPy name."""
 
@@ -140,6 +140,8 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
     """``expr`` for numbers: 1/(1 + exp(-u)) as stable_sigmoid(u), log(1 + exp(u)) as stable_softplus(u),
     softmax's (sum_j exp(u_j))^(-n) as exp(-n stable_logsumexp(u)) and log(sum_j exp(u_j)) as stable_logsumexp(u).
 
+    Also exp(u)/(1 + exp(u))^k as sigmoid(u) sigmoid(-u)^(k-1), the form SymPy differentiates
+    swish and softplus formulas into (inf/inf at |u| > 709 otherwise).
     Same values, but evaluated without overflow (the derivations keep the lecture's form).
     """
 
@@ -151,17 +153,35 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
                 return other.args[0]
         return None
 
+    def over_power(node: sp.Basic) -> tuple[sp.Expr, sp.Expr, int] | None:
+        """(exp(u), (1 + exp(u))^-k, k) when ``node`` is a product holding both."""
+        for factor in node.args:
+            if factor.is_Pow and factor.exp.is_Integer and factor.exp < 0:
+                u = exp_argument(factor.base)
+                if u is not None and sp.exp(u) in node.args:
+                    return sp.exp(u), factor, -int(factor.exp)
+        return None
+
+    def stable_ratio(node: sp.Mul) -> sp.Expr:
+        numerator, power, k = over_power(node)
+        u = numerator.args[0]
+        rest = list(node.args)
+        rest.remove(numerator)
+        rest.remove(power)
+        return sp.Mul(*rest) * STABLE_SIGMOID(u) * STABLE_SIGMOID(-u) ** (k - 1)
+
     def is_unstable(node: sp.Basic) -> bool:
-        if node.is_Pow and node.exp == -1:
+        if node.is_Pow and node.exp.is_Integer and node.exp < 0:
             return exp_argument(node.base) is not None
         return isinstance(node, sp.log) and exp_argument(node.args[0]) is not None
 
     def stable(node: sp.Basic) -> sp.Basic:
         if node.is_Pow:
-            return STABLE_SIGMOID(-exp_argument(node.base))
+            return STABLE_SIGMOID(-exp_argument(node.base)) ** -node.exp
         return STABLE_SOFTPLUS(exp_argument(node.args[0]))
 
-    return _stable_softmax(sp.sympify(expr).replace(is_unstable, stable))
+    ratios = sp.sympify(expr).replace(lambda n: n.is_Mul and over_power(n) is not None, stable_ratio)
+    return _stable_softmax(ratios.replace(is_unstable, stable))
 
 
 def _exp_arguments(base: sp.Expr) -> tuple[sp.Expr, ...] | None:
@@ -237,20 +257,29 @@ def definitions(define: object) -> Definitions:
 
 def check_name(name: object) -> str:
     """A name for a defined non-linearity: letters and digits, starting with a letter, not a built-in's."""
+    if isinstance(name, str) and name in ACTIVATIONS:
+        raise SymbpError(
+            f"non-linearity name {name!r} at position 1 is a built-in non-linearity; choose another name "
+            f"(built-ins: {', '.join(ACTIVATIONS)})"
+        )
     if not isinstance(name, str) or not _NAME.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
         shown = repr(name if not isinstance(name, str) or len(name) <= 60 else name[:57] + "...")
-        bad = next((i for i, c in enumerate(name) if not (c.isascii() and c.isalnum())), None) if isinstance(name, str) else None
-        where = f" ({name[bad]!r} at position {bad + 1})" if bad is not None else ""
+        where = f" ({_offending(name)})" if isinstance(name, str) and name else ""
         raise SymbpError(
             f"non-linearity name {shown}{where} is not accepted; a name is up to {MAX_NAME_LENGTH} ASCII letters "
             "and digits starting with a letter, e.g. swish"
         )
-    if name in ACTIVATIONS:
-        raise SymbpError(
-            f"non-linearity name {name!r} is a built-in non-linearity; choose another name "
-            f"(built-ins: {', '.join(ACTIVATIONS)})"
-        )
     return name
+
+
+def _offending(name: str) -> str:
+    """The first character a name may not have there, and its 1-based position."""
+    if not (name[0].isascii() and name[0].isalpha()):
+        return f"{name[0]!r} at position 1: a name starts with a letter"
+    at = next((i for i, c in enumerate(name) if not (c.isascii() and c.isalnum())), None)
+    if at is None:
+        return f"{len(name)} characters long"
+    return f"{name[at]!r} at position {at + 1}"
 
 
 @lru_cache(maxsize=256)

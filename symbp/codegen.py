@@ -363,8 +363,6 @@ _IN_PLACE = {
     sp.Abs: "numpy.absolute",
     STABLE_SIGMOID: "_sigmoid",
     STABLE_SOFTPLUS: "_softplus",
-    SOFTMAX_ROWS: "_softmax",
-    LOG_SOFTMAX_ROWS: "_log_softmax",
 }
 """Functions the generated code applies with ``out=`` (the module's own helpers take it too)."""
 
@@ -420,8 +418,9 @@ class _ModuleWriter:
         for layer in reversed(self.form.layers):
             body += self._backward(layer)
         gradients = ", ".join(f'"{key}": d{key} / N' for key in shapes)
+        arrays = self._block_arrays()
         out = [
-            *self._header(shapes),
+            *self._header(shapes, arrays),
             "",
             "def loss_and_gradients(params, x, t):",
             '    """Mean cost over the N samples (rows) of x and t, and its gradient for every key of params."""',
@@ -430,11 +429,7 @@ class _ModuleWriter:
             "    N = x.shape[0]",
             "    cost = 0.0",
             *[f"    d{key} = numpy.zeros({shape}, DTYPE)" for key, shape in shapes.items()],
-            "",
-            "    # One block's arrays, allocated once: every block writes into them (a shorter last block,",
-            "    # into their first n rows).",
-            "    rows = min(N, BLOCK_ROWS)",
-            *self._block_arrays(),
+            *self._preamble(arrays),
             *body,
             "",
             f"    return cost / N, {{{gradients}}}",
@@ -446,15 +441,29 @@ class _ModuleWriter:
             out += ["", inspect.getsource(_erf_module.erf).replace("def erf(", "def _erf(", 1)]
         return "\n".join(out)
 
-    def _block_arrays(self) -> list[str]:
+    def _block_arrays(self) -> dict[str, int]:
+        """Every array a block writes, by name, and its number of columns: b in every row, then what the loop wrote."""
+        arrays = {f"b{m}_rows": self.net.D(m) for m in range(1, self.net.L + 1)}
+        arrays.update(self.arrays)
         for m, scratch in self.scratch.items():
-            for k in range(scratch.used):
-                self.arrays[f"{scratch.prefix}{k}_block"] = self.net.D(m)
-        return [f"    ones_block = numpy.ones(rows, DTYPE)  # sums over the samples as matrix products"] + [
-            f"    {name} = numpy.empty((rows, {width}), DTYPE)" for name, width in self.arrays.items()
+            arrays.update({f"{scratch.prefix}{k}_block": self.net.D(m) for k in range(scratch.used)})
+        return arrays
+
+    def _preamble(self, arrays: dict[str, int]) -> list[str]:
+        names = ["ones_block", *arrays]
+        rows = [", ".join(names[i : i + 6]) for i in range(0, len(names), 6)]
+        return [
+            "",
+            "    # One block's arrays, kept between calls (_block_arrays): every block writes into them in place",
+            "    # (a shorter last block, into their first n rows).",
+            "    (",
+            *[f"        {row}," for row in rows],
+            "    ) = _block_arrays(min(N, BLOCK_ROWS))",
+            "    # b in every row: adding it is then a plain elementwise pass, twice as fast as a broadcast one",
+            *[f"    b{m}_rows[...] = b{m}" for m in range(1, self.net.L + 1)],
         ]
 
-    def _header(self, shapes: dict[str, tuple[int, ...]]) -> list[str]:
+    def _header(self, shapes: dict[str, tuple[int, ...]], arrays: dict[str, int]) -> list[str]:
         net, L = self.net, self.net.L
         return [
             f'"""Loss and gradients of the network {",".join(map(str, net.layers))}'
@@ -475,6 +484,8 @@ class _ModuleWriter:
             "where that takes several lines, the formula they compute heads them as a comment.",
             '"""',
             "",
+            "import threading",
+            "",
             "import numpy",
             "",
             f"DTYPE = numpy.{self.dtype}",
@@ -482,6 +493,7 @@ class _ModuleWriter:
             f"SHAPES = {shapes!r}",
             f"BLOCK_ROWS = {block_rows(net, self.dtype)}"
             "  # samples per block: what they keep for the backward pass stays in cache",
+            f"BLOCK_WIDTHS = {tuple(arrays.values())!r}  # columns of each array _block_arrays makes after the ones",
             "",
         ]
 
@@ -494,8 +506,10 @@ class _ModuleWriter:
             "",
             f"        # Layer {m}, forward: z{up}_i = sum_j W{up}_ij a{below}_j + b{up}_i, a{up}_i = {sigma}",
             f"        {z} = numpy.matmul(a{m - 1}, W{m}.T, out={self._target(z.name, m).storage})",
-            f"        {z} += b{m}",
-            *_indent(self._assign(a.name, m, layer.activation)),
+            f"        {z} += b{m}_rows[:n]",
+            # softmax reads a whole row: one NumPy expression, not written element by element in place
+            *([f"        {a} = {self.print(layer.activation)}"] if layer.activation.func == SOFTMAX_ROWS
+              else _indent(self._assign(a.name, m, layer.activation))),
         ]
 
     def _cost(self) -> list[str]:
@@ -513,7 +527,7 @@ class _ModuleWriter:
     def _backward(self, layer: LayerForm) -> list[str]:
         m, L = layer.layer, self.net.L
         _, _, dC_da = layer_symbols(m)
-        up, above = _sup(m), _sup(m + 1)
+        up, above, below = _sup(m), _sup(m + 1), _sup(m - 1)
         delta = f"delta{m}"
         if m == L and self.form.softmax:
             return [*self._softmax_backward(), *self._gradient_lines(m)]
@@ -555,22 +569,21 @@ class _ModuleWriter:
 
     def _softmax_backward(self) -> list[str]:
         L = self.net.L
-        up, delta = _sup(L), f"delta{L}"
+        up = _sup(L)
         if self.form.output_delta is not None:
             return [
                 "",
                 f"        # Layer {L}, backward, base case through softmax's Jacobian, collapsed with cross-entropy:",
                 f"        # delta{up}_j = sum_k (-t_k/a_k) a_k (1[k=j] - a_j) = a_j sum_k t_k - t_j (= a - t when t sums to 1)",
                 f"        {TARGET_SUM.name} = {TARGET.name}.sum(axis=1, keepdims=True)",
-                *_indent(self._assign(delta, L, self.form.output_delta)),
+                f"        delta{L} = {self.print(self.form.output_delta)}",
             ]
         return [
             "",
             f"        # Layer {L}, backward, base case through softmax's Jacobian J_kj = a_k (1[k=j] - a_j):",
-            f"        # delta{up}_j = sum_k dC/da_k J_kj = a_j dC/da_j - a_j sum_k dC/da_k a_k",
-            *_indent(self._assign(f"dC_da{L}", L, self.form.output_upstream)),
-            f"        {delta} = numpy.multiply(dC_da{L}, a{L}, out={self._target(delta, L).storage})",
-            f"        {delta} -= a{L} * {delta}.sum(axis=1, keepdims=True)",
+            f"        # delta{up}_j = sum_k dC/da_k J_kj = a_j (dC/da_j - sum_k dC/da_k a_k)",
+            f"        dC_da{L} = {self.print(self.form.output_upstream)}",
+            f"        delta{L} = a{L}*(dC_da{L} - numpy.sum(dC_da{L}*a{L}, axis=1, keepdims=True))",
         ]
 
     def _gradient_lines(self, m: int) -> list[str]:
@@ -583,6 +596,23 @@ class _ModuleWriter:
 
     def _helpers(self) -> list[str]:
         return [
+            "",
+            "_kept = threading.local()",
+            "",
+            "",
+            "def _block_arrays(rows):",
+            '    """A vector of rows ones, then an array of rows x width for each of BLOCK_WIDTHS, in DTYPE.',
+            "",
+            "    Made once per thread and kept for later calls of as many rows or fewer: arrays made afresh",
+            "    on every call cost the process a page fault for every 4 KiB of them written.",
+            '    """',
+            '    kept = getattr(_kept, "arrays", None)',
+            "    if kept is None or len(kept[0]) < rows:",
+            "        kept = _kept.arrays = (",
+            "            numpy.ones(rows, DTYPE), *(numpy.empty((rows, width), DTYPE) for width in BLOCK_WIDTHS)",
+            "        )",
+            "    return kept",
+            "",
             "",
             "def _sigmoid(z, out):",
             '    """1/(1 + exp(-z)) into out; exp(-z) overflows to inf below z = -709 (float32: -88): the right 0."""',
@@ -598,19 +628,16 @@ class _ModuleWriter:
             "    return numpy.logaddexp(0.0, z, out=out)",
             "",
             "",
-            "def _softmax(z, out):",
-            '    """exp(z_k) / sum_j exp(z_j) along each row into out, shifted by the row maximum so no exp overflows."""',
-            "    numpy.subtract(z, z.max(axis=1, keepdims=True), out=out)",
-            "    numpy.exp(out, out=out)",
-            "    out /= out.sum(axis=1, keepdims=True)",
-            "    return out",
+            "def _softmax(z):",
+            '    """exp(z_k) / sum_j exp(z_j) along each row, shifted by the row maximum so no exp overflows."""',
+            "    e = numpy.exp(z - z.max(axis=1, keepdims=True))",
+            "    return e / e.sum(axis=1, keepdims=True)",
             "",
             "",
-            "def _log_softmax(z, out):",
-            '    """log softmax(z) along each row into out: z_k - logsumexp(z), finite at logits of 1,000."""',
-            "    numpy.subtract(z, z.max(axis=1, keepdims=True), out=out)",
-            "    out -= numpy.log(numpy.exp(out).sum(axis=1, keepdims=True))",
-            "    return out",
+            "def _log_softmax(z):",
+            '    """log softmax(z) along each row: z_k - logsumexp(z), finite at logits of 1,000."""',
+            "    shifted = z - z.max(axis=1, keepdims=True)",
+            "    return shifted - numpy.log(numpy.exp(shifted).sum(axis=1, keepdims=True))",
             "",
             "",
             "def _parameters(params):",

@@ -38,6 +38,7 @@ from .counts import backprop_count, naive_count, naive_factors_per_path, naive_p
 from .derive.backprop import backprop
 from .derive.naive import Factor, NaiveDerivation, Path, naive
 from .derive.repeated import RepeatedWork
+from .document import Partial
 from .errors import SymbpError
 from .graph import Graph, build_graph
 from .grade import _abstract_factor, ascii_name
@@ -565,7 +566,10 @@ def _spot_the_error_sheet(exercise: Exercise, width: float) -> PrintedExercise:
         named = (rf"The path ${_through(network, mistake.path, width)}$ is missing: ${d}$ sums over "
                  rf"{len(correct.paths)} paths, the student wrote {len(mistake.derivation.paths)}.")
     elif mistake.kind == "missing_sigma_prime":
-        named = rf"The factor ${printer.doprint(mistake.expected)}$ is missing {where}."
+        graph = build_graph(network)
+        left_out = next(f for f in mistake.path.factors if _abstract_factor(graph, f) == mistake.expected)
+        factor = f"{printer.doprint(Partial(left_out.of, left_out.wrt))} = {printer.doprint(mistake.expected)}"
+        named = rf"The factor ${factor}$ is missing {where}."
     else:
         named = (rf"The weight ${printer.doprint(mistake.found)}$ should be ${printer.doprint(mistake.expected)}$ "
                  rf"{where}: its indices are swapped.")

@@ -255,8 +255,7 @@ def _validate_activations(activations: object, L: int, define: Definitions = ())
     for m, name in enumerate(names, start=1):
         if not isinstance(name, str):
             raise SymbpError(f"non-linearity {name!r} must be a name, e.g. \"sigmoid\"")
-        activation_named(name, define)
-        if name in ACTIVATIONS and ACTIVATIONS[name].output_only and m < L:
+        if activation_named(name, define).output_only and m < L:
             elementwise = [n for n, a in ACTIVATIONS.items() if not a.output_only]
             raise SymbpError(
                 f"non-linearity {name!r} is for the output layer only (layer {L}), not layer {m}; "

@@ -15,6 +15,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -272,3 +273,34 @@ def test_bad_inputs_get_one_clear_error():
         f(params, np.zeros(2), np.zeros((1, 1)))
     with pytest.raises(ValueError, match=r"t has shape \(4,\)"):
         f(params, np.zeros((4, 2)), np.zeros(4))
+
+
+def test_kept_block_arrays_carry_nothing_between_calls_or_threads():
+    # The generated code keeps its block arrays between calls, one set per thread: each call's answer
+    # must be the one a freshly compiled function gives, whatever ran before it or beside it.
+    net = symbp.Network([4, 16, 2], ["tanh", "sigmoid"], "binary_cross_entropy")
+    rng = np.random.default_rng(11)
+    params = {key: rng.uniform(-1, 1, shape) for key, shape in point_shapes(net).items() if key not in ("x", "t")}
+    batches = [(rng.uniform(-1, 1, (n, 4)), rng.uniform(0.1, 0.9, (n, 2))) for n in (3, 5000, 7, 4000)]
+    expected = [symbp.compile(net)(params, x, t) for x, t in batches]  # each on a function of its own
+
+    def same(got, want) -> bool:
+        return got[0] == want[0] and all(np.array_equal(got[1][k], want[1][k]) for k in want[1])
+
+    f = symbp.compile(net)
+    assert all(same(f(params, x, t), want) for (x, t), want in zip(batches, expected))  # smaller after larger too
+
+    failures = []
+
+    def worker(index: int) -> None:
+        x, t = batches[index]
+        for _ in range(20):
+            if not same(f(params, x, t), expected[index]):
+                failures.append(index)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in (1, 3, 1, 3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []

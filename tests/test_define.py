@@ -26,6 +26,7 @@ from symbp.codegen import compile as compile_network
 from symbp.codegen import module_source
 from symbp.erf import erf
 from symbp.numeric import FD_STEP, gradient_at, random_point
+from oracle import need_torch
 from test_cli import invoke, ok
 
 try:
@@ -37,19 +38,14 @@ SWISH = "x/(1+exp(-x))"
 GELU = "x*(1+erf(x/sqrt(2)))/2"
 SOFTPLUS = "log(1+exp(x))"
 RELU = "max(0, x)"
+MISH = "x*tanh(log(1+exp(x)))"
 
 
-def need_torch():
-    if torch is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PyTorch is the oracle here and CI must have it (pip install -e '.[test]' 'torch==2.13.0')")
-        pytest.skip("PyTorch is not installed")  # pragma: no cover
-    return torch
 
 
 def torch_functions():
     F = need_torch().nn.functional
-    return {SWISH: F.silu, GELU: F.gelu, SOFTPLUS: F.softplus, RELU: F.relu, "abs(x)": torch.abs}
+    return {SWISH: F.silu, GELU: F.gelu, SOFTPLUS: F.softplus, RELU: F.relu, "abs(x)": torch.abs, MISH: F.mish}
 
 
 # PyTorch as the oracle ----------------------------------------------------------------------------
@@ -114,6 +110,20 @@ def test_generated_code_and_backprop_match_pytorch_on_random_networks(layers, fo
     result = gradient_at(network, point)
     for key, value in expected.items():
         assert_close(result.gradients[key], value)
+
+
+@pytest.mark.parametrize("formula", [SWISH, GELU, SOFTPLUS, MISH])
+def test_saturated_units_give_finite_gradients_like_pytorchs(formula):
+    # z = +-800: exp(800) overflows, and SymPy's derivative of swish, z e^{-z}/(1 + e^{-z})^2, would be inf/inf.
+    network = Network([1, 4], "f", "squared_error", define={"f": formula})
+    params = {"W1": np.ones((4, 1)), "b1": np.array([-800.0, -30.0, 30.0, 800.0])}
+    x, t = np.array([[0.0]]), np.array([[0.5, 0.5, 0.5, 0.5]])
+    _, expected = torch_loss_and_gradients([formula], params, x, t)
+    _, grads = compile_network(network)(params, x, t)
+    by_backprop = gradient_at(network, {**params, "x": x[0], "t": t[0]}).gradients
+    for received in (grads["b1"], by_backprop["b1"]):
+        assert np.all(np.isfinite(received))
+        assert_close(received, expected["b1"])
 
 
 @pytest.mark.parametrize("formula", [RELU, "abs(x)"])
@@ -322,8 +332,9 @@ def test_hostile_formulas_are_refused_by_the_cli_in_one_line(formula):
 
 
 @pytest.mark.parametrize("definition, named", [
-    ("sigmoid=x", "'sigmoid' is a built-in"), ("relu=max(0,x)", "'relu' is a built-in"),
-    ("leaky_relu=x", "'leaky_relu'"), ("sw-ish=x", "'-' at position 3"), ("=x", "name ''"), ("1f=x", "'1f'"),
+    ("sigmoid=x", "'sigmoid' at position 1 is a built-in"), ("relu=max(0,x)", "'relu' at position 1 is a built-in"),
+    ("leaky_relu=x", "'leaky_relu' at position 1"), ("sw-ish=x", "'-' at position 3"), ("=x", "name ''"),
+    ("1f=x", "'1' at position 1"), ("f" * 41 + "=x", "41 characters long"),
     ("f.g=x", "'.' at position 2"), ("__init__=x", "'_' at position 1"), ("swish", "has no '='"),
     ("ｆ=x", "at position 1"),
 ])

@@ -7,8 +7,6 @@ test_softmax.py checks the same derivations against oracles that need no PyTorch
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -16,12 +14,9 @@ import symbp
 from symbp.codegen import compile as compile_network
 from symbp.numeric import gradient_at
 
-try:
-    import torch
-except ImportError:  # pragma: no cover - the bench extra installs it
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("PyTorch is the oracle here and CI must have it (pip install -e '.[test,bench]')") from None
-    pytest.skip("PyTorch (the bench extra) is this file's oracle", allow_module_level=True)
+from oracle import need_torch
+
+torch = need_torch()
 
 REL = 1e-9
 HIDDEN = ["tanh", "sigmoid", "softplus", "identity", "relu"]
