@@ -18,6 +18,7 @@ from typing import Mapping, Sequence
 
 import sympy as sp
 
+from ..display import Displayable
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
 from ..spec import Entry, Network
@@ -73,7 +74,7 @@ class GradientStep:
 
 
 @dataclass(frozen=True)
-class BackpropDerivation:
+class BackpropDerivation(Displayable):
     """All deltas (output layer first) and the gradients of the requested entries."""
 
     network: Network
@@ -81,11 +82,6 @@ class BackpropDerivation:
     gradients: tuple[GradientStep, ...]
 
     method = "backprop"
-
-    def _repr_latex_(self) -> str:
-        from ..render.latex import repr_latex  # printing lives in render, not here
-
-        return repr_latex(self)
 
     def delta(self, layer: int, unit: int) -> DeltaStep:
         try:
