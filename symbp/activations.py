@@ -211,20 +211,18 @@ def _exp_arguments(base: sp.Expr) -> tuple[sp.Expr, ...] | None:
 
 
 def _stable_softmax(expr: sp.Basic) -> sp.Basic:
-    """Sums of exponentials under a negative power or a log, written with log-sum-exp.
+    """Sums of exponentials S = sum_j exp(u_j) written as exp(LSE(u)), LSE the log-sum-exp.
 
-    Then exp(z_k) exp(-LSE) is joined into exp(z_k - LSE) (at most 0), so no exp overflows.
+    Then log S is LSE, any power S^n is exp(n LSE), and the exponentials of each product are
+    joined into one: exp(z_k) S^-1 into exp(z_k - LSE) (at most 0), the S exp(-z_k) of
+    sympy.diff's derivative into exp(LSE - z_k), so no exp overflows where the value is finite.
     """
 
     def is_unstable(node: sp.Basic) -> bool:
-        if node.is_Pow and node.exp.is_Integer and node.exp < 0:
-            return _exp_arguments(node.base) is not None
-        return isinstance(node, sp.log) and _exp_arguments(node.args[0]) is not None
+        return _exp_arguments(node) is not None
 
     def stable(node: sp.Basic) -> sp.Basic:
-        if node.is_Pow:
-            return sp.exp(node.exp * STABLE_LOGSUMEXP(*_exp_arguments(node.base)))
-        return STABLE_LOGSUMEXP(*_exp_arguments(node.args[0]))
+        return sp.exp(STABLE_LOGSUMEXP(*_exp_arguments(node)))
 
     def has_exponentials(node: sp.Basic) -> bool:
         return node.is_Mul and sum(isinstance(f, sp.exp) for f in node.args) > 1
@@ -233,10 +231,13 @@ def _stable_softmax(expr: sp.Basic) -> sp.Basic:
         exponentials = [f.args[0] for f in node.args if isinstance(f, sp.exp)]
         return sp.Mul(*[f for f in node.args if not isinstance(f, sp.exp)], sp.exp(sp.Add(*exponentials)))
 
+    def spans_a_sum(node: sp.Basic) -> bool:  # (a_k - a_k^2) exp(LSE - z_k): distributed, each term is finite
+        return node.is_Mul and node.has(STABLE_LOGSUMEXP) and any(f.is_Add and f.has(sp.exp) for f in node.args)
+
     rewritten = expr.replace(is_unstable, stable)
     if rewritten == expr:
         return expr
-    return rewritten.replace(has_exponentials, joined)
+    return rewritten.replace(spans_a_sum, sp.expand_mul).replace(has_exponentials, joined)
 
 
 # Non-linearities the user defines as formulas --------------------------------------------------
