@@ -137,7 +137,7 @@ def table(results: list[Result]) -> list[str]:
         ),
         ("eval: hand-written NumPy in the same row blocks", [_eval_cell(r, "numpy_blocks") for r in results]),
         ("eval: PyTorch autograd, float64 (generated / PyTorch)", [_torch_cell(r) for r in results]),
-        ("description to callable gradient (symbp.compile), cold", [seconds(r.compile) for r in results]),
+        ("description to callable gradient (symbp.gradient_function), cold", [seconds(r.compile) for r in results]),
     ]
     header = ["measure", *[r.layers for r in results]]
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

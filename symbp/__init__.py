@@ -40,8 +40,8 @@ _EXPORTS = {
     "gradient_at": "symbp.numeric",
     "random_point": "symbp.numeric",
     "latex": "symbp.printers.latex",
-    "render": "symbp.render.documents",
-    "compile": "symbp.codegen",
+    "document": "symbp.render.documents",
+    "gradient_function": "symbp.codegen",
     "explore": "symbp.explorer",
     "ACTIVATIONS": "symbp.activations",
     "COSTS": "symbp.costs",
@@ -55,10 +55,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .costs import COSTS
     from .derive import BackpropDerivation, NaiveDerivation, ReferenceDerivation, backprop, naive, reference
     from .errors import SymbpError
-    from .codegen import compile
+    from .codegen import gradient_function
     from .graph import Graph, build_graph
     from .numeric import gradient_at, random_point
-    from .render.documents import render
+    from .render.documents import document
     from .printers.latex import latex
     from .spec import DEFAULT_NETWORK, LECTURE_ENTRIES, Entry, Network
 
@@ -76,9 +76,10 @@ def __dir__() -> list[str]:
 
 
 class _Package(ModuleType):
-    """Keeps ``symbp.check`` and ``symbp.render`` the functions once their modules are imported.
+    """Keeps ``symbp.check`` and ``symbp.grade`` the functions once their modules are imported.
 
     Importing a submodule binds it on its parent, which would hide the function of the same name.
+    The last two such collisions: renaming the modules check.py and grade.py ends them (and this class).
     """
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -152,7 +152,7 @@ def test_new_latex_and_markdown_goldens_compile_without_overfull_lines(tmp_path)
 
 def test_vectorized_form_prints_the_issue_s_matrix_recursion():
     # Issue 1's matrix form: delta^{(m)} = ((W^{(m+1)})^T delta^{(m+1)}) (.) sigma^{(m)'}(z^{(m)}), in text as in LaTeX.
-    from symbp.document import vectorized_document
+    from symbp.docmodel import vectorized_document
     from symbp.printers.text import TextDocumentPrinter
 
     section = vectorized_document(SIGMOID)

@@ -1,4 +1,4 @@
-"""One printer per output format, all printing the same document (``symbp.document``).
+"""One printer per output format, all printing the same document (``symbp.docmodel``).
 
 Each printer is a SymPy ``Printer`` with a ``_print_<Node>`` method per document
 node, so adding a node type is one method per printer and adding a format is one
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from ..errors import SymbpError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..document import Derivation, Node
+    from ..docmodel import Derivation, Node
     from ..spec import Network
 
 # The registries are read by the CLI's --help, which must not load SymPy: the document model is imported in the functions.
@@ -56,21 +56,21 @@ def print_document(node: Node, format: str = "text", width: float | None = None)
 
 def print_derivations(network: Network, items: Sequence[Derivation], format: str = "text", width: float | None = None) -> str:
     """What ``symbp derive --format FORMAT`` writes for these derivations (``width`` in columns, text only)."""
-    from ..document import derivations_document
+    from ..docmodel import derivations_document
 
     return printer(format, network, width).doprint(derivations_document(network, items))
 
 
 def print_algorithm(network: Network, format: str = "text", width: float | None = None) -> str:
     """What ``symbp algorithm --format FORMAT`` writes: the lecture's "Truly Complete Version" for ``network``."""
-    from ..document import algorithm_document
+    from ..docmodel import algorithm_document
 
     return print_document(algorithm_document(network), format, width)
 
 
 def print_example(example: object, format: str = "text", width: float | None = None) -> str:
     """What ``symbp example --format FORMAT`` writes for a ``symbp.example.WorkedExample``."""
-    from ..document import worked_example_document
+    from ..docmodel import worked_example_document
 
     document = worked_example_document(example)  # type: ignore[arg-type]
     return printer(format, document.network, width).doprint(document)

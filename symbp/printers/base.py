@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from sympy.printing.precedence import PRECEDENCE, precedence
 
-from ..document import ForEach, Hadamard, IndexForm, LongExpression, Product, Sum, Unit, Vector, VectorForm
+from ..docmodel import ForEach, Hadamard, IndexForm, LongExpression, Product, Sum, Unit, Vector, VectorForm
 from ..graph import Notation, build_graph
 from ..spec import Network
 

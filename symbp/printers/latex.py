@@ -26,7 +26,7 @@ from sympy.printing.precedence import PRECEDENCE
 from ..derive.backprop import BackpropDerivation
 from ..derive.naive import NaiveDerivation
 from ..derive.repeated import RepeatedWork
-from ..document import (
+from ..docmodel import (
     Algorithm,
     Backprop,
     CostOf,
@@ -54,7 +54,7 @@ from ..document import (
     repeated_work_part,
     vectorized_document,
 )
-from ..document import DescentStep, ExampleDocument, Number, Numbers, Table, Updated
+from ..docmodel import DescentStep, ExampleDocument, Number, Numbers, Table, Updated
 from ..errors import SymbpError
 from ..graph import build_graph
 from ..spec import Network
@@ -466,7 +466,7 @@ def latex_repeated(
 
 def latex_example_parts(example: object, *, width: float = DEFAULT_WIDTH) -> list[tuple[str, str]]:
     """(title, bare rows) of each part of a worked example (a ``symbp.example.WorkedExample``), for templates."""
-    from ..document import worked_example_document
+    from ..docmodel import worked_example_document
 
     document = worked_example_document(example)  # type: ignore[arg-type]
     printer = LatexDocumentPrinter(network=document.network, env=None, width=width)

@@ -19,7 +19,7 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-from ..document import (
+from ..docmodel import (
     Algorithm,
     Backprop,
     CostOf,
@@ -42,8 +42,8 @@ from ..document import (
     algorithm_document,
     derivations_document,
 )
-from ..document import CheckTable, CostTable, GradientTable
-from ..document import DescentStep, ExampleDocument, Number, Numbers, Table, Updated
+from ..docmodel import CheckTable, CostTable, GradientTable
+from ..docmodel import DescentStep, ExampleDocument, Number, Numbers, Table, Updated
 from ..graph import build_graph, subscript, superscript
 from ..spec import Network, count_text
 from .base import DocumentPrinter, format_number, then
