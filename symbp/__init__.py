@@ -34,6 +34,8 @@ _EXPORTS = {
     "NaiveDerivation": "symbp.derive",
     "BackpropDerivation": "symbp.derive",
     "ReferenceDerivation": "symbp.derive",
+    "NaiveDerivations": "symbp.derive",
+    "ReferenceDerivations": "symbp.derive",
     "check": "symbp.check",
     "CheckReport": "symbp.check",
     "grade": "symbp.grade", "GradeResult": "symbp.grade",
@@ -53,7 +55,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .activations import ACTIVATIONS
     from .check import CheckReport, check
     from .costs import COSTS
-    from .derive import BackpropDerivation, NaiveDerivation, ReferenceDerivation, backprop, naive, reference
+    from .derive import (
+        BackpropDerivation, NaiveDerivation, NaiveDerivations, ReferenceDerivation, ReferenceDerivations, backprop, naive,
+        reference,
+    )
     from .errors import SymbpError
     from .codegen import gradient_function
     from .graph import Graph, build_graph

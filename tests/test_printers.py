@@ -55,8 +55,8 @@ DERIVATIONS = {
     "printers/derive-lecture-reference.txt": (LECTURE, lambda: [symbp.reference(LECTURE, "W2_1_2")], "text"),
     # JSON in its linear shape: each backprop derivation's deltas and LaTeX once, under "backprop".
     "printers/derive-lecture.json": (LECTURE, LECTURE_ITEMS, "json"),
-    "printers/derive-all-backprop-sigmoid.json": (SIGMOID_221, lambda: [symbp.backprop(SIGMOID_221)], "json"),
-    "printers/derive-all-backprop-sigmoid.txt": (SIGMOID_221, lambda: [symbp.backprop(SIGMOID_221)], "text"),
+    "printers/derive-all-backprop-sigmoid.json": (SIGMOID_221, lambda: [symbp.backprop(SIGMOID_221, "all")], "json"),
+    "printers/derive-all-backprop-sigmoid.txt": (SIGMOID_221, lambda: [symbp.backprop(SIGMOID_221, "all")], "text"),
 }
 ALGORITHMS = {
     "cli/algorithm-lecture.txt": (LECTURE, "text"),
@@ -106,7 +106,7 @@ def test_json_grows_linearly_with_the_entries():
     import json
 
     network = symbp.Network([2, 3, 3, 1])
-    data = json.loads(print_derivations(network, [symbp.backprop(network)], "json"))
+    data = json.loads(print_derivations(network, [symbp.backprop(network, "all")], "json"))
     assert len(data["entries"]) == len(network.select(["all"]))
     whole = json.dumps(data)
     # delta^{(1)}_1's unit equation: once, in the one LaTeX of the whole derivation.

@@ -48,6 +48,30 @@ def printer(format: str, network: Network | None, width: float | None = None) ->
     return getattr(import_module(module), name)(**settings)
 
 
+def display_latex(result: object) -> str | None:
+    """What Jupyter shows for ``result`` as display math; None for a table of numbers (shown as HTML)."""
+    from ..docmodel import document_of
+
+    node = document_of(result)
+    if not node.in_notation:
+        return None
+    from .latex import LatexDocumentPrinter
+
+    network = getattr(result, "network", getattr(node, "network", None))
+    shown = LatexDocumentPrinter(network=network, env="aligned").doprint(node)
+    return f"$$\n{shown.strip()}\n$$"
+
+
+def display_html(result: object) -> str | None:
+    """What Jupyter shows for a table of numbers: the text printer's table, preformatted; None for mathematics."""
+    import html
+
+    from ..docmodel import document_of
+
+    node = document_of(result)
+    return None if node.in_notation else f"<pre>{html.escape(print_document(node, 'text'))}</pre>"
+
+
 def print_document(node: Node, format: str = "text", width: float | None = None) -> str:
     """``node`` (a document, or a check, cost or gradient table) in ``format``, ending in a newline."""
     output = printer(format, getattr(node, "network", None) if node.in_notation else None, width).doprint(node)

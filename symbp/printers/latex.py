@@ -298,6 +298,9 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         return f"reference: dC/d{node.variable.name}"
 
     def _print_Document(self, node: Document) -> str:
+        if self._settings["env"] != "align*":  # display math: every part, the repeated work too, one block
+            parts = " \\\\[3ex]\n".join(self._print(p) for p in node.parts)
+            return f"\\begin{{gathered}}\n{parts}\n\\end{{gathered}}"
         # One environment per derivation; parts with no label (the repeated work) show as marks in the chains.
         labelled = [(label(p), p) for p in node.parts if (label := self.method_for("_label_", p)) is not None]
         return "\n\n".join(f"% {text}\n{self._print(p)}" for text, p in labelled) + "\n"
@@ -404,10 +407,12 @@ def latex(
             equation = node.equation
             node = type(node)(node.entry, node.paths, node.factors, type(equation)(equation.lhs, equation.sides[:1]))
         return printer.doprint(node)
-    if type(obj) in BUILDERS:
-        return printer.doprint(BUILDERS[type(obj)](obj))
-    if isinstance(obj, sp.Basic) or hasattr(obj, "_repr_latex_"):
+    if isinstance(obj, sp.Basic):
         return printer.doprint(obj)
+    if hasattr(obj, "_repr_latex_"):
+        from ..docmodel import document_of
+
+        return printer.doprint(document_of(obj))
     raise SymbpError(
         f"cannot print {type(obj).__name__} as LaTeX; accepted: a naive, backprop or reference derivation, "
         "a document node, or a SymPy expression with its network"

@@ -42,7 +42,7 @@ from ..docmodel import (
     algorithm_document,
     derivations_document,
 )
-from ..docmodel import CheckTable, CostTable, GradientTable
+from ..docmodel import CheckTable, CostTable, GradientTable, Lines
 from ..docmodel import DescentStep, ExampleDocument, Number, Numbers, Table, Updated
 from ..graph import build_graph, subscript, superscript
 from ..spec import Network, count_text
@@ -354,6 +354,9 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
                      else f"about {count_text(naive_ops // backprop_ops)}")
             lines += ["", f"naive / backprop operations: {count_text(naive_ops)} / {count_text(backprop_ops)} = {ratio}"]
         return "\n".join(lines) + "\n"
+
+    def _print_Lines(self, node: Lines) -> str:
+        return "\n".join(node.lines) + "\n"
 
     def _print_GradientTable(self, node: GradientTable) -> str:
         result, network = node.result, node.network
