@@ -9,6 +9,7 @@ answers without loading them. Bad input of any kind ends in one line on stderr,
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import sys
@@ -70,7 +71,7 @@ class _OneLineErrors(TyperGroup):
         except SymbpError as error:
             _fail(str(error))
         except _ClickException as error:
-            _fail(_usage_message(error))
+            _fail(_usage_message(error, sys.argv[1:] if args is None else list(args)))
         except typer.Abort:
             typer.echo("symbp: aborted", err=True)
             sys.exit(1)
@@ -120,8 +121,38 @@ def _os_error_message(error: OSError) -> str:
     return f"cannot use{where}: {error.strerror or error}"
 
 
-def _usage_message(error: Exception) -> str:
+_TYPE_MESSAGES = {
+    "Input should be a valid integer": "is not a whole number",
+    "Input should be a valid number": "is not a number",
+}
+"""Typer's messages for an option of the wrong type, which do not name the value given."""
+
+
+def _given_value(args: list[str], opts: list[str]) -> str | None:
+    """The text given to an option (``--points abc``, ``--points=abc``, ``-nabc``) in ``args``, if found."""
+    for i, token in enumerate(args):
+        for opt in opts:
+            if token == opt and i + 1 < len(args):
+                return str(args[i + 1])
+            if token.startswith(opt + "=") and opt.startswith("--"):
+                return token[len(opt) + 1:]
+            if len(opt) == 2 and token.startswith(opt) and not token.startswith("--") and len(token) > 2:
+                return token[2:]
+    return None
+
+
+def _usage_message(error: Exception, args: list[str] | None = None) -> str:
     message = error.format_message()  # type: ignore[attr-defined]
+    param = getattr(error, "param", None)
+    for typer_says, we_say in _TYPE_MESSAGES.items():
+        value = _given_value(args or [], list(getattr(param, "opts", []))) if typer_says in message else None
+        if value is not None:
+            message = message[:message.index(typer_says)] + f"{value!r} {we_say}"
+    # click's own words for the same (older Typer): "'abc' is not a valid integer."
+    message = message.replace("is not a valid integer.", "is not a whole number").replace(
+        "is not a valid float.", "is not a number")
+    # click reads an empty path as the current folder and says "file '' is a directory"
+    message = re.sub(r"(\w+ )?'' is a directory\.$", "an empty path; give a file name", message)
     ctx = getattr(error, "ctx", None)
     if ctx is not None and message.startswith("No such command"):
         message += f" Commands: {', '.join(ctx.command.list_commands(ctx))}."
@@ -187,6 +218,11 @@ Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # type: ign
 DataFormat = Enum("DataFormat", {name: name for name in TABLE_FORMATS}, type=str)  # type: ignore[misc]
 
 
+class Dtype(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+
+
 class PictureFormat(str, Enum):
     dot = "dot"
     svg = "svg"
@@ -202,16 +238,21 @@ LayersOption = Annotated[Optional[str], typer.Option(
     help="Layer sizes D(0),...,D(L) separated by commas, e.g. 3,2,2,1.")]
 ActivationOption = Annotated[Optional[str], typer.Option(
     "--activation", metavar="NAME",
-    help="One non-linearity for every layer: {ACTIVATIONS}.")]
+    help="One non-linearity for every layer: {ACTIVATIONS}. softmax is for the output layer only (give --activations).")]
 ActivationsOption = Annotated[Optional[str], typer.Option(
     "--activations", metavar="NAMES",
     help="One non-linearity per layer, separated by commas, e.g. tanh,tanh,sigmoid.")]
+DefineOption = Annotated[Optional[list[str]], typer.Option(
+    "--define", metavar="NAME=FORMULA", show_default=False,
+    help="A non-linearity as a formula in x, then usable as NAME in --activation(s), e.g. "
+         "--define swish='x/(1+exp(-x))'. Formulas have numbers, x, + - * / ^, parentheses and exp, log, sqrt, "
+         "tanh, sigmoid, erf, abs, max, min. Repeat for several.")]
 CostOption = Annotated[Optional[str], typer.Option(
     "--cost", metavar="NAME",
-    help="The cost: {COSTS}.")]
+    help="The cost: {COSTS}. cross_entropy (-sum_k t_k log a_k) follows a softmax or abstract output.")]
 SpecOption = Annotated[Optional[Path], typer.Option(
     "--spec", metavar="FILE", dir_okay=False,
-    help="TOML or JSON file with keys layers, activations, cost; options given here override it.")]
+    help="TOML or JSON file with keys layers, activations, cost, define; options given here override it.")]
 OutOption = Annotated[Optional[Path], typer.Option(
     "--out", "-o", metavar="FILE", dir_okay=False,
     help="Write to FILE instead of standard output ('-': standard output). Only a new path or a regular file "
@@ -275,12 +316,14 @@ def _seed(value: int) -> int:
 
 
 def _network(spec: Path | None, layers: str | None, activation: str | None, activations: str | None,
-             cost: str | None, max_size: int | None = None, *, guarded: bool = True) -> Network:
+             cost: str | None, max_size: int | None = None, *, guarded: bool = True,
+             define: list[str] | None = None) -> Network:
     """The network of the options; with ``guarded``, refused at once when larger than ``--max-size``."""
     from .spec import DEFAULT_MAX_PARAMETERS, Network, check_size
     from .specfile import network_arguments
 
-    arguments = network_arguments(spec, layers=layers, activation=activation, activations=activations, cost=cost)
+    arguments = network_arguments(spec, layers=layers, activation=activation, activations=activations, cost=cost,
+                                  define=define)
     network = Network(**arguments)
     if guarded:
         check_size(network, DEFAULT_MAX_PARAMETERS if max_size is None else max_size)
@@ -426,6 +469,7 @@ def derive(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -448,7 +492,7 @@ def derive(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     from .derive import derivations
     from .printers import print_derivations
 
@@ -475,6 +519,7 @@ def check(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -501,7 +546,7 @@ def check(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, DataFormat.text)
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     from .check import check as run_check
 
     # Groups (W2, all) name several entries, as --help says: expand them here, check takes entries.
@@ -537,6 +582,7 @@ def grad(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -561,7 +607,7 @@ def grad(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--spec": spec})
     format = _format(out, format, DataFormat.text)
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     _needs_numbers(network, "grad")
     from .numeric import gradient_at, point_from_mapping
 
@@ -611,6 +657,7 @@ def render(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -641,7 +688,7 @@ def render(
         raise SymbpError("--pdf writes a file: add --out FILE.pdf (or -o - for standard output)")
     if pdf and kind != "latex":
         raise SymbpError(f"--pdf compiles LaTeX, but template {template!r} is not a .tex template")
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     from .render.documents import DOCUMENT_MAX_PATHS
     from .render.documents import document as write_document
 
@@ -678,6 +725,7 @@ def cost(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -703,7 +751,7 @@ def cost(
     format = _format(out, format, DataFormat.text)
     # By formula, so any size answers at once; only rows per entry grow with it (groups such as W1 or all).
     groups = [name for name in entries or () if "_" not in name]
-    network = _network(spec, layers, activation, activations, cost, max_size, guarded=bool(groups))
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, guarded=bool(groups))
     from .counts import cost_summary
     from .docmodel import CostTable
     from .printers import print_document
@@ -725,6 +773,7 @@ def algorithm(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -744,7 +793,7 @@ def algorithm(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     from .printers import print_algorithm
 
     _emit(print_algorithm(network, format.value, _width(out)), out, force)
@@ -755,9 +804,12 @@ def codegen(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    dtype: Annotated[Dtype, typer.Option(
+        "--dtype", help="What the module computes in and returns: float64 or float32.")] = Dtype.float64,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -772,15 +824,16 @@ def codegen(
     \b
     Example:
       symbp codegen --layers 16,64,64,1 --activation sigmoid --cost squared_error --out net_grad.py
+      symbp codegen --layers 16,64,64,1 --activation sigmoid --cost squared_error --dtype float32
     """
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     output_format(out, None, ["python"], "python")  # refuses --out x.json and the like
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     _needs_numbers(network, "codegen")
     from .codegen import module_source
 
-    _emit(module_source(network), out, force)
+    _emit(module_source(network, dtype.value), out, force)
 
 
 @app.command()
@@ -799,6 +852,7 @@ def picture(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -822,7 +876,7 @@ def picture(
     if chosen is not PictureFormat.dot and out is None:
         raise SymbpError(f"--format {chosen.value} writes a binary file: add --out FILE (or -o - for standard "
                          "output), or use --format dot")
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     from .derive.naive import naive
     from .render.dot import computation_graph_dot, draw
 
@@ -855,6 +909,7 @@ def verify(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -878,7 +933,7 @@ def verify(
 
     try:
         fn = load_function(target)  # the file first: its problems are the likelier ones
-        network = _network(spec, layers, activation, activations, cost, max_size)
+        network = _network(spec, layers, activation, activations, cost, max_size, define=define)
         _needs_numbers(network, "verify")
         report = compare_gradients(fn, network, points=points, seed=seed, batch=batch, rtol=tol,
                                    per_example=True if per_example else None)
@@ -922,6 +977,7 @@ def example(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -943,7 +999,7 @@ def example(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--spec": spec})
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     _needs_numbers(network, "example")
     if steps > 1 and lr is None:
         raise SymbpError(f"--steps {steps} needs a learning rate; add e.g. --lr 0.5")
@@ -977,6 +1033,7 @@ def train(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -1017,7 +1074,7 @@ def train(
         network = Network([dataset.x.shape[1], 8, dataset.t.shape[1]], ["tanh", "sigmoid"],
                           "binary_cross_entropy" if dataset.is_classes else "squared_error")
     else:
-        network = _network(spec, layers, activation, activations, cost, max_size)
+        network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     progress = _Progress("train")
 
     def report(done: int, total: int, current: float) -> None:
@@ -1089,6 +1146,7 @@ def grade(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -1111,7 +1169,7 @@ def grade(
     from . import grade as grade_answer
     from .grade import batch_summary, grade_rows, read_answer_rows, report_rows
 
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     options = {"allow_delta": not no_delta, "points": points, "seed": seed}
     if (answer is None) == (answers is None):
         raise SymbpError("give one of --answer TEXT (with --entry) or --answers FILE")
@@ -1137,6 +1195,95 @@ def grade(
         records = report_rows(results)
         _emit(_dumps(records) if report.suffix.lower() == ".json" else _csv(records), report, force, "--report")
     typer.echo("\n".join(batch_summary(results)))
+
+
+
+class SheetFormat(str, Enum):
+    latex = "latex"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def exercise(
+    seed: Annotated[int, typer.Option("--seed", callback=_seed, help="The same seed always gives the same sheets.")] = 0,
+    count: Annotated[int, typer.Option("--count", "-n", callback=_up_to(100), help="Exercises on the sheet.")] = 6,
+    kind: Annotated[Optional[list[str]], typer.Option(
+        "--kind", "-k", metavar="KIND", show_default=False,
+        help="chain, backprop, count, numeric, spot-the-error (repeat or separate by commas), taken in turn. "
+             "Default: all five.")] = None,
+    layers: Annotated[Optional[str], typer.Option(
+        "--layers", metavar="SIZES", show_default=False,
+        help="Widths D(0),...,D(L), each a number or a range drawn from, e.g. 2-4,1-3,1. Default: 2-3,2-3,2,1-2.")]
+        = None,
+    activations: Annotated[Optional[str], typer.Option(
+        "--activations", metavar="NAMES", show_default=False,
+        help="Non-linearities to draw from, separated by commas (one per network). Default: abstract,sigmoid,tanh.")]
+        = None,
+    costs: Annotated[Optional[str], typer.Option(
+        "--costs", metavar="NAMES", show_default=False,
+        help="Costs to draw from, separated by commas. Default: abstract,squared_error.")] = None,
+    depth: Annotated[Optional[str], typer.Option(
+        "--depth", metavar="RANGE", show_default=False,
+        help="Layers between the asked entry and the output, e.g. 1 or 0-1 (0: the output layer's weights). "
+             "Default: any.")] = None,
+    format: Annotated[Optional[SheetFormat], typer.Option(
+        "--format", "-f", show_default=False,
+        help="latex, markdown or json. Default: from --out's suffix (.tex, .md, .json, .pdf), else markdown.")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Compile both sheets with pdflatex (implied by --out FILE.pdf).")]
+        = False,
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Exercise sheets with worked solutions, on fresh networks, byte for byte the same for a seed.
+
+    --out week5.pdf writes week5.pdf and week5-solutions.pdf (likewise .tex and .md);
+    JSON holds both in one file: {"seed", "exercises": [{"id", "kind", "network", "entry",
+    "question", "solution", "answer"}]}, the answer in the notation symbp grade reads,
+    or the numbers. Without --out, Markdown (the sheet, then the solutions) or JSON is printed.
+
+    \b
+    Examples:
+      symbp exercise --seed 7 --count 6 --out week5.pdf --pdf
+      symbp exercise --kind chain,spot-the-error --layers 3,2,2,1 --depth 1-2 --out quiz.md
+      symbp exercise --kind numeric --layers 2,2,1 --activations sigmoid --costs squared_error -f json
+    """
+    from .exercise import KINDS, exercises, render_sheet
+
+    chosen = output_format(out, "pdf" if pdf else (format.value if format else None),
+                           ["latex", "markdown", "json", "pdf"], "markdown", option="--format", writer="symbp exercise")
+    if pdf and format not in (None, SheetFormat.latex):
+        raise SymbpError(f"--pdf compiles LaTeX, but --format asks for {format.value}")
+    two_files = chosen != "json" and not is_stdout(out)
+    if chosen in ("latex", "pdf") and is_stdout(out):
+        raise SymbpError(f"{chosen} writes two files, the sheet and its solutions: add --out FILE.{'tex' if chosen == 'latex' else 'pdf'}")
+    solutions_out = out.with_name(f"{out.stem}-solutions{out.suffix}") if two_files and out is not None else None
+    _check_out(out, force)
+    if solutions_out is not None:
+        _check_out(solutions_out, force)
+    knobs = {name: value for name, value in (("layers", layers), ("activations", activations), ("costs", costs))
+             if value is not None}
+    sheet = exercises(seed, count, ",".join(kind) if kind else KINDS, depth=depth, **knobs)
+    if chosen == "json":
+        _emit(render_sheet(sheet, "json"), out, force)
+        return
+    source = "latex" if chosen == "pdf" else chosen
+    documents = [render_sheet(sheet, source, solutions=False), render_sheet(sheet, source, solutions=True)]
+    if chosen == "pdf":
+        from .render.pdf import LatexError, failure_with_log, latex_to_pdf
+
+        compiled = []
+        for document, target in zip(documents, (out, solutions_out)):
+            try:
+                compiled.append(latex_to_pdf(document)[0])
+            except LatexError as error:
+                raise failure_with_log(error, target, force) from None
+        documents = compiled  # type: ignore[assignment]
+    if solutions_out is None:  # Markdown on standard output: the sheet, then its solutions
+        _emit("\n".join(documents), out, force)  # type: ignore[arg-type]
+        return
+    _emit(documents[0], out, force)
+    _emit(documents[1], solutions_out, force)
 
 
 def _csv(records: list[dict[str, str]]) -> str:

@@ -29,12 +29,12 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
-from .activations import ACTIVATIONS
 from .answer import parse_answer, sigma_prime_function
 from .derive.backprop import backprop
 from .derive.naive import DEFAULT_MAX_PATHS, Path, naive
 from .display import Displayable
 from .errors import SymbpError
+from .specfile import load_json
 from .graph import Graph, build_graph
 from .spec import Entry, Network
 
@@ -293,7 +293,7 @@ def _concrete(network: Network, graph: Graph, expr: sp.Expr, concrete: Mapping[s
     wrong_layer = {}
     for application in replaced.atoms(AppliedUndef):
         for m in range(1, network.L + 1):
-            activation = ACTIVATIONS[network.activations[m - 1]]
+            activation = network.activation(m)
             if type(application) == sigma_prime_function(m) and not activation.is_abstract:
                 z = application.args[0]
                 wrong_layer[application] = activation.derivative(z, activation.value(z))
@@ -366,7 +366,7 @@ def _random_values(network: Network, graph: Graph, rng: np.random.Generator, poi
     values.update({t: draw(0.1, 0.9) for t in graph.t})
     for m in range(1, network.L + 1):
         values.update({w: draw() for w in graph.W[m]})
-        activation = ACTIVATIONS[network.activations[m - 1]]
+        activation = network.activation(m)
         for i, z in enumerate(graph.z[m]):
             values[z] = _z_sign(point, m, i, rng) * draw(0.2, 1.2)
             values[graph.b[m][i]] = values[z] - (graph.z_definition[m][i] - graph.b[m][i]).xreplace(values)
@@ -611,26 +611,37 @@ def read_answer_rows(text: str, suffix: str, default_item: str | None = None) ->
     """Rows of a CSV (header student, entry or exercise, answer) or JSON (a list of such objects) file."""
     import csv
     import io
-    import json
 
     if suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise SymbpError(f"answers file is not valid JSON ({error.msg} at line {error.lineno}); "
-                             f"expected {ANSWER_FILE_FORMS}") from None
+        data = load_json(text, "answers file")
         records = data.get("answers") if isinstance(data, dict) else data
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise SymbpError(f"answers file holds {type(records).__name__}; expected {ANSWER_FILE_FORMS}")
     elif suffix == ".csv":
         csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))  # one long answer is the grammar's to refuse
         try:
-            records = list(csv.DictReader(io.StringIO(text)))
+            reader = csv.DictReader(io.StringIO(text))
+            records = list(reader)
         except csv.Error as error:
             raise SymbpError(f"answers file is not valid CSV: {error}") from None
+        _check_csv_columns(reader.fieldnames or [], records)
     else:
         raise SymbpError(f"answers file ending {suffix!r} is not read; expected {ANSWER_FILE_FORMS}")
     return tuple(_answer_row(record, number, default_item) for number, record in enumerate(records, 1))
+
+
+ANSWER_COLUMNS = ("student", "entry", "exercise", "answer")
+
+
+def _check_csv_columns(header: list[str], records: list[dict]) -> None:
+    """Refuse a header column symbp does not read (a typo would drop the column silently) and ragged rows."""
+    unknown = [name for name in header if name not in ANSWER_COLUMNS]
+    if unknown:
+        raise SymbpError(f"answers file has column {unknown[0]!r}; accepted columns: {', '.join(ANSWER_COLUMNS)}")
+    for number, record in enumerate(records, 1):
+        if None in record:  # csv.DictReader keeps the cells past the header under the key None
+            raise SymbpError(f"answers row {number} has {len(record[None])} cell(s) more than the header "
+                             f"({', '.join(header)}); quote an answer that holds a comma")
 
 
 def _answer_row(record: Mapping[str, object], number: int, default_item: str | None) -> AnswerRow:

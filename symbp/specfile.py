@@ -1,10 +1,13 @@
 """The network a command works on: a ``--spec`` TOML/JSON file, overridden by command-line options.
 
-A spec file holds up to three keys, the arguments of ``Network``::
+A spec file holds up to four keys, the arguments of ``Network``::
 
     layers = [3, 2, 2, 1]
-    activations = "sigmoid"        # or one name per layer: ["tanh", "tanh", "sigmoid"]
+    activations = "sigmoid"        # or one name per layer: ["tanh", "swish", "sigmoid"]
     cost = "squared_error"
+
+    [define]                       # non-linearities written as formulas in x
+    swish = "x/(1+exp(-x))"
 
 Nothing here imports SymPy, so the CLI can parse its options before deciding
 whether any work needs it; ``Network`` itself validates the values.
@@ -25,7 +28,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - tomli is a declared dependency on 3.10
     import tomli as tomllib
 
-SPEC_KEYS = ("layers", "activations", "cost")
+SPEC_KEYS = ("layers", "activations", "cost", "define")
 MAX_SIZE_DIGITS = 100
 """Layer sizes longer than this are refused as text, before they become integers."""
 """The keys a spec file may hold, in the order ``Network`` takes them."""
@@ -85,13 +88,24 @@ def _parse_json(path: Path, text: str) -> object:
 
 
 def load_json(text: str, what: str) -> object:
-    """``json.loads``, with every way it fails (syntax, Python's int-conversion limit, nesting) as ``SymbpError``."""
+    """``json.loads``, with every way it fails (syntax, Python's int-conversion limit, nesting, a key given twice)
+    as ``SymbpError``."""
+    def refuse_repeated_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        seen: dict[str, object] = {}
+        for key, value in pairs:
+            if key in seen:  # json.loads would keep the last silently: which one did the user mean?
+                raise SymbpError(f"{what} gives {key!r} twice in one object; give each key once")
+            seen[key] = value
+        return seen
+
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=refuse_repeated_keys)
     except json.JSONDecodeError as error:
         raise SymbpError(f"{what} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
     except RecursionError:
         raise SymbpError(f"{what} is nested too deeply to read; a point or spec is at most a list of rows") from None
+    except SymbpError:
+        raise
     except ValueError as error:  # an integer of more than sys.get_int_max_str_digits() digits
         raise SymbpError(f"{what} holds a number symbp cannot read: {error}") from None
 
@@ -126,6 +140,12 @@ def _check_keys(path: Path, data: object) -> dict[str, Any]:
     ):
         raise SymbpError(
             f"spec file {str(path)!r}: activations {activations!r} must be one name or a list of names"
+        )
+    define = data.get("define", {})
+    if not isinstance(define, dict) or not all(isinstance(f, str) for f in define.values()):
+        raise SymbpError(
+            f"spec file {str(path)!r}: define {define!r} must be a table of names and formulas, "
+            'e.g. [define] swish = "x/(1+exp(-x))"'
         )
     if "activations" in data and isinstance(activations, list):
         data["activations"] = tuple(activations)
@@ -162,6 +182,15 @@ def parse_names(text: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in text.split(","))
 
 
+def parse_definition(text: str) -> tuple[str, str]:
+    """``"swish=x/(1+exp(-x))"`` -> ``("swish", "x/(1+exp(-x))")``; ``Network`` checks the name and formula."""
+    name, equals, formula = text.partition("=")
+    if not equals:
+        shown = repr(text if len(text) <= 60 else text[:57] + "...")
+        raise SymbpError(f"--define {shown} has no '='; give NAME=FORMULA, e.g. --define swish='x/(1+exp(-x))'")
+    return name.strip(), formula
+
+
 def network_arguments(
     spec: str | Path | None = None,
     *,
@@ -169,12 +198,14 @@ def network_arguments(
     activation: str | None = None,
     activations: str | None = None,
     cost: str | None = None,
+    define: list[str] | None = None,
 ) -> dict[str, Any]:
     """``Network`` keyword arguments from a spec file and options (options win).
 
     ``activation`` names one non-linearity for every layer, ``activations`` one per
     layer separated by commas; giving both is an error. Keys neither gives are left
-    out, so ``Network``'s defaults (the lecture's network) apply.
+    out, so ``Network``'s defaults (the lecture's network) apply. Each ``define``
+    is NAME=FORMULA, added to the spec file's ``[define]`` table.
     """
     if activation is not None and activations is not None:
         raise SymbpError(
@@ -182,6 +213,7 @@ def network_arguments(
             "give one name for every layer or a list, not both"
         )
     arguments = read_spec(spec) if spec is not None else {}
+    given: set[str] = set()  # names --define has given (they replace the spec file's)
     if layers is not None:
         arguments["layers"] = parse_layers(layers)
     if activation is not None:
@@ -190,4 +222,13 @@ def network_arguments(
         arguments["activations"] = parse_names(activations)
     if cost is not None:
         arguments["cost"] = cost.strip()
+    if define:
+        definitions = dict(arguments.get("define", {}))
+        for text in define:
+            name, formula = parse_definition(text)
+            if name in definitions and definitions[name] != formula and name in given:
+                raise SymbpError(f"--define {name} given twice, as {definitions[name]!r} and {formula!r}; define it once")
+            definitions[name] = formula
+            given.add(name)
+        arguments["define"] = definitions
     return arguments

@@ -1,5 +1,9 @@
 """The backprop recursion: every delta^{(m)} computed once, then every gradient from it.
 
+After a softmax output the base case runs through the Jacobian instead:
+    delta^{(L)}_j = sum_k dC/da^{(L)}_k * a^{(L)}_k (1[k=j] - a^{(L)}_j)
+and after cross-entropy as well it collapses to a^{(L)}_j - t_j (where sum_k t_k = 1).
+
 Line by line the lecture's "Truly Complete Version":
     delta^{(L)}_k = dC/da^{(L)}_k * sigma^{(L)'}(z^{(L)}_k)                      (base case)
     delta^{(m)}_j = (sum_i delta^{(m+1)}_i W^{(m+1)}_{ij}) * sigma^{(m)'}(z^{(m)}_j)  (recursive case)
@@ -17,7 +21,7 @@ import sympy as sp
 from ..display import Displayable
 from .naive import chosen_entries, entry_lookup
 from ..errors import SymbpError
-from ..graph import build_graph
+from ..graph import Graph, build_graph
 from ..spec import Entry, Network
 
 
@@ -33,7 +37,12 @@ class DeltaStep(Displayable):
     upstream: sp.Expr
     """dC/da^{(m)}_j: the given dC/da^{(L)}_k in the base case, else sum_i delta^{(m+1)}_i W^{(m+1)}_{ij}."""
     local: sp.Expr
-    """sigma^{(m)'}(z^{(m)}_j)."""
+    """sigma^{(m)'}(z^{(m)}_j); 1 after a softmax, whose base case is the sum over ``jacobian``."""
+    jacobian: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
+    """After a softmax: (dC/da^{(L)}_k, da^{(L)}_k/dz^{(L)}_j) for each output k (the base case's terms)."""
+    collapse: tuple[sp.Expr, ...] = ()
+    """After softmax and cross-entropy: the base case again, a_k cancelled, then sum_k t_k taken out,
+    then a_j - t_j. The last step holds where sum_k t_k = 1 (one-hot or probability targets)."""
 
     @property
     def is_base_case(self) -> bool:
@@ -41,6 +50,9 @@ class DeltaStep(Displayable):
 
     @property
     def formula(self) -> sp.Expr:
+        """What backprop computes; true for any t (the collapse's last step is not used)."""
+        if self.jacobian:
+            return sp.Add(*[partial * entry for partial, entry in self.jacobian])
         return self.upstream * self.local
 
 
@@ -117,6 +129,21 @@ class BackpropDerivation(Displayable):
         return {g.entry.name: g for g in self.gradients}
 
 
+def _softmax_base_case(graph: Graph, j: int) -> DeltaStep:
+    """delta^{(L)}_j = sum_k dC/da^{(L)}_k * da^{(L)}_k/dz^{(L)}_j, and cross-entropy's collapse to a_j - t_j."""
+    L = graph.network.L
+    a, t = graph.a[L], graph.t
+    terms = tuple((graph.dC_da_value[k], graph.jacobian[k][j]) for k in range(len(a)))
+    collapse: tuple[sp.Expr, ...] = ()
+    if graph.network.cost == "cross_entropy":
+        indicator = [sp.Integer(int(k == j)) for k in range(len(a))]
+        cancelled = sp.Add(*[-t_k * (one - a[j]) for t_k, one in zip(t, indicator)])  # -t_k/a_k * a_k(...)
+        taken_out = a[j] * sp.Add(*t) - t[j]
+        collapse = (cancelled, taken_out, a[j] - t[j])
+    upstream = sp.Add(*[partial * entry for partial, entry in terms])
+    return DeltaStep(L, j + 1, graph.delta[L][j], (), upstream, sp.Integer(1), terms, collapse)
+
+
 def backprop(network: Network, entries: Entry | str | Sequence[Entry | str] | None = None) -> BackpropDerivation:
     """Run the backprop recursion over named symbols; gradients for ``entries`` (names or groups; default: every W and b).
 
@@ -131,7 +158,10 @@ def backprop(network: Network, entries: Entry | str | Sequence[Entry | str] | No
 
     deltas: list[DeltaStep] = []
     for k, delta_sym in enumerate(graph.delta[L]):
-        deltas.append(DeltaStep(L, k + 1, delta_sym, (), graph.dC_da_value[k], graph.sigma_prime_value[L][k]))
+        if graph.softmax_output:
+            deltas.append(_softmax_base_case(graph, k))
+        else:
+            deltas.append(DeltaStep(L, k + 1, delta_sym, (), graph.dC_da_value[k], graph.sigma_prime_value[L][k]))
     for m in range(L - 1, 0, -1):
         W_above = graph.W[m + 1]
         for j, delta_sym in enumerate(graph.delta[m]):

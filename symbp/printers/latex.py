@@ -159,7 +159,8 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         them would read as part of the last case.
         """
         text = self.parenthesize(expr, PRECEDENCE["Mul"], strict=True)
-        return rf"\left({text}\right)" if text.startswith(r"\begin{cases}") else text
+        # A negative factor too (softmax's -a_k a_j): "\cdot -" would read as a subtraction.
+        return rf"\left({text}\right)" if text.startswith((r"\begin{cases}", "- ")) else text
 
     # SymPy expressions ---------------------------------------------------------------------
 
@@ -390,7 +391,7 @@ def latex(
 ) -> str:
     r"""LaTeX for a derivation (naive, backprop, reference), a document node, or a SymPy expression of ``network``.
 
-    Same arguments as ``symbp.render.latex.latex``: ``env`` wraps the rows, ``repeated``
+    ``env`` wraps the rows, ``repeated``
     says which prefixes of a naive expansion to mark (default: its own repeats),
     ``values=False`` stops after the Leibniz form; other keywords are SymPy LaTeX settings.
 

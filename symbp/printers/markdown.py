@@ -91,7 +91,7 @@ class MarkdownDocumentPrinter(LatexDocumentPrinter):
 
 
 def markdown(obj: object, *, width: float = DEFAULT_WIDTH) -> str:
-    """Markdown for a derivation or several (as ``symbp.render.markdown.markdown``).
+    """Markdown for a derivation or several.
 
     >>> import symbp
     >>> print(markdown(symbp.naive(symbp.Network(), "W2_1_2")).splitlines()[0])

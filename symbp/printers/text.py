@@ -62,7 +62,8 @@ def network_line(network: Network) -> str:
     names = set(network.activations)
     sigma = f"{network.activations[0]} (every layer)" if len(names) == 1 else ", ".join(network.activations)
     sizes = ",".join(map(str, network.layers))
-    return f"network {sizes} (L = {network.L}) · σ: {sigma} · C: {network.cost}"
+    defined = "".join(f" · {formula}" for formula in network.formulas)
+    return f"network {sizes} (L = {network.L}) · σ: {sigma}{defined} · C: {network.cost}"
 
 
 def _joined(terms: Sequence[Sequence[str]], one_per_row: bool = False) -> list[str]:
@@ -443,7 +444,7 @@ def _array_text(values: Any, indent: int, width: int) -> str:
 
 
 def text(obj: object, *, width: int = DEFAULT_WIDTH) -> str:
-    """Text for a derivation or several, without the network line (as ``symbp.render.text.text``).
+    """Text for a derivation or several, without the network line.
 
     >>> import symbp
     >>> net = symbp.Network()
