@@ -679,12 +679,12 @@ def _sup(m: int) -> str:
     return f"^{{({m})}}"
 
 
-def compile(network: Network, dtype: str = "float64") -> LossAndGradients:  # noqa: A001 - the package exports this name
+def gradient_function(network: Network, dtype: str = "float64") -> LossAndGradients:
     """``loss_and_gradients`` of ``network`` computing in ``dtype``, from the same source ``module_source`` writes.
 
     >>> import numpy as np
     >>> from symbp import Network
-    >>> f = compile(Network([1, 1], "identity", "squared_error"))
+    >>> f = gradient_function(Network([1, 1], "identity", "squared_error"))
     >>> cost, grads = f({"W1": np.array([[2.0]]), "b1": np.array([0.5])}, np.array([[1.0]]), np.array([[3.0]]))
     >>> float(cost), grads["W1"].tolist(), grads["b1"].tolist()
     (0.125, [[-0.5]], [-0.5])

@@ -32,6 +32,7 @@ from sympy.printing.str import StrPrinter
 from .answer import parse_answer, sigma_prime_function
 from .derive.backprop import backprop
 from .derive.naive import DEFAULT_MAX_PATHS, Path, naive
+from .display import Displayable
 from .errors import SymbpError
 from .specfile import load_json
 from .graph import Graph, build_graph
@@ -82,7 +83,7 @@ class Counterexample:
 
 
 @dataclass(frozen=True)
-class GradeResult:
+class GradeResult(Displayable):
     """The verdict on one answer, how it was reached, and what differs."""
 
     network: Network

@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symbp import Network, SymbpError, check
-from symbp.codegen import compile as compile_network
+from symbp.codegen import gradient_function as compile_network
 from symbp.codegen import module_source
 from symbp.erf import erf
 from symbp.numeric import FD_STEP, gradient_at, random_point

@@ -108,7 +108,7 @@ def test_json_keeps_the_jacobian_terms_and_the_collapse_steps():
 
 
 def test_vectorized_form_is_the_jacobian_transposed_times_the_gradient():
-    from symbp.document import vectorized_document
+    from symbp.docmodel import vectorized_document
     from symbp.printers.text import TextDocumentPrinter
 
     out = TextDocumentPrinter(network=NET).doprint(vectorized_document(NET))
