@@ -314,7 +314,8 @@ class _Check:
 
     def _point_of(self, values: dict) -> dict[str, tuple]:
         g = self.graph
-        point: dict[str, tuple] = {"x": tuple(values[s] for s in g.a[0]), "t": tuple(values[s] for s in g.t)}
+        x, t = (tuple(tuple(values[s] for s in symbols(e)) for e in g.examples) for symbols in (lambda e: e.a[0], lambda e: e.t))
+        point: dict[str, tuple] = {"x": x, "t": t} if self.network.batch > 1 else {"x": x[0], "t": t[0]}
         for m in range(1, self.network.L + 1):
             point[f"W{m}"] = tuple(tuple(values[s] for s in g.W[m].row(i)) for i in range(self.network.D(m)))
             point[f"b{m}"] = tuple(values[s] for s in g.b[m])
@@ -355,6 +356,13 @@ class _Folder:
         self.graph = graph
         known: dict[sp.Basic, sp.Expr] = {}
         identities: dict[sp.Basic, sp.Expr] = {}
+        for example in graph.examples:
+            self._learn(example, known, identities)
+        self._known, self._identities = known, identities
+
+    @staticmethod
+    def _learn(graph: Graph, known: dict[sp.Basic, sp.Expr], identities: dict[sp.Basic, sp.Expr]) -> None:
+        """The definitions of one example's named symbols."""
         net = graph.network
         for m in range(1, net.L + 1):
             sigma = graph.sigma_function[m]
@@ -374,7 +382,6 @@ class _Folder:
             arguments = (*graph.a[net.L], *graph.t)
             for k, partial in enumerate(graph.partial_functions[graph.cost_function]):
                 known[partial(*arguments)] = graph.dC_da[k]
-        self._known, self._identities = known, identities
 
     def fold(self, expr: sp.Expr) -> sp.Expr:
         return _rebuild(expr, self._known).xreplace(self._identities)

@@ -5,6 +5,7 @@ Validated on construction and frozen, so everything downstream can trust it.
 
 from __future__ import annotations
 
+import math
 import re
 from math import prod
 from dataclasses import dataclass
@@ -60,9 +61,15 @@ class Network:
     layers: tuple[int, ...] = (3, 2, 2, 1)
     activations: tuple[str, ...] | str = "abstract"
     cost: str = "abstract"
+    batch: int = 1
+    """N examples: C = (1/N) sum_n C(a^{(L),(n)}, t^{(n)})."""
+    l2: float = 0.0
+    """Weight decay lambda: C gains (lambda/2) sum_m sum_ij (W^{(m)}_{ij})^2 (biases not included)."""
 
     def __post_init__(self) -> None:
         layers = _validate_layers(self.layers)
+        _validate_batch(self.batch)
+        object.__setattr__(self, "l2", _validate_l2(self.l2))
         activations = _validate_activations(self.activations, len(layers) - 1)
         if self.cost not in COSTS:
             raise SymbpError(f"unknown cost {self.cost!r}; known costs: {', '.join(COSTS)}")
@@ -96,7 +103,13 @@ class Network:
     def describe(self) -> str:
         """One line: ``3,2,2,1 sigma: abstract,abstract,abstract C: abstract``."""
         sizes = ",".join(map(str, self.layers))
-        return f"{sizes} sigma: {','.join(self.activations)} C: {self.cost}"
+        extras = (f" N: {self.batch}" if self.batch > 1 else "") + (f" l2: {self.l2:g}" if self.l2 else "")
+        return f"{sizes} sigma: {','.join(self.activations)} C: {self.cost}{extras}"
+
+    @property
+    def per_example_kinds(self) -> tuple[str, ...]:
+        """Entry kinds that have a gradient: with a batch, z and a belong to one example, so W and b only."""
+        return ENTRY_KINDS if self.batch == 1 else ("W", "b")
 
     # Entries -----------------------------------------------------------
 
@@ -104,7 +117,7 @@ class Network:
         """Every entry of the given kinds, layer by layer, in row-major order."""
         for m in range(1, self.L + 1):
             for kind in ENTRY_KINDS:
-                if kind not in kinds:
+                if kind not in kinds or kind not in self.per_example_kinds:
                     continue
                 yield from self._layer_entries(kind, m)
 
@@ -141,6 +154,11 @@ class Network:
         if any(len(n) > 1 and n.startswith("0") for n in numbers):
             raise SymbpError(f"entry {name!r} has a leading zero; write {CANONICAL_FORM}")
         kind, layer, row, col = match["kind"], match["layer"], match["row"], match["col"]
+        if kind not in self.per_example_kinds:
+            raise SymbpError(
+                f"entry {name!r}: with a batch of {self.batch} examples each example has its own {kind}; "
+                "accepted: W and b entries (W<m>_<i>_<j>, b<m>_<i>, W<m>, b<m>, all)"
+            )
         m = _index(layer)
         if not 1 <= m <= self.L:
             raise SymbpError(f"entry {name!r}: layer {layer} does not exist; layers are 1..{self.L}")
@@ -219,6 +237,21 @@ def _validate_layers(layers: object) -> tuple[int, ...]:
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise SymbpError(f"layer size {size!r} in {list(layers)!r} must be a positive integer")
     return tuple(layers)
+
+
+MAX_BATCH = 1_000
+"""Examples a symbolic batch may hold: every one has its own z, a and delta symbols."""
+
+
+def _validate_batch(batch: object) -> None:
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        raise SymbpError(f"batch {batch!r} must be a whole number of examples from 1 to {MAX_BATCH:,}")
+
+
+def _validate_l2(l2: object) -> float:
+    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not math.isfinite(l2) or l2 < 0:
+        raise SymbpError(f"l2 {l2!r} must be a finite number of 0 or more (the weight decay lambda)")
+    return float(l2)
 
 
 def _validate_activations(activations: object, L: int) -> tuple[str, ...]:

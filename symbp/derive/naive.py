@@ -49,11 +49,22 @@ class Path:
 
 @dataclass(frozen=True)
 class NaiveDerivation:
-    """dC/d(entry) = sum over ``paths`` of the product of each path's factors."""
+    """dC/d(entry) = sum over ``paths`` of the product of each path's factors.
+
+    With a batch of N examples, ``paths`` run example by example (each example has as many),
+    the sum is divided by N; with weight decay, ``decay`` (lambda W^{(m)}_{ij}) is added.
+    """
 
     network: Network
     entry: Entry
     paths: tuple[Path, ...]
+    decay: sp.Expr = sp.Integer(0)
+
+    @property
+    def paths_by_example(self) -> tuple[tuple[Path, ...], ...]:
+        """The paths of each example n = 1..N (one group without a batch)."""
+        size = len(self.paths) // self.network.batch
+        return tuple(self.paths[k : k + size] for k in range(0, len(self.paths), size))
 
     method = "naive"
 
@@ -64,7 +75,8 @@ class NaiveDerivation:
 
     @cached_property
     def expression(self) -> sp.Expr:
-        return sp.Add(*[path.product for path in self.paths])
+        mean = sp.Rational(1, self.network.batch)
+        return mean * sp.Add(*[path.product for path in self.paths]) + self.decay
 
 
 def naive(network: Network, entry: Entry | str, max_paths: int = DEFAULT_MAX_PATHS) -> NaiveDerivation:
@@ -81,18 +93,22 @@ def naive(network: Network, entry: Entry | str, max_paths: int = DEFAULT_MAX_PAT
     if isinstance(entry, str):
         entry = network.entry(entry)
     check_budget(network, (entry,), max_paths)
-    graph = build_graph(network)
+    batch = build_graph(network)
+    paths = [path for graph in batch.examples for path in _paths_of(graph, entry)]
+    return NaiveDerivation(network, entry, tuple(Path(tuple(p)) for p in paths), batch.decay_term(entry))
+
+
+def _paths_of(graph: Graph, entry: Entry) -> list[tuple[Factor, ...]]:
+    """Every path from ``entry`` to the cost of ``graph``'s example."""
     start = graph.symbol(entry)
     if entry.kind in ("W", "b"):
         z_sym = graph.z[entry.layer][entry.row - 1]
         first = Factor(z_sym, start, sp.diff(graph.z_definition[entry.layer][entry.row - 1], start))
         tails = _paths_from_z(graph, entry.layer, entry.row - 1)
-        paths = [(*tail, first) for tail in tails]
-    elif entry.kind == "z":
-        paths = _paths_from_z(graph, entry.layer, entry.row - 1)
-    else:
-        paths = _paths_from_a(graph, entry.layer, entry.row - 1)
-    return NaiveDerivation(network, entry, tuple(Path(tuple(p)) for p in paths))
+        return [(*tail, first) for tail in tails]
+    if entry.kind == "z":
+        return _paths_from_z(graph, entry.layer, entry.row - 1)
+    return _paths_from_a(graph, entry.layer, entry.row - 1)
 
 
 def check_budget(network: Network, entries: Sequence[Entry], max_paths: int) -> None:

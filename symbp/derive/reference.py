@@ -52,7 +52,8 @@ class ReferenceDerivation:
     network: Network
     entry: Entry
     cost: sp.Expr
-    """The cost that was differentiated (fully substituted for W and b)."""
+    """The cost that was differentiated (for W and b over the named a^{(m-1)}: the mean over a batch,
+    plus the decay (lambda/2) sum (W^{(m)}_{ij})^2)."""
     variable: sp.Symbol
     expression: sp.Expr
 
@@ -83,9 +84,10 @@ def reference(network: Network, entry: Entry | str, *, guard: bool = True) -> Re
     graph = build_graph(network)
     variable = graph.symbol(entry)
     if entry.is_parameter and _rebuilds_max(network, entry.layer):
-        cost = graph.full[graph.C]  # built once per graph; substituting would rebuild every Max
+        cost = graph.batch_full[graph.total]  # built once per graph; substituting would rebuild every Max
     elif entry.is_parameter:
-        cost = graph.cost_in_terms_of(entry.layer - 1, "a")
+        # (1/N) sum_n C^{(n)} + (lambda/2) sum W^2; one example without decay: C itself
+        cost = graph.total_in_terms_of(entry.layer - 1)
     else:
         cost = graph.cost_in_terms_of(entry.layer, entry.kind)
     derivative = _name_abstract_derivatives(graph, _pin_heaviside(sp.diff(cost, variable)))
@@ -125,7 +127,7 @@ def cost_tree_nodes(network: Network, entry: Entry) -> float:
         z_nodes = network.D(m - 1) * (3 + a_nodes) + 2
         name = network.activations[m - 1]
         a_nodes = 2 * z_nodes + 8 if name == "leaky_relu" else z_nodes + _VALUE_NODES[name]
-    return network.D(network.L) * (a_nodes + 8)
+    return network.batch * network.D(network.L) * (a_nodes + 8)
 
 
 def _pin_heaviside(expr: sp.Expr) -> sp.Expr:
