@@ -189,6 +189,14 @@ ActivationsOption = Annotated[Optional[str], typer.Option(
 CostOption = Annotated[Optional[str], typer.Option(
     "--cost", metavar="NAME",
     help="The cost: abstract, squared_error, binary_cross_entropy.")]
+BatchOption = Annotated[Optional[int], typer.Option(
+    "--batch", metavar="N", show_default=False,
+    help="A batch of N examples: C = (1/N) sum_n C(a^(L),(n), t^(n)); each example has its own x, z, a, delta, t "
+         "(point files: x and t as N rows). Default 1.")]
+L2Option = Annotated[Optional[float], typer.Option(
+    "--l2", metavar="LAMBDA", show_default=False,
+    help="Weight decay: C gains (LAMBDA/2) sum_m sum_ij (W^(m)_ij)^2, so dC/dW^(m)_ij gains LAMBDA W^(m)_ij. "
+         "Biases are not decayed. Default 0.")]
 SpecOption = Annotated[Optional[Path], typer.Option(
     "--spec", metavar="FILE", dir_okay=False,
     help="TOML or JSON file with keys layers, activations, cost; options given here override it.")]
@@ -254,13 +262,24 @@ def _seed(value: int) -> int:
 
 
 def _network(spec: Path | None, layers: str | None, activation: str | None, activations: str | None,
-             cost: str | None, max_size: int | None = None, *, guarded: bool = True) -> Network:
-    """The network of the options; with ``guarded``, refused at once when larger than ``--max-size``."""
+             cost: str | None, max_size: int | None = None, *, guarded: bool = True,
+             batch: int | None = None, l2: float | None = None, batched: bool = False) -> Network:
+    """The network of the options; with ``guarded``, refused at once when larger than ``--max-size``.
+
+    Commands that take ``--batch`` and ``--l2`` say ``batched``; the others refuse a spec file's batch or decay.
+    """
     from .spec import DEFAULT_MAX_PARAMETERS, Network, check_size
     from .specfile import network_arguments
 
-    arguments = network_arguments(spec, layers=layers, activation=activation, activations=activations, cost=cost)
+    arguments = network_arguments(spec, layers=layers, activation=activation, activations=activations, cost=cost,
+                                  batch=batch, l2=l2)
     network = Network(**arguments)
+    if not batched and (network.batch > 1 or network.l2):
+        raise SymbpError(
+            f"this command works on one example without weight decay, but the spec gives batch {network.batch} and "
+            f"l2 {network.l2:g}; accepted there: batch = 1, l2 = 0 (derive, check, grad, algorithm, cost, render "
+            "and codegen take a batch and decay)"
+        )
     if guarded:
         check_size(network, DEFAULT_MAX_PARAMETERS if max_size is None else max_size)
     return network
@@ -435,6 +454,8 @@ def derive(
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -454,7 +475,7 @@ def derive(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, batch=batch, l2=l2, batched=True)
     from .render.documents import default_entries
 
     names = list(entries) if entries else list(default_entries(network))
@@ -465,6 +486,10 @@ def derive(
 
 
 def _format_derivations(network: Network, items: list[Any], format: Format, width: int) -> str:
+    if network.batch > 1 or network.l2:  # only the document printers show a batch's mean and the decay
+        from .printers import print_derivations
+
+        return print_derivations(network, items, format.value, width)
     if format is Format.json:
         from .render.json_data import derivations_data
 
@@ -513,6 +538,8 @@ def check(
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -536,7 +563,7 @@ def check(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, DataFormat.text)
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, batch=batch, l2=l2, batched=True)
     from .check import check as run_check
 
     # Groups (W2, all) name several entries, as --help says: expand them here, check takes entries.
@@ -579,6 +606,8 @@ def grad(
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -600,7 +629,7 @@ def grad(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--spec": spec})
     format = _format(out, format, DataFormat.text)
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, batch=batch, l2=l2, batched=True)
     _needs_numbers(network, "grad")
     from .numeric import gradient_at, point_from_mapping
 
@@ -657,6 +686,8 @@ def render(
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -682,7 +713,7 @@ def render(
         raise SymbpError("--pdf writes a file: add --out FILE.pdf (or -o - for standard output)")
     if pdf and kind != "latex":
         raise SymbpError(f"--pdf compiles LaTeX, but template {template!r} is not a .tex template")
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, batch=batch, l2=l2, batched=True)
     from .render.documents import DOCUMENT_MAX_PATHS
     from .render.documents import render as render_document
 
@@ -738,6 +769,8 @@ def cost(
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -760,7 +793,7 @@ def cost(
     format = _format(out, format, DataFormat.text)
     # By formula, so any size answers at once; only rows per entry grow with it (groups such as W1 or all).
     groups = [name for name in entries or () if "_" not in name]
-    network = _network(spec, layers, activation, activations, cost, max_size, guarded=bool(groups))
+    network = _network(spec, layers, activation, activations, cost, max_size, batch=batch, l2=l2, batched=True, guarded=bool(groups))
     from .render.json_data import cost_table
     from .spec import check_countable
 
@@ -788,6 +821,8 @@ def algorithm(
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -804,11 +839,15 @@ def algorithm(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, batch=batch, l2=l2, batched=True)
     from .render.latex import latex_algorithm
     from .render.text import algorithm_text
 
-    if format is Format.text:
+    if network.batch > 1 or network.l2:  # only the document printers show a batch's mean and the decay
+        from .printers import print_algorithm
+
+        document = print_algorithm(network, format.value, _width(out))
+    elif format is Format.text:
         document = algorithm_text(network, width=_width(out))
     elif format is Format.latex:
         document = latex_algorithm(network, env="align*") + "\n"
@@ -832,6 +871,8 @@ def codegen(
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -850,7 +891,7 @@ def codegen(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     output_format(out, None, ["python"], "python")  # refuses --out x.json and the like
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, batch=batch, l2=l2, batched=True)
     _needs_numbers(network, "codegen")
     from .codegen import module_source
 

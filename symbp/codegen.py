@@ -20,7 +20,7 @@ from __future__ import annotations
 import builtins
 import linecache
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Mapping
 
 import numpy as np
@@ -84,6 +84,8 @@ class VectorizedBackprop:
     """C for one output from the logit ``z<L>`` (binary cross-entropy after a sigmoid), or None."""
     output_delta: sp.Expr | None = None
     """delta^{(L)} = dC/da sigma'(z) cancelled (a - t for that pair), over ``a<L>`` and ``t_rows``, or None."""
+    decay: float = 0.0
+    """lambda of weight decay: C gains (lambda/2) sum W^2 and dC/dW gains lambda W (biases are not decayed)."""
 
 
 def layer_symbols(m: int) -> tuple[sp.Symbol, sp.Symbol, sp.Symbol]:
@@ -145,9 +147,10 @@ def vectorize(derivation: BackpropDerivation) -> VectorizedBackprop:
     if cost.logit_value is not None and net.activations[-1] == "sigmoid":  # finite when a rounds to 1
         z_L = layer_symbols(L)[0]
         return VectorizedBackprop(
-            net, tuple(layers), cost_term, upstream, cost.logit_value(z_L, TARGET), cost.logit_delta(a_L, TARGET)
+            net, tuple(layers), cost_term, upstream, cost.logit_value(z_L, TARGET), cost.logit_delta(a_L, TARGET),
+            decay=net.l2,
         )
-    return VectorizedBackprop(net, tuple(layers), cost_term, upstream)
+    return VectorizedBackprop(net, tuple(layers), cost_term, upstream, decay=net.l2)
 
 
 def _require_concrete(net: Network) -> None:
@@ -159,9 +162,13 @@ def _require_concrete(net: Network) -> None:
 
 
 def _check_gradient_steps(derivation: BackpropDerivation, graph: Graph) -> None:
-    """Every dC/dW^{(m)}_{ij} is delta^{(m)}_i a^{(m-1)}_j and every dC/db^{(m)}_i is delta^{(m)}_i."""
+    """Every dC/dW^{(m)}_{ij} is delta^{(m)}_i a^{(m-1)}_j (+ lambda W^{(m)}_{ij}) and every dC/db^{(m)}_i is delta^{(m)}_i."""
+    if derivation.network.batch > 1:
+        raise SymbpError("vectorize takes the derivation of one example; the generated code averages over the rows")
     for step in derivation.gradients:
         e = step.entry
+        if step.decay != graph.decay_term(e):
+            raise _not_matrix_form(e.name, step.formula)
         if e.kind == "W":
             expected = ((graph.delta[e.layer][e.row - 1], graph.a[e.layer - 1][e.col - 1]),)
         elif e.kind == "b":
@@ -285,7 +292,9 @@ def module_source(network: Network) -> str:
     delta1 = dC_da1*a1*(1 - a1)
     """
     _require_concrete(network)  # before deriving anything
-    form = vectorize(backprop(network, tuple(network.entries(kinds=("W", "b")))))
+    # The code takes any number of rows and averages over them: one example's derivation is the whole batch's.
+    example = replace(network, batch=1)
+    form = vectorize(backprop(example, tuple(example.entries(kinds=("W", "b")))))
     return _ModuleWriter(form).source()
 
 
@@ -338,8 +347,22 @@ class _ModuleWriter:
             ]
         for layer in reversed(self.form.layers):
             out += self._backward(layer)
-        gradients = ", ".join(f'"{key}": d{key} / N' for key in shapes)
-        out += ["", f"    return cost / N, {{{gradients}}}", "", *self._helpers(), ""]
+        if self.form.decay:
+            weights = [f"W{m}" for m in range(1, L + 1)]
+            squares = " + ".join(f"numpy.sum({w} * {w})" for w in weights)
+            out += [
+                "",
+                "    # Weight decay: C gains (L2/2) sum_m sum_ij (W^{(m)}_ij)^2, dC/dW^{(m)}_ij gains L2 W^{(m)}_ij;"
+                " biases are not decayed",
+                f"    decay = L2 / 2 * ({squares})",
+                "    return cost / N + decay, {",
+                *(f'        "{key}": d{key} / N' + (f" + L2 * {key}," if key.startswith("W") else ",") for key in shapes),
+                "    }",
+            ]
+        else:
+            gradients = ", ".join(f'"{key}": d{key} / N' for key in shapes)
+            out += ["", f"    return cost / N, {{{gradients}}}"]
+        out += ["", *self._helpers(), ""]
         return "\n".join(out)
 
     def _header(self, shapes: dict[str, tuple[int, ...]]) -> list[str]:
@@ -354,7 +377,9 @@ class _ModuleWriter:
             "",
             "params holds W1, b1, ...: W^{(m)} has D(m) rows and D(m-1) columns, b^{(m)} D(m) entries.",
             f"x has shape (N, {net.D(0)}), t has shape (N, {net.D(L)}). cost is the mean of C(a{_sup(L)}, t) over the",
-            "N samples, and grads holds its gradient for each key of params, in the same shape.",
+            *(["N samples, plus (L2/2) times the sum of every squared weight (biases are not decayed),",
+                "and grads holds its gradient for each key of params, in the same shape."] if self.form.decay else
+              ["N samples, and grads holds its gradient for each key of params, in the same shape."]),
             "",
             "Samples are rows, so the lecture's z^{(m)} = W^{(m)} a^{(m-1)} + b^{(m)} reads",
             "z_m = a_{m-1} @ W_m.T + b_m here, and each delta^{(m)} = dC/dz^{(m)} holds one row per sample.",
@@ -365,6 +390,7 @@ class _ModuleWriter:
             f"LAYERS = {net.layers!r}",
             f"SHAPES = {shapes!r}",
             f"BLOCK_ROWS = {block_rows(net)}  # samples per block: what they keep for the backward pass stays in cache",
+            *([f"L2 = {self.form.decay!r}  # weight decay lambda"] if self.form.decay else []),
             "",
         ]
 

@@ -89,7 +89,9 @@ class Notation:
         return "t" + self.example_tag() + ("" if self._single(self.network.L) else self.indices(index))
 
     def cost(self) -> str:
-        """C, or C^{(n)}: the cost of one example of a batch."""
+        """The cost of one example: C^{(n)} in a batch; C_0 (as Nielsen writes it) beside weight decay; else C."""
+        if self.example is None and self.network.l2:
+            return "C_0" if self.style == "latex" else "C₀"
         return "C" + self.example_tag()
 
     def sigma(self, m: int | str) -> str:
@@ -158,6 +160,9 @@ class Graph:
     """lambda, the weight decay, when the network has one: C gains (lambda/2) sum (W^{(m)}_{ij})^2."""
     total: sp.Symbol = field(default=sp.Symbol("C", real=True))
     """The network's cost C: the mean of the examples' costs (one example: ``C`` itself), plus the decay."""
+    matrices: Mapping[tuple[str, str], sp.Symbol] = field(default_factory=dict, repr=False)
+    """A batch's N x D matrices by (letter, layer): ("Z", "m") is Z^{(m)}, whose row n is z^{(m),(n)};
+    letters Z, A, Delta, G (rows dC^{(n)}/da^{(L),(n)}), S (rows sigma^{(m)'}(z^{(m),(n)})), and ("1", "") the ones."""
 
     # Batch and decay -----------------------------------------------------
 
@@ -299,6 +304,9 @@ class Graph:
 DECAY = sp.Symbol("l2_lambda", real=True, nonnegative=True)
 """lambda, the weight decay's factor; kept a symbol in derivations, given its value with the numbers."""
 
+SQUARED_WEIGHTS = sp.Symbol("sum_W_squared_m", real=True, nonnegative=True)
+"""sum_ij (W^{(m)}_{ij})^2 as one symbol, for showing the decay's cost (never differentiated)."""
+
 
 @lru_cache(maxsize=32)
 def build_graph(network: Network, example: int | None = None) -> Graph:
@@ -315,7 +323,28 @@ def build_graph(network: Network, example: int | None = None) -> Graph:
     for g in examples:
         latex.update(g.latex_names)
         text.update(g.text_names)
-    return replace(template, example_graphs=examples, latex_names=latex, text_names=text)
+    matrices = {}
+    for letter, layers in _MATRICES.items():
+        for layer in layers:
+            symbol = _real(f"batch_{letter}_{layer}")
+            matrices[(letter, layer)] = symbol
+            latex[symbol], text[symbol] = _matrix_names(letter, str(network.L) if layer == "L" else layer)
+    return replace(template, example_graphs=examples, latex_names=latex, text_names=text, matrices=matrices)
+
+
+_MATRICES = {"Z": ("m",), "A": ("m-1",), "Delta": ("L", "m", "m+1"), "G": ("L",), "S": ("L", "m"), "1": ("",)}
+
+
+def _matrix_names(letter: str, layer: str) -> tuple[str, str]:
+    """LaTeX and text names of a batch matrix: bold Z^{(m)}, A^{(m-1)}, Delta^{(m)}; the ones vector 1."""
+    if letter == "1":
+        return r"\mathbf{1}", "𝟏"
+    if letter == "S":
+        return rf"\sigma^{{({layer})\prime}}(\mathbf{{Z}}^{{({layer})}})", f"σ{superscript(f'({layer})')}′(Z{superscript(f'({layer})')})"
+    if letter == "G":
+        return rf"\nabla_{{\mathbf{{A}}^{{({layer})}}}} C", f"∇_A{superscript(f'({layer})')} C"
+    tex = r"\boldsymbol{\Delta}" if letter == "Delta" else rf"\mathbf{{{letter}}}"
+    return tex + f"^{{({layer})}}", ("Δ" if letter == "Delta" else letter) + superscript(f"({layer})")
 
 
 def _build_graph(network: Network, example: int | str | None) -> Graph:
@@ -395,9 +424,12 @@ def _build_graph(network: Network, example: int | str | None) -> Graph:
             )
 
     t = tuple(name(_real(f"t_{k}{suffix}"), lambda n, k=k: n.target(k)) for k in range(1, net.D(L) + 1))
-    C = name(_real(f"C{suffix}"), lambda n: n.cost())
+    # One example's cost; beside weight decay it is not all of C, so it gets a name of its own.
+    C = name(_real(f"C{suffix}" if suffix or not net.l2 else "C0"), lambda n: n.cost())
     total = name(_real("C"), lambda n: "C")
     decay = name(DECAY, lambda n: r"\lambda" if n.style == "latex" else "λ") if net.l2 else None
+    if net.l2:  # sum_ij (W^{(m)}_{ij})^2, for writing the decay's cost
+        name(SQUARED_WEIGHTS, lambda n: r"\sum_{i,j} \bigl(W^{(m)}_{ij}\bigr)^{2}" if n.style == "latex" else "Σᵢⱼ (W⁽ᵐ⁾ᵢⱼ)²")
     dC_da = tuple(
         name(_real(f"dC_d{a_sym.name}"), lambda n, k=k: n.partial(n.cost(), n.unit("a", L, k)))
         for k, a_sym in enumerate(a[L], 1)

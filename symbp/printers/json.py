@@ -38,6 +38,8 @@ def network_data(network: Network) -> dict[str, Any]:
         "activations": list(network.activations),
         "cost": network.cost,
         "parameters": network.parameter_count,
+        **({"batch": network.batch} if network.batch > 1 else {}),
+        **({"l2": network.l2} if network.l2 else {}),
     }
 
 

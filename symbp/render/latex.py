@@ -19,9 +19,10 @@ page (``width`` is in em of the body font). The output needs ``amsmath`` and
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -508,6 +509,23 @@ def _gradient_equation(gradient: GradientStep, graph: Graph, printer: SymbpLatex
     return lhs, pieces
 
 
+
+def _batch_printed(function: Callable[..., Any]) -> Callable[..., Any]:
+    """With a batch or weight decay, the document printers' function of the same name (only they show 1/N and lambda W)."""
+
+    @functools.wraps(function)
+    def choose(*args: Any, **kwargs: Any) -> Any:
+        networks = [getattr(a, "network", a) for a in (*args, *kwargs.values())]
+        if any(isinstance(n, Network) and (n.batch > 1 or n.l2) for n in networks):
+            from ..printers import latex as printers_latex
+
+            return getattr(printers_latex, function.__name__)(*args, **kwargs)
+        return function(*args, **kwargs)
+
+    return choose
+
+
+@_batch_printed
 def latex_backprop_steps(
     derivation: BackpropDerivation, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any
 ) -> tuple[LatexStep, ...]:
@@ -623,12 +641,14 @@ def _vectorized_equations(network: Network) -> list[Equation]:
     return rows
 
 
+@_batch_printed
 def latex_forward(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
     """The forward pass of ``network`` in index form, with concrete non-linearities and cost filled in."""
     graph = build_graph(network)
     return _environment([_rows(_forward_equations(graph, _printer(network, settings), width), width)], env)
 
 
+@_batch_printed
 def latex_vectorized(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
     r"""The matrix form of backprop for ``network``: deltas layer by layer, then dC/dW and dC/db.
 
@@ -648,12 +668,14 @@ def _backward_equations(graph: Graph, printer: SymbpLatexPrinter) -> list[Equati
     return rows
 
 
+@_batch_printed
 def latex_backward(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
     """The backward pass of ``network`` in index form: base case, recursive case per layer, gradients."""
     graph = build_graph(network)
     return _environment([_rows(_backward_equations(graph, _printer(network, settings)), width)], env)
 
 
+@_batch_printed
 def latex_algorithm(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
     """The lecture's "Truly Complete Version" for this network's L: forward pass, then backward pass.
 
@@ -672,6 +694,7 @@ def latex_algorithm(network: Network, *, env: str | None = "aligned", width: flo
     return _environment(groups, env)
 
 
+@_batch_printed
 def latex_repeated(work: RepeatedWork, network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
     """Each delta that stands for repeated work: its terms in Leibniz form and how often the naive expansions compute them."""
     printer = _printer(network, settings)
@@ -689,6 +712,7 @@ def latex_repeated(work: RepeatedWork, network: Network, *, env: str | None = "a
 # Entry points ---------------------------------------------------------------------------------
 
 
+@_batch_printed
 def latex(
     obj: object,
     network: Network | None = None,
