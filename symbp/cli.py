@@ -9,6 +9,7 @@ answers without loading them. Bad input of any kind ends in one line on stderr,
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import sys
@@ -69,7 +70,7 @@ class _OneLineErrors(TyperGroup):
         except SymbpError as error:
             _fail(str(error))
         except _ClickException as error:
-            _fail(_usage_message(error))
+            _fail(_usage_message(error, sys.argv[1:] if args is None else list(args)))
         except typer.Abort:
             typer.echo("symbp: aborted", err=True)
             sys.exit(1)
@@ -119,8 +120,38 @@ def _os_error_message(error: OSError) -> str:
     return f"cannot use{where}: {error.strerror or error}"
 
 
-def _usage_message(error: Exception) -> str:
+_TYPE_MESSAGES = {
+    "Input should be a valid integer": "is not a whole number",
+    "Input should be a valid number": "is not a number",
+}
+"""Typer's messages for an option of the wrong type, which do not name the value given."""
+
+
+def _given_value(args: list[str], opts: list[str]) -> str | None:
+    """The text given to an option (``--points abc``, ``--points=abc``, ``-nabc``) in ``args``, if found."""
+    for i, token in enumerate(args):
+        for opt in opts:
+            if token == opt and i + 1 < len(args):
+                return str(args[i + 1])
+            if token.startswith(opt + "=") and opt.startswith("--"):
+                return token[len(opt) + 1:]
+            if len(opt) == 2 and token.startswith(opt) and not token.startswith("--") and len(token) > 2:
+                return token[2:]
+    return None
+
+
+def _usage_message(error: Exception, args: list[str] | None = None) -> str:
     message = error.format_message()  # type: ignore[attr-defined]
+    param = getattr(error, "param", None)
+    for typer_says, we_say in _TYPE_MESSAGES.items():
+        value = _given_value(args or [], list(getattr(param, "opts", []))) if typer_says in message else None
+        if value is not None:
+            message = message[:message.index(typer_says)] + f"{value!r} {we_say}"
+    # click's own words for the same (older Typer): "'abc' is not a valid integer."
+    message = message.replace("is not a valid integer.", "is not a whole number").replace(
+        "is not a valid float.", "is not a number")
+    # click reads an empty path as the current folder and says "file '' is a directory"
+    message = re.sub(r"(\w+ )?'' is a directory\.$", "an empty path; give a file name", message)
     ctx = getattr(error, "ctx", None)
     if ctx is not None and message.startswith("No such command"):
         message += f" Commands: {', '.join(ctx.command.list_commands(ctx))}."

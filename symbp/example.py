@@ -30,6 +30,7 @@ import sympy as sp
 
 from .errors import SymbpError
 from .graph import Graph, build_graph
+from .layout import learning_rate
 from .numeric import Point, compile_expressions, point_shapes
 from .spec import Entry, Network
 
@@ -261,8 +262,8 @@ def worked_example(network: Network, point: Point, *, lr: float | None = None, s
         raise SymbpError(f"digits {digits} is out of range; give 0 to 15 decimals")
     if not 1 <= steps <= MAX_STEPS:
         raise SymbpError(f"steps {steps} is out of range; give 1 to {MAX_STEPS}")
-    if lr is not None and not (np.isfinite(lr) and lr > 0):
-        raise SymbpError(f"learning rate {lr!r} must be a positive number, e.g. 0.5")
+    if lr is not None:
+        lr = learning_rate(lr)
     first = forward_backward(network, point, digits, round_intermediates)
     naive_part = naive_numbers(network, first, entry) if entry is not None else None
     if lr is None:

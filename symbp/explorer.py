@@ -32,6 +32,7 @@ from .derive.repeated import repeated_work
 from .document import Equation, Partial, backprop_steps, naive_expansion
 from .errors import SymbpError
 from .graph import build_graph
+from .layout import learning_rate
 from .printers.mathml import MathMLDocumentPrinter
 from .render.documents import builtin_template_dir
 from .render.dot import computation_graph_dot, draw, edge_id
@@ -97,8 +98,8 @@ def point_values(network: Network, raw_point: Mapping[str, object], lr: float | 
     """Backprop's numbers at ``raw_point`` (a point file's mapping: x, t, W1, b1, ...), and one step of size ``lr``."""
     from .numeric import gradient_at, point_from_mapping
 
-    if lr is not None and not lr > 0:
-        raise SymbpError(f"learning rate {lr!r} must be a positive number")
+    if lr is not None:
+        lr = learning_rate(lr)
     point = point_from_mapping(network, raw_point)
     at = gradient_at(network, point, "backprop")
     nodes: dict[str, float] = {"C": float(at.cost)}
@@ -329,5 +330,9 @@ def explore(
     >>> "<iframe" in symbp.explore(symbp.Network([1, 1]))._repr_html_()
     True
     """
+    if lr is not None:  # refused here, not later when Jupyter displays the page
+        if point is None:
+            raise SymbpError("a learning rate needs a point: give point={...} with lr")
+        lr = learning_rate(lr)
     return Explorer(network if network is not None else Network(), title, height, point, lr)
 

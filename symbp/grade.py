@@ -34,6 +34,7 @@ from .answer import parse_answer, sigma_prime_function
 from .derive.backprop import backprop
 from .derive.naive import DEFAULT_MAX_PATHS, Path, naive
 from .errors import SymbpError
+from .specfile import load_json
 from .graph import Graph, build_graph
 from .spec import Entry, Network
 
@@ -610,26 +611,37 @@ def read_answer_rows(text: str, suffix: str, default_item: str | None = None) ->
     """Rows of a CSV (header student, entry or exercise, answer) or JSON (a list of such objects) file."""
     import csv
     import io
-    import json
 
     if suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise SymbpError(f"answers file is not valid JSON ({error.msg} at line {error.lineno}); "
-                             f"expected {ANSWER_FILE_FORMS}") from None
+        data = load_json(text, "answers file")
         records = data.get("answers") if isinstance(data, dict) else data
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise SymbpError(f"answers file holds {type(records).__name__}; expected {ANSWER_FILE_FORMS}")
     elif suffix == ".csv":
         csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))  # one long answer is the grammar's to refuse
         try:
-            records = list(csv.DictReader(io.StringIO(text)))
+            reader = csv.DictReader(io.StringIO(text))
+            records = list(reader)
         except csv.Error as error:
             raise SymbpError(f"answers file is not valid CSV: {error}") from None
+        _check_csv_columns(reader.fieldnames or [], records)
     else:
         raise SymbpError(f"answers file ending {suffix!r} is not read; expected {ANSWER_FILE_FORMS}")
     return tuple(_answer_row(record, number, default_item) for number, record in enumerate(records, 1))
+
+
+ANSWER_COLUMNS = ("student", "entry", "exercise", "answer")
+
+
+def _check_csv_columns(header: list[str], records: list[dict]) -> None:
+    """Refuse a header column symbp does not read (a typo would drop the column silently) and ragged rows."""
+    unknown = [name for name in header if name not in ANSWER_COLUMNS]
+    if unknown:
+        raise SymbpError(f"answers file has column {unknown[0]!r}; accepted columns: {', '.join(ANSWER_COLUMNS)}")
+    for number, record in enumerate(records, 1):
+        if None in record:  # csv.DictReader keeps the cells past the header under the key None
+            raise SymbpError(f"answers row {number} has {len(record[None])} cell(s) more than the header "
+                             f"({', '.join(header)}); quote an answer that holds a comma")
 
 
 def _answer_row(record: Mapping[str, object], number: int, default_item: str | None) -> AnswerRow:

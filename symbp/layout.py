@@ -111,6 +111,13 @@ class Layout:
         return array
 
 
+def learning_rate(lr: object) -> float:
+    """``lr`` as a float when it is a positive finite number (a step of gradient descent), else SymbpError."""
+    if isinstance(lr, bool) or not isinstance(lr, Real) or not (math.isfinite(lr) and lr > 0):
+        raise SymbpError(f"learning rate {_describe(lr)} must be a positive number, e.g. 0.5")
+    return float(lr)
+
+
 def point_layout(network: Network) -> Layout:
     """What a point holds: ``x`` (D(0),), ``t`` (D(L),), then ``W1``, ``b1``, ..., ``WL``, ``bL``.
 

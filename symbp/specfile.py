@@ -87,13 +87,24 @@ def _parse_json(path: Path, text: str) -> object:
 
 
 def load_json(text: str, what: str) -> object:
-    """``json.loads``, with every way it fails (syntax, Python's int-conversion limit, nesting) as ``SymbpError``."""
+    """``json.loads``, with every way it fails (syntax, Python's int-conversion limit, nesting, a key given twice)
+    as ``SymbpError``."""
+    def refuse_repeated_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        seen: dict[str, object] = {}
+        for key, value in pairs:
+            if key in seen:  # json.loads would keep the last silently: which one did the user mean?
+                raise SymbpError(f"{what} gives {key!r} twice in one object; give each key once")
+            seen[key] = value
+        return seen
+
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=refuse_repeated_keys)
     except json.JSONDecodeError as error:
         raise SymbpError(f"{what} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
     except RecursionError:
         raise SymbpError(f"{what} is nested too deeply to read; a point or spec is at most a list of rows") from None
+    except SymbpError:
+        raise
     except ValueError as error:  # an integer of more than sys.get_int_max_str_digits() digits
         raise SymbpError(f"{what} holds a number symbp cannot read: {error}") from None
 

@@ -22,6 +22,8 @@ shape (D(0),)) is detected and called once per sample.
 
 from __future__ import annotations
 
+import inspect
+
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Mapping, Sequence
@@ -132,6 +134,7 @@ def compare_gradients(fn: StudentFunction, network: Network | None = None, *, po
             raise SymbpError(f"{name} = {value!r}; give a whole number of 1 or more")
     if not rtol >= 0:
         raise SymbpError(f"rtol = {rtol!r}; give a tolerance of 0 or more, such as 1e-6")
+    _check_signature(fn)
     truth = _truth(network)
     rng = np.random.default_rng(seed)
     drawn = [_draw(network, batch, rng) for _ in range(points)]
@@ -177,6 +180,20 @@ def _draw(network: Network, batch: int, rng: np.random.Generator) -> tuple[dict[
     return params, x, t
 
 
+def _check_signature(fn: StudentFunction) -> None:
+    """A ``GradientContractError`` when ``fn`` cannot be called as fn(params, x, t): the call would fail in symbp."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return  # a builtin or C function without a signature: calling it is the only test
+    try:
+        signature.bind(None, None, None)
+    except TypeError:
+        name = getattr(fn, "__name__", "the function")
+        raise GradientContractError(
+            f"{name}{signature} cannot be called as {name}(params, x, t); give it those three arguments") from None
+
+
 def _detect_per_example(fn: StudentFunction, network: Network, point: tuple[Any, ...]) -> bool:
     """False when ``fn`` works in the batch layout; True when only one example at a time works."""
     params, x, t = point
@@ -220,7 +237,7 @@ def _checked(output: Any, network: Network, mode: str) -> tuple[float, dict[str,
     raw_cost, raw_grads = output
     try:
         cost = _as_array(raw_cost)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # 10**400 is an int no float holds
         raise GradientContractError(f"C must be a number (the mean cost){mode}; got {_kind(raw_cost)}") from None
     if cost.size != 1:
         raise GradientContractError(
@@ -236,7 +253,7 @@ def _checked(output: Any, network: Network, mode: str) -> tuple[float, dict[str,
             raise GradientContractError(f"grads is missing {key!r}; expected keys {', '.join(_shapes(network))}")
         try:
             value = _as_array(raw_grads[key])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # 10**400 is an int no float holds
             raise GradientContractError(f"grads[{key!r}] must hold numbers; got {_kind(raw_grads[key])}") from None
         if value.shape != shape:
             raise GradientContractError(_shape_message(key, value.shape, shape))
@@ -251,8 +268,9 @@ def _checked(output: Any, network: Network, mode: str) -> tuple[float, dict[str,
 
 
 def _kind(value: Any) -> str:
-    text = repr(value)
-    return f"a {type(value).__name__}" + (f" {text}" if len(text) <= 40 else "")
+    text = repr(value) if not isinstance(value, int) or value.bit_length() < 128 else f"of about {int(value.bit_length() * 0.30103) + 1} digits"
+    kind = type(value).__name__
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}" + (f" {text}" if len(text) <= 40 else "")
 
 
 def _shapes(network: Network) -> dict[str, tuple[int, ...]]:

@@ -21,6 +21,7 @@ import numpy as np
 
 from .datasets import Dataset
 from .errors import SymbpError
+from .layout import learning_rate
 from .spec import Network
 
 Progress = Callable[[int, int, float], None]
@@ -101,8 +102,7 @@ def train(network: Network, data: Dataset, *, epochs: int = 1000, lr: float = 0.
         )
     if epochs < 1:
         raise SymbpError(f"epochs {epochs} must be 1 or more")
-    if not (np.isfinite(lr) and lr > 0):
-        raise SymbpError(f"learning rate {lr!r} must be a positive number, e.g. 0.5")
+    lr = learning_rate(lr)
     n = len(data.x)
     batch = n if batch_size is None else batch_size
     if not 1 <= batch <= n:

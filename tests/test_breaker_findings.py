@@ -49,3 +49,10 @@ def test_asking_a_derivation_for_what_it_does_not_hold_is_a_symbp_error():
 
 def test_train_epochs_are_bounded(tmp_path):
     assert "from 1 to 1,000,000" in refused(tmp_path, "train", "--data", "xor", "--epochs", "1000000000")
+
+
+# Newer click (bundled with Typer) reads '' as the current folder and says "file '' is a directory".
+@pytest.mark.parametrize("option", [["derive", "W2_1_2", "--out"], ["grad", "--point"], ["derive", "--spec"]])
+def test_an_empty_path_is_called_empty_not_a_directory(option: list[str]):
+    result = invoke(*option, "")
+    assert result.exit_code == 2 and "an empty path; give a file name" in result.stderr, result.stderr

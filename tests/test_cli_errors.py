@@ -91,3 +91,16 @@ def test_bad_input_is_one_line_exit_two_and_writes_nothing(tmp_path: Path, name:
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("args, value", [
+    (["check", "--points", "abc"], "'abc'"),
+    (["check", "-nx"], "'x'"),
+    (["check", "--tol=1e"], "'1e'"),
+    (["train", "--lr", ""], "''"),
+])
+def test_an_option_of_the_wrong_type_names_the_value_given(args: list[str], value: str):
+    result = invoke(*args)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert value in result.stderr and "number" in result.stderr, result.stderr
+

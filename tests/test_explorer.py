@@ -156,6 +156,12 @@ def test_point_and_rate_are_checked(tmp_path):
         explorer_data(SIGMOID_NET, point=POINT, lr=-1)
     with pytest.raises(symbp.SymbpError, match="needs a point"):
         explorer_data(SIGMOID_NET, lr=0.1)
+    # symbp.explore builds its page only when Jupyter displays it: a bad rate is refused at the call.
+    for bad in (-1, 0, float("nan"), float("inf"), True, "0.1"):
+        with pytest.raises(symbp.SymbpError, match="learning rate"):
+            symbp.explore(SIGMOID_NET, point=POINT, lr=bad)
+    with pytest.raises(symbp.SymbpError, match="needs a point"):
+        symbp.explore(SIGMOID_NET, lr=0.1)
     point_file = tmp_path / "point.json"
     point_file.write_text(json.dumps(POINT))
     runner = make_runner()

@@ -122,6 +122,10 @@ def test_exercise_column_and_default_entry(tmp_path: Path) -> None:
     ('{"a": 1}', ".json", "expected"),
     ("student,entry\nann,W2_1_2\n", ".csv", "answer"),
     ("x", ".txt", ".txt"),
+    # A key given twice, a misspelt column, a row with more cells than the header: each would lose an answer.
+    ('[{"student": "ann", "student": "bob", "entry": "W2_1_2", "answer": "1"}]', ".json", "'student' twice"),
+    ("studnet,entry,answer\nann,W2_1_2,1\n", ".csv", "column 'studnet'; accepted columns: student, entry"),
+    ("student,entry,answer\nann,W2_1_2,a1_2, 2\n", ".csv", "row 1 has 1 cell(s) more than the header"),
 ])
 def test_unreadable_answer_files_exit_2_and_write_nothing(tmp_path: Path, content: str, suffix: str, message: str) -> None:
     answers = tmp_path / f"class{suffix}"

@@ -241,3 +241,14 @@ def test_item_9_nan_or_inf_refused_by_the_python_api(bad):
 def test_item_4_check_seed_minus_1_and_other_bad_numbers_are_one_line(tmp_path, option, value, said):
     line = refused(tmp_path, "check", "--layers", "2,2,1", *CONCRETE, option, value)
     assert said in line
+
+
+def test_a_point_file_that_gives_a_key_twice_is_refused(tmp_path):
+    """json.loads keeps the last of two "x" silently; the user meant one of them and must say which."""
+    from test_cli import invoke
+
+    point = tmp_path / "point.json"
+    point.write_text('{"x": [1, 2], "x": [3, 4], "t": 0, "W1": [[0, 0]], "b1": [0]}')
+    result = invoke("grad", "--point", str(point), "--layers", "2,1", "--activation", "sigmoid",
+                    "--cost", "squared_error")
+    assert result.exit_code == 2 and "'x' twice in one object" in result.stderr, result.stderr

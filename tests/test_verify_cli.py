@@ -103,3 +103,13 @@ def test_a_function_that_calls_sys_exit_never_passes(tmp_path, code):
                     "--cost", "squared_error")
     assert result.exit_code == 1
     assert f"called sys.exit({code})" in result.stderr and result.stdout == ""
+
+
+def test_a_function_of_the_wrong_signature_or_a_huge_cost_is_one_line(tmp_path):
+    odd = tmp_path / "odd.py"
+    odd.write_text("import numpy as np\n"
+                   "def one_argument(params):\n    return 0.0, {}\n"
+                   "def huge_cost(params, x, t):\n"
+                   "    return 10**400, {k: np.zeros_like(v) for k, v in params.items()}\n")
+    _one_line_error(verify(f"{odd}:one_argument", *NET), "one_argument(params)", "(params, x, t)")
+    _one_line_error(verify(f"{odd}:huge_cost", *NET), "C must be a number", "an int of about 401 digits")
