@@ -175,3 +175,28 @@ def test_spec_files_give_batch_and_l2_and_options_override_them(tmp_path):
 def test_help_says_biases_are_not_decayed():
     text = re.sub(r"\s+", " ", ok("derive", "--help").stdout)
     assert "Biases are not decayed" in text and "--batch" in text
+
+
+def test_the_matrix_form_shown_in_the_notes_gives_pytorch_s_gradients():
+    """dC/dW^{(m)} = (1/N) (Delta^{(m)})^T A^{(m-1)} + lambda W^{(m)}, with row n of Delta and A from example n."""
+    from symbp.document import vectorized_document
+    from symbp.numeric import gradient_at
+    from symbp.printers.latex import LatexDocumentPrinter
+
+    latex = LatexDocumentPrinter(network=NETWORK).doprint(vectorized_document(NETWORK))
+    assert (r"\frac{\partial C}{\partial W^{(m)}} &= \frac{1}{3} \bigl(\boldsymbol{\Delta}^{(m)}\bigr)^{\top} "
+            r"\mathbf{A}^{(m-1)} + \lambda W^{(m)}") in latex
+    assert r"\frac{\partial C}{\partial \mathbf{b}^{(m)}} &= \frac{1}{3} \bigl(\boldsymbol{\Delta}^{(m)}\bigr)^{\top} \mathbf{1}" in latex
+    point = arrays(POINT)
+    result = gradient_at(NETWORK, point)  # delta and a: one row per example
+    _, expected = torch_gradients(NETWORK, point)
+    for m in (1, 2):
+        Delta, A = result.delta[f"delta{m}"], result.a[f"a{m - 1}"]
+        np.testing.assert_allclose(Delta.T @ A / 3 + 0.1 * point[f"W{m}"], expected[f"W{m}"], rtol=1e-9)
+        np.testing.assert_allclose(Delta.T @ np.ones(3) / 3, expected[f"b{m}"], rtol=1e-9)
+
+
+def test_commands_that_show_one_example_refuse_a_batch_in_one_line():
+    result = invoke("render", "-t", "explorer.html", *NET, *BATCH)
+    assert result.exit_code == 2 and result.stderr.startswith("symbp: error: the explorer page shows one example")
+    assert len(result.stderr.strip().splitlines()) == 1
