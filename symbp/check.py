@@ -144,10 +144,11 @@ def _check_work(network: Network, entries: int, points: int, max_work: int) -> N
             f"check is limited to {MAX_CHECK_LAYERS} layers, network has {network.L}; "
             "use grad or derive --method backprop, which stay fast at any depth"
         )
-    work = entries * points * network.parameter_count
+    work = entries * points * network.parameter_count * network.batch  # every example runs the forward pass
     if work > max_work:
         raise SymbpError(
-            f"check of {entries:,} entries at {points} points on {network.parameter_count:,} parameters is "
+            f"check of {entries:,} entries at {points} points on {network.parameter_count:,} parameters"
+            f"{f' and {network.batch} examples' if network.batch > 1 else ''} is "
             f"{work:,} units of work, over the limit of {max_work:,}; name fewer entries (-e W1_1_1,b2), "
             f"fewer --points, or raise the limit (CLI: --max-work {work})"
         )

@@ -205,6 +205,12 @@ def check_size(network: Network, max_parameters: int = DEFAULT_MAX_PARAMETERS, o
             f"{max_parameters:,} that keeps symbolic work within seconds; raise it with {option} N "
             "(symbp cost counts any size)"
         )
+    if count * network.batch > max_parameters:  # every example has its own graph of the same size
+        raise SymbpError(
+            f"network {_sizes_text(network.layers)} with a batch of {network.batch} is {network.batch} x "
+            f"{count_text(count)} parameters of symbolic work, over the size limit of {max_parameters:,}; "
+            f"use a smaller --batch or raise the limit with {option} {count * network.batch}"
+        )
 
 
 MAX_COUNT_DIGITS = 1000

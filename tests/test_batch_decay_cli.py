@@ -200,3 +200,12 @@ def test_commands_that_show_one_example_refuse_a_batch_in_one_line():
     result = invoke("render", "-t", "explorer.html", *NET, *BATCH)
     assert result.exit_code == 2 and result.stderr.startswith("symbp: error: the explorer page shows one example")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_batch_counts_against_the_size_and_work_limits():
+    """Every example has its own graph: 100 examples of 1,860 parameters are 186,000 (limit 20,000)."""
+    result = invoke("derive", "--layers", "30,30,30", "--batch", "100")
+    assert result.exit_code == 2 and "with a batch of 100 is 100 x 1,860 parameters" in result.stderr
+    assert "--max-size 186000" in result.stderr
+    result = invoke("check", "--layers", "4,4,1", *NET[2:], "--batch", "300", "--points", "100", "-e", "W1")
+    assert result.exit_code == 2 and "25 parameters and 300 examples is 12,000,000 units of work" in result.stderr
