@@ -7,7 +7,9 @@ PyTorch is optional: ``pip install torch==2.13.0`` (the CPU wheel kept on the be
 machine); without it the PyTorch row says so. The package and its tests never need it.
 BLAS and PyTorch use the same number of threads (``--threads``, default 1: on the
 2-core benchmark machine two threads gained nothing and varied widely between runs;
-benchmarks/RESULTS.md has the numbers).
+benchmarks/RESULTS.md has the numbers). The generated code is timed in float64 and
+float32 against hand-written NumPy and PyTorch in the same dtype, and its peak memory
+measured against hand-written NumPy's (benchmarks/memory.py).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from measure import Guard, Result, Timing
+    from measure import Evaluation, Guard, Result, Timing
 
     from symbp.counts import OperationCount
     from symbp.spec import Network
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 NETWORKS = ("2,3,3,1", "4,8,8,1", "8,16,16,1", "16,64,64,1", "8,32,32,32,1")
 EVALUATION_GOAL_NETWORKS = ("16,64,64,1", "8,32,32,32,1")
+DTYPES = ("float64", "float32")
+"""symbp.codegen.DTYPES, without importing NumPy before the thread variables are set."""
 A_FEW_SECONDS = 5.0
 """Goal 5: the default naive budget should keep an allowed expansion "under a few seconds"."""
 NOTES_MARKER = "<!-- Notes below this line are kept when bench.py --record rewrites the file. -->"
@@ -40,7 +44,7 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--networks", nargs="+", default=list(NETWORKS), help="layer sizes, e.g. 16,64,64,1")
     parser.add_argument("--threads", type=int, default=1, help="BLAS and PyTorch threads (default 1)")
     parser.add_argument("--batch", type=int, default=10_000, help="samples per evaluated batch (default 10,000)")
-    parser.add_argument("--rounds", type=int, default=15, help="interleaved timing rounds, min taken (default 15)")
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved timing rounds, median taken (default 15)")
     parser.add_argument("--number", type=int, default=3, help="calls per timing round (default 3)")
     parser.add_argument(
         "--reference-cap", type=float, default=30.0, help="seconds of sympy.diff per network before extrapolating"
@@ -57,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     import measure  # after the thread variables
 
     options = measure.Options(args.naive_cap, args.reference_cap, args.batch, args.rounds, args.number, args.threads)
-    started = time.perf_counter()
+    started, load_at_start = time.perf_counter(), _load()
     results = []
     for layers in args.networks:
         print(f"measuring {layers} ...", file=sys.stderr, flush=True)
@@ -66,13 +70,15 @@ def main(argv: list[str] | None = None) -> None:
     cli = measure.cli_cold_start()
     torch_version = _torch_version()
     lines = [
-        *machine_description(args, torch_version),
+        *machine_description(args, torch_version, load_at_start),
         "",
         *table(results),
         "",
         *notes(results, guard, cli, args),
         "",
         *goals(results, guard, cli),
+        "",
+        *generated_code_goals(results),
         "",
         f"Whole run: {time.perf_counter() - started:.0f} s.",
     ]
@@ -130,13 +136,9 @@ def table(results: list[Result]) -> list[str]:
             "chain-rule ops: backprop, formula (naive / backprop)",
             [f"{_ops(r.backprop_chain):,} ({ratio(_ops(r.naive_chain) / _ops(r.backprop_chain))})" for r in results],
         ),
-        ("eval: hand-written NumPy, whole batch", [seconds(r.evaluation["numpy"]) for r in results]),
-        (
-            "eval: **generated code** (x hand-written NumPy)",
-            [_eval_cell(r, "generated") for r in results],
-        ),
-        ("eval: hand-written NumPy in the same row blocks", [_eval_cell(r, "numpy_blocks") for r in results]),
-        ("eval: PyTorch autograd, float64 (generated / PyTorch)", [_torch_cell(r) for r in results]),
+        *_evaluation_rows(results, "float64"),
+        *_evaluation_rows(results, "float32"),
+        *_memory_rows(results),
         ("description to callable gradient (symbp.compile), cold", [seconds(r.compile) for r in results]),
     ]
     header = ["measure", *[r.layers for r in results]]
@@ -149,13 +151,37 @@ def _ops(count: OperationCount) -> int:
     return count.multiplications + count.additions
 
 
-def _torch_cell(result: Result) -> str:
-    e = result.evaluation
-    return f"{seconds(e['torch'])} ({ratio(e['generated'] / e['torch'])})" if "torch" in e else "not installed"
+def _evaluation_rows(results: list[Result], dtype: str) -> list[tuple[str, list[str]]]:
+    evaluations = [r.evaluation[dtype] for r in results]
+    return [
+        (f"eval {dtype}: hand-written NumPy, whole batch", [seconds(e.median("numpy")) for e in evaluations]),
+        (f"eval {dtype}: **generated code** (x hand-written NumPy)", [_eval_cell(e, "generated") for e in evaluations]),
+        (f"eval {dtype}: hand-written NumPy in the same row blocks", [_eval_cell(e, "numpy_blocks") for e in evaluations]),
+        (f"eval {dtype}: PyTorch autograd (**generated / PyTorch**; in CPU time)", [_torch_cell(e) for e in evaluations]),
+    ]
 
 
-def _eval_cell(result: Result, name: str) -> str:
-    return f"{seconds(result.evaluation[name])} ({ratio(result.evaluation[name] / result.evaluation['numpy'])})"
+def _torch_cell(evaluation: Evaluation) -> str:
+    if "torch" not in evaluation:
+        return "not installed"
+    wall, cpu = evaluation.ratio("generated", "torch"), evaluation.ratio("generated", "torch", clock="cpu")
+    return f"{seconds(evaluation.median('torch'))} (**{ratio(wall)}**; {ratio(cpu)})"
+
+
+def _eval_cell(evaluation: Evaluation, name: str) -> str:
+    return f"{seconds(evaluation.median(name))} ({ratio(evaluation.ratio(name, 'numpy'))})"
+
+
+def _memory_rows(results: list[Result]) -> list[tuple[str, list[str]]]:
+    rows = []
+    for index, dtype in enumerate(DTYPES):
+        cells = [
+            f"{r.memory[index].handwritten / 2**20:.1f} MiB; {r.memory[index].generated / 2**20:.1f} MiB"
+            f" (**{ratio(r.memory[index].ratio)}**)"
+            for r in results
+        ]
+        rows.append((f"peak memory {dtype}: hand-written NumPy; generated (generated / hand-written)", cells))
+    return rows
 
 
 def notes(results: list[Result], guard: Guard, cli: dict[str, float] | str, args: argparse.Namespace) -> list[str]:
@@ -181,18 +207,24 @@ def notes(results: list[Result], guard: Guard, cli: dict[str, float] | str, args
         " dC/da is not counted), for all W and b entries; computed by formula in "
         + ", ".join(f"{seconds(r.counts_seconds)}" for r in results)
         + ".",
-        f"- eval: one batch of {args.batch:,} float64 samples, fastest call of {args.rounds} interleaved rounds of"
-        f" {args.number} calls each; {args.threads} BLAS/PyTorch thread(s). All contenders' cost and gradients agree"
-        " to a relative 1e-9 (checked before timing). The generated code works on blocks of rows"
-        " (symbp.codegen.block_rows) so that the values kept for the backward pass stay in the cache; the"
-        " hand-written code run on the same blocks shows what that layout alone is worth. The matrix products"
-        " of one pass alone, whole batch, NumPy (OpenBLAS) against PyTorch: "
+        f"- eval: one batch of {args.batch:,} samples, float64 and float32 (every contender gets its arrays in that"
+        f" dtype); {args.rounds} interleaved rounds (each contender in turn), each round the fastest of {args.number}"
+        " calls; a cell is the median over the rounds, and a ratio the quotient of two such medians. In CPU time"
+        " (the process's, which other processes on a busy machine do not add to) beside the wall-clock ratio."
+        f" {args.threads} BLAS thread(s); PyTorch set_num_threads({args.threads}) and"
+        f" set_num_interop_threads({args.threads}), so that neither side gets more cores. All contenders' cost and"
+        " gradients agree to a relative 1e-9 in float64 and 1e-4 in float32 (checked before timing). The generated"
+        " code works on blocks of rows (symbp.codegen.block_rows) written in place into arrays allocated once per"
+        " call; the hand-written code run on the same blocks (allocating as it goes) shows what the layout alone is"
+        " worth. The matrix products of one float64 pass alone, whole batch, NumPy (OpenBLAS) against PyTorch: "
         + ", ".join(
             f"{r.layers}: {seconds(r.matrix_products['numpy'])} and {seconds(r.matrix_products['torch'])}"
             for r in results
             if r.matrix_products
         )
         + ".",
+        f"- peak memory: what tracemalloc counts NumPy allocating during one call at batch {args.batch:,}, above the"
+        " parameters and batch already made (benchmarks/memory.py); exact, so the same in every run.",
         f"- naive budget: `naive({_sizes(guard.network)}, {guard.entry!r})` ({guard.paths:,} paths)"
         f" refused in {seconds(guard.refused_in)}: \"{guard.message}\". At the default budget, cold: "
         + ", ".join(
@@ -243,19 +275,19 @@ def goals(results: list[Result], guard: Guard, cli: dict[str, float] | str) -> l
     if need(*EVALUATION_GOAL_NETWORKS):
         parts, met = [], True
         for layers in EVALUATION_GOAL_NETWORKS:
-            e = by_layers[layers].evaluation
-            to_numpy = e["generated"] / e["numpy"]
+            e = by_layers[layers].evaluation["float64"]
+            to_numpy = e.ratio("generated", "numpy")
             met &= to_numpy <= 1.25
             part = f"{layers}: {ratio(to_numpy)} NumPy"
             if "torch" in e:
-                to_torch = e["generated"] / e["torch"]
+                to_torch = e.ratio("generated", "torch")
                 met &= to_torch <= 1.5
                 part += f", {ratio(to_torch)} PyTorch"
             else:
                 met = False
                 part += ", PyTorch not installed"
             parts.append(part)
-        verdicts[4] = _verdict(met, "; ".join(parts))
+        verdicts[4] = _verdict(met, "; ".join(parts) + " (float64, medians)")
     slowest_count = max(r.counts_seconds for r in results)
     slowest_expansion = max(guard.at_budget, key=lambda b: b.seconds)
     verdicts[5] = _verdict(
@@ -271,6 +303,40 @@ def goals(results: list[Result], guard: Guard, cli: dict[str, float] | str) -> l
         verdicts[6] = _verdict(help_s < 0.3 and derive_s < 1.5, f"{seconds(help_s)}; {seconds(derive_s)}")
     return ["Goals of issue 5:"] + [
         f"{number}. {GOALS[number]}: {verdicts.get(number, 'not measured in this run')}" for number in GOALS
+    ]
+
+
+GENERATED_CODE_GOALS = {
+    "speed": "generated / PyTorch <= 1.0, median of interleaved rounds, at 16,64,64,1 and 8,32,32,32,1,"
+    " float64 and float32",
+    "memory": "the generated code's peak memory <= 1.5x the hand-written NumPy's at the batch size,"
+    " float64 and float32, every network",
+}
+
+
+def generated_code_goals(results: list[Result]) -> list[str]:
+    """Issue 14's goals for the generated code."""
+    by_layers = {r.layers: r for r in results}
+    verdicts = {}
+    if all(layers in by_layers for layers in EVALUATION_GOAL_NETWORKS):
+        parts, met = [], True
+        for layers in EVALUATION_GOAL_NETWORKS:
+            for dtype in DTYPES:
+                e = by_layers[layers].evaluation[dtype]
+                if "torch" not in e:
+                    met, part = False, "PyTorch not installed"
+                else:
+                    wall, cpu = e.ratio("generated", "torch"), e.ratio("generated", "torch", clock="cpu")
+                    met &= wall <= 1.0
+                    part = f"{ratio(wall)} (CPU time {ratio(cpu)})"
+                parts.append(f"{layers} {dtype}: {part}")
+        verdicts["speed"] = _verdict(met, "; ".join(parts))
+    largest = max((peak for r in results for peak in r.memory), key=lambda peak: peak.ratio)
+    verdicts["memory"] = _verdict(
+        largest.ratio <= 1.5, f"largest {ratio(largest.ratio)} at {largest.layers} {largest.dtype}"
+    )
+    return ["Goals of issue 14 for the generated code:"] + [
+        f"- {GENERATED_CODE_GOALS[key]}: {verdicts.get(key, 'not measured in this run')}" for key in GENERATED_CODE_GOALS
     ]
 
 
@@ -293,7 +359,11 @@ def _torch_version() -> str | None:
     return torch.__version__
 
 
-def machine_description(args: argparse.Namespace, torch_version: str | None) -> list[str]:
+def _load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def machine_description(args: argparse.Namespace, torch_version: str | None, load_at_start: str) -> list[str]:
     import numpy
     import sympy
 
@@ -315,7 +385,8 @@ def machine_description(args: argparse.Namespace, torch_version: str | None) -> 
         f"python {platform.python_version()}, numpy {numpy.__version__} ({blas.get('name', '?')}"
         f" {blas.get('version', '')}), sympy {sympy.__version__}, torch {torch_version or 'not installed'}",
         "threads: " + ", ".join(f"{v}={os.environ[v]}" for v in THREAD_VARIABLES)
-        + f"; PyTorch set_num_threads({args.threads})",
+        + f"; PyTorch set_num_threads({args.threads}), set_num_interop_threads({args.threads})",
+        f"load average (1, 5, 15 min) at the start: {load_at_start}; at the end: {_load()}",
         "```",
     ]
 

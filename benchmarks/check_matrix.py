@@ -25,6 +25,8 @@ def matrix() -> list[Network]:
     for shape in SHAPES:
         L = len(shape) - 1
         for name in ACTIVATIONS:
+            if ACTIVATIONS[name].output_only:  # softmax: the output layer only, below
+                continue
             for cost in ("abstract", "squared_error", "binary_cross_entropy"):
                 if cost == "binary_cross_entropy" and not ACTIVATIONS[name].stays_in_unit_interval:
                     continue
@@ -33,6 +35,8 @@ def matrix() -> list[Network]:
             chosen = list(mix[-L:])
             for cost in ("abstract", "squared_error"):
                 out.append(Network(list(shape), chosen, cost))
+    for cost in ("abstract", "squared_error", "cross_entropy"):
+        out.append(Network([2, 2, 3], ["tanh", "softmax"], cost))
     return out
 
 

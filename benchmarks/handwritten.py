@@ -2,7 +2,8 @@
 
 Both compute what ``loss_and_gradients`` does for a sigmoid network with the
 squared-error cost: the mean cost over the N samples (rows) and its gradient
-for every W<m>, b<m>. Nothing here comes from symbp.
+for every W<m>, b<m>, in the dtype of the arrays they are given (float64 or
+float32). Nothing here comes from symbp.
 """
 
 from __future__ import annotations
@@ -54,16 +55,17 @@ def _sums(params: Arrays, x: np.ndarray, t: np.ndarray) -> tuple[float, dict[str
 
 
 class TorchBackprop:
-    """PyTorch autograd on the CPU in float64: the forward pass written once, the backward pass by autograd."""
+    """PyTorch autograd on the CPU in ``dtype``: the forward pass written once, the backward pass by autograd."""
 
-    def __init__(self, params: Arrays, x: np.ndarray, t: np.ndarray) -> None:
+    def __init__(self, params: Arrays, x: np.ndarray, t: np.ndarray, dtype: str = "float64") -> None:
         import torch  # optional: only when the benchmark finds it installed
 
         self.torch = torch
         self.keys = list(params)
-        self.params = [torch.tensor(params[key], dtype=torch.float64, requires_grad=True) for key in self.keys]
-        self.x = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
-        self.t = torch.from_numpy(np.ascontiguousarray(t, dtype=np.float64))
+        torch_dtype = getattr(torch, dtype)
+        self.params = [torch.tensor(params[key], dtype=torch_dtype, requires_grad=True) for key in self.keys]
+        self.x = torch.from_numpy(np.ascontiguousarray(x, dtype=dtype))
+        self.t = torch.from_numpy(np.ascontiguousarray(t, dtype=dtype))
 
     def __call__(self) -> tuple[float, dict[str, np.ndarray]]:
         torch = self.torch

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import random
 import shutil
+import statistics
 import subprocess
 import time
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import sympy as sp
 from sympy.core.cache import clear_cache
 
 from handwritten import TorchBackprop, numpy_backprop, numpy_backprop_blocks
+from memory import Peaks, peaks, sample_batch
 from symbp import codegen
 from symbp.counts import OperationCount, backprop_count, naive_count, naive_paths
 from symbp.derive import backprop, naive, reference
@@ -233,16 +235,6 @@ def time_counts(net: Network) -> float:
 # Evaluation -------------------------------------------------------------------
 
 
-def batch(net: Network, n: int, seed: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Parameters drawn like symbp.numeric.random_point, and n samples."""
-    rng = np.random.default_rng(seed)
-    params = {}
-    for m in range(1, net.L + 1):
-        params[f"W{m}"] = rng.uniform(-1, 1, (net.D(m), net.D(m - 1)))
-        params[f"b{m}"] = rng.uniform(-0.5, 0.5, net.D(m))
-    return params, rng.uniform(-1, 1, (n, net.D(0))), rng.uniform(0, 1, (n, net.D(net.L)))
-
-
 def have_torch() -> bool:
     try:
         import torch  # noqa: F401
@@ -251,15 +243,56 @@ def have_torch() -> bool:
     return True
 
 
-def time_evaluation(net: Network, n: int, rounds: int, number: int, threads: int) -> dict[str, float]:
-    """Seconds per call on one batch: the fastest of ``rounds`` interleaved rounds of ``number`` calls each.
+def torch_threads(threads: int) -> None:
+    """PyTorch's intra-op and inter-op threads, as many as BLAS gets."""
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(threads)
+    except RuntimeError:  # allowed once per process, before any parallel work: already set
+        pass
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Seconds per call of each contender on one batch in one dtype: per round, the fastest of its calls.
+
+    ``wall`` is the clock on the wall, ``cpu`` the process's CPU time (which other
+    processes on a busy machine do not add to).
+    """
+
+    dtype: str
+    wall: dict[str, list[float]]
+    cpu: dict[str, list[float]]
+
+    def median(self, name: str, clock: str = "wall") -> float:
+        return statistics.median((self.wall if clock == "wall" else self.cpu)[name])
+
+    def fastest(self, name: str) -> float:
+        return min(self.wall[name])
+
+    def ratio(self, name: str, other: str, clock: str = "wall") -> float:
+        """Median of ``name`` over median of ``other``, both over the same interleaved rounds."""
+        return self.median(name, clock) / self.median(other, clock)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.wall
+
+
+AGREEMENT = {"float64": 1e-9, "float32": 1e-4}
+"""Relative differences below which two contenders compute the same numbers, by dtype."""
+
+
+def time_evaluation(net: Network, n: int, rounds: int, number: int, threads: int, dtype: str = "float64") -> Evaluation:
+    """Every contender on one batch in ``dtype``: ``rounds`` interleaved rounds of ``number`` calls each.
 
     Interleaving the contenders round by round means a slow spell of the machine
     hits all of them, not just one.
     """
-    params, x, t = batch(net, n)
-    generated = codegen.compile(net)
-    rows = codegen.block_rows(net)
+    params, x, t = sample_batch(net, n, dtype)
+    generated = codegen.compile(net, dtype)
+    rows = codegen.block_rows(net, dtype)
     contenders: dict[str, Callable[[], object]] = {
         "generated": lambda: generated(params, x, t),
         "numpy": lambda: numpy_backprop(params, x, t),
@@ -267,23 +300,26 @@ def time_evaluation(net: Network, n: int, rounds: int, number: int, threads: int
     }
     checks: dict[str, Callable[[], Outputs]] = dict(contenders)  # type: ignore[arg-type]
     if have_torch():
-        import torch
-
-        torch.set_num_threads(threads)
-        step = TorchBackprop(params, x, t)
+        torch_threads(threads)
+        step = TorchBackprop(params, x, t, dtype)
         contenders["torch"] = step
         checks["torch"] = step.numpy
-    _check_agreement(checks)
-    best = {name: inf for name in contenders}
+    _check_agreement(checks, AGREEMENT[dtype])
+    wall: dict[str, list[float]] = {name: [] for name in contenders}
+    cpu: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(rounds):
         for name, call in contenders.items():
+            fastest_wall = fastest_cpu = inf
             gc.disable()
             for _ in range(number):  # each call timed alone: the first after another contender finds colder caches
-                start = time.perf_counter()
+                start_wall, start_cpu = time.perf_counter(), time.process_time()
                 call()
-                best[name] = min(best[name], time.perf_counter() - start)
+                fastest_wall = min(fastest_wall, time.perf_counter() - start_wall)
+                fastest_cpu = min(fastest_cpu, time.process_time() - start_cpu)
             gc.enable()
-    return best
+            wall[name].append(fastest_wall)
+            cpu[name].append(fastest_cpu)
+    return Evaluation(dtype, wall, cpu)
 
 
 def time_matrix_products(net: Network, n: int, rounds: int, threads: int) -> dict[str, float] | None:
@@ -296,7 +332,7 @@ def time_matrix_products(net: Network, n: int, rounds: int, threads: int) -> dic
         return None
     import torch
 
-    torch.set_num_threads(threads)
+    torch_threads(threads)
     rng = np.random.default_rng(0)
     products = []
     for m in range(1, net.L + 1):
@@ -318,7 +354,7 @@ def time_matrix_products(net: Network, n: int, rounds: int, threads: int) -> dic
     return best
 
 
-def _check_agreement(checks: dict[str, Callable[[], Outputs]]) -> None:
+def _check_agreement(checks: dict[str, Callable[[], Outputs]], tolerance: float) -> None:
     """Every contender computes the same numbers, else the timings compare different work."""
     cost, grads = checks["generated"]()
     for name, call in checks.items():
@@ -327,7 +363,7 @@ def _check_agreement(checks: dict[str, Callable[[], Outputs]]) -> None:
             abs(other_cost - cost) / abs(cost),
             *(np.max(np.abs(other_grads[k] - g)) / np.max(np.abs(g)) for k, g in grads.items()),
         )
-        if worst > 1e-9:
+        if worst > tolerance:
             raise RuntimeError(f"{name} disagrees with the generated code (relative difference {worst:.1e})")
 
 
@@ -393,7 +429,10 @@ class Result:
     """The op counts again by CSE of fully substituted programs (small networks only)."""
     naive_chain: OperationCount
     backprop_chain: OperationCount
-    evaluation: dict[str, float]
+    evaluation: dict[str, Evaluation]
+    """By dtype (float64, float32)."""
+    memory: tuple[Peaks, ...]
+    """Peak bytes of one call, generated against hand-written NumPy, by dtype."""
     matrix_products: dict[str, float] | None
     """NumPy's and PyTorch's time for the matrix products alone."""
     compile: float
@@ -420,7 +459,11 @@ def measure_network(layers: str, options: Options) -> Result:
         substituted=substituted_ops(net) if net.parameter_count <= SUBSTITUTED_CHECK_MAX_PARAMETERS else None,
         naive_chain=naive_chain,
         backprop_chain=backprop_chain,
-        evaluation=time_evaluation(net, options.batch, options.rounds, options.number, options.threads),
+        evaluation={
+            dtype: time_evaluation(net, options.batch, options.rounds, options.number, options.threads, dtype)
+            for dtype in codegen.DTYPES
+        },
+        memory=tuple(peaks(layers, options.batch, dtype) for dtype in codegen.DTYPES),
         matrix_products=time_matrix_products(net, options.batch, options.rounds, options.threads),
         compile=time_compile(net),
         counts_seconds=time_counts(net),

@@ -37,6 +37,7 @@ _EXPORTS = {
     "check": "symbp.check",
     "CheckReport": "symbp.check",
     "grade": "symbp.grade", "GradeResult": "symbp.grade",
+    "exercises": "symbp.exercise",
     "gradient_at": "symbp.numeric",
     "random_point": "symbp.numeric",
     "latex": "symbp.render.latex",

@@ -13,11 +13,17 @@ conditions of deeper layers, which SymPy folds into forms NumPy cannot evaluate.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Callable
+from functools import lru_cache
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
+
+from .erf import erf
+from .errors import SymbpError
+from .formula import parse_formula
 
 LEAKY_SLOPE = sp.Rational(1, 100)
 
@@ -33,6 +39,12 @@ def stable_softplus(z: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, np.asarray(z, dtype=float))
 
 
+def stable_logsumexp(*z: np.ndarray) -> np.ndarray:
+    """log(sum_j exp(z_j)) as max + log(sum exp(z_j - max)): finite at logits of 1,000."""
+    stacked = np.stack(np.broadcast_arrays(*[np.asarray(u, dtype=float) for u in z]))
+    return np.logaddexp.reduce(stacked, axis=0)
+
+
 @dataclass(frozen=True)
 class Activation:
     """A named non-linearity; ``abstract`` has no formula (sigma^{(m)} undefined)."""
@@ -44,14 +56,42 @@ class Activation:
     kink: float | None = None
     # Open interval the outputs stay in (binary cross-entropy needs (0, 1)).
     stays_in_unit_interval: bool = False
+    # A user's definition (--define NAME=FORMULA): the text as given, None for built-ins.
+    formula: str | None = None
+    # Functions of FORMULA_VARIABLE whose zeros are kinks (max, min, abs); see ``kink_expressions``.
+    kinks: tuple[sp.Expr, ...] = ()
+    # Not element-wise: a^{(L)}_k of every z^{(L)}_j (softmax). Only on the output layer.
+    vector_value: Callable[[Sequence[sp.Expr]], tuple[sp.Expr, ...]] | None = None
+    jacobian: Callable[[Sequence[sp.Expr]], tuple[tuple[sp.Expr, ...], ...]] | None = None
+    """da_k/dz_j over the named outputs a, indexed [k][j]."""
 
     @property
     def is_abstract(self) -> bool:
-        return self.value is None
+        return self.value is None and self.vector_value is None
+
+    @property
+    def output_only(self) -> bool:
+        return self.vector_value is not None
+
+    @property
+    def kink_expressions(self) -> tuple[sp.Expr, ...]:
+        """g(x) with a kink of sigma wherever g(x) = 0; finite differences keep |g| away from 0."""
+        return self.kinks if self.kink is None else (FORMULA_VARIABLE - self.kink, *self.kinks)
 
 
 def _sigmoid(z: sp.Expr) -> sp.Expr:
     return 1 / (1 + sp.exp(-z))
+
+
+def _softmax(z: Sequence[sp.Expr]) -> tuple[sp.Expr, ...]:
+    """a_k = exp(z_k) / sum_j exp(z_j)."""
+    total = sp.Add(*[sp.exp(z_j) for z_j in z])
+    return tuple(sp.exp(z_k) / total for z_k in z)
+
+
+def softmax_jacobian(a: Sequence[sp.Expr]) -> tuple[tuple[sp.Expr, ...], ...]:
+    """da_k/dz_j = a_k (1[k=j] - a_j), indexed [k][j]."""
+    return tuple(tuple(a_k * (int(k == j) - a_j) for j, a_j in enumerate(a)) for k, a_k in enumerate(a))
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -75,22 +115,33 @@ ACTIVATIONS: dict[str, Activation] = {
             lambda z, a: sp.Piecewise((1, z > 0), (LEAKY_SLOPE, True)),
             kink=0.0,
         ),
+        Activation(
+            "softmax", None, None, stays_in_unit_interval=True, vector_value=_softmax, jacobian=softmax_jacobian
+        ),
     ]
 }
+
+OUTPUT_ONLY = tuple(name for name, activation in ACTIVATIONS.items() if activation.output_only)
 
 
 STABLE_SIGMOID = sp.Function("stable_sigmoid", real=True)
 STABLE_SOFTPLUS = sp.Function("stable_softplus", real=True)
-STABLE_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+STABLE_LOGSUMEXP = sp.Function("stable_logsumexp", real=True)
+STABLE_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
     "stable_sigmoid": stable_sigmoid,
     "stable_softplus": stable_softplus,
+    "erf": erf,  # NumPy has none; lambdify would fall back to math.erf, which takes no arrays
+    "stable_logsumexp": stable_logsumexp,
 }
-"""NumPy implementations of the functions ``stable_form`` writes, by SymPy name."""
+"""NumPy implementations of the functions ``stable_form`` writes (and of erf), by SymPy name."""
 
 
 def stable_form(expr: sp.Expr) -> sp.Expr:
-    """``expr`` for numbers: 1/(1 + exp(-u)) as stable_sigmoid(u), log(1 + exp(u)) as stable_softplus(u).
+    """``expr`` for numbers: 1/(1 + exp(-u)) as stable_sigmoid(u), log(1 + exp(u)) as stable_softplus(u),
+    softmax's (sum_j exp(u_j))^(-n) as exp(-n stable_logsumexp(u)) and log(sum_j exp(u_j)) as stable_logsumexp(u).
 
+    Also exp(u)/(1 + exp(u))^k as sigmoid(u) sigmoid(-u)^(k-1), the form SymPy differentiates
+    swish and softplus formulas into (inf/inf at |u| > 709 otherwise).
     Same values, but evaluated without overflow (the derivations keep the lecture's form).
     """
 
@@ -102,14 +153,189 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
                 return other.args[0]
         return None
 
+    def over_power(node: sp.Basic) -> tuple[sp.Expr, sp.Expr, int] | None:
+        """(exp(u), (1 + exp(u))^-k, k) when ``node`` is a product holding both."""
+        for factor in node.args:
+            if factor.is_Pow and factor.exp.is_Integer and factor.exp < 0:
+                u = exp_argument(factor.base)
+                if u is not None and sp.exp(u) in node.args:
+                    return sp.exp(u), factor, -int(factor.exp)
+        return None
+
+    def stable_ratio(node: sp.Mul) -> sp.Expr:
+        numerator, power, k = over_power(node)
+        u = numerator.args[0]
+        rest = list(node.args)
+        rest.remove(numerator)
+        rest.remove(power)
+        return sp.Mul(*rest) * STABLE_SIGMOID(u) * STABLE_SIGMOID(-u) ** (k - 1)
+
     def is_unstable(node: sp.Basic) -> bool:
-        if node.is_Pow and node.exp == -1:
+        if node.is_Pow and node.exp.is_Integer and node.exp < 0:
             return exp_argument(node.base) is not None
         return isinstance(node, sp.log) and exp_argument(node.args[0]) is not None
 
     def stable(node: sp.Basic) -> sp.Basic:
         if node.is_Pow:
-            return STABLE_SIGMOID(-exp_argument(node.base))
+            return STABLE_SIGMOID(-exp_argument(node.base)) ** -node.exp
         return STABLE_SOFTPLUS(exp_argument(node.args[0]))
 
-    return sp.sympify(expr).replace(is_unstable, stable)
+    ratios = sp.sympify(expr).replace(lambda n: n.is_Mul and over_power(n) is not None, stable_ratio)
+    return _stable_softmax(ratios.replace(is_unstable, stable))
+
+
+def _exp_arguments(base: sp.Expr) -> tuple[sp.Expr, ...] | None:
+    """(u_1, ..., u_n) when ``base`` is exp(u_1) + ... + exp(u_n), n >= 2."""
+    if base.is_Add and all(isinstance(term, sp.exp) for term in base.args):
+        return tuple(term.args[0] for term in base.args)
+    return None
+
+
+def _stable_softmax(expr: sp.Basic) -> sp.Basic:
+    """Sums of exponentials under a negative power or a log, written with log-sum-exp.
+
+    Then exp(z_k) exp(-LSE) is joined into exp(z_k - LSE) (at most 0), so no exp overflows.
+    """
+
+    def is_unstable(node: sp.Basic) -> bool:
+        if node.is_Pow and node.exp.is_Integer and node.exp < 0:
+            return _exp_arguments(node.base) is not None
+        return isinstance(node, sp.log) and _exp_arguments(node.args[0]) is not None
+
+    def stable(node: sp.Basic) -> sp.Basic:
+        if node.is_Pow:
+            return sp.exp(node.exp * STABLE_LOGSUMEXP(*_exp_arguments(node.base)))
+        return STABLE_LOGSUMEXP(*_exp_arguments(node.args[0]))
+
+    def has_exponentials(node: sp.Basic) -> bool:
+        return node.is_Mul and sum(isinstance(f, sp.exp) for f in node.args) > 1
+
+    def joined(node: sp.Basic) -> sp.Basic:
+        exponentials = [f.args[0] for f in node.args if isinstance(f, sp.exp)]
+        return sp.Mul(*[f for f in node.args if not isinstance(f, sp.exp)], sp.exp(sp.Add(*exponentials)))
+
+    rewritten = expr.replace(is_unstable, stable)
+    if rewritten == expr:
+        return expr
+    return rewritten.replace(has_exponentials, joined)
+
+
+# Non-linearities the user defines as formulas --------------------------------------------------
+
+FORMULA_VARIABLE = sp.Symbol("x", real=True)
+"""The variable of a defined non-linearity's formula: ``--define swish='x/(1+exp(-x))'``."""
+
+MAX_NAME_LENGTH = 40
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*", re.ASCII)
+
+Definitions = tuple[tuple[str, str], ...]
+"""(name, formula) pairs, sorted by name: hashable, so a ``Network`` holding them stays a dict key."""
+
+
+def definitions(define: object) -> Definitions:
+    """A ``Network``'s ``define`` argument ({name: formula} or (name, formula) pairs), checked and sorted.
+
+    Each name and formula is checked here, so a bad one is refused even if no layer uses it.
+    """
+    if isinstance(define, Mapping):
+        items = list(define.items())
+    elif isinstance(define, (tuple, list)):
+        items = list(define)
+    else:
+        raise SymbpError(f"define {define!r} must map names to formulas, e.g. {{\"swish\": \"x/(1+exp(-x))\"}}")
+    pairs: dict[str, str] = {}
+    for item in items:
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            raise SymbpError(f"define entry {item!r} must be a (name, formula) pair, e.g. (\"swish\", \"x/(1+exp(-x))\")")
+        name, formula = item
+        if name in pairs and pairs[name] != formula:
+            raise SymbpError(f"non-linearity {name!r} is defined twice, as {pairs[name]!r} and {formula!r}; define it once")
+        defined_activation(name, formula)  # checks both
+        pairs[name] = formula
+    return tuple(sorted(pairs.items()))
+
+
+def check_name(name: object) -> str:
+    """A name for a defined non-linearity: letters and digits, starting with a letter, not a built-in's."""
+    if isinstance(name, str) and name in ACTIVATIONS:
+        raise SymbpError(
+            f"non-linearity name {name!r} at position 1 is a built-in non-linearity; choose another name "
+            f"(built-ins: {', '.join(ACTIVATIONS)})"
+        )
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
+        shown = repr(name if not isinstance(name, str) or len(name) <= 60 else name[:57] + "...")
+        where = f" ({_offending(name)})" if isinstance(name, str) and name else ""
+        raise SymbpError(
+            f"non-linearity name {shown}{where} is not accepted; a name is up to {MAX_NAME_LENGTH} ASCII letters "
+            "and digits starting with a letter, e.g. swish"
+        )
+    return name
+
+
+def _offending(name: str) -> str:
+    """The first character a name may not have there, and its 1-based position."""
+    if not (name[0].isascii() and name[0].isalpha()):
+        return f"{name[0]!r} at position 1: a name starts with a letter"
+    at = next((i for i, c in enumerate(name) if not (c.isascii() and c.isalnum())), None)
+    if at is None:
+        return f"{len(name)} characters long"
+    return f"{name[at]!r} at position {at + 1}"
+
+
+@lru_cache(maxsize=256)
+def defined_activation(name: str, formula: str) -> Activation:
+    """The non-linearity ``name`` whose value is ``formula`` in x; its derivative is derived by SymPy.
+
+    Max, min and abs differentiate to Heaviside and sign; Heaviside(0) is pinned to 0
+    (as relu'(0) = 0, and as the reference derivation pins it), and sign(0) = 0, as
+    PyTorch's abs'(0).
+
+    >>> swish = defined_activation("swish", "x/(1+exp(-x))")
+    >>> z = sp.Symbol("z")
+    >>> swish.value(z)
+    z/(1 + exp(-z))
+    """
+    check_name(name)
+    x = FORMULA_VARIABLE
+    value = parse_formula(formula, {"x": x}, what=f"non-linearity {name}")
+    derivative = _pin_heaviside(sp.diff(value, x))
+    return Activation(
+        name,
+        lambda z: value.xreplace({x: z}),
+        lambda z, a: derivative.xreplace({x: z}),
+        formula=formula,
+        kinks=_kinks(value),
+    )
+
+
+def _pin_heaviside(expr: sp.Expr) -> sp.Expr:
+    return expr.replace(
+        lambda n: isinstance(n, sp.Heaviside) and n.args[1:] != (0,), lambda n: sp.Heaviside(n.args[0], 0)
+    )
+
+
+def _kinks(value: sp.Expr) -> tuple[sp.Expr, ...]:
+    """Where max, min and abs switch branches: abs(u) at u = 0, max(u, v) and min(u, v) at u - v = 0."""
+    found: dict[sp.Expr, None] = {}
+    for node in sp.preorder_traversal(value):
+        if isinstance(node, sp.Abs):
+            found[node.args[0]] = None
+        elif isinstance(node, (sp.Max, sp.Min)):
+            for i, u in enumerate(node.args):
+                for v in node.args[i + 1 :]:
+                    found[u - v] = None
+    return tuple(g for g in found if g.has(FORMULA_VARIABLE))
+
+
+def activation_named(name: str, define: Definitions = ()) -> Activation:
+    """The built-in or defined non-linearity ``name``."""
+    if name in ACTIVATIONS:
+        return ACTIVATIONS[name]
+    formula = dict(define).get(name)
+    if formula is None:
+        defined = f"; defined: {', '.join(n for n, _ in define)}" if define else ""
+        raise SymbpError(
+            f"unknown non-linearity {name!r}; known: {', '.join(ACTIVATIONS)}{defined}, "
+            "or define one with --define NAME=FORMULA"
+        )
+    return defined_activation(name, formula)

@@ -15,6 +15,7 @@ Every comparison ends in one of four outcomes:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
@@ -370,6 +371,8 @@ class _Folder:
             for i, (z, a) in enumerate(zip(graph.z[m], graph.a[m])):
                 known[graph.z_definition[m][i]] = z
                 known[-graph.z_definition[m][i]] = -z
+                if m == net.L and graph.softmax_output:  # softmax's derivative has exp(2 z_k) too
+                    known.update({n * graph.z_definition[m][i]: n * z for n in (2, -2)})
                 known[graph.a_definition[m][i]] = a
                 # SymPy distributes a number over a sum (leaky_relu's z/100), so the full form
                 # need not contain z as a whole: register it as the fold sees it.
@@ -383,9 +386,25 @@ class _Folder:
             arguments = (*graph.a[net.L], *graph.t)
             for k, partial in enumerate(graph.partial_functions[graph.cost_function]):
                 known[partial(*arguments)] = graph.dC_da[k]
+        if graph.softmax_output:
+            identities.update(_softmax_identities(graph))
 
     def fold(self, expr: sp.Expr) -> sp.Expr:
         return _rebuild(expr, self._known).xreplace(self._identities)
+
+
+def _softmax_identities(graph: Graph) -> dict[sp.Basic, sp.Expr]:
+    """With S = sum_j exp(z^{(L)}_j): S as a symbol, exp(n z^{(L)}_k) as (a^{(L)}_k S)^n.
+
+    Each is softmax's definition a_k = exp(z_k)/S read backwards, so S cancels from an
+    identity over the outputs; xreplace meets the whole sum before its terms.
+    """
+    z, a = graph.z[-1], graph.a[-1]
+    total = sp.Dummy("S", positive=True)
+    identities: dict[sp.Basic, sp.Expr] = {sp.Add(*[sp.exp(z_j) for z_j in z]): total}
+    for z_k, a_k in zip(z, a):
+        identities.update({sp.exp(n * z_k): (a_k * total) ** n for n in (1, -1, 2, -2)})
+    return identities
 
 
 def _rebuild(expr: sp.Basic, known: Mapping[sp.Basic, sp.Expr]) -> sp.Basic:
@@ -408,10 +427,37 @@ def _reduces_to_zero(difference: sp.Expr, cancel: bool = True) -> bool:
     rational reduction needs (exp(-u) = 1/exp(u), Heaviside(u, 0) = [u > 0],
     Piecewise as a sum over indicators), and drops none that could make it wrong.
     """
-    rational = sp.expand(_Namer().rational(difference))
+    rational = _Namer().rational(difference)
+    if _expanded_terms(rational) > EXPAND_MAX_TERMS:  # e.g. a defined (x+1)^20 nested in layers: numbers decide
+        return False
+    rational = sp.expand(rational)
     if rational == 0:
         return True
     return cancel and _tree_size(rational) <= CANCEL_MAX_NODES and sp.cancel(rational) == 0
+
+
+EXPAND_MAX_TERMS = 1_000
+"""``expand`` is tried when the expansion has at most about this many terms (a power of a sum multiplies them)."""
+
+
+def _expanded_terms(expr: sp.Basic) -> float:
+    """An upper bound on the terms of ``expand(expr)``, counted without expanding (a float: it can be huge)."""
+    memo: dict[sp.Basic, float] = {}
+
+    def terms(node: sp.Basic) -> float:
+        if node not in memo:
+            if node.is_Add:
+                memo[node] = sum(map(terms, node.args))
+            elif node.is_Mul:
+                memo[node] = math.prod(map(terms, node.args))
+            elif node.is_Pow and node.exp.is_Integer and node.exp > 1:
+                n, k = terms(node.base), int(node.exp)  # monomials of degree k in n terms
+                memo[node] = float(math.comb(int(min(n, 1e6)) + k - 1, k)) if n < 1e6 else math.inf
+            else:
+                memo[node] = 1.0
+        return memo[node]
+
+    return terms(expr)
 
 
 def _tree_size(expr: sp.Basic) -> int:

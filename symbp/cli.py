@@ -198,6 +198,11 @@ class DataFormat(str, Enum):
     json = "json"
 
 
+class Dtype(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+
+
 class PictureFormat(str, Enum):
     dot = "dot"
     svg = "svg"
@@ -213,13 +218,20 @@ LayersOption = Annotated[Optional[str], typer.Option(
     help="Layer sizes D(0),...,D(L) separated by commas, e.g. 3,2,2,1.")]
 ActivationOption = Annotated[Optional[str], typer.Option(
     "--activation", metavar="NAME",
-    help="One non-linearity for every layer: abstract, identity, sigmoid, tanh, relu, softplus, leaky_relu.")]
+    help="One non-linearity for every layer: abstract, identity, sigmoid, tanh, relu, softplus, leaky_relu, softmax."
+         " softmax is for the output layer only (give --activations).")]
 ActivationsOption = Annotated[Optional[str], typer.Option(
     "--activations", metavar="NAMES",
     help="One non-linearity per layer, separated by commas, e.g. tanh,tanh,sigmoid.")]
+DefineOption = Annotated[Optional[list[str]], typer.Option(
+    "--define", metavar="NAME=FORMULA", show_default=False,
+    help="A non-linearity as a formula in x, then usable as NAME in --activation(s), e.g. "
+         "--define swish='x/(1+exp(-x))'. Formulas have numbers, x, + - * / ^, parentheses and exp, log, sqrt, "
+         "tanh, sigmoid, erf, abs, max, min. Repeat for several.")]
 CostOption = Annotated[Optional[str], typer.Option(
     "--cost", metavar="NAME",
-    help="The cost: abstract, squared_error, binary_cross_entropy.")]
+    help="The cost: abstract, squared_error, binary_cross_entropy, cross_entropy."
+         " cross_entropy (-sum_k t_k log a_k) follows a softmax or abstract output.")]
 BatchOption = Annotated[Optional[int], typer.Option(
     "--batch", metavar="N", show_default=False,
     help="A batch of N examples: C = (1/N) sum_n C(a^(L),(n), t^(n)); each example has its own x, z, a, delta, t "
@@ -230,7 +242,7 @@ L2Option = Annotated[Optional[float], typer.Option(
          "Biases are not decayed. Default 0.")]
 SpecOption = Annotated[Optional[Path], typer.Option(
     "--spec", metavar="FILE", dir_okay=False,
-    help="TOML or JSON file with keys layers, activations, cost; options given here override it.")]
+    help="TOML or JSON file with keys layers, activations, cost, define; options given here override it.")]
 OutOption = Annotated[Optional[Path], typer.Option(
     "--out", "-o", metavar="FILE", dir_okay=False,
     help="Write to FILE instead of standard output ('-': standard output). Only a new path or a regular file "
@@ -294,7 +306,8 @@ def _seed(value: int) -> int:
 
 def _network(spec: Path | None, layers: str | None, activation: str | None, activations: str | None,
              cost: str | None, max_size: int | None = None, *, guarded: bool = True,
-             batch: int | None = None, l2: float | None = None, batched: bool = False) -> Network:
+             define: list[str] | None = None, batch: int | None = None, l2: float | None = None,
+             batched: bool = False) -> Network:
     """The network of the options; with ``guarded``, refused at once when larger than ``--max-size``.
 
     Commands that take ``--batch`` and ``--l2`` say ``batched``; the others refuse a spec file's batch or decay.
@@ -303,7 +316,7 @@ def _network(spec: Path | None, layers: str | None, activation: str | None, acti
     from .specfile import network_arguments
 
     arguments = network_arguments(spec, layers=layers, activation=activation, activations=activations, cost=cost,
-                                  batch=batch, l2=l2)
+                                  define=define, batch=batch, l2=l2)
     network = Network(**arguments)
     if not batched and (network.batch > 1 or network.l2):
         raise SymbpError(
@@ -482,6 +495,7 @@ def derive(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -506,7 +520,7 @@ def derive(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost, max_size, batch=batch, l2=l2, batched=True)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
     from .render.documents import default_entries
 
     names = list(entries) if entries else list(default_entries(network))
@@ -566,6 +580,7 @@ def check(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -594,7 +609,7 @@ def check(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, DataFormat.text)
-    network = _network(spec, layers, activation, activations, cost, max_size, batch=batch, l2=l2, batched=True)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
     from .check import check as run_check
 
     # Groups (W2, all) name several entries, as --help says: expand them here, check takes entries.
@@ -634,6 +649,7 @@ def grad(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -660,7 +676,7 @@ def grad(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--spec": spec})
     format = _format(out, format, DataFormat.text)
-    network = _network(spec, layers, activation, activations, cost, max_size, batch=batch, l2=l2, batched=True)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
     _needs_numbers(network, "grad")
     from .numeric import gradient_at, point_from_mapping
 
@@ -714,6 +730,7 @@ def render(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -744,7 +761,7 @@ def render(
         raise SymbpError("--pdf writes a file: add --out FILE.pdf (or -o - for standard output)")
     if pdf and kind != "latex":
         raise SymbpError(f"--pdf compiles LaTeX, but template {template!r} is not a .tex template")
-    network = _network(spec, layers, activation, activations, cost, max_size, batch=batch, l2=l2, batched=True)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
     from .render.documents import DOCUMENT_MAX_PATHS
     from .render.documents import render as render_document
 
@@ -797,6 +814,7 @@ def cost(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -824,7 +842,7 @@ def cost(
     format = _format(out, format, DataFormat.text)
     # By formula, so any size answers at once; only rows per entry grow with it (groups such as W1 or all).
     groups = [name for name in entries or () if "_" not in name]
-    network = _network(spec, layers, activation, activations, cost, max_size, batch=batch, l2=l2, batched=True, guarded=bool(groups))
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True, guarded=bool(groups))
     from .render.json_data import cost_table
     from .spec import check_countable
 
@@ -849,6 +867,7 @@ def algorithm(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -870,7 +889,7 @@ def algorithm(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost, max_size, batch=batch, l2=l2, batched=True)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
     from .render.latex import latex_algorithm
     from .render.text import algorithm_text
 
@@ -899,9 +918,12 @@ def codegen(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    dtype: Annotated[Dtype, typer.Option(
+        "--dtype", help="What the module computes in and returns: float64 or float32.")] = Dtype.float64,
     batch: BatchOption = None,
     l2: L2Option = None,
     out: OutOption = None,
@@ -918,15 +940,16 @@ def codegen(
     \b
     Example:
       symbp codegen --layers 16,64,64,1 --activation sigmoid --cost squared_error --out net_grad.py
+      symbp codegen --layers 16,64,64,1 --activation sigmoid --cost squared_error --dtype float32
     """
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     output_format(out, None, ["python"], "python")  # refuses --out x.json and the like
-    network = _network(spec, layers, activation, activations, cost, max_size, batch=batch, l2=l2, batched=True)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
     _needs_numbers(network, "codegen")
     from .codegen import module_source
 
-    _emit(module_source(network), out, force)
+    _emit(module_source(network, dtype.value), out, force)
 
 
 @app.command()
@@ -945,6 +968,7 @@ def picture(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -968,7 +992,7 @@ def picture(
     if chosen is not PictureFormat.dot and out is None:
         raise SymbpError(f"--format {chosen.value} writes a binary file: add --out FILE (or -o - for standard "
                          "output), or use --format dot")
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     from .derive.naive import naive
     from .render.dot import computation_graph_dot, draw
 
@@ -1001,6 +1025,7 @@ def verify(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -1024,7 +1049,7 @@ def verify(
 
     try:
         fn = load_function(target)  # the file first: its problems are the likelier ones
-        network = _network(spec, layers, activation, activations, cost, max_size)
+        network = _network(spec, layers, activation, activations, cost, max_size, define=define)
         _needs_numbers(network, "verify")
         report = compare_gradients(fn, network, points=points, seed=seed, batch=batch, rtol=tol,
                                    per_example=True if per_example else None)
@@ -1068,6 +1093,7 @@ def example(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -1089,7 +1115,7 @@ def example(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--spec": spec})
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     _needs_numbers(network, "example")
     if steps > 1 and lr is None:
         raise SymbpError(f"--steps {steps} needs a learning rate; add e.g. --lr 0.5")
@@ -1123,6 +1149,7 @@ def train(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -1163,7 +1190,7 @@ def train(
         network = Network([dataset.x.shape[1], 8, dataset.t.shape[1]], ["tanh", "sigmoid"],
                           "binary_cross_entropy" if dataset.is_classes else "squared_error")
     else:
-        network = _network(spec, layers, activation, activations, cost, max_size)
+        network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     progress = _Progress("train")
 
     def report(done: int, total: int, current: float) -> None:
@@ -1235,6 +1262,7 @@ def grade(
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
+    define: DefineOption = None,
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
@@ -1257,7 +1285,7 @@ def grade(
     from . import grade as grade_answer
     from .grade import batch_summary, grade_rows, read_answer_rows, report_rows
 
-    network = _network(spec, layers, activation, activations, cost, max_size)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     options = {"allow_delta": not no_delta, "points": points, "seed": seed}
     if (answer is None) == (answers is None):
         raise SymbpError("give one of --answer TEXT (with --entry) or --answers FILE")
@@ -1283,6 +1311,95 @@ def grade(
         records = report_rows(results)
         _emit(_dumps(records) if report.suffix.lower() == ".json" else _csv(records), report, force, "--report")
     typer.echo("\n".join(batch_summary(results)))
+
+
+
+class SheetFormat(str, Enum):
+    latex = "latex"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def exercise(
+    seed: Annotated[int, typer.Option("--seed", callback=_seed, help="The same seed always gives the same sheets.")] = 0,
+    count: Annotated[int, typer.Option("--count", "-n", callback=_up_to(100), help="Exercises on the sheet.")] = 6,
+    kind: Annotated[Optional[list[str]], typer.Option(
+        "--kind", "-k", metavar="KIND", show_default=False,
+        help="chain, backprop, count, numeric, spot-the-error (repeat or separate by commas), taken in turn. "
+             "Default: all five.")] = None,
+    layers: Annotated[Optional[str], typer.Option(
+        "--layers", metavar="SIZES", show_default=False,
+        help="Widths D(0),...,D(L), each a number or a range drawn from, e.g. 2-4,1-3,1. Default: 2-3,2-3,2,1-2.")]
+        = None,
+    activations: Annotated[Optional[str], typer.Option(
+        "--activations", metavar="NAMES", show_default=False,
+        help="Non-linearities to draw from, separated by commas (one per network). Default: abstract,sigmoid,tanh.")]
+        = None,
+    costs: Annotated[Optional[str], typer.Option(
+        "--costs", metavar="NAMES", show_default=False,
+        help="Costs to draw from, separated by commas. Default: abstract,squared_error.")] = None,
+    depth: Annotated[Optional[str], typer.Option(
+        "--depth", metavar="RANGE", show_default=False,
+        help="Layers between the asked entry and the output, e.g. 1 or 0-1 (0: the output layer's weights). "
+             "Default: any.")] = None,
+    format: Annotated[Optional[SheetFormat], typer.Option(
+        "--format", "-f", show_default=False,
+        help="latex, markdown or json. Default: from --out's suffix (.tex, .md, .json, .pdf), else markdown.")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Compile both sheets with pdflatex (implied by --out FILE.pdf).")]
+        = False,
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Exercise sheets with worked solutions, on fresh networks, byte for byte the same for a seed.
+
+    --out week5.pdf writes week5.pdf and week5-solutions.pdf (likewise .tex and .md);
+    JSON holds both in one file: {"seed", "exercises": [{"id", "kind", "network", "entry",
+    "question", "solution", "answer"}]}, the answer in the notation symbp grade reads,
+    or the numbers. Without --out, Markdown (the sheet, then the solutions) or JSON is printed.
+
+    \b
+    Examples:
+      symbp exercise --seed 7 --count 6 --out week5.pdf --pdf
+      symbp exercise --kind chain,spot-the-error --layers 3,2,2,1 --depth 1-2 --out quiz.md
+      symbp exercise --kind numeric --layers 2,2,1 --activations sigmoid --costs squared_error -f json
+    """
+    from .exercise import KINDS, exercises, render_sheet
+
+    chosen = output_format(out, "pdf" if pdf else (format.value if format else None),
+                           ["latex", "markdown", "json", "pdf"], "markdown", option="--format", writer="symbp exercise")
+    if pdf and format not in (None, SheetFormat.latex):
+        raise SymbpError(f"--pdf compiles LaTeX, but --format asks for {format.value}")
+    two_files = chosen != "json" and not is_stdout(out)
+    if chosen in ("latex", "pdf") and is_stdout(out):
+        raise SymbpError(f"{chosen} writes two files, the sheet and its solutions: add --out FILE.{'tex' if chosen == 'latex' else 'pdf'}")
+    solutions_out = out.with_name(f"{out.stem}-solutions{out.suffix}") if two_files and out is not None else None
+    _check_out(out, force)
+    if solutions_out is not None:
+        _check_out(solutions_out, force)
+    knobs = {name: value for name, value in (("layers", layers), ("activations", activations), ("costs", costs))
+             if value is not None}
+    sheet = exercises(seed, count, ",".join(kind) if kind else KINDS, depth=depth, **knobs)
+    if chosen == "json":
+        _emit(render_sheet(sheet, "json"), out, force)
+        return
+    source = "latex" if chosen == "pdf" else chosen
+    documents = [render_sheet(sheet, source, solutions=False), render_sheet(sheet, source, solutions=True)]
+    if chosen == "pdf":
+        from .render.pdf import LatexError, failure_with_log, latex_to_pdf
+
+        compiled = []
+        for document, target in zip(documents, (out, solutions_out)):
+            try:
+                compiled.append(latex_to_pdf(document)[0])
+            except LatexError as error:
+                raise failure_with_log(error, target, force) from None
+        documents = compiled  # type: ignore[assignment]
+    if solutions_out is None:  # Markdown on standard output: the sheet, then its solutions
+        _emit("\n".join(documents), out, force)  # type: ignore[arg-type]
+        return
+    _emit(documents[0], out, force)
+    _emit(documents[1], solutions_out, force)
 
 
 def _csv(records: list[dict[str, str]]) -> str:

@@ -10,14 +10,17 @@ of a layer follows one formula and that every sum is a matrix product:
 
 ``module_source`` prints that form as a standalone module that needs only NumPy;
 the elementwise formulas (sigma, sigma', C, dC/da) come from the activation and
-cost registries through SymPy's NumPy printer. The module runs the batch in
-blocks of rows sized to stay in the cache (``block_rows``). ``compile`` runs the
-same source in-process. This module only writes code: no numbers are computed here.
+cost registries through SymPy's NumPy printer, each written as NumPy calls
+that fill arrays allocated once (symbp.inplace). The module runs the batch in
+blocks of rows sized to stay in the cache (``block_rows``), in float64 or
+float32 (``dtype``). ``compile`` runs the same source in-process. This module
+only writes code: no numbers are computed here.
 """
 
 from __future__ import annotations
 
 import builtins
+import inspect
 import linecache
 import math
 from dataclasses import dataclass, replace
@@ -25,27 +28,30 @@ from typing import Callable, Mapping
 
 import numpy as np
 import sympy as sp
+from sympy.codegen.cfunctions import log1p
 from sympy.codegen.rewriting import log1p_opt, optimize
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
 from . import __version__
+from . import erf as _erf_module
 from .activations import STABLE_SIGMOID, STABLE_SOFTPLUS, stable_form
 from .costs import COSTS
 from .derive.backprop import BackpropDerivation, backprop
 from .errors import SymbpError
 from .graph import Graph, build_graph
+from .inplace import InPlaceWriter, Scratch, Target
 from .spec import Network
 
 LossAndGradients = Callable[[Mapping[str, np.ndarray], np.ndarray, np.ndarray], tuple[float, dict[str, np.ndarray]]]
 
-BLOCK_BYTES = 512 * 1024
-"""What one block's stored forward values (z and a of every layer) may take: a quarter
-of the benchmark machine's 2 MiB L2 cache, leaving room for the backward pass's
-temporaries. Whole-batch arrays make every elementwise pass a trip to memory, and
-every call fault in fresh pages; benchmarks/RESULTS.md has the measured difference."""
+BLOCK_BYTES = 2 * 1024 * 1024
+"""What one block's stored forward values (z and a of every layer) may take: the benchmark
+machine's 2 MiB L2 cache. The block's arrays are allocated once per call and written in
+place, so a block costs no fresh memory, and the fixed cost of its NumPy calls (about ten
+a layer) is what fewer, larger blocks save; benchmarks/RESULTS.md has the measured sweep."""
 
-BLOCK_ROWS_RANGE = (512, 2048)
+BLOCK_ROWS_RANGE = (512, 4096)
 """Fewer rows make the matrix products thin and per-call overhead dominate; more did not pay
 on any benchmarked network."""
 
@@ -84,6 +90,8 @@ class VectorizedBackprop:
     """C for one output from the logit ``z<L>`` (binary cross-entropy after a sigmoid), or None."""
     output_delta: sp.Expr | None = None
     """delta^{(L)} = dC/da sigma'(z) cancelled (a - t for that pair), over ``a<L>`` and ``t_rows``, or None."""
+    softmax: bool = False
+    """A softmax output: a<L> by rows, delta<L> = J^T dC/da (``output_delta`` its cross-entropy collapse)."""
     decay: float = 0.0
     """lambda of weight decay: C gains (lambda/2) sum W^2 and dC/dW gains lambda W (biases are not decayed)."""
 
@@ -131,13 +139,18 @@ def vectorize(derivation: BackpropDerivation) -> VectorizedBackprop:
                 expected_terms = tuple((graph.delta[m + 1][i], graph.W[m + 1][i, j]) for i in range(net.D(m + 1)))
                 if step.terms != expected_terms:
                     raise _not_matrix_form(f"delta{m}_{j + 1}", step.upstream)
+        if m == L and graph.softmax_output:  # one row at a time, not elementwise: the module's _softmax
+            layers.append(LayerForm(m, SOFTMAX_ROWS(z), sp.Integer(1)))
+            continue
         layer_units = [{graph.z[m][i]: z, graph.a[m][i]: a} for i in units]
         activation = _uniform(f"a{m}", [graph.a_definition[m][i] for i in units], layer_units)
         local = _uniform(f"sigma'{m}", [step.local for step in steps], layer_units)
         layers.append(LayerForm(m, activation, local))
 
-    _, a_L, _ = layer_symbols(L)
+    z_L, a_L, _ = layer_symbols(L)
     outputs = [{a_k: a_L, t_k: TARGET} for a_k, t_k in zip(graph.a[L], graph.t)]
+    if graph.softmax_output:
+        return _softmax_form(derivation, graph, tuple(layers), outputs)
     upstream = _uniform(f"dC/da{L}", [derivation.delta(L, k + 1).upstream for k in range(net.D(L))], outputs)
     cost = COSTS[net.cost]
     per_output = [cost.value([a_k], [t_k]) for a_k, t_k in zip(graph.a[L], graph.t)]
@@ -151,6 +164,43 @@ def vectorize(derivation: BackpropDerivation) -> VectorizedBackprop:
             decay=net.l2,
         )
     return VectorizedBackprop(net, tuple(layers), cost_term, upstream, decay=net.l2)
+
+
+SOFTMAX_ROWS = sp.Function("softmax_rows", real=True)
+LOG_SOFTMAX_ROWS = sp.Function("log_softmax_rows", real=True)
+"""Softmax and log-softmax along each row (sample) of z<L>: the module's _softmax and _log_softmax."""
+
+
+def _softmax_form(
+    derivation: BackpropDerivation, graph: Graph, layers: tuple[LayerForm, ...], outputs: list[dict[sp.Symbol, sp.Symbol]]
+) -> VectorizedBackprop:
+    """A softmax output: delta^{(L)} = J^T dC/da, or after cross-entropy its collapse a sum_k t_k - t.
+
+    The collapse is read off the derivation (its step a_j sum_k t_k - t_j, exact for any targets); the
+    cost is then written in log-softmax form, C = -sum_k t_k log_softmax(z)_k, finite at logits of 1,000.
+    """
+    net, L = derivation.network, derivation.network.L
+    z_L, a_L, _ = layer_symbols(L)
+    cost = COSTS[net.cost]
+    per_output = [cost.value([a_k], [t_k]) for a_k, t_k in zip(graph.a[L], graph.t)]
+    if sp.expand(graph.C_definition - sp.Add(*per_output)) != 0:
+        raise _not_matrix_form("C", graph.C_definition)
+    cost_term = _uniform("C", per_output, outputs)
+    upstream = _uniform(f"dC/da{L}", list(graph.dC_da_value), outputs)
+    collapse = [derivation.delta(L, j + 1).collapse for j in range(net.D(L))]
+    if not all(collapse):
+        return VectorizedBackprop(net, layers, cost_term, upstream, softmax=True, decay=net.l2)
+    for j, steps in enumerate(collapse):  # a_j sum_k t_k - t_j, the same for every unit
+        if sp.expand(steps[1] - (graph.a[L][j] * sp.Add(*graph.t) - graph.t[j])) != 0:
+            raise _not_matrix_form(f"delta{L}_{j + 1}", steps[1])
+    logit_cost = cost_term.xreplace({sp.log(a_L): LOG_SOFTMAX_ROWS(z_L)})
+    return VectorizedBackprop(
+        net, layers, cost_term, upstream, logit_cost, a_L * TARGET_SUM - TARGET, softmax=True, decay=net.l2
+    )
+
+
+TARGET_SUM = sp.Symbol("t_sum", real=True)
+"""sum_k t_k of each sample (a column) in generated code."""
 
 
 def _require_concrete(net: Network) -> None:
@@ -200,7 +250,9 @@ def _not_matrix_form(what: str, formula: sp.Expr) -> SymbpError:
 # Printing ------------------------------------------------------------------
 
 
-_HELPERS = {STABLE_SIGMOID: "_sigmoid", STABLE_SOFTPLUS: "_softplus"}
+_HELPERS = {
+    STABLE_SIGMOID: "_sigmoid", STABLE_SOFTPLUS: "_softplus", SOFTMAX_ROWS: "_softmax", LOG_SOFTMAX_ROWS: "_log_softmax",
+}
 """The generated module's overflow-free helpers, for the functions ``stable_form`` writes."""
 
 
@@ -238,6 +290,9 @@ class _ArrayPrinter(NumPyPrinter):
             return super()._print_Function(expr)
         return f"{helper}({self._print(expr.args[0])})"
 
+    def _print_erf(self, expr: sp.Expr) -> str:
+        return f"_erf({self._print(expr.args[0])})"  # the module's own, NumPy only: see symbp.erf
+
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         if expr.exp == -1:
             return f"1/{self.parenthesize(expr.base, precedence(expr))}"
@@ -251,17 +306,17 @@ class _Print:
         self._printer = _ArrayPrinter({"fully_qualified_modules": True})
 
     def __call__(self, expr: sp.Expr) -> str:
-        return self._printer.doprint(self._stable(expr))
+        return self._printer.doprint(self.stable(expr))
 
     @staticmethod
-    def _stable(expr: sp.Expr) -> sp.Expr:
+    def stable(expr: sp.Expr) -> sp.Expr:
         # Sigmoid and softplus through the module's overflow-free helpers; any other
         # log(1 + x) as log1p(x), SymPy's own rewrite, exact for small x.
         return optimize(stable_form(expr), [log1p_opt])
 
     def times(self, name: str, expr: sp.Expr) -> str:
         """``name`` times ``expr``, written in that order (SymPy would sort the factors)."""
-        expr = self._stable(expr)
+        expr = self.stable(expr)
         if expr == 1:
             return name
         if isinstance(expr, sp.Pow) and expr.exp == -1:
@@ -269,42 +324,105 @@ class _Print:
         return f"{name}*{self._printer.parenthesize(expr, PRECEDENCE['Mul'], strict=True)}"
 
 
-def block_rows(network: Network) -> int:
-    """Samples per block: the power of two nearest to ``BLOCK_BYTES`` over the float64 bytes each sample stores."""
-    stored = 2 * 8 * sum(network.layers[1:])  # z^{(m)} and a^{(m)} of every layer, kept for the backward pass
+DTYPES = ("float64", "float32")
+"""The floating-point types the generated code can compute in."""
+
+
+def _require_dtype(dtype: str) -> str:
+    if dtype not in DTYPES:
+        raise SymbpError(f"dtype {dtype!r} is not supported; give {' or '.join(DTYPES)}")
+    return dtype
+
+
+def block_rows(network: Network, dtype: str = "float64") -> int:
+    """Samples per block: the power of two nearest to ``BLOCK_BYTES`` over the bytes each sample stores."""
+    itemsize = np.dtype(_require_dtype(dtype)).itemsize
+    stored = 2 * itemsize * sum(network.layers[1:])  # z^{(m)} and a^{(m)} of every layer, kept for the backward pass
     rows = 1 << round(math.log2(BLOCK_BYTES / stored))
     low, high = BLOCK_ROWS_RANGE
     return min(max(rows, low), high)
 
 
-def module_source(network: Network) -> str:
+def module_source(network: Network, dtype: str = "float64") -> str:
     """A standalone Python module (NumPy only) defining ``loss_and_gradients(params, x, t)``.
 
     ``params`` holds ``W1``, ``b1``, ... in the point layout (W^{(m)} of shape
     (D(m), D(m-1)), b^{(m)} of shape (D(m),)), ``x`` has shape (N, D(0)) and ``t``
     (N, D(L)); it returns the mean cost over the N samples and a dict of the
-    gradients of that mean, with the keys and shapes of ``params``.
+    gradients of that mean, with the keys and shapes of ``params``. ``dtype``
+    (float64 or float32) is what the module computes in and returns.
 
     >>> from symbp import Network
     >>> source = module_source(Network([2, 3, 1], "sigmoid", "squared_error"))
-    >>> print(*[line.strip() for line in source.splitlines() if line.strip().startswith("delta")], sep="\\n")
-    delta2 = dC_da2*a2*(1 - a2)
-    delta1 = dC_da1*a1*(1 - a1)
+    >>> print(*[line.strip() for line in source.splitlines() if line.strip().startswith("# delta")], sep="\\n")
+    # delta2 = dC_da2*a2*(1 - a2)
+    # delta1 = dC_da1*a1*(1 - a1)
     """
+    _require_dtype(dtype)
     _require_concrete(network)  # before deriving anything
     # The code takes any number of rows and averages over them: one example's derivation is the whole batch's.
     example = replace(network, batch=1)
     form = vectorize(backprop(example, tuple(example.entries(kinds=("W", "b")))))
-    return _ModuleWriter(form).source()
+    return _ModuleWriter(form, dtype).source()
+
+
+_IN_PLACE = {
+    sp.exp: "numpy.exp",
+    sp.log: "numpy.log",
+    log1p: "numpy.log1p",
+    sp.tanh: "numpy.tanh",
+    sp.Abs: "numpy.absolute",
+    STABLE_SIGMOID: "_sigmoid",
+    STABLE_SOFTPLUS: "_softplus",
+}
+"""Functions the generated code applies with ``out=`` (the module's own helpers take it too)."""
 
 
 class _ModuleWriter:
-    """Lays out the generated module: one block per layer, named like the lecture."""
+    """Lays out the generated module: one block per layer, named like the lecture.
 
-    def __init__(self, form: VectorizedBackprop) -> None:
+    Each layer's arrays (z, a, dC/da, delta and any scratch) are allocated once
+    per call for a block of rows, and every block writes into them in place
+    (symbp.inplace), so a call allocates no array per block.
+    """
+
+    def __init__(self, form: VectorizedBackprop, dtype: str) -> None:
         self.form = form
         self.net = form.network
+        self.dtype = dtype
         self.print = _Print()
+        self.writer = InPlaceWriter(self.print, _IN_PLACE)
+        self.arrays: dict[str, int] = {}
+        """Each block array's name (``z1_block``) and its number of columns, in the order first used."""
+        self.scratch = {m: Scratch(f"work{m}_") for m in range(1, self.net.L + 1)}
+
+    def _return(self, shapes: Mapping[str, tuple[int, ...]]) -> list[str]:
+        """The mean cost and gradients; with weight decay, (L2/2) sum W^2 and L2 W added (biases are not decayed)."""
+        if not self.form.decay:
+            gradients = ", ".join(f'"{key}": d{key} / N' for key in shapes)
+            return ["", f"    return cost / N, {{{gradients}}}"]
+        squares = " + ".join(f"numpy.sum(W{m} * W{m})" for m in range(1, self.net.L + 1))
+        return [
+            "",
+            "    # Weight decay: C gains (L2/2) sum_m sum_ij (W^{(m)}_ij)^2, dC/dW^{(m)}_ij gains L2 W^{(m)}_ij;"
+            " biases are not decayed",
+            f"    decay = L2 / 2 * ({squares})",
+            "    return cost / N + decay, {",
+            *(f'        "{key}": d{key} / N' + (f" + L2 * {key}," if key.startswith("W") else ",") for key in shapes),
+            "    }",
+        ]
+
+    def _target(self, name: str, m: int) -> Target:
+        """``name`` written into its own block array, as wide as layer m."""
+        self.arrays[f"{name}_block"] = self.net.D(m)
+        return Target(name, f"{name}_block[:n]")
+
+    def _assign(self, name: str, m: int, expr: sp.Expr) -> list[str]:
+        """``name = expr`` over layer m's arrays, computed in place; the formula heads it when that takes lines."""
+        lines = self.writer.assign(self._target(name, m), self.print.stable(expr), self.scratch[m])
+        if len(lines) == 1:
+            return lines
+        return [f"# {name} = {self.print(expr)}", *lines]
 
     def source(self) -> str:
         net, L = self.net, self.net.L
@@ -313,8 +431,22 @@ class _ModuleWriter:
             shapes[f"W{m}"] = (net.D(m), net.D(m - 1))
             shapes[f"b{m}"] = (net.D(m),)
         names = ", ".join(shapes)
+        body = [
+            "",
+            "    # Blocks of rows, so that each block's arrays stay in the cache.",
+            "    for first in range(0, N, BLOCK_ROWS):",
+            "        a0 = x[first:first + BLOCK_ROWS]  # a^{(0)}: one sample per row",
+            f"        {TARGET.name} = t[first:first + BLOCK_ROWS]",
+            "        n = a0.shape[0]",
+        ]
+        for layer in self.form.layers:
+            body += self._forward(layer)
+        body += self._cost()
+        for layer in reversed(self.form.layers):
+            body += self._backward(layer)
+        arrays = self._block_arrays()
         out = [
-            *self._header(shapes),
+            *self._header(shapes, arrays),
             "",
             "def loss_and_gradients(params, x, t):",
             '    """Mean cost over the N samples (rows) of x and t, and its gradient for every key of params."""',
@@ -322,54 +454,47 @@ class _ModuleWriter:
             "    x, t = _samples(x, t)",
             "    N = x.shape[0]",
             "    cost = 0.0",
-            *[f"    d{key} = numpy.zeros({shape})" for key, shape in shapes.items()],
+            *[f"    d{key} = numpy.zeros({shape}, DTYPE)" for key, shape in shapes.items()],
+            *self._preamble(arrays),
+            *body,
             "",
-            "    # Blocks of rows, so that each block's arrays stay in the cache.",
-            "    for first in range(0, N, BLOCK_ROWS):",
-            "        rows = slice(first, first + BLOCK_ROWS)",
-            "        a0 = x[rows]  # a^{(0)}: one sample per row",
-            f"        {TARGET.name} = t[rows]",
+            *self._return(shapes),
+            "",
+            *self._helpers(),
+            "",
         ]
-        for layer in self.form.layers:
-            out += self._forward(layer)
-        if self.form.logit_cost is not None:
-            out += [
-                "",
-                f"        # C = C(a{_sup(L)}, t), summed over outputs and samples, written from the logit"
-                f" z{_sup(L)} so that it stays finite when a{_sup(L)} rounds to 0 or 1",
-                f"        cost += numpy.sum({self.print(self.form.logit_cost)})",
-            ]
-        else:
-            out += [
-                "",
-                f"        # C = C(a{_sup(L)}, t), summed over outputs and samples",
-                f"        cost += numpy.sum({self.print(self.form.cost)})",
-            ]
-        for layer in reversed(self.form.layers):
-            out += self._backward(layer)
-        if self.form.decay:
-            weights = [f"W{m}" for m in range(1, L + 1)]
-            squares = " + ".join(f"numpy.sum({w} * {w})" for w in weights)
-            out += [
-                "",
-                "    # Weight decay: C gains (L2/2) sum_m sum_ij (W^{(m)}_ij)^2, dC/dW^{(m)}_ij gains L2 W^{(m)}_ij;"
-                " biases are not decayed",
-                f"    decay = L2 / 2 * ({squares})",
-                "    return cost / N + decay, {",
-                *(f'        "{key}": d{key} / N' + (f" + L2 * {key}," if key.startswith("W") else ",") for key in shapes),
-                "    }",
-            ]
-        else:
-            gradients = ", ".join(f'"{key}": d{key} / N' for key in shapes)
-            out += ["", f"    return cost / N, {{{gradients}}}"]
-        out += ["", *self._helpers(), ""]
+        if any("_erf(" in line for line in out):
+            out += ["", inspect.getsource(_erf_module.erf).replace("def erf(", "def _erf(", 1)]
         return "\n".join(out)
 
-    def _header(self, shapes: dict[str, tuple[int, ...]]) -> list[str]:
+    def _block_arrays(self) -> dict[str, int]:
+        """Every array a block writes, by name, and its number of columns: b in every row, then what the loop wrote."""
+        arrays = {f"b{m}_rows": self.net.D(m) for m in range(1, self.net.L + 1)}
+        arrays.update(self.arrays)
+        for m, scratch in self.scratch.items():
+            arrays.update({f"{scratch.prefix}{k}_block": self.net.D(m) for k in range(scratch.used)})
+        return arrays
+
+    def _preamble(self, arrays: dict[str, int]) -> list[str]:
+        names = ["ones_block", *arrays]
+        rows = [", ".join(names[i : i + 6]) for i in range(0, len(names), 6)]
+        return [
+            "",
+            "    # One block's arrays, kept between calls (_block_arrays): every block writes into them in place",
+            "    # (a shorter last block, into their first n rows).",
+            "    (",
+            *[f"        {row}," for row in rows],
+            "    ) = _block_arrays(min(N, BLOCK_ROWS))",
+            "    # b in every row: adding it is then a plain elementwise pass, twice as fast as a broadcast one",
+            *[f"    b{m}_rows[...] = b{m}" for m in range(1, self.net.L + 1)],
+        ]
+
+    def _header(self, shapes: dict[str, tuple[int, ...]], arrays: dict[str, int]) -> list[str]:
         net, L = self.net, self.net.L
         return [
             f'"""Loss and gradients of the network {",".join(map(str, net.layers))}'
-            f' (sigma: {", ".join(net.activations)}; C: {net.cost}).',
+            f' (sigma: {", ".join(net.activations)}; C: {net.cost}), in {self.dtype}.',
+            *net.formulas,
             "",
             f"Generated by symbp {__version__} from its backprop derivation; needs only NumPy.",
             "",
@@ -378,18 +503,26 @@ class _ModuleWriter:
             "params holds W1, b1, ...: W^{(m)} has D(m) rows and D(m-1) columns, b^{(m)} D(m) entries.",
             f"x has shape (N, {net.D(0)}), t has shape (N, {net.D(L)}). cost is the mean of C(a{_sup(L)}, t) over the",
             *(["N samples, plus (L2/2) times the sum of every squared weight (biases are not decayed),",
-                "and grads holds its gradient for each key of params, in the same shape."] if self.form.decay else
-              ["N samples, and grads holds its gradient for each key of params, in the same shape."]),
+                f"and grads holds its gradient for each key of params, in the same shape, as {self.dtype}."]
+              if self.form.decay else
+              [f"N samples, and grads holds its gradient for each key of params, in the same shape, as {self.dtype}."]),
             "",
             "Samples are rows, so the lecture's z^{(m)} = W^{(m)} a^{(m-1)} + b^{(m)} reads",
             "z_m = a_{m-1} @ W_m.T + b_m here, and each delta^{(m)} = dC/dz^{(m)} holds one row per sample.",
+            "Every NumPy call writes into an array allocated once per call (out=, or in place with +=, *=):",
+            "where that takes several lines, the formula they compute heads them as a comment.",
             '"""',
+            "",
+            "import threading",
             "",
             "import numpy",
             "",
+            f"DTYPE = numpy.{self.dtype}",
             f"LAYERS = {net.layers!r}",
             f"SHAPES = {shapes!r}",
-            f"BLOCK_ROWS = {block_rows(net)}  # samples per block: what they keep for the backward pass stays in cache",
+            f"BLOCK_ROWS = {block_rows(net, self.dtype)}"
+            "  # samples per block: what they keep for the backward pass stays in cache",
+            f"BLOCK_WIDTHS = {tuple(arrays.values())!r}  # columns of each array _block_arrays makes after the ones",
             *([f"L2 = {self.form.decay!r}  # weight decay lambda"] if self.form.decay else []),
             "",
         ]
@@ -398,71 +531,153 @@ class _ModuleWriter:
         m = layer.layer
         z, a, _ = layer_symbols(m)
         up, below = _sup(m), _sup(m - 1)
+        sigma = f"exp(z{up}_i) / sum_j exp(z{up}_j)" if layer.activation.func == SOFTMAX_ROWS else f"sigma{up}(z{up}_i)"
         return [
             "",
-            f"        # Layer {m}, forward: z{up}_i = sum_j W{up}_ij a{below}_j + b{up}_i,"
-            f" a{up}_i = sigma{up}(z{up}_i)",
-            f"        {z} = a{m - 1} @ W{m}.T + b{m}",
-            f"        {a} = {self.print(layer.activation)}",
+            f"        # Layer {m}, forward: z{up}_i = sum_j W{up}_ij a{below}_j + b{up}_i, a{up}_i = {sigma}",
+            f"        {z} = numpy.matmul(a{m - 1}, W{m}.T, out={self._target(z.name, m).storage})",
+            f"        {z} += b{m}_rows[:n]",
+            # softmax reads a whole row: one NumPy expression, not written element by element in place
+            *([f"        {a} = {self.print(layer.activation)}"] if layer.activation.func == SOFTMAX_ROWS
+              else _indent(self._assign(a.name, m, layer.activation))),
         ]
+
+    def _cost(self) -> list[str]:
+        L = self.net.L
+        if self.form.logit_cost is not None:
+            comment = (
+                f"        # C = C(a{_sup(L)}, t), summed over outputs and samples, written from the logit"
+                f" z{_sup(L)} so that it stays finite when a{_sup(L)} rounds to 0 or 1"
+            )
+            formula = self.form.logit_cost
+        else:
+            comment, formula = f"        # C = C(a{_sup(L)}, t), summed over outputs and samples", self.form.cost
+        return ["", comment, *_indent(self._assign("C_rows", L, formula)), "        cost += float(C_rows.sum())"]
 
     def _backward(self, layer: LayerForm) -> list[str]:
         m, L = layer.layer, self.net.L
         _, _, dC_da = layer_symbols(m)
         up, above, below = _sup(m), _sup(m + 1), _sup(m - 1)
+        delta = f"delta{m}"
+        if m == L and self.form.softmax:
+            return [*self._softmax_backward(), *self._gradient_lines(m)]
         if m == L and self.form.output_delta is not None:
             return [
                 "",
                 f"        # Layer {m}, backward, base case: delta{up} = dC/da{up} sigma{up}'(z{up}),"
                 " cancelled (finite when a rounds to 1)",
-                f"        delta{m} = {self.print(self.form.output_delta)}",
+                *_indent(self._assign(delta, m, self.form.output_delta)),
                 *self._gradient_lines(m),
             ]
         if m == L:
             lines = [
                 "",
                 f"        # Layer {m}, backward, base case: delta{up} = dC/da{up} sigma{up}'(z{up})",
-                f"        {dC_da} = {self.print(self.form.output_upstream)}",
+                *_indent(self._assign(dC_da.name, m, self.form.output_upstream)),
             ]
         else:
             lines = [
                 "",
                 f"        # Layer {m}, backward, recursive case:"
                 f" delta{up}_j = (sum_i delta{above}_i W{above}_ij) sigma{up}'(z{up}_j)",
-                f"        {dC_da} = delta{m + 1} @ W{m + 1}",
+                f"        {dC_da} = {self._upstream_product(m)}",
             ]
-        return [*lines, f"        delta{m} = {self.print.times(dC_da.name, layer.local)}", *self._gradient_lines(m)]
+        local = self.print.stable(layer.local)
+        if local == 1:
+            multiply = [f"{delta} = {dC_da}"]
+        else:  # sigma' first, then times dC/da: sigma' does not read delta's array, so it can fill it
+            steps = self.writer.assign(self._target(delta, m), local, self.scratch[m])
+            multiply = [f"# {delta} = {self.print.times(dC_da.name, layer.local)}", *steps, f"{delta} *= {dC_da}"]
+        return [*lines, *_indent(multiply), *self._gradient_lines(m)]
+
+    def _upstream_product(self, m: int) -> str:
+        """delta_{m+1} @ W_{m+1}, written into dC/da^{(m)}'s block array."""
+        out = self._target(layer_symbols(m)[2].name, m).storage
+        if self.net.D(m + 1) == 1:  # one unit above: an outer product, which OpenBLAS runs 10x slower as a matmul
+            return f"numpy.multiply(delta{m + 1}, W{m + 1}, out={out})"
+        return f"numpy.matmul(delta{m + 1}, W{m + 1}, out={out})"
+
+    def _softmax_backward(self) -> list[str]:
+        L = self.net.L
+        up = _sup(L)
+        if self.form.output_delta is not None:
+            return [
+                "",
+                f"        # Layer {L}, backward, base case through softmax's Jacobian, collapsed with cross-entropy:",
+                f"        # delta{up}_j = sum_k (-t_k/a_k) a_k (1[k=j] - a_j) = a_j sum_k t_k - t_j (= a - t when t sums to 1)",
+                f"        {TARGET_SUM.name} = {TARGET.name}.sum(axis=1, keepdims=True)",
+                f"        delta{L} = {self.print(self.form.output_delta)}",
+            ]
+        return [
+            "",
+            f"        # Layer {L}, backward, base case through softmax's Jacobian J_kj = a_k (1[k=j] - a_j):",
+            f"        # delta{up}_j = sum_k dC/da_k J_kj = a_j (dC/da_j - sum_k dC/da_k a_k)",
+            f"        dC_da{L} = {self.print(self.form.output_upstream)}",
+            f"        delta{L} = a{L}*(dC_da{L} - numpy.sum(dC_da{L}*a{L}, axis=1, keepdims=True))",
+        ]
 
     def _gradient_lines(self, m: int) -> list[str]:
         up, below = _sup(m), _sup(m - 1)
         return [
             f"        # dC/dW{up}_ij = delta{up}_i a{below}_j and dC/db{up}_i = delta{up}_i, summed over the samples",
             f"        dW{m} += delta{m}.T @ a{m - 1}",
-            f"        db{m} += delta{m}.sum(axis=0)",
+            f"        db{m} += ones_block[:n] @ delta{m}",
         ]
 
     def _helpers(self) -> list[str]:
         return [
             "",
-            "def _sigmoid(z):",
-            '    """1/(1 + exp(-z)); exp(-z) overflows to inf below z = -709, which gives the right 0."""',
+            "_kept = threading.local()",
+            "",
+            "",
+            "def _block_arrays(rows):",
+            '    """A vector of rows ones, then an array of rows x width for each of BLOCK_WIDTHS, in DTYPE.',
+            "",
+            "    Made once per thread and kept for later calls of as many rows or fewer: arrays made afresh",
+            "    on every call cost the process a page fault for every 4 KiB of them written.",
+            '    """',
+            '    kept = getattr(_kept, "arrays", None)',
+            "    if kept is None or len(kept[0]) < rows:",
+            "        kept = _kept.arrays = (",
+            "            numpy.ones(rows, DTYPE), *(numpy.empty((rows, width), DTYPE) for width in BLOCK_WIDTHS)",
+            "        )",
+            "    return kept",
+            "",
+            "",
+            "def _sigmoid(z, out):",
+            '    """1/(1 + exp(-z)) into out; exp(-z) overflows to inf below z = -709 (float32: -88): the right 0."""',
             '    with numpy.errstate(over="ignore"):',
-            "        return 1/(1 + numpy.exp(-z))",
+            "        numpy.negative(z, out=out)",
+            "        numpy.exp(out, out=out)",
+            "    out += 1",
+            "    return numpy.reciprocal(out, out=out)",
             "",
             "",
-            "def _softplus(z):",
-            '    """log(1 + exp(z)) without overflow (about z above z = 709)."""',
-            "    return numpy.logaddexp(0.0, z)",
+            "def _softplus(z, out):",
+            '    """log(1 + exp(z)) into out, without overflow (about z above z = 709; float32: 88)."""',
+            "    return numpy.logaddexp(0.0, z, out=out)",
+            "",
+            "",
+            "def _softmax(z):",
+            '    """exp(z_k) / sum_j exp(z_j) along each row, shifted by the row maximum so no exp overflows."""',
+            "    e = numpy.exp(z - z.max(axis=1, keepdims=True))",
+            "    return e / e.sum(axis=1, keepdims=True)",
+            "",
+            "",
+            "def _log_softmax(z):",
+            '    """log softmax(z) along each row: z_k - logsumexp(z), finite at logits of 1,000."""',
+            "    shifted = z - z.max(axis=1, keepdims=True)",
+            "    return shifted - numpy.log(numpy.exp(shifted).sum(axis=1, keepdims=True))",
             "",
             "",
             "def _parameters(params):",
-            '    """The arrays of params in the order of SHAPES, as float64, checked against the network."""',
+            '    """The arrays of params in the order of SHAPES, as DTYPE, checked against the network."""',
             "    missing = [key for key in SHAPES if key not in params]",
             "    if missing:",
             '        raise ValueError(f"params is missing {missing[0]!r}; it needs {\', \'.join(SHAPES)}")',
             "    arrays = []",
             "    for key, shape in SHAPES.items():",
-            "        array = numpy.asarray(params[key], dtype=numpy.float64)",
+            "        array = numpy.asarray(params[key], dtype=DTYPE)",
             "        if array.shape != shape:",
             '            raise ValueError(f"params[{key!r}] has shape {array.shape}, the network needs {shape}")',
             "        arrays.append(array)",
@@ -470,9 +685,9 @@ class _ModuleWriter:
             "",
             "",
             "def _samples(x, t):",
-            '    """x and t as float64 arrays of N >= 1 rows each, checked against the network."""',
-            "    x = numpy.asarray(x, dtype=numpy.float64)",
-            "    t = numpy.asarray(t, dtype=numpy.float64)",
+            '    """x and t as DTYPE arrays of N >= 1 rows each, checked against the network."""',
+            "    x = numpy.asarray(x, dtype=DTYPE)",
+            "    t = numpy.asarray(t, dtype=DTYPE)",
             "    if x.ndim != 2 or x.shape[1] != LAYERS[0] or x.shape[0] < 1:",
             '        raise ValueError(f"x has shape {x.shape}, the network needs (N, {LAYERS[0]}) with N >= 1")',
             "    if t.shape != (x.shape[0], LAYERS[-1]):",
@@ -481,13 +696,18 @@ class _ModuleWriter:
         ]
 
 
+def _indent(lines: list[str]) -> list[str]:
+    """Statements of the loop over blocks."""
+    return [f"        {line}" for line in lines]
+
+
 def _sup(m: int) -> str:
     """The lecture's layer superscript, ^{(m)}."""
     return f"^{{({m})}}"
 
 
-def compile(network: Network) -> LossAndGradients:  # noqa: A001 - the package exports this name
-    """``loss_and_gradients`` of ``network``, from the same source ``module_source`` writes.
+def compile(network: Network, dtype: str = "float64") -> LossAndGradients:  # noqa: A001 - the package exports this name
+    """``loss_and_gradients`` of ``network`` computing in ``dtype``, from the same source ``module_source`` writes.
 
     >>> import numpy as np
     >>> from symbp import Network
@@ -496,8 +716,8 @@ def compile(network: Network) -> LossAndGradients:  # noqa: A001 - the package e
     >>> float(cost), grads["W1"].tolist(), grads["b1"].tolist()
     (0.125, [[-0.5]], [-0.5])
     """
-    source = module_source(network)
-    filename = f"<symbp.codegen {network.describe()}>"
+    source = module_source(network, dtype)
+    filename = f"<symbp.codegen {network.describe()} {dtype}>"
     # Registered so that tracebacks and inspect.getsource show the generated lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     namespace: dict[str, object] = {"__name__": "symbp_generated"}

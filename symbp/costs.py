@@ -1,5 +1,8 @@
 """Costs: name -> SymPy C(a^{(L)}, t) and its partials dC/da^{(L)}_k.
 
+Categorical cross-entropy C = -sum_k t_k log a^{(L)}_k follows a softmax (or
+abstract) output; after softmax backprop's delta^{(L)} collapses to a - t.
+
 Binary cross-entropy after a sigmoid output also has its logit form, for numbers
 only: C = softplus(z) - t z and delta^{(L)} = a - t (the lecture's
 dC/da * a(1 - a), cancelled). The lecture's form divides by 1 - a, which rounds
@@ -26,6 +29,8 @@ class Cost:
     # For a sigmoid output: C of one output from its logit z, and delta = dC/dz from a and t.
     logit_value: Callable[[sp.Expr, sp.Expr], sp.Expr] | None = None
     logit_delta: Callable[[sp.Expr, sp.Expr], sp.Expr] | None = None
+    # The output non-linearities it may follow (None: any).
+    after: tuple[str, ...] | None = None
 
     @property
     def is_abstract(self) -> bool:
@@ -38,6 +43,10 @@ def _squared_error(a: Sequence[sp.Expr], t: Sequence[sp.Expr]) -> sp.Expr:
 
 def _binary_cross_entropy(a: Sequence[sp.Expr], t: Sequence[sp.Expr]) -> sp.Expr:
     return -sp.Add(*[tk * sp.log(ak) + (1 - tk) * sp.log(1 - ak) for ak, tk in zip(a, t)])
+
+
+def _cross_entropy(a: Sequence[sp.Expr], t: Sequence[sp.Expr]) -> sp.Expr:
+    return -sp.Add(*[tk * sp.log(ak) for ak, tk in zip(a, t)])
 
 
 COSTS: dict[str, Cost] = {
@@ -53,5 +62,15 @@ COSTS: dict[str, Cost] = {
             logit_value=lambda z, t: sp.log(1 + sp.exp(z)) - t * z,
             logit_delta=lambda a, t: a - t,
         ),
+        # Categorical: t one-hot or any probability vector; a the softmax outputs.
+        Cost("cross_entropy", _cross_entropy, lambda a, t: -t / a, after=("softmax", "abstract")),
     ]
 }
+
+
+def pairing_refusal(cost: str, output: str) -> str | None:
+    """Why ``cost`` cannot follow the output non-linearity ``output``, or None."""
+    after = COSTS[cost].after
+    if after is None or output in after:
+        return None
+    return f"cost {cost!r} needs an output layer of {' or '.join(after)}, not {output!r}"

@@ -35,9 +35,19 @@ class OperationCount:
 ZERO = OperationCount(0, 0, 0)
 
 
+def softmax_output(net: Network) -> bool:
+    """Whether the output layer is not element-wise, so paths from z^{(L)} fan out to every a^{(L)}_k."""
+    return net.activation(net.L).output_only
+
+
 def naive_paths(net: Network, entry: Entry) -> int:
-    """Paths from ``entry`` to C: the product of the widths of the layers above it, once per example."""
-    return net.batch * prod(net.layers[entry.layer + 1 :])
+    """Paths from ``entry`` to C: the product of the widths of the layers above it, once per example.
+
+    After a softmax every path from z^{(L)}_j also chooses the a^{(L)}_k it reaches C
+    through, one more factor of D(L) (all but a^{(L)}_k itself, which has one path).
+    """
+    through_jacobian = softmax_output(net) and not (entry.kind == "a" and entry.layer == net.L)
+    return net.batch * prod(net.layers[entry.layer + 1 :]) * (net.D(net.L) if through_jacobian else 1)
 
 
 def _batch_and_decay(net: Network, entry: Entry) -> OperationCount:
@@ -93,6 +103,8 @@ def backprop_layer_count(net: Network, layer: int) -> OperationCount:
 def delta_count(net: Network, layer: int) -> OperationCount:
     """Computing every delta^{(layer)} once from delta^{(layer + 1)}, for every example."""
     N = net.batch
+    if layer == net.L and softmax_output(net):  # sum_k dC/da_k * da_k/dz_j per unit
+        return OperationCount(0, N * net.D(layer) ** 2, N * net.D(layer) * (net.D(layer) - 1))
     if layer == net.L:
         return OperationCount(0, N * net.D(layer), 0)  # dC/da * sigma' per unit
     fan_out = net.D(layer + 1)

@@ -137,6 +137,31 @@ class IndexForm(Node):
         return precedence(self.expr)
 
 
+INDICATOR = sp.Symbol("A_indicator", real=True)
+"""1[k=j] in an ``OutputPairForm``: 1 when the two output indices are equal, else 0."""
+TARGET_SUM = sp.Symbol("total_t", real=True)  # sorts after a^{(L)}_j: a_j sum_k t_k
+"""sum_k t_k in an ``OutputPairForm``."""
+EXP_SUM = sp.Symbol("A_exp_sum", positive=True)
+"""sum_j exp(z^{(L)}_j) in an ``OutputPairForm``."""
+
+
+@dataclass(frozen=True)
+class OutputPairForm(Node):
+    """A formula of two output units, shown for any pair: softmax's Jacobian a_k (1[k=j] - a_j).
+
+    Output unit 1 prints with ``indices[0]``, unit 2 with ``indices[1]``; ``INDICATOR``,
+    ``TARGET_SUM`` and ``EXP_SUM`` print as 1[k=j], sum_k t_k and sum_j exp(z_j).
+    """
+
+    expr: sp.Expr
+    layer: int
+    indices: tuple[str, str] = ("k", "j")
+
+    @property
+    def precedence(self) -> int:
+        return precedence(self.expr)
+
+
 @dataclass(frozen=True)
 class Partial(Node):
     """The Leibniz partial d(of)/d(wrt)."""
@@ -387,6 +412,8 @@ def repeated_work_part(work: RepeatedWork) -> RepeatedWorkPart:
 def delta_index_equation(graph: Graph, m: int, leibniz: bool) -> Equation:
     """delta^{(m)} in index form: the lecture's base case (m = L) or recursive case, with its unit range."""
     net = graph.network
+    if m == net.L and graph.softmax_output:
+        return _softmax_index_equation(graph, leibniz)
     index = "k" if m == net.L else "j"
     z, a = Unit("z", m, (index,)), Unit("a", m, (index,))
     sides: list[Math] = [Partial(graph.C, z)]
@@ -419,7 +446,45 @@ def delta_index_equation(graph: Graph, m: int, leibniz: bool) -> Equation:
     return Equation(Unit("delta", m, (index,)), tuple(sides), for_each, note)
 
 
+def _output_pair(graph: Graph, expr: sp.Expr) -> OutputPairForm:
+    """``expr`` over output units k and j written with units 1 and 2 (softmax needs two outputs to show)."""
+    return OutputPairForm(expr, graph.network.L)
+
+
+def _softmax_index_equation(graph: Graph, leibniz: bool) -> Equation:
+    """delta^{(L)}_j = sum_k dC/da_k da_k/dz_j = sum_k dC/da_k a_k (1[k=j] - a_j): the base case through the Jacobian."""
+    net, L = graph.network, graph.network.L
+    z_j, a_k = Unit("z", L, ("j",)), Unit("a", L, ("k",))
+    a, t = graph.a[L], graph.t
+    second = a[1] if len(a) > 1 else a[0]
+    jacobian = _output_pair(graph, a[0] * (INDICATOR - second))
+
+    def over_k(body: Math) -> IndexSum:
+        return IndexSum("k", net.D(L), body)
+
+    sides: list[Math] = [Partial(graph.C, z_j)]
+    if leibniz:
+        sides.append(over_k(Product((Partial(graph.C, a_k), Partial(a_k, z_j)))))
+    sides.append(over_k(Product((Partial(graph.C, a_k), jacobian))))
+    if graph.dC_da_value[0] != graph.dC_da[0]:
+        sides.append(over_k(Product((_output_pair(graph, graph.dC_da_value[0]), jacobian))))
+    if net.cost == "cross_entropy":  # the collapse students are asked to derive, as its own steps
+        target_j = t[1] if len(t) > 1 else t[0]
+        sides.append(over_k(_output_pair(graph, -t[0] * (INDICATOR - second))))
+        sides.append(_output_pair(graph, second * TARGET_SUM - target_j))
+        sides.append(_output_pair(graph, second - target_j))
+        note = "base case through softmax's Jacobian; with cross-entropy the outputs cancel, and the targets sum to 1"
+    else:
+        note = "base case through softmax's Jacobian"
+    for_each = ForEach("j", net.D(L)) if net.D(L) > 1 else None
+    return Equation(Unit("delta", L, ("j",)), tuple(sides), for_each, note, sides_on_new_rows=leibniz)
+
+
 def _delta_unit_equation(step: DeltaStep) -> Equation:
+    if step.jacobian:  # softmax: sum_k dC/da_k * da_k/dz_j, then cross-entropy's collapse
+        terms = Sum(tuple(Product((partial, entry)) for partial, entry in step.jacobian))
+        note = "the targets sum to 1" if step.collapse else ""
+        return Equation(step.symbol, (terms, *step.collapse), note=note)
     if step.is_base_case:
         upstream: Math = step.upstream
     else:
@@ -531,7 +596,9 @@ def algorithm_document(network: Network) -> Algorithm:
         weighted = IndexSum("j", network.D(m - 1), Term((Unit("W", m, ("i", "j")), Unit("a", m - 1, ("j",))), implicit=True))
         forward.append(Equation(Unit("z", m, ("i",)), (Sum((weighted, Unit("b", m, ("i",)))),), every))
         sides: list[Math] = [Sigma(m, "i")]
-        if graph.sigma_function[m] is None:
+        if m == L and graph.softmax_output:  # softmax: exp(z_i) over the sum of every exp(z_j)
+            sides = [OutputPairForm(sp.exp(graph.z[m][0]) / EXP_SUM, m, ("i", "j"))]
+        elif graph.sigma_function[m] is None:
             sides.append(IndexForm(graph.a_definition[m][0], m, "i"))
         forward.append(Equation(Unit("a", m, ("i",)), tuple(sides), every))
     if graph.cost_function is not None and network.batch == 1:
@@ -600,7 +667,14 @@ def vectorized_document(network: Network) -> Section:
     graph = build_graph(network)
     L = network.L
     delta = lambda m: Vector("delta", m)  # noqa: E731
-    rows = [Equation(delta(L), (Hadamard(Gradient(Vector("a", L)), Sigma(L, None, prime=True)),), note="base case")]
+    if graph.softmax_output:
+        jacobian_form = Term((Transpose(Unit("J", L, ())), Gradient(Vector("a", L))), implicit=True)
+        sides: tuple[Math, ...] = (jacobian_form,)
+        if network.cost == "cross_entropy":
+            sides += (VectorForm(graph.a[L][0] - graph.t[0], L),)
+        rows = [Equation(delta(L), sides, note="base case; J the softmax Jacobian")]
+    else:
+        rows = [Equation(delta(L), (Hadamard(Gradient(Vector("a", L)), Sigma(L, None, prime=True)),), note="base case")]
     for m in range(L - 1, 0, -1):
         upstream = Term((Transpose(Unit("W", m + 1, ())), delta(m + 1)), implicit=True)
         rows.append(Equation(delta(m), (Hadamard(upstream, Sigma(m, None, prime=True)),)))
@@ -615,7 +689,13 @@ def vectorized_document(network: Network) -> Section:
         Equation(Sigma(m, None, prime=True), (VectorForm(graph.sigma_prime_value[m][0], m),), note=network.activations[m - 1].replace("_", " "))
         for m in range(1, L + 1)
         if graph.sigma_function[m] is None  # abstract: sigma' keeps its name
+        and not (m == L and graph.softmax_output)
     ]
+    if graph.softmax_output:
+        a_k, z_j = Unit("a", L, ("k",)), Unit("z", L, ("j",))
+        second = graph.a[L][1] if network.D(L) > 1 else graph.a[L][0]
+        elementwise.append(Equation(Partial(a_k, z_j), (_output_pair(graph, graph.a[L][0] * (INDICATOR - second)),),
+                                    note="J, softmax's Jacobian"))
     if graph.cost_function is None:
         elementwise.append(Equation(Gradient(Vector("a", L)), (VectorForm(graph.dC_da_value[0], L),), note=network.cost.replace("_", " ")))
     if network.batch > 1:  # one example's vectors first, then the batch as N x D matrices

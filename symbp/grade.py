@@ -29,7 +29,6 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
-from .activations import ACTIVATIONS
 from .answer import parse_answer, sigma_prime_function
 from .derive.backprop import backprop
 from .derive.naive import DEFAULT_MAX_PATHS, Path, naive
@@ -293,7 +292,7 @@ def _concrete(network: Network, graph: Graph, expr: sp.Expr, concrete: Mapping[s
     wrong_layer = {}
     for application in replaced.atoms(AppliedUndef):
         for m in range(1, network.L + 1):
-            activation = ACTIVATIONS[network.activations[m - 1]]
+            activation = network.activation(m)
             if type(application) == sigma_prime_function(m) and not activation.is_abstract:
                 z = application.args[0]
                 wrong_layer[application] = activation.derivative(z, activation.value(z))
@@ -366,7 +365,7 @@ def _random_values(network: Network, graph: Graph, rng: np.random.Generator, poi
     values.update({t: draw(0.1, 0.9) for t in graph.t})
     for m in range(1, network.L + 1):
         values.update({w: draw() for w in graph.W[m]})
-        activation = ACTIVATIONS[network.activations[m - 1]]
+        activation = network.activation(m)
         for i, z in enumerate(graph.z[m]):
             values[z] = _z_sign(point, m, i, rng) * draw(0.2, 1.2)
             values[graph.b[m][i]] = values[z] - (graph.z_definition[m][i] - graph.b[m][i]).xreplace(values)

@@ -14,7 +14,6 @@ from typing import Callable, Mapping
 
 import sympy as sp
 
-from .activations import ACTIVATIONS
 from .costs import COSTS
 from .spec import Entry, Network
 
@@ -152,6 +151,15 @@ class Graph:
     """For each undefined function, one undefined function per argument: its partial."""
     latex_names: Mapping[object, str] = field(repr=False)
     text_names: Mapping[object, str] = field(repr=False)
+    jacobian: tuple[tuple[sp.Expr, ...], ...] = ()
+    """da^{(L)}_k/dz^{(L)}_j over named a^{(L)}, indexed [k][j], when the output is not element-wise
+    (softmax: a_k (1[k=j] - a_j)); empty otherwise. Then ``sigma_prime_value[L]`` is its diagonal."""
+
+    @property
+    def softmax_output(self) -> bool:
+        """Whether a^{(L)}_k depends on every z^{(L)}_j (the paths and delta^{(L)} run through ``jacobian``)."""
+        return bool(self.jacobian)
+
     example: int | str | None = None
     """Which example of a batch these z, a, delta, t and C belong to (None without a batch; ``n`` in the template)."""
     example_graphs: tuple[Graph, ...] = field(default=(), repr=False)
@@ -379,6 +387,7 @@ def _build_graph(network: Network, example: int | str | None) -> Graph:
     partial_functions: dict[sp.FunctionClass, tuple[sp.FunctionClass, ...]] = {}
     z_definition: list[tuple[sp.Expr, ...]] = [()]
     a_definition: list[tuple[sp.Expr, ...]] = [()]
+    jacobian: tuple[tuple[sp.Expr, ...], ...] = ()
     sigma_prime_value: list[tuple[sp.Expr, ...]] = [()]
 
     for m in range(1, L + 1):
@@ -408,7 +417,7 @@ def _build_graph(network: Network, example: int | str | None) -> Graph:
                 for i in range(net.D(m))
             )
         )
-        activation = ACTIVATIONS[net.activations[m - 1]]
+        activation = net.activation(m)
         if activation.is_abstract:
             sigma = name(sp.Function(f"sigma{m}", real=True), lambda n: n.sigma(m))
             sigma_p = name(sp.Function(f"dsigma{m}", real=True), lambda n: n.sigma_prime_function(m))
@@ -416,6 +425,11 @@ def _build_graph(network: Network, example: int | str | None) -> Graph:
             sigma_function.append(sigma)
             a_definition.append(tuple(sigma(z_sym) for z_sym in z[m]))
             sigma_prime_value.append(sigma_prime[m])
+        elif activation.output_only:
+            sigma_function.append(None)
+            a_definition.append(activation.vector_value(z[m]))
+            jacobian = activation.jacobian(a[m])
+            sigma_prime_value.append(tuple(jacobian[k][k] for k in range(net.D(m))))
         else:
             sigma_function.append(None)
             a_definition.append(tuple(activation.value(z_sym) for z_sym in z[m]))
@@ -473,6 +487,7 @@ def _build_graph(network: Network, example: int | str | None) -> Graph:
         partial_functions=partial_functions,
         latex_names=latex,
         text_names=text,
+        jacobian=jacobian,
         example=example,
         decay=decay,
         total=total,

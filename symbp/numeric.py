@@ -15,7 +15,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from .activations import ACTIVATIONS, STABLE_FUNCTIONS, stable_form
+from .activations import FORMULA_VARIABLE, STABLE_FUNCTIONS, stable_form
 from .costs import COSTS
 from .derive.backprop import BackpropDerivation
 from .errors import SymbpError
@@ -71,9 +71,14 @@ def random_point(network: Network, rng: np.random.Generator, evaluator: Evaluato
             point[f"b{m}"] = rng.uniform(-0.5, 0.5, network.D(m))
         low, high = (0.05, 0.95) if COSTS[network.cost].needs_unit_interval else (-1, 1)
         point["t"] = rng.uniform(low, high, (*rows, network.D(network.L)))
-        if evaluator.away_from_kinks(evaluator.forward_at(point), margin=10 * FD_STEP):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            values = evaluator.forward_at(point)
+        # A defined formula such as log(x) has no value everywhere: try only where every value is a number.
+        if all(math.isfinite(v) for v in values.values()) and evaluator.away_from_kinks(values, margin=10 * FD_STEP):
             return point_layout(network).validate(point)
-    raise SymbpError("could not find a point away from the relu kinks")  # pragma: no cover
+    raise SymbpError(
+        "could not find a random point where every non-linearity has a finite value and is away from its kinks"
+    )
 
 
 @dataclass(frozen=True)
@@ -150,9 +155,12 @@ class Evaluator:
                 s_fn = self._lambdify(list(graph.z[m]), [graph.partial_functions[sigma][0](z) for z in graph.z[m]])
             self._layers.append((m, z_fn, a_fn, s_fn))
         cost = COSTS[net.cost]
-        self._logit_cost = cost.logit_value is not None and net.activations[-1] == "sigmoid"
+        self._logit_cost = graph.softmax_output or (cost.logit_value is not None and net.activations[-1] == "sigmoid")
         self._cost = self._lambdify([*graph.a[net.L], *graph.t], graph.C_definition)
-        if self._logit_cost:
+        if graph.softmax_output:  # C of the logits, in log-softmax form: finite at logits of 1,000
+            outputs = dict(zip(graph.a[net.L], graph.a_definition[net.L]))
+            self._logit = self._lambdify([*graph.z[net.L], *graph.t], graph.C_definition.xreplace(outputs))
+        elif self._logit_cost:
             per_output = [cost.logit_value(z, t) for z, t in zip(graph.z[net.L], graph.t)]
             self._logit = self._lambdify([*graph.z[net.L], *graph.t], sp.Add(*per_output))
         self._dC_da = (
@@ -167,8 +175,10 @@ class Evaluator:
         decay = () if self.batch.decay is None else (self.batch.decay,)
         self.graph_inputs = (*(x for g in examples for x in g.a[0]), *graph.parameters,
                              *(t for g in examples for t in g.t), *decay)
-        self._kinked_layers = [
-            m for m in range(1, net.L + 1) if ACTIVATIONS[net.activations[m - 1]].kink is not None
+        # Per layer, g and g' for each g(z) that is 0 at a kink: |g|/|g'| estimates the distance to it.
+        x = FORMULA_VARIABLE
+        self._kinks = [
+            (m, self._lambdify([x], [g, sp.diff(g, x)])) for m in range(1, net.L + 1) for g in net.activation(m).kink_expressions
         ]
 
     def parameter_values(self, point: Point) -> Values:
@@ -264,7 +274,12 @@ class Evaluator:
         return best[1], best[0]
 
     def away_from_kinks(self, values: Values, margin: float) -> bool:
-        return all(abs(values[z]) > margin for g in self.batch.examples for m in self._kinked_layers for z in g.z[m])
+        for m, kink in self._kinks:
+            for z in (z for g in self.batch.examples for z in g.z[m]):
+                g, slope = (float(v) for v in kink(np.asarray(values[z])))
+                if not abs(g) > margin * max(1.0, abs(slope)):
+                    return False
+        return True
 
     def _lambdify(self, args: Sequence[sp.Symbol], exprs: object) -> Callable[..., object]:
         return lambdify_stable(args, exprs, self.functions)

@@ -11,8 +11,8 @@ from math import prod
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
-from .activations import ACTIVATIONS
-from .costs import COSTS
+from .activations import ACTIVATIONS, Activation, Definitions, activation_named, definitions
+from .costs import COSTS, pairing_refusal
 from .errors import SymbpError
 
 ENTRY_KINDS = ("W", "b", "z", "a")
@@ -56,11 +56,19 @@ class Network:
     >>> net = Network(layers=[3, 2, 2, 1], activations="sigmoid", cost="squared_error")
     >>> net.L, net.activations
     (3, ('sigmoid', 'sigmoid', 'sigmoid'))
+
+    ``define`` names non-linearities written as formulas in x, usable like built-ins:
+
+    >>> Network([2, 1], "swish", "squared_error", define={"swish": "x/(1+exp(-x))"}).activation(1).formula
+    'x/(1+exp(-x))'
     """
 
     layers: tuple[int, ...] = (3, 2, 2, 1)
     activations: tuple[str, ...] | str = "abstract"
     cost: str = "abstract"
+    define: Definitions = ()
+    """(name, formula) pairs sorted by name; a {name: formula} dict is accepted and converted."""
+
     batch: int = 1
     """N examples: C = (1/N) sum_n C(a^{(L),(n)}, t^{(n)})."""
     l2: float = 0.0
@@ -70,15 +78,20 @@ class Network:
         layers = _validate_layers(self.layers)
         _validate_batch(self.batch)
         object.__setattr__(self, "l2", _validate_l2(self.l2))
-        activations = _validate_activations(self.activations, len(layers) - 1)
+        define = definitions(self.define)
+        object.__setattr__(self, "define", define)
+        activations = _validate_activations(self.activations, len(layers) - 1, define)
         if self.cost not in COSTS:
             raise SymbpError(f"unknown cost {self.cost!r}; known costs: {', '.join(COSTS)}")
-        if COSTS[self.cost].needs_unit_interval and not ACTIVATIONS[activations[-1]].stays_in_unit_interval:
+        if COSTS[self.cost].needs_unit_interval and not activation_named(activations[-1], define).stays_in_unit_interval:
             accepted = [n for n, a in ACTIVATIONS.items() if a.stays_in_unit_interval]
             raise SymbpError(
                 f"cost {self.cost!r} needs outputs in (0, 1), but output non-linearity "
                 f"{activations[-1]!r} can leave it; use one of: {', '.join(accepted)}"
             )
+        refusal = pairing_refusal(self.cost, activations[-1])
+        if refusal:
+            raise SymbpError(refusal)
         object.__setattr__(self, "layers", layers)
         object.__setattr__(self, "activations", activations)
 
@@ -90,6 +103,10 @@ class Network:
     def D(self, m: int) -> int:
         """Width of layer m, the lecture's D^{(m)}."""
         return self.layers[m]
+
+    def activation(self, m: int) -> Activation:
+        """sigma^{(m)}, built-in or defined."""
+        return activation_named(self.activations[m - 1], self.define)
 
     @property
     def is_abstract(self) -> bool:
@@ -103,8 +120,14 @@ class Network:
     def describe(self) -> str:
         """One line: ``3,2,2,1 sigma: abstract,abstract,abstract C: abstract``."""
         sizes = ",".join(map(str, self.layers))
+        where = f" where {'; '.join(self.formulas)}" if self.formulas else ""
         extras = (f" N: {self.batch}" if self.batch > 1 else "") + (f" l2: {self.l2:g}" if self.l2 else "")
-        return f"{sizes} sigma: {','.join(self.activations)} C: {self.cost}{extras}"
+        return f"{sizes} sigma: {','.join(self.activations)} C: {self.cost}{extras}{where}"
+
+    @property
+    def formulas(self) -> tuple[str, ...]:
+        """The defined non-linearities the layers use, as ``swish(x) = x/(1+exp(-x))``."""
+        return tuple(f"{name}(x) = {formula}" for name, formula in self.define if name in self.activations)
 
     @property
     def per_example_kinds(self) -> tuple[str, ...]:
@@ -260,7 +283,7 @@ def _validate_l2(l2: object) -> float:
     return float(l2)
 
 
-def _validate_activations(activations: object, L: int) -> tuple[str, ...]:
+def _validate_activations(activations: object, L: int, define: Definitions = ()) -> tuple[str, ...]:
     names = (activations,) * L if isinstance(activations, str) else activations
     if not isinstance(names, Sequence) or isinstance(names, bytes):
         raise SymbpError(f"activations {activations!r} must be one name or a list of {L} names")
@@ -269,9 +292,15 @@ def _validate_activations(activations: object, L: int) -> tuple[str, ...]:
         raise SymbpError(
             f"{len(names)} non-linearities {list(names)!r} given for {L} layers; give one name or exactly {L}"
         )
-    for name in names:
-        if name not in ACTIVATIONS:
-            raise SymbpError(f"unknown non-linearity {name!r}; known: {', '.join(ACTIVATIONS)}")
+    for m, name in enumerate(names, start=1):
+        if not isinstance(name, str):
+            raise SymbpError(f"non-linearity {name!r} must be a name, e.g. \"sigmoid\"")
+        if activation_named(name, define).output_only and m < L:
+            elementwise = [n for n, a in ACTIVATIONS.items() if not a.output_only]
+            raise SymbpError(
+                f"non-linearity {name!r} is for the output layer only (layer {L}), not layer {m}; "
+                f"hidden layers accept: {', '.join(elementwise)}"
+            )
     return names
 
 

@@ -1,12 +1,15 @@
 """The network a command works on: a ``--spec`` TOML/JSON file, overridden by command-line options.
 
-A spec file holds up to five keys, the arguments of ``Network``::
+A spec file holds up to six keys (``define`` is a table), the arguments of ``Network``::
 
     layers = [3, 2, 2, 1]
-    activations = "sigmoid"        # or one name per layer: ["tanh", "tanh", "sigmoid"]
+    activations = "sigmoid"        # or one name per layer: ["tanh", "swish", "sigmoid"]
     cost = "squared_error"
     batch = 4                      # optional: a batch of 4 examples (default 1)
     l2 = 0.01                      # optional: weight decay lambda (default 0; biases are not decayed)
+
+    [define]                       # non-linearities written as formulas in x
+    swish = "x/(1+exp(-x))"
 
 Nothing here imports SymPy, so the CLI can parse its options before deciding
 whether any work needs it; ``Network`` itself validates the values.
@@ -27,7 +30,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - tomli is a declared dependency on 3.10
     import tomli as tomllib
 
-SPEC_KEYS = ("layers", "activations", "cost", "batch", "l2")
+SPEC_KEYS = ("layers", "activations", "cost", "define", "batch", "l2")
 MAX_SIZE_DIGITS = 100
 """Layer sizes longer than this are refused as text, before they become integers."""
 """The keys a spec file may hold, in the order ``Network`` takes them."""
@@ -140,6 +143,12 @@ def _check_keys(path: Path, data: object) -> dict[str, Any]:
         raise SymbpError(
             f"spec file {str(path)!r}: activations {activations!r} must be one name or a list of names"
         )
+    define = data.get("define", {})
+    if not isinstance(define, dict) or not all(isinstance(f, str) for f in define.values()):
+        raise SymbpError(
+            f"spec file {str(path)!r}: define {define!r} must be a table of names and formulas, "
+            'e.g. [define] swish = "x/(1+exp(-x))"'
+        )
     if "activations" in data and isinstance(activations, list):
         data["activations"] = tuple(activations)
     if "layers" in data and isinstance(data["layers"], list):
@@ -175,6 +184,15 @@ def parse_names(text: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in text.split(","))
 
 
+def parse_definition(text: str) -> tuple[str, str]:
+    """``"swish=x/(1+exp(-x))"`` -> ``("swish", "x/(1+exp(-x))")``; ``Network`` checks the name and formula."""
+    name, equals, formula = text.partition("=")
+    if not equals:
+        shown = repr(text if len(text) <= 60 else text[:57] + "...")
+        raise SymbpError(f"--define {shown} has no '='; give NAME=FORMULA, e.g. --define swish='x/(1+exp(-x))'")
+    return name.strip(), formula
+
+
 def network_arguments(
     spec: str | Path | None = None,
     *,
@@ -182,6 +200,7 @@ def network_arguments(
     activation: str | None = None,
     activations: str | None = None,
     cost: str | None = None,
+    define: list[str] | None = None,
     batch: int | None = None,
     l2: float | None = None,
 ) -> dict[str, Any]:
@@ -189,7 +208,8 @@ def network_arguments(
 
     ``activation`` names one non-linearity for every layer, ``activations`` one per
     layer separated by commas; giving both is an error. Keys neither gives are left
-    out, so ``Network``'s defaults (the lecture's network) apply.
+    out, so ``Network``'s defaults (the lecture's network) apply. Each ``define``
+    is NAME=FORMULA, added to the spec file's ``[define]`` table.
     """
     if activation is not None and activations is not None:
         raise SymbpError(
@@ -197,6 +217,7 @@ def network_arguments(
             "give one name for every layer or a list, not both"
         )
     arguments = read_spec(spec) if spec is not None else {}
+    given: set[str] = set()  # names --define has given (they replace the spec file's)
     if layers is not None:
         arguments["layers"] = parse_layers(layers)
     if activation is not None:
@@ -209,4 +230,13 @@ def network_arguments(
         arguments["batch"] = batch
     if l2 is not None:
         arguments["l2"] = l2
+    if define:
+        definitions = dict(arguments.get("define", {}))
+        for text in define:
+            name, formula = parse_definition(text)
+            if name in definitions and definitions[name] != formula and name in given:
+                raise SymbpError(f"--define {name} given twice, as {definitions[name]!r} and {formula!r}; define it once")
+            definitions[name] = formula
+            given.add(name)
+        arguments["define"] = definitions
     return arguments

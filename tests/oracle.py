@@ -57,3 +57,21 @@ def sigma_prime(name: str, values: np.ndarray) -> np.ndarray:
     v = sp.Symbol("v", real=True)
     derivative = sp.diff(SIGMA[name](v), v)
     return np.array([float(derivative.subs(v, x)) for x in values])
+
+
+def need_torch():
+    """PyTorch, the oracle of the softmax, batch, decay and formula tests; CI (CI=true) must have it.
+
+    .ci/run installs it before the README's test command; elsewhere its absence skips, saying so.
+    """
+    import os
+
+    import pytest
+
+    try:
+        import torch
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PyTorch is the oracle here and CI must have it: pip install 'torch==2.13.0'")
+        pytest.skip("PyTorch is not installed: pip install 'torch==2.13.0' to run this oracle", allow_module_level=True)
+    return torch

@@ -10,32 +10,22 @@ from __future__ import annotations
 
 import importlib
 import math
-import os
 
 import numpy as np
 import pytest
 import sympy as sp
 
 import symbp
+from oracle import need_torch
 from symbp.counts import backprop_count, naive_count
 from symbp.errors import SymbpError
 from symbp.graph import build_graph
 from symbp.numeric import gradient_at, random_point
 
 
-def _torch():
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - the CI installs it
-        if os.environ.get("CI") == "true":
-            pytest.fail("PyTorch is the oracle of the batch and decay tests; install it (pip install 'torch==2.13.0')")
-        pytest.skip("PyTorch is not installed (pip install 'torch==2.13.0')")
-    return torch
-
-
 def torch_gradients(network: symbp.Network, point: dict[str, np.ndarray]) -> tuple[float, dict[str, np.ndarray]]:
     """C and dC/dW, dC/db by autograd: the per-example cost averaged over the rows, plus (lambda/2) sum W^2."""
-    torch = _torch()
+    torch = need_torch()
     functions = {
         "sigmoid": torch.sigmoid,
         "tanh": torch.tanh,
@@ -43,6 +33,8 @@ def torch_gradients(network: symbp.Network, point: dict[str, np.ndarray]) -> tup
         "relu": torch.relu,
         "softplus": torch.nn.functional.softplus,
         "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, 0.01),
+        "softmax": lambda z: torch.softmax(z, dim=1),
+        "swish": torch.nn.functional.silu,  # defined below as x/(1+exp(-x))
     }
     L = network.L
     params = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in point.items() if k not in "xt"}
@@ -53,6 +45,8 @@ def torch_gradients(network: symbp.Network, point: dict[str, np.ndarray]) -> tup
         a = functions[network.activations[m - 1]](a @ params[f"W{m}"].T + params[f"b{m}"])
     if network.cost == "squared_error":
         per_example = 0.5 * ((a - t) ** 2).sum(dim=1)
+    elif network.cost == "cross_entropy":
+        per_example = -(t * torch.log(a)).sum(dim=1)
     else:
         per_example = -(t * torch.log(a) + (1 - t) * torch.log(1 - a)).sum(dim=1)
     cost = per_example.mean() + network.l2 / 2 * sum((params[f"W{m}"] ** 2).sum() for m in range(1, L + 1))
@@ -65,6 +59,9 @@ RANDOM_NETWORKS = [
     symbp.Network([3, 2, 2], ["tanh", "sigmoid"], "binary_cross_entropy", batch=4, l2=0.7),
     symbp.Network([2, 2, 2, 1], ["relu", "softplus", "identity"], "squared_error", batch=2, l2=0.0),
     symbp.Network([1, 3, 2], ["leaky_relu", "tanh"], "squared_error", batch=1, l2=2.5),
+    symbp.Network([2, 2, 3], ["tanh", "softmax"], "cross_entropy", batch=3, l2=0.2),
+    symbp.Network([2, 2, 1], ["swish", "sigmoid"], "squared_error", batch=2, l2=0.3,
+                  define={"swish": "x/(1+exp(-x))"}),
 ]
 
 

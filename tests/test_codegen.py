@@ -15,6 +15,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -31,7 +32,7 @@ from symbp.codegen import compile as compile_network
 from symbp.codegen import module_source, vectorize
 from symbp.numeric import evaluator_for, gradient_at, point_shapes
 
-CONCRETE = [name for name, activation in ACTIVATIONS.items() if not activation.is_abstract]
+CONCRETE = [name for name, a in ACTIVATIONS.items() if not a.is_abstract and not a.output_only]  # softmax: test_softmax
 # Binary cross-entropy needs outputs in (0, 1): after a sigmoid output layer only.
 CASES = [(name, "squared_error") for name in CONCRETE] + [(name, "binary_cross_entropy") for name in CONCRETE]
 REL = 1e-9
@@ -226,8 +227,9 @@ def test_module_is_one_block_per_layer_named_like_the_lecture():
     source = module_source(net)
     ast.parse(source)
     body = [line.strip() for line in source.splitlines() if line.startswith(" " * 8)]  # the loop over blocks
-    loop = [line for line in body if not line.startswith("#")]
-    names = [line.split("=")[0].rstrip(" +") for line in loop if " = " in line or " += " in line]
+    loop = [line.split() for line in body if not line.startswith("#")]
+    # Each name where it is first bound (z1 = ..., then z1 += b1 in place) or first added to (dW1 += ...).
+    names = list(dict.fromkeys(words[0] for words in loop if words[1:2] in (["="], ["+="])))
     forward = [n for n in names if n[:1] in "za" and n[1:].isdigit()]
     assert forward == ["a0", "z1", "a1", "z2", "a2", "z3", "a3"]
     backward = [n for n in names if n.startswith(("delta", "dW", "db"))]
@@ -239,9 +241,9 @@ def test_module_is_one_block_per_layer_named_like_the_lecture():
 def test_elementwise_formulas_come_from_the_registries():
     # sigma' as the registry writes it (sigmoid: a(1 - a)); relu and leaky relu as maximum/where, not select/reduce.
     source = module_source(symbp.Network([2, 3, 2, 1], ["relu", "leaky_relu", "sigmoid"], "squared_error"))
-    assert "delta3 = dC_da3*a3*(1 - a3)" in source
-    assert "a1 = numpy.maximum(0, z1)" in source
-    assert "a2 = (1/100)*z2 + (99/100)*numpy.maximum(0, z2)" in source  # z/100 + (99/100) max(0, z)
+    assert "# delta3 = dC_da3*a3*(1 - a3)" in source  # the formula, over the lines computing it in place
+    assert "a1 = numpy.maximum(z1, 0, out=a1_block[:n])" in source
+    assert "# a2 = (1/100)*z2 + (99/100)*numpy.maximum(0, z2)" in source  # z/100 + (99/100) max(0, z)
     assert "numpy.where(numpy.greater(z1, 0), 1, 0)" in source
     assert "select" not in source and "reduce" not in source
     net = symbp.Network([2, 2], "tanh", "squared_error")
@@ -271,3 +273,34 @@ def test_bad_inputs_get_one_clear_error():
         f(params, np.zeros(2), np.zeros((1, 1)))
     with pytest.raises(ValueError, match=r"t has shape \(4,\)"):
         f(params, np.zeros((4, 2)), np.zeros(4))
+
+
+def test_kept_block_arrays_carry_nothing_between_calls_or_threads():
+    # The generated code keeps its block arrays between calls, one set per thread: each call's answer
+    # must be the one a freshly compiled function gives, whatever ran before it or beside it.
+    net = symbp.Network([4, 16, 2], ["tanh", "sigmoid"], "binary_cross_entropy")
+    rng = np.random.default_rng(11)
+    params = {key: rng.uniform(-1, 1, shape) for key, shape in point_shapes(net).items() if key not in ("x", "t")}
+    batches = [(rng.uniform(-1, 1, (n, 4)), rng.uniform(0.1, 0.9, (n, 2))) for n in (3, 5000, 7, 4000)]
+    expected = [symbp.compile(net)(params, x, t) for x, t in batches]  # each on a function of its own
+
+    def same(got, want) -> bool:
+        return got[0] == want[0] and all(np.array_equal(got[1][k], want[1][k]) for k in want[1])
+
+    f = symbp.compile(net)
+    assert all(same(f(params, x, t), want) for (x, t), want in zip(batches, expected))  # smaller after larger too
+
+    failures = []
+
+    def worker(index: int) -> None:
+        x, t = batches[index]
+        for _ in range(20):
+            if not same(f(params, x, t), expected[index]):
+                failures.append(index)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in (1, 3, 1, 3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []

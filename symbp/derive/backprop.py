@@ -1,5 +1,9 @@
 """The backprop recursion: every delta^{(m)} computed once, then every gradient from it.
 
+After a softmax output the base case runs through the Jacobian instead:
+    delta^{(L)}_j = sum_k dC/da^{(L)}_k * a^{(L)}_k (1[k=j] - a^{(L)}_j)
+and after cross-entropy as well it collapses to a^{(L)}_j - t_j (where sum_k t_k = 1).
+
 Line by line the lecture's "Truly Complete Version":
     delta^{(L)}_k = dC/da^{(L)}_k * sigma^{(L)'}(z^{(L)}_k)                      (base case)
     delta^{(m)}_j = (sum_i delta^{(m+1)}_i W^{(m+1)}_{ij}) * sigma^{(m)'}(z^{(m)}_j)  (recursive case)
@@ -11,7 +15,7 @@ With a batch of N examples the recursion runs for each example n, and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Mapping, Sequence
 
@@ -34,9 +38,15 @@ class DeltaStep:
     upstream: sp.Expr
     """dC/da^{(m)}_j: the given dC/da^{(L)}_k in the base case, else sum_i delta^{(m+1)}_i W^{(m+1)}_{ij}."""
     local: sp.Expr
-    """sigma^{(m)'}(z^{(m)}_j)."""
+    """sigma^{(m)'}(z^{(m)}_j); 1 after a softmax, whose base case is the sum over ``jacobian``."""
+    jacobian: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
+    """After a softmax: (dC/da^{(L)}_k, da^{(L)}_k/dz^{(L)}_j) for each output k (the base case's terms)."""
+    collapse: tuple[sp.Expr, ...] = ()
+    """After softmax and cross-entropy: the base case again, a_k cancelled, then sum_k t_k taken out,
+    then a_j - t_j. The last step holds where sum_k t_k = 1 (one-hot or probability targets)."""
     example: int | None = None
     """The example n of a batch this delta belongs to (None without a batch)."""
+
 
     @property
     def is_base_case(self) -> bool:
@@ -44,6 +54,9 @@ class DeltaStep:
 
     @property
     def formula(self) -> sp.Expr:
+        """What backprop computes; true for any t (the collapse's last step is not used)."""
+        if self.jacobian:
+            return sp.Add(*[partial * entry for partial, entry in self.jacobian])
         return self.upstream * self.local
 
 
@@ -124,6 +137,21 @@ class BackpropDerivation:
         return {g.entry.name: g for g in self.gradients}
 
 
+def _softmax_base_case(graph: Graph, j: int) -> DeltaStep:
+    """delta^{(L)}_j = sum_k dC/da^{(L)}_k * da^{(L)}_k/dz^{(L)}_j, and cross-entropy's collapse to a_j - t_j."""
+    L = graph.network.L
+    a, t = graph.a[L], graph.t
+    terms = tuple((graph.dC_da_value[k], graph.jacobian[k][j]) for k in range(len(a)))
+    collapse: tuple[sp.Expr, ...] = ()
+    if graph.network.cost == "cross_entropy":
+        indicator = [sp.Integer(int(k == j)) for k in range(len(a))]
+        cancelled = sp.Add(*[-t_k * (one - a[j]) for t_k, one in zip(t, indicator)])  # -t_k/a_k * a_k(...)
+        taken_out = a[j] * sp.Add(*t) - t[j]
+        collapse = (cancelled, taken_out, a[j] - t[j])
+    upstream = sp.Add(*[partial * entry for partial, entry in terms])
+    return DeltaStep(L, j + 1, graph.delta[L][j], (), upstream, sp.Integer(1), terms, collapse)
+
+
 def backprop(network: Network, entries: Sequence[Entry | str] | None = None) -> BackpropDerivation:
     """Run the backprop recursion over named symbols; gradients for ``entries`` (default: all).
 
@@ -167,9 +195,11 @@ def backprop(network: Network, entries: Sequence[Entry | str] | None = None) -> 
 
 def _delta_steps(graph: Graph, m: int) -> list[DeltaStep]:
     """Every delta^{(m)}_j of ``graph``'s example: the base case at the output layer, else the recursion."""
+    if m == graph.network.L and graph.softmax_output:
+        return [replace(_softmax_base_case(graph, k), example=graph.example) for k in range(graph.network.D(m))]
     if m == graph.network.L:
         return [
-            DeltaStep(m, k + 1, delta_sym, (), graph.dC_da_value[k], graph.sigma_prime_value[m][k], graph.example)
+            DeltaStep(m, k + 1, delta_sym, (), graph.dC_da_value[k], graph.sigma_prime_value[m][k], example=graph.example)
             for k, delta_sym in enumerate(graph.delta[m])
         ]
     steps = []
@@ -177,5 +207,5 @@ def _delta_steps(graph: Graph, m: int) -> list[DeltaStep]:
     for j, delta_sym in enumerate(graph.delta[m]):
         terms = tuple((graph.delta[m + 1][i], W_above[i, j]) for i in range(graph.network.D(m + 1)))
         upstream = sp.Add(*[d * w for d, w in terms])
-        steps.append(DeltaStep(m, j + 1, delta_sym, terms, upstream, graph.sigma_prime_value[m][j], graph.example))
+        steps.append(DeltaStep(m, j + 1, delta_sym, terms, upstream, graph.sigma_prime_value[m][j], example=graph.example))
     return steps

@@ -124,25 +124,43 @@ def check_budget(network: Network, entries: Sequence[Entry], max_paths: int) -> 
 
 def _paths_from_z(graph: Graph, m: int, i: int) -> list[tuple[Factor, ...]]:
     """Every path from z^{(m)}_i to C, as factor tuples ordered from C down."""
+    if m == graph.network.L:
+        return _output_heads(graph, i)
     through_a = Factor(graph.a[m][i], graph.z[m][i], graph.sigma_prime_value[m][i])
     return [(*tail, through_a) for tail in _paths_from_a(graph, m, i)]
 
 
+def _output_heads(graph: Graph, j: int) -> list[tuple[Factor, ...]]:
+    """The paths from z^{(L)}_j up to C: through a^{(L)}_j alone, or through every a^{(L)}_k after a softmax.
+
+    Softmax's factor is the Jacobian entry da^{(L)}_k/dz^{(L)}_j = a_k (1[k=j] - a_j).
+    """
+    L = graph.network.L
+    if graph.softmax_output:
+        return [
+            (Factor(graph.C, graph.a[L][k], graph.dC_da_value[k]), Factor(graph.a[L][k], graph.z[L][j], graph.jacobian[k][j]))
+            for k in range(graph.network.D(L))
+        ]
+    return [(Factor(graph.C, graph.a[L][j], graph.dC_da_value[j]), Factor(graph.a[L][j], graph.z[L][j], graph.sigma_prime_value[L][j]))]
+
+
 def _paths_from_a(graph: Graph, m: int, i: int) -> list[tuple[Factor, ...]]:
-    """Every path from a^{(m)}_i to C: one per choice of a unit in each layer above.
+    """Every path from a^{(m)}_i to C: one per choice of a unit in each layer above (and of an output after softmax).
 
     A loop, not a recursion over layers, so 1,000 layers stay within Python's stack.
     """
     L = graph.network.L
+    if m == L:
+        return [(Factor(graph.C, graph.a[L][i], graph.dC_da_value[i]),)]
     paths = []
     for above in product(*(range(graph.network.D(n)) for n in range(m + 1, L + 1))):
         units = (i, *above)  # units[n - m]: the unit the path crosses in layer n
-        top = units[-1]
-        factors = [Factor(graph.C, graph.a[L][top], graph.dC_da_value[top])]
-        for n in range(L, m, -1):
-            unit, below = units[n - m], units[n - m - 1]
-            factors.append(Factor(graph.a[n][unit], graph.z[n][unit], graph.sigma_prime_value[n][unit]))
-            # dz^{(n)}_k/da^{(n-1)}_i = W^{(n)}_{ki}: read off, not sympy.diff'd on every step of every path.
-            factors.append(Factor(graph.z[n][unit], graph.a[n - 1][below], graph.W[n][unit, below]))
-        paths.append(tuple(factors))
+        for head in _output_heads(graph, units[-1]):
+            factors = [*head, Factor(graph.z[L][units[-1]], graph.a[L - 1][units[-2]], graph.W[L][units[-1], units[-2]])]
+            for n in range(L - 1, m, -1):
+                unit, below = units[n - m], units[n - m - 1]
+                factors.append(Factor(graph.a[n][unit], graph.z[n][unit], graph.sigma_prime_value[n][unit]))
+                # dz^{(n)}_k/da^{(n-1)}_i = W^{(n)}_{ki}: read off, not sympy.diff'd on every step of every path.
+                factors.append(Factor(graph.z[n][unit], graph.a[n - 1][below], graph.W[n][unit, below]))
+            paths.append(tuple(factors))
     return paths

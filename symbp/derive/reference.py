@@ -43,6 +43,11 @@ entries) the reference takes on: about 10 s of ``sympy.diff`` (4,8,8,1 is 110,00
 
 _VALUE_NODES = {"identity": 0, "abstract": 2, "tanh": 2, "relu": 3, "sigmoid": 7, "softplus": 6}
 """Tree nodes one activation adds around its z (leaky_relu, which repeats z, is counted apart)."""
+_Z = sp.Symbol("z")
+
+
+def _tree_size(expr: sp.Expr) -> int:
+    return sum(1 for _ in sp.preorder_traversal(expr))
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,10 @@ def reference(network: Network, entry: Entry | str, *, guard: bool = True) -> Re
 
 def _rebuilds_max(network: Network, layer: int) -> bool:
     """Whether a layer from ``layer`` up is written with Max, which SymPy is slow to rebuild (it compares the arguments)."""
-    return any(name in ("relu", "leaky_relu") for name in network.activations[layer - 1:])
+    return any(
+        name in ("relu", "leaky_relu") or network.activation(m).kinks
+        for m, name in enumerate(network.activations[layer - 1:], layer)
+    )
 
 
 def reference_refusal(network: Network, entries: Sequence[Entry]) -> str | None:
@@ -126,7 +134,16 @@ def cost_tree_nodes(network: Network, entry: Entry) -> float:
     for m in range(first + 1, network.L + 1):
         z_nodes = network.D(m - 1) * (3 + a_nodes) + 2
         name = network.activations[m - 1]
-        a_nodes = 2 * z_nodes + 8 if name == "leaky_relu" else z_nodes + _VALUE_NODES[name]
+        if name == "softmax":  # exp(z_k) over the sum of every exp(z_j)
+            a_nodes = (network.D(m) + 1) * (z_nodes + 2) + 4
+        elif name == "leaky_relu":
+            a_nodes = 2 * z_nodes + 8
+        elif name in _VALUE_NODES:
+            a_nodes = z_nodes + _VALUE_NODES[name]
+        else:  # a defined formula repeats z wherever it uses x
+            value = network.activation(m).value(_Z)
+            uses, nodes = value.count(_Z), _tree_size(value)
+            a_nodes = uses * z_nodes + nodes - uses
     return network.batch * network.D(network.L) * (a_nodes + 8)
 
 

@@ -11,8 +11,11 @@ from typing import Any, Sequence
 
 from sympy.printing.precedence import PRECEDENCE, precedence
 
-from ..document import ForEach, Hadamard, IndexForm, LongExpression, Product, Sum, Unit, Vector, VectorForm
-from ..graph import Notation, build_graph
+from ..document import (
+    EXP_SUM, INDICATOR, TARGET_SUM, ForEach, Hadamard, IndexForm, LongExpression, OutputPairForm, Product, Sum, Unit,
+    Vector, VectorForm,
+)
+from ..graph import Notation, build_graph, subscript
 from ..spec import Network
 
 
@@ -76,6 +79,21 @@ class DocumentPrinter:
 
     def _print_IndexForm(self, node: IndexForm) -> str:
         names = build_graph(self._network).index_form_names(node.layer, node.index, self.style)
+        return self.renamed(names)._print(node.expr)
+
+    def _print_OutputPairForm(self, node: OutputPairForm) -> str:
+        graph = build_graph(self._network)
+        n, m, (first, second) = self.notation, node.layer, node.indices
+        names = graph.index_form_names(m, first, self.style)
+        if graph.network.D(m) > 1:
+            names.update({graph.a[m][1]: n.unit("a", m, second), graph.z[m][1]: n.unit("z", m, second),
+                          graph.t[1]: n.target(second)})
+        if self.style == "latex":
+            names.update({INDICATOR: rf"\mathbf{{1}}[{first} = {second}]", TARGET_SUM: rf"\sum_{{{first}}} {n.target(first)}",
+                          EXP_SUM: rf"\sum_{{{second}}} e^{{{n.unit('z', m, second)}}}"})
+        else:
+            names.update({INDICATOR: f"1[{first}={second}]", TARGET_SUM: f"Σ{subscript(first)} {n.target(first)}",
+                          EXP_SUM: f"Σ{subscript(second)} exp({n.unit('z', m, second)})"})
         return self.renamed(names)._print(node.expr)
 
     def _print_VectorForm(self, node: VectorForm) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.printer import Printer
 
-from ..derive.backprop import BackpropDerivation
+from ..derive.backprop import BackpropDerivation, DeltaStep
 from ..derive.naive import NaiveDerivation
 from ..derive.reference import ReferenceDerivation
 from ..document import ExampleDocument
@@ -48,6 +48,17 @@ def dumps(data: object) -> str:
     text = json.dumps(data, indent=2, ensure_ascii=False)
     flat = re.sub(r"\[\s+([-+0-9.eE,\s]+?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
     return flat + "\n"
+
+
+def softmax_delta_data(step: DeltaStep) -> dict[str, Any]:
+    """After a softmax: the base case's (dC/da_k, da_k/dz_j) terms, and cross-entropy's collapse (the last step
+    where the targets sum to 1)."""
+    data: dict[str, Any] = {}
+    if step.jacobian:
+        data["jacobian_terms"] = [[str(partial), str(entry)] for partial, entry in step.jacobian]
+    if step.collapse:
+        data["collapse"] = [str(form) for form in step.collapse]
+    return data
 
 
 class JsonDocumentPrinter(Printer):
@@ -131,6 +142,7 @@ class JsonDocumentPrinter(Printer):
                     "formula": str(step.formula),
                     "formula_latex": self._tex(step.formula),
                     "base_case": step.is_base_case,
+                    **softmax_delta_data(step),
                 }
                 for step in derivation.deltas
             ],

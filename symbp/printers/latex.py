@@ -133,7 +133,8 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         them would read as part of the last case.
         """
         text = self.parenthesize(expr, PRECEDENCE["Mul"], strict=True)
-        return rf"\left({text}\right)" if text.startswith(r"\begin{cases}") else text
+        # A negative factor too (softmax's -a_k a_j): "\cdot -" would read as a subtraction.
+        return rf"\left({text}\right)" if text.startswith((r"\begin{cases}", "- ")) else text
 
     # SymPy expressions ---------------------------------------------------------------------
 

@@ -223,7 +223,7 @@ def _notation(network: Network) -> list[dict[str, str]]:
         (r"W^{(m)} \in \mathbb{R}^{D^{(m)} \times D^{(m-1)}}", "weight matrix going to layer m", Tex(shapes)),
         (r"\mathbf{b}^{(m)} \in \mathbb{R}^{D^{(m)}}", "bias vector of layer m", ""),
         (r"\mathbf{t}", "target output", Tex(rf"$\mathbb{{R}}^{{{network.D(L)}}}$")),
-        (r"\sigma^{(m)}", "non-linearity of layer m", ", ".join(a.replace("_", " ") for a in network.activations)),
+        (r"\sigma^{(m)}", "non-linearity of layer m", _activations_value(network)),
         (rf"C(\mathbf{{a}}^{{({L})}}, \mathbf{{t}})", "cost (loss) function", network.cost.replace("_", " ")),
         (r"\mathbf{z}^{(m)}", "pre-activations of layer m", ""),
         (r"\mathbf{a}^{(m)}", "activations of layer m", ""),
@@ -235,6 +235,23 @@ def _notation(network: Network) -> list[dict[str, str]]:
         rows.append((r"\lambda", "weight decay: C gains (lambda/2) times the sum of squared weights (not biases)",
                      f"{network.l2:g}"))
     return [{"symbol": Tex(symbol), "meaning": meaning, "value": value} for symbol, meaning, value in rows]
+
+
+def _activations_value(network: Network) -> str:
+    """The layers' non-linearities; a defined one's formula after them, as math (its name is letters and digits)."""
+    names = ", ".join(a.replace("_", " ") for a in network.activations)
+    if not network.formulas:
+        return names
+    import sympy as sp
+
+    from ..activations import FORMULA_VARIABLE
+
+    used = dict.fromkeys(name for name, _ in network.define if name in network.activations)
+    formulas = [
+        rf"$\operatorname{{{name}}}(x) = {sp.latex(network.activation(network.activations.index(name) + 1).value(FORMULA_VARIABLE))}$"
+        for name in used
+    ]
+    return Tex(f"{names}; {', '.join(formulas)}".replace("|", r"\vert "))  # abs's bars would split a Markdown table row
 
 
 def _counts(network: Network, entries: Sequence[Entry], derivatives: Sequence[Tex]) -> dict[str, Any]:

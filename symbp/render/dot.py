@@ -4,7 +4,8 @@ Nodes are the inputs a^{(0)}_j, every z and a, and C; edges follow the forward
 pass. Each node and edge has a stable id in Graphviz's SVG (``z2_1``, ``a1_2->z2_1``),
 so a page's script can point at them. With a naive derivation given, every edge on one of its paths is drawn
 bold and coloured, so the picture shows why the path count is the product of
-the widths above the entry.
+the widths above the entry. After a softmax output every z^{(L)}_j has an edge to every
+a^{(L)}_k (the Jacobian), one more factor of D(L).
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def computation_graph_dot(network: Network, naive: NaiveDerivation | None = None
                 label = f"{names[weight]} = {local}\\n∂C/∂{names[weight]} = {number(gradient)}"
             else:
                 label = f"∂C/∂{graph.text_names[source]} = {local}" if target == graph.C else f"σ′ = {local}"
+                if graph.softmax_output and target in graph.a[-1]:  # a Jacobian entry, not an element-wise σ′
+                    label = f"∂{graph.text_names[target]}/∂{graph.text_names[source]} = {local}"
             style += f', label="{label}", fontsize=9'
         return f'  {node_id(source)} -> {node_id(target)}{style}, id="{edge_id(source.name, target.name)}"];'
 
@@ -96,7 +99,10 @@ def computation_graph_dot(network: Network, naive: NaiveDerivation | None = None
         lines.append(edge(parameter, graph.z[naive.entry.layer][naive.entry.row - 1]))
     for m in range(1, network.L + 1):
         lines.extend(edge(a, z) for z in graph.z[m] for a in graph.a[m - 1])
-        lines.extend(edge(z, a) for z, a in zip(graph.z[m], graph.a[m]))
+        if m == network.L and graph.softmax_output:  # a^{(L)}_k depends on every z^{(L)}_j: the Jacobian's edges
+            lines.extend(edge(z, a) for a in graph.a[m] for z in graph.z[m])
+        else:
+            lines.extend(edge(z, a) for z, a in zip(graph.z[m], graph.a[m]))
     lines.extend(edge(a, graph.C) for a in graph.a[network.L])
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -36,6 +36,7 @@ from ..derive.reference import ReferenceDerivation
 from ..errors import SymbpError
 from ..graph import build_graph
 from ..numeric import GradientAtPoint
+from ..printers.json import softmax_delta_data
 from ..spec import Entry, Network
 from .latex import latex
 from .text import expression_text
@@ -50,6 +51,7 @@ def network_data(network: Network) -> dict[str, Any]:
         "activations": list(network.activations),
         "cost": network.cost,
         "parameters": network.parameter_count,
+        **({"define": dict(network.define)} if network.define else {}),
     }
 
 
@@ -108,6 +110,7 @@ def _backprop_data(derivation: BackpropDerivation) -> list[dict[str, Any]]:
                     "formula": str(step.formula),
                     "formula_latex": _tex(step.formula, net),
                     "base_case": step.is_base_case,
+                    **softmax_delta_data(step),
                 }
                 for step in deltas
             ],

@@ -509,6 +509,20 @@ def _gradient_equation(gradient: GradientStep, graph: Graph, printer: SymbpLatex
     return lhs, pieces
 
 
+def _softmax_by_document_printers(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A softmax network's Jacobian and collapse are printed by ``symbp.printers.latex`` (issue 9's printers)."""
+
+    @functools.wraps(function)
+    def printed(subject: Any, **settings: Any) -> Any:
+        network = getattr(subject, "network", subject)
+        if build_graph(network).softmax_output:
+            from ..printers import latex as printers
+
+            return getattr(printers, function.__name__)(subject, **settings)
+        return function(subject, **settings)
+
+    return printed
+
 
 def _batch_printed(function: Callable[..., Any]) -> Callable[..., Any]:
     """With a batch or weight decay, the document printers' function of the same name (only they show 1/N and lambda W)."""
@@ -526,6 +540,7 @@ def _batch_printed(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @_batch_printed
+@_softmax_by_document_printers
 def latex_backprop_steps(
     derivation: BackpropDerivation, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any
 ) -> tuple[LatexStep, ...]:
@@ -642,6 +657,7 @@ def _vectorized_equations(network: Network) -> list[Equation]:
 
 
 @_batch_printed
+@_softmax_by_document_printers
 def latex_forward(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
     """The forward pass of ``network`` in index form, with concrete non-linearities and cost filled in."""
     graph = build_graph(network)
@@ -649,6 +665,7 @@ def latex_forward(network: Network, *, env: str | None = "aligned", width: float
 
 
 @_batch_printed
+@_softmax_by_document_printers
 def latex_vectorized(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
     r"""The matrix form of backprop for ``network``: deltas layer by layer, then dC/dW and dC/db.
 
@@ -669,6 +686,7 @@ def _backward_equations(graph: Graph, printer: SymbpLatexPrinter) -> list[Equati
 
 
 @_batch_printed
+@_softmax_by_document_printers
 def latex_backward(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
     """The backward pass of ``network`` in index form: base case, recursive case per layer, gradients."""
     graph = build_graph(network)
@@ -676,6 +694,7 @@ def latex_backward(network: Network, *, env: str | None = "aligned", width: floa
 
 
 @_batch_printed
+@_softmax_by_document_printers
 def latex_algorithm(network: Network, *, env: str | None = "aligned", width: float = DEFAULT_WIDTH, **settings: Any) -> str:
     """The lecture's "Truly Complete Version" for this network's L: forward pass, then backward pass.
 

@@ -215,7 +215,8 @@ def network_line(network: Network) -> str:
     names = set(network.activations)
     sigma = f"{network.activations[0]} (every layer)" if len(names) == 1 else ", ".join(network.activations)
     sizes = ",".join(map(str, network.layers))
-    return f"network {sizes} (L = {network.L}) · σ: {sigma} · C: {network.cost}"
+    defined = "".join(f" · {formula}" for formula in network.formulas)
+    return f"network {sizes} (L = {network.L}) · σ: {sigma}{defined} · C: {network.cost}"
 
 
 # Index form (shared by the backprop steps and the algorithm) -----------------------------------------
@@ -353,6 +354,11 @@ def _delta_unit_lines(step: DeltaStep, printer: TextPrinter, width: int) -> list
 def _backprop_lines(derivation: BackpropDerivation, printer: TextPrinter, width: int) -> list[str]:
     net = derivation.network
     graph = build_graph(net)
+    if graph.softmax_output:  # the Jacobian and the collapse are printed by the document printers (issue 9)
+        from ..document import backprop_steps
+        from ..printers.text import TextDocumentPrinter
+
+        return TextDocumentPrinter(network=net, width=width).doprint(backprop_steps(derivation)).splitlines()
     lines = ["Backprop: each δ once, output layer first; then every gradient from its δ"]
     layers = list(dict.fromkeys(step.layer for step in derivation.deltas))
     for number, m in enumerate(layers, start=1):
@@ -429,6 +435,10 @@ def text(obj: Derivation | Sequence[Derivation], *, width: int = DEFAULT_WIDTH) 
 def algorithm_text(network: Network, *, width: int = DEFAULT_WIDTH) -> str:
     """The lecture's "Truly Complete Version" for this network: forward pass, then backward pass."""
     graph = build_graph(network)
+    if graph.softmax_output:  # see _backprop_lines
+        from ..printers import print_algorithm
+
+        return print_algorithm(network, "text", width)
     printer = printer_for(network)
     n = Notation(network, "text")
     L = network.L
