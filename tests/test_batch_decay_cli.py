@@ -196,9 +196,14 @@ def test_the_matrix_form_shown_in_the_notes_gives_pytorch_s_gradients():
         np.testing.assert_allclose(Delta.T @ np.ones(3) / 3, expected[f"b{m}"], rtol=1e-9)
 
 
-def test_commands_that_show_one_example_refuse_a_batch_in_one_line():
+def test_commands_that_show_one_example_refuse_a_batch_in_one_line(tmp_path):
     result = invoke("render", "-t", "explorer.html", *NET, *BATCH)
     assert result.exit_code == 2 and result.stderr.startswith("symbp: error: the explorer page shows one example")
+    assert len(result.stderr.strip().splitlines()) == 1
+    point = tmp_path / "point.json"
+    point.write_text(json.dumps(POINT))
+    result = invoke("render", "-t", "notes.md", *NET, *BATCH, "--point", str(point))
+    assert result.exit_code == 2 and result.stderr.startswith("symbp: error: a worked example follows one example")
     assert len(result.stderr.strip().splitlines()) == 1
 
 
