@@ -40,7 +40,7 @@ _EXPORTS = {
     "exercises": "symbp.exercise",
     "gradient_at": "symbp.numeric",
     "random_point": "symbp.numeric",
-    "latex": "symbp.render.latex",
+    "latex": "symbp.printers.latex",
     "render": "symbp.render.documents",
     "compile": "symbp.codegen",
     "explore": "symbp.explorer",
@@ -60,7 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .graph import Graph, build_graph
     from .numeric import gradient_at, random_point
     from .render.documents import render
-    from .render.latex import latex
+    from .printers.latex import latex
     from .spec import DEFAULT_NETWORK, LECTURE_ENTRIES, Entry, Network
 
 

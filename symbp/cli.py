@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Callable, NoReturn, Optional, TypeVar
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .errors import SymbpError
+from .printers import FORMATS, TABLE_FORMATS
 from .io import (
     check_target,
     clean_up_on_signals,
@@ -160,7 +161,33 @@ def _usage_message(error: Exception, args: list[str] | None = None) -> str:
     return message
 
 
-app = typer.Typer(
+class _Command(TyperCommand):
+    """A command whose --help names the registries' choices (``ACTIVATIONS``, ``COSTS``) when it is shown.
+
+    Filled in only for --help, so that ``symbp --help`` and the commands' parsing need not load SymPy.
+    """
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from .activations import ACTIVATIONS
+        from .costs import COSTS
+
+        names = {"{ACTIVATIONS}": ", ".join(ACTIVATIONS), "{COSTS}": ", ".join(COSTS)}
+        for param in self.params:
+            for token, value in names.items():
+                if getattr(param, "help", None) and token in param.help:
+                    param.help = param.help.replace(token, value)
+        super().format_help(ctx, formatter)
+
+
+class _App(typer.Typer):
+    """Every command of the app is a ``_Command``."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", _Command)
+        return super().command(*args, **kwargs)
+
+
+app = _App(
     cls=_OneLineErrors,
     name="symbp",
     pretty_exceptions_enable=False,
@@ -186,16 +213,9 @@ class GradMethod(str, Enum):
     reference = "reference"
 
 
-class Format(str, Enum):
-    text = "text"
-    latex = "latex"
-    markdown = "markdown"
-    json = "json"
-
-
-class DataFormat(str, Enum):
-    text = "text"
-    json = "json"
+# The printers' registry: a new format is a printer module and a line in symbp.printers.FORMATS.
+Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
+DataFormat = Enum("DataFormat", {name: name for name in TABLE_FORMATS}, type=str)  # type: ignore[misc]
 
 
 class Dtype(str, Enum):
@@ -218,8 +238,7 @@ LayersOption = Annotated[Optional[str], typer.Option(
     help="Layer sizes D(0),...,D(L) separated by commas, e.g. 3,2,2,1.")]
 ActivationOption = Annotated[Optional[str], typer.Option(
     "--activation", metavar="NAME",
-    help="One non-linearity for every layer: abstract, identity, sigmoid, tanh, relu, softplus, leaky_relu, softmax."
-         " softmax is for the output layer only (give --activations).")]
+    help="One non-linearity for every layer: {ACTIVATIONS}. softmax is for the output layer only (give --activations).")]
 ActivationsOption = Annotated[Optional[str], typer.Option(
     "--activations", metavar="NAMES",
     help="One non-linearity per layer, separated by commas, e.g. tanh,tanh,sigmoid.")]
@@ -230,8 +249,7 @@ DefineOption = Annotated[Optional[list[str]], typer.Option(
          "tanh, sigmoid, erf, abs, max, min. Repeat for several.")]
 CostOption = Annotated[Optional[str], typer.Option(
     "--cost", metavar="NAME",
-    help="The cost: abstract, squared_error, binary_cross_entropy, cross_entropy."
-         " cross_entropy (-sum_k t_k log a_k) follows a softmax or abstract output.")]
+    help="The cost: {COSTS}. cross_entropy (-sum_k t_k log a_k) follows a softmax or abstract output.")]
 BatchOption = Annotated[Optional[int], typer.Option(
     "--batch", metavar="N", show_default=False,
     help="A batch of N examples: C = (1/N) sum_n C(a^(L),(n), t^(n)); each example has its own x, z, a, delta, t "
@@ -251,9 +269,10 @@ ForceOption = Annotated[bool, typer.Option(
     "--force", help="Let --out replace an existing file (it keeps its mode; a new file gets the umask's).")]
 FormatOption = Annotated[Optional[Format], typer.Option(
     "--format", "-f", show_default=False,
-    help="text, latex, markdown or json. Default: from --out's suffix (.txt, .tex, .md, .json), else text.")]
+    help=f"{', '.join(FORMATS)}. Default: from --out's suffix (.txt, .tex, .md, .json), else text.")]
 DataFormatOption = Annotated[Optional[DataFormat], typer.Option(
-    "--format", "-f", show_default=False, help="text or json. Default: from --out's suffix (.txt, .json), else text.")]
+    "--format", "-f", show_default=False,
+    help=f"{' or '.join(TABLE_FORMATS)}. Default: from --out's suffix (.txt, .json), else text.")]
 
 
 def _positive(value: int | None) -> int | None:
@@ -366,7 +385,7 @@ def _emit(data: str | bytes, out: Path | None, force: bool, option: str = "--out
 
 def _width(out: Path | None) -> int:
     """Text width: the terminal's when printing to one, else a fixed width so files and pipes are stable."""
-    from .render.text import DEFAULT_WIDTH
+    from .printers.text import DEFAULT_WIDTH
 
     if is_stdout(out) and sys.stdout is not None and sys.stdout.isatty():
         return max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
@@ -375,12 +394,9 @@ def _width(out: Path | None) -> int:
 
 def _dumps(data: object) -> str:
     """Indented JSON with each innermost list of numbers on one line (matrices stay readable)."""
-    import json
-    import re
+    from .printers.json import dumps
 
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    flat = re.sub(r"\[\s+([-+0-9.eE,\s]+?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
-    return flat + "\n"
+    return dumps(data)
 
 
 class _Progress:
@@ -404,6 +420,12 @@ class _Progress:
         if self.shown:
             sys.stderr.write("\n")
             sys.stderr.flush()
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 # Commands ---------------------------------------------------------------------------------------------
@@ -452,36 +474,6 @@ def _budget(max_paths: int | None) -> int:
     return DEFAULT_MAX_PATHS if max_paths is None else max_paths
 
 
-def _derivations(network: Network, names: list[str], methods: list[str], max_paths: int | None) -> list[Any]:
-    """The requested derivations, naive ones per entry (with progress, they can be many)."""
-    from .derive import backprop, naive, reference
-    from .derive.naive import check_budget
-
-    chosen = network.select(names)
-    budget = _budget(max_paths)
-    items: list[Any] = []
-    if "naive" in methods:
-        check_budget(network, chosen, budget)  # the total over every entry asked for, as check and grad count it
-        progress = _Progress("naive expansion")
-        try:
-            for done, entry in enumerate(chosen, 1):
-                items.append(naive(network, entry, max_paths=budget))
-                progress(done, len(chosen))
-        finally:
-            progress.close()
-    if "backprop" in methods:
-        items.append(backprop(network, chosen))
-    if "reference" in methods:
-        progress = _Progress("sympy.diff")
-        try:
-            for done, entry in enumerate(chosen, 1):
-                items.append(reference(network, entry))
-                progress(done, len(chosen))
-        finally:
-            progress.close()
-    return items
-
-
 @app.command()
 def derive(
     entries: Annotated[Optional[list[str]], typer.Argument(
@@ -521,46 +513,13 @@ def derive(
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, Format.text)
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
-    from .render.documents import default_entries
+    from .derive import derivations
+    from .printers import print_derivations
 
-    names = list(entries) if entries else list(default_entries(network))
     requested = [m.value for m in method] if method else ["naive", "backprop"]
-    methods = ["naive", "backprop", "reference"] if "all" in requested else requested
-    items = _derivations(network, names, methods, max_paths)
-    _emit(_format_derivations(network, items, format, _width(out)), out, force)
-
-
-def _format_derivations(network: Network, items: list[Any], format: Format, width: int) -> str:
-    if network.batch > 1 or network.l2:  # only the document printers show a batch's mean and the decay
-        from .printers import print_derivations
-
-        return print_derivations(network, items, format.value, width)
-    if format is Format.json:
-        from .render.json_data import derivations_data
-
-        return _dumps(derivations_data(network, items))
-    if format is Format.markdown:
-        from .render.markdown import markdown
-
-        return markdown(items)
-    if format is Format.latex:
-        from .derive.repeated import repeated_work
-        from .render.latex import latex
-
-        # One amsmath align* block per derivation; naive ones mark the work they share with each other.
-        work = repeated_work([d for d in items if d.method == "naive"])
-        blocks = [latex(d, env="align*", **({"repeated": work} if d.method == "naive" else {})) for d in items]
-        return "\n\n".join(f"% {_label(d)}\n{block}" for d, block in zip(items, blocks)) + "\n"
-    from .render.text import network_line, text
-
-    return f"{network_line(network)}\n\n{text(items, width=width)}"
-
-
-def _label(derivation: Any) -> str:
-    """``naive: dC/dW2_1_2`` for a LaTeX comment line."""
-    if derivation.method == "backprop":
-        return f"backprop: {', '.join(f'dC/d{g.entry.name}' for g in derivation.gradients)}"
-    return f"{derivation.method}: dC/d{derivation.entry.name}"
+    with _Progress("derive") as progress:
+        items = derivations(network, entries or None, requested, max_paths=_budget(max_paths), progress=progress)
+    _emit(print_derivations(network, items, format.value, _width(out)), out, force)
 
 
 @app.command()
@@ -622,16 +581,12 @@ def check(
                            max_paths=_budget(max_paths), max_work=max_work or DEFAULT_MAX_WORK)
     finally:
         progress.close()
-    if format is DataFormat.json:
-        from .render.json_data import check_data
+    from .document import CheckTable
+    from .printers import print_document
 
-        _emit(_dumps(check_data(report)), out, force)
-    else:
-        from .render.text import check_text
-
-        _emit(check_text(report), out, force)
+    _emit(print_document(CheckTable(report), format.value, _width(out)), out, force)
     if not report.passed:
-        from .render.text import check_failure_line
+        from .printers.text import check_failure_line
 
         if not is_stdout(out) or not sys.stdout.isatty():  # on a terminal the report already ends with it
             typer.echo(f"symbp: check failed: {check_failure_line(report)}", err=True)
@@ -682,14 +637,10 @@ def grad(
 
     values = point_from_mapping(network, _read_point(point))
     result = gradient_at(network, values, method.value, max_paths=_budget(max_paths))
-    if format is DataFormat.json:
-        from .render.json_data import gradient_data
+    from .document import GradientTable
+    from .printers import print_document
 
-        _emit(_dumps(gradient_data(result, network)), out, force)
-    else:
-        from .render.text import gradient_text
-
-        _emit(gradient_text(result, network), out, force)
+    _emit(print_document(GradientTable(result, network), format.value), out, force)
 
 
 def _read_point(path: Path) -> dict[str, Any]:
@@ -752,7 +703,9 @@ def render(
     """
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--template": Path(template), "--spec": spec})
-    name, folder = _template(template)
+    from .render.documents import find_template
+
+    name, folder = find_template(template)
     suffix = name.removesuffix(".jinja").rsplit(".", 1)[-1]
     kind = {"tex": "latex", "html": "html"}.get(suffix, "markdown")
     pdf = output_format(out, "pdf" if pdf else None, [kind, "pdf"] if kind == "latex" else [kind], kind,
@@ -773,22 +726,6 @@ def render(
         _write_pdf(document, out, force)
     else:
         _emit(document, out, force)
-
-
-def _template(template: str) -> tuple[str, Path | None]:
-    """A shipped template's name, or a template file split into its name and folder."""
-    from .render.documents import TEMPLATES
-
-    if template.removesuffix(".jinja") in TEMPLATES:
-        return template, None
-    path = Path(template)
-    if not path.is_file():
-        raise SymbpError(
-            f"template {template!r} is neither shipped ({', '.join(TEMPLATES)}) nor an existing file"
-        )
-    if not (path.name.endswith(".tex.jinja") or path.name.endswith(".md.jinja")):
-        raise SymbpError(f"template file {template!r} must be named <name>.tex.jinja or <name>.md.jinja")
-    return path.name, path.parent
 
 
 def _write_pdf(document: str, out: Path | None, force: bool) -> None:
@@ -843,22 +780,19 @@ def cost(
     # By formula, so any size answers at once; only rows per entry grow with it (groups such as W1 or all).
     groups = [name for name in entries or () if "_" not in name]
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True, guarded=bool(groups))
-    from .render.json_data import cost_table
+    from .counts import cost_summary
+    from .document import CostTable
+    from .printers import print_document
     from .spec import check_countable
 
     check_countable(network)
-    table = cost_table(network, network.select(entries) if entries else None)
+    table = CostTable(cost_summary(network, network.select(entries) if entries else None))
     if plot is not None:
         from .plots import cost_plot, plot_format, render as render_plot
 
         _check_out(plot, force, "--plot")
         _emit(render_plot(cost_plot(network), plot_format(str(plot))), plot, force, "--plot")
-    if format is DataFormat.json:
-        _emit(_dumps(table), out, force)
-    else:
-        from .render.text import cost_text
-
-        _emit(cost_text(table), out, force)
+    _emit(print_document(table, format.value), out, force)
 
 
 @app.command()
@@ -890,27 +824,9 @@ def algorithm(
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, Format.text)
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
-    from .render.latex import latex_algorithm
-    from .render.text import algorithm_text
+    from .printers import print_algorithm
 
-    if network.batch > 1 or network.l2:  # only the document printers show a batch's mean and the decay
-        from .printers import print_algorithm
-
-        document = print_algorithm(network, format.value, _width(out))
-    elif format is Format.text:
-        document = algorithm_text(network, width=_width(out))
-    elif format is Format.latex:
-        document = latex_algorithm(network, env="align*") + "\n"
-    elif format is Format.markdown:
-        from .render.markdown import display
-
-        document = display(latex_algorithm(network))
-    else:
-        from .render.json_data import network_data
-
-        document = _dumps({"network": network_data(network), "latex": latex_algorithm(network),
-                           "text": algorithm_text(network)})
-    _emit(document, out, force)
+    _emit(print_algorithm(network, format.value, _width(out)), out, force)
 
 
 @app.command()

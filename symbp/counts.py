@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
+from typing import Sequence
 
 from .spec import Entry, Network
 
@@ -134,3 +135,52 @@ def backprop_count(net: Network, entries: tuple[Entry, ...]) -> OperationCount:
     for entry in entries:
         total = total + backprop_entry_count(net, entry)
     return total
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """One row of ``symbp cost``: its label (an entry, ``layer m`` or ``total``), naive and backprop counts."""
+
+    label: str
+    naive: OperationCount
+    backprop: OperationCount
+
+
+@dataclass(frozen=True)
+class CostSummary:
+    """Paths and chain-rule operations per entry (when entries were named), per layer and in total."""
+
+    network: Network
+    entries: tuple[CostRow, ...] | None
+    layers: tuple[CostRow, ...]
+    total: CostRow
+
+
+def cost_summary(net: Network, entries: Sequence[Entry] | None = None) -> CostSummary:
+    """Paths and chain-rule operations per layer and in total, and per entry when ``entries`` are given.
+
+    Without ``entries``: every weight and bias, counted layer by layer by formula (no row
+    per entry, so any size answers at once). A backprop entry row counts only the entry's
+    own step; each delta^{(m)} is computed once and counted in layer m's row, so layer rows
+    add up to the total.
+    """
+    if entries is None:
+        lowest = 1
+        rows = None
+        by_layer = {m: (naive_layer_count(net, m), backprop_layer_count(net, m)) for m in range(1, net.L + 1)}
+    else:
+        entries = tuple(entries)
+        lowest = min((e.layer for e in entries), default=net.L + 1)
+        rows = tuple(CostRow(e.name, naive_count(net, e), backprop_entry_count(net, e)) for e in entries)
+        by_layer = {m: (ZERO, ZERO) for m in range(1, net.L + 1)}
+        for e, row in zip(entries, rows):
+            by_layer[e.layer] = (by_layer[e.layer][0] + row.naive, by_layer[e.layer][1] + row.backprop)
+    layers = []
+    for m, (naive_sum, backprop_sum) in by_layer.items():
+        # Deltas are needed from the output layer down to the lowest layer asked about
+        # (an a^{(m)} entry reads delta^{(m+1)}, which that range already holds).
+        if m >= lowest:
+            backprop_sum = backprop_sum + delta_count(net, m)
+        layers.append(CostRow(f"layer {m}", naive_sum, backprop_sum))
+    total = CostRow("total", sum((r.naive for r in layers), ZERO), sum((r.backprop for r in layers), ZERO))
+    return CostSummary(net, rows, tuple(layers), total)

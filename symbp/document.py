@@ -27,28 +27,29 @@ from .derive.backprop import BackpropDerivation, DeltaStep, GradientStep
 from .derive.naive import NaiveDerivation, Path
 from .derive.reference import ReferenceDerivation
 from .derive.repeated import RepeatedWork, repeated_work
+from .display import Displayable
 from .errors import SymbpError
 from .graph import SQUARED_WEIGHTS, Graph, build_graph
 from .spec import Entry, Network
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .check import CheckReport
+    from .counts import CostSummary
     from .example import Computed, WorkedExample
+    from .numeric import GradientAtPoint
 
 Index = Union[int, str]
 
 
-class Node:
+class Node(Displayable):
     """Base of every document node: shows itself in Jupyter through the LaTeX printer.
 
     Parts that know their network (``Document``, ``Algorithm``) print symbols in lecture
     notation; a bare node prints SymPy's own names for them.
     """
 
-    def _repr_latex_(self) -> str:
-        from .printers.latex import LatexDocumentPrinter  # printers import this module
-
-        network = getattr(self, "network", None)
-        return f"$$\n{LatexDocumentPrinter(network=network).doprint(self)}\n$$"
+    in_notation = True
+    """Whether printing it needs the network's symbol names (tables of numbers do not; a graph may be huge)."""
 
 
 Math = Union[sp.Basic, Node]
@@ -820,3 +821,42 @@ def worked_example_document(example: WorkedExample) -> ExampleDocument:
             if example.round_intermediates
             else f"full precision is carried; values are shown to {d} decimals")
     return ExampleDocument(net, note, tuple(parts), example)
+
+
+# Tables of the check, the counts and the gradients at a point -------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckTable(Node):
+    """``symbp check``: entries by comparisons with their outcomes, the counts, and every counterexample."""
+
+    in_notation = False
+
+    report: CheckReport
+
+    @property
+    def network(self) -> Network:
+        return self.report.network
+
+
+@dataclass(frozen=True)
+class CostTable(Node):
+    """``symbp cost``: naive paths and operations against backprop's, per entry, per layer and in total."""
+
+    in_notation = False
+
+    summary: CostSummary
+
+    @property
+    def network(self) -> Network:
+        return self.summary.network
+
+
+@dataclass(frozen=True)
+class GradientTable(Node):
+    """``symbp grad``: C, every dC/dW and dC/db in the point file's layout, the forward values and the deltas."""
+
+    in_notation = False
+
+    result: GradientAtPoint
+    network: Network

@@ -134,12 +134,19 @@ def difficulty(layers: str = DEFAULT_LAYERS, activations: str | Sequence[str] = 
     """The knobs checked: known non-linearities and costs, widths and depth in range."""
     ranges = parse_layers(layers)
     chosen_activations, chosen_costs = _names(activations), _names(costs)
+    offered = [name for name, activation in ACTIVATIONS.items() if activation.vector_value is None]
     for name in chosen_activations:
         if name not in ACTIVATIONS:
             raise SymbpError(f"unknown non-linearity {name!r}; known: {', '.join(ACTIVATIONS)}")
+        if name not in offered:  # softmax mixes every output: its answers are not in the notation symbp grade reads
+            raise SymbpError(f"non-linearity {name!r} is not offered in exercises; offered: {', '.join(offered)}")
     for name in chosen_costs:
         if name not in COSTS:
             raise SymbpError(f"unknown cost {name!r}; known costs: {', '.join(COSTS)}")
+        after = COSTS[name].after
+        if after is not None and not set(after) <= set(offered):
+            raise SymbpError(f"cost {name!r} goes with {after[0]}, which exercises do not offer; offered costs: "
+                             + ", ".join(c for c in COSTS if COSTS[c].after is None))
     if not chosen_activations or not chosen_costs:
         raise SymbpError("give at least one non-linearity and one cost to draw from")
     return Difficulty(ranges, chosen_activations, chosen_costs, parse_depth(depth, len(ranges) - 1))

@@ -168,6 +168,8 @@ def test_every_kind_comes_by_turns_and_knobs_hold():
     ({"depth": "2"}, "depth"),
     ({"depth": "0-"}, "not a number or a range"),
     ({"activations": ("swish",)}, "swish"),
+    ({"activations": ("sigmoid", "softmax")}, "softmax"),
+    ({"costs": ("cross_entropy",)}, "cross_entropy"),
     ({"kinds": ("numeric",), "activations": ("abstract",)}, "numeric"),
     ({"count": 0}, "count"),
     ({"kinds": ("spot-the-error",), "layers": "1,1", "activations": ("identity",)}, "no mistake can be planted"),

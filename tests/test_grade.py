@@ -18,11 +18,11 @@ import sympy as sp
 import symbp
 
 # Resolve the lazy exports first: importing a submodule named like one (symbp.grade, and symbp.check, which
-# symbp.render.text imports) before it is resolved leaves the module, not the function, on the package.
+# symbp.printers.text imports) before it is resolved leaves the module, not the function, on the package.
 grade, _ = symbp.grade, symbp.check
 
 from symbp.answer import parse_answer  # noqa: E402
-from symbp.render.text import text  # noqa: E402
+from symbp.printers.text import text  # noqa: E402
 
 MUTATIONS = ("drop_path", "drop_factor", "swap_indices", "sigma_layer", "flip_sign", "double_term")
 

@@ -16,16 +16,15 @@ import pytest
 import symbp
 from symbp.derive.repeated import repeated_work
 from symbp.graph import build_graph
-from symbp.render.latex import (
+from symbp.printers.latex import (
     escape_latex,
-    estimate_width,
     latex,
     latex_algorithm,
     latex_backprop_steps,
     latex_vectorized,
-    repr_latex,
 )
-from symbp.render.markdown import escape_markdown, markdown
+from symbp.printers.lines import estimate_width
+from symbp.printers.markdown import escape_markdown, markdown
 
 GOLDEN = Path(__file__).parent / "golden"
 NET = symbp.DEFAULT_NETWORK
@@ -202,7 +201,19 @@ def test_repr_latex_is_display_math():
     for obj in (symbp.naive(NET, "W2_1_2"), symbp.backprop(NET, ["W2_1_2"]), symbp.reference(NET, "b3_1")):
         shown = obj._repr_latex_()
         assert shown.startswith("$$\n\\begin{aligned}") and shown.endswith("\\end{aligned}\n$$")
-        assert shown == repr_latex(obj)
+
+
+def test_repr_latex_of_the_lecture_exercise_is_the_lecture_s_chain():
+    """The lecture's dC/dW^{(2)}_{12}, written out here by hand: Leibniz chain, then the local derivatives."""
+    d = lambda of, wrt: rf"\frac{{\partial {of}}}{{\partial {wrt}}}"  # noqa: E731
+    chain = [d("C", "a^{(3)}"), d("a^{(3)}", "z^{(3)}"), d("z^{(3)}", "a^{(2)}_{1}"), d("a^{(2)}_{1}", "z^{(2)}_{1}"),
+             d("z^{(2)}_{1}", "W^{(2)}_{12}")]
+    values = [d("C", "a^{(3)}"), r"\sigma^{(3)\prime}(z^{(3)})", "w^{(3)}_{1}", r"\sigma^{(2)\prime}(z^{(2)}_{1})",
+              "a^{(1)}_{2}"]
+    dot = r" \cdot "
+    lhs = d("C", "W^{(2)}_{12}")
+    expected = "$$\n\\begin{aligned}\n" + lhs + " &= " + dot.join(chain) + " \\\\\n&= " + dot.join(values) + "\n\\end{aligned}\n$$"
+    assert symbp.naive(NET, "W2_1_2")._repr_latex_() == expected
 
 
 def test_markdown_blocks_are_balanced_and_apart():

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import symbp
 from symbp.derive.repeated import repeated_work
 from symbp.graph import build_graph
-from symbp.render.latex import latex
+from symbp.printers.latex import latex
 
 CASES = [
     (symbp.Network(), ["W2_1_2", "W1_2_3"]),  # the lecture's slide

@@ -258,7 +258,7 @@ def test_the_wheel_renders_notes_outside_the_repository(tmp_path):
 
 
 def test_symbp_render_renders_even_after_its_modules_are_imported():
-    # Importing symbp.render.latex binds the package symbp.render on symbp, over the function of that name.
-    import symbp.render.latex  # noqa: F401
+    # Importing symbp.render.documents binds the package symbp.render on symbp, over the function of that name.
+    import symbp.render.documents  # noqa: F401
 
     assert symbp.render(symbp.Network(), "notes.md", title="T").startswith("# T\n")

@@ -21,6 +21,7 @@ from typing import Mapping, Sequence
 
 import sympy as sp
 
+from ..display import Displayable
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
 from ..spec import Entry, Network
@@ -83,7 +84,7 @@ class GradientStep:
 
 
 @dataclass(frozen=True)
-class BackpropDerivation:
+class BackpropDerivation(Displayable):
     """All deltas (output layer first) and the gradients of the requested entries."""
 
     network: Network
@@ -91,11 +92,6 @@ class BackpropDerivation:
     gradients: tuple[GradientStep, ...]
 
     method = "backprop"
-
-    def _repr_latex_(self) -> str:
-        from ..render.latex import repr_latex  # printing lives in render, not here
-
-        return repr_latex(self)
 
     def delta(self, layer: int, unit: int, example: int | None = None) -> DeltaStep:
         """delta^{(layer)}_{unit} (of ``example`` n = 1..N with a batch; the first by default)."""

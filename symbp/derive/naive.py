@@ -14,6 +14,7 @@ from typing import Sequence
 import sympy as sp
 
 from ..counts import naive_paths
+from ..display import Displayable
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
 from ..spec import Entry, Network
@@ -48,7 +49,7 @@ class Path:
 
 
 @dataclass(frozen=True)
-class NaiveDerivation:
+class NaiveDerivation(Displayable):
     """dC/d(entry) = sum over ``paths`` of the product of each path's factors.
 
     With a batch of N examples, ``paths`` run example by example (each example has as many),
@@ -67,11 +68,6 @@ class NaiveDerivation:
         return tuple(self.paths[k : k + size] for k in range(0, len(self.paths), size))
 
     method = "naive"
-
-    def _repr_latex_(self) -> str:
-        from ..render.latex import repr_latex  # printing lives in render, not here
-
-        return repr_latex(self)
 
     @cached_property
     def expression(self) -> sp.Expr:

@@ -29,6 +29,7 @@ from typing import Sequence
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from ..display import Displayable
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
 from ..spec import Entry, Network
@@ -51,7 +52,7 @@ def _tree_size(expr: sp.Expr) -> int:
 
 
 @dataclass(frozen=True)
-class ReferenceDerivation:
+class ReferenceDerivation(Displayable):
     """dC/d(entry) by ``sympy.diff(cost, variable)``, then substituted down to x, W, b, t."""
 
     network: Network
@@ -63,11 +64,6 @@ class ReferenceDerivation:
     expression: sp.Expr
 
     method = "reference"
-
-    def _repr_latex_(self) -> str:
-        from ..render.latex import repr_latex  # printing lives in render, not here
-
-        return repr_latex(self)
 
 
 def reference(network: Network, entry: Entry | str, *, guard: bool = True) -> ReferenceDerivation:

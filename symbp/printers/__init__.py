@@ -2,7 +2,7 @@
 
 Each printer is a SymPy ``Printer`` with a ``_print_<Node>`` method per document
 node, so adding a node type is one method per printer and adding a format is one
-module. ``FORMATS`` is the registry the entry points choose from.
+module and one line in ``FORMATS``, the registry the entry points choose from.
 
 >>> import symbp
 >>> net = symbp.Network()
@@ -12,45 +12,60 @@ module. ``FORMATS`` is the registry the entry points choose from.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Sequence
 
-from ..document import Derivation, algorithm_document, derivations_document
 from ..errors import SymbpError
-from ..spec import Network
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..document import Derivation, Node
+    from ..spec import Network
+
+# The registries are read by the CLI's --help, which must not load SymPy: the document model is imported in the functions.
+
+FORMATS = {
+    "text": ("symbp.printers.text", "TextDocumentPrinter"),
+    "latex": ("symbp.printers.latex", "LatexDocumentPrinter"),
+    "markdown": ("symbp.printers.markdown", "MarkdownDocumentPrinter"),
+    "json": ("symbp.printers.json", "JsonDocumentPrinter"),
+}
+"""Format name -> (module, printer class); a printer is imported only when its format is asked for."""
+
+TABLE_FORMATS = ("text", "json")
+"""The formats of the check, cost and gradient tables (numbers, not mathematics)."""
 
 
-def _printer(format: str, network: Network, width: float | None) -> Any:
-    if format == "text":
-        from .text import DEFAULT_WIDTH, TextDocumentPrinter
-
-        return TextDocumentPrinter(network=network, width=DEFAULT_WIDTH if width is None else int(width))
+def printer(format: str, network: Network | None, width: float | None = None) -> Any:
+    """The printer of ``format`` for ``network``; ``width`` in columns (text only; None: its default)."""
+    if format not in FORMATS:
+        raise SymbpError(f"unknown format {format!r}; accepted: {', '.join(FORMATS)}")
+    module, name = FORMATS[format]
+    settings: dict[str, Any] = {"network": network}
+    if format == "text" and width is not None:
+        settings["width"] = int(width)
     if format == "latex":
-        from .latex import LatexDocumentPrinter
-
-        return LatexDocumentPrinter(network=network, env="align*")
-    if format == "markdown":
-        from .markdown import MarkdownDocumentPrinter
-
-        return MarkdownDocumentPrinter(network=network)
-    if format == "json":
-        from .json import JsonDocumentPrinter
-
-        return JsonDocumentPrinter(network=network)
-    raise SymbpError(f"unknown format {format!r}; accepted: {', '.join(FORMATS)}")
+        settings["env"] = "align*"
+    return getattr(import_module(module), name)(**settings)
 
 
-FORMATS = ("text", "latex", "markdown", "json")
+def print_document(node: Node, format: str = "text", width: float | None = None) -> str:
+    """``node`` (a document, or a check, cost or gradient table) in ``format``, ending in a newline."""
+    output = printer(format, getattr(node, "network", None) if node.in_notation else None, width).doprint(node)
+    return output if output.endswith("\n") else output + "\n"  # a file ends with a newline
 
 
 def print_derivations(network: Network, items: Sequence[Derivation], format: str = "text", width: float | None = None) -> str:
     """What ``symbp derive --format FORMAT`` writes for these derivations (``width`` in columns, text only)."""
-    return _printer(format, network, width).doprint(derivations_document(network, items))
+    from ..document import derivations_document
+
+    return printer(format, network, width).doprint(derivations_document(network, items))
 
 
 def print_algorithm(network: Network, format: str = "text", width: float | None = None) -> str:
     """What ``symbp algorithm --format FORMAT`` writes: the lecture's "Truly Complete Version" for ``network``."""
-    output = _printer(format, network, width).doprint(algorithm_document(network))
-    return output if output.endswith("\n") else output + "\n"  # a file ends with a newline
+    from ..document import algorithm_document
+
+    return print_document(algorithm_document(network), format, width)
 
 
 def print_example(example: object, format: str = "text", width: float | None = None) -> str:
@@ -58,4 +73,4 @@ def print_example(example: object, format: str = "text", width: float | None = N
     from ..document import worked_example_document
 
     document = worked_example_document(example)  # type: ignore[arg-type]
-    return _printer(format, document.network, width).doprint(document)
+    return printer(format, document.network, width).doprint(document)

@@ -12,6 +12,7 @@ stand once, under ``"backprop"``.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any, Mapping
 
@@ -23,7 +24,7 @@ from sympy.printing.printer import Printer
 from ..derive.backprop import BackpropDerivation, DeltaStep
 from ..derive.naive import NaiveDerivation
 from ..derive.reference import ReferenceDerivation
-from ..document import ExampleDocument
+from ..document import CheckTable, CostTable, ExampleDocument, GradientTable
 from ..document import Algorithm, Backprop, Document, NaiveExpansion, Partial, ReferenceResult, RepeatedWorkPart
 from ..graph import build_graph
 from ..spec import Network
@@ -38,6 +39,7 @@ def network_data(network: Network) -> dict[str, Any]:
         "activations": list(network.activations),
         "cost": network.cost,
         "parameters": network.parameter_count,
+        **({"define": dict(network.define)} if network.define else {}),
         **({"batch": network.batch} if network.batch > 1 else {}),
         **({"l2": network.l2} if network.l2 else {}),
     }
@@ -162,8 +164,79 @@ class JsonDocumentPrinter(Printer):
     def _print_ExampleDocument(self, node: ExampleDocument) -> str:
         return dumps(example_data(node.example))
 
+    def _print_CheckTable(self, node: CheckTable) -> str:
+        report = node.report
+        rows = [
+            {
+                "entry": r.entry,
+                "method": r.method,
+                "outcome": r.outcome,
+                "max_error": _finite_or_none(r.max_error),
+                "passed": r.passed,
+                "symbolic": r.symbolic,
+                **({"reason": r.reason} if r.reason else {}),
+                **({"counterexample": _counterexample_data(r.counterexample)} if r.counterexample else {}),
+            }
+            for r in report.rows
+        ]
+        return dumps({
+            "network": network_data(report.network),
+            "passed": report.passed,
+            "symbolic_only": report.symbolic_only,
+            "points": report.points,
+            "seed": report.seed,
+            "tol": report.tol,
+            "counts": report.counts,
+            "rows": rows,
+            "failures": [row for row in rows if not row["passed"]],
+        })
+
+    def _print_CostTable(self, node: CostTable) -> str:
+        summary = node.summary
+
+        def ops(count: Any) -> dict[str, int]:
+            return {"multiplications": count.multiplications, "additions": count.additions}
+
+        def row(r: Any) -> dict[str, Any]:
+            return {"paths": r.naive.paths, "naive": ops(r.naive), "backprop": ops(r.backprop)}
+
+        data: dict[str, Any] = {"network": network_data(summary.network),
+                                "description": ",".join(map(str, summary.network.layers))}
+        if summary.entries is not None:
+            data["entries"] = {r.label: row(r) for r in summary.entries}
+        data["layers"] = {str(m): row(r) for m, r in enumerate(summary.layers, start=1)}
+        data["totals"] = row(summary.total)
+        return dumps(data)
+
+    def _print_GradientTable(self, node: GradientTable) -> str:
+        result = node.result
+        return dumps({
+            "network": network_data(node.network),
+            "method": result.method,
+            "C": float(result.cost),
+            "grad": _lists(result.gradients),
+            "z": _lists(result.z),
+            "a": _lists(result.a),
+            "delta": _lists(result.delta),
+        })
+
     def _print_Basic(self, expr: sp.Basic) -> str:
         return json.dumps(str(expr))
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None  # JSON has no infinity
+
+
+def _counterexample_data(example: Any) -> dict[str, Any]:
+    def plain(value: object) -> object:
+        return [plain(v) for v in value] if isinstance(value, tuple) else _finite_or_none(float(value))  # type: ignore[arg-type]
+
+    return {
+        "point": {key: plain(value) for key, value in example.point.items()},
+        "values": {side: _finite_or_none(value) for side, value in example.values},
+        "stand_ins": {name: str(expr) for name, expr in example.stand_ins},
+    }
 
 
 def _lists(arrays: Mapping[str, Any]) -> dict[str, Any]:

@@ -70,6 +70,32 @@ MARK_COLOURS = ("blue", "orange", "teal", "violet", "brown", "magenta")
 """xcolor base names that are CSS names too, so the same text works in KaTeX and MathJax."""
 
 
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "%": r"\%",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+
+
+def escape_latex(text: str) -> str:
+    r"""Plain text for LaTeX's text mode: every special character printed literally.
+
+    >>> escape_latex(r"50% of \input{x}")
+    '50\\% of \\textbackslash{}input\\{x\\}'
+    """
+    return "".join(_LATEX_SPECIALS.get(c, c) for c in text)
+
+
 def environment(groups: Sequence[Sequence[str]], env: str | None) -> str:
     """Rows of each group joined, groups set a little apart, wrapped in ``env``."""
     if env not in ENVIRONMENTS:

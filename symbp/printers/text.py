@@ -12,7 +12,8 @@ A ``StrPrinter`` with one ``_print_<Node>`` method per document node; products u
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping, Sequence
+import math
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
@@ -41,11 +42,16 @@ from ..document import (
     algorithm_document,
     derivations_document,
 )
+from ..document import CheckTable, CostTable, GradientTable
 from ..document import DescentStep, ExampleDocument, Number, Numbers, Table, Updated
 from ..graph import build_graph, subscript, superscript
-from ..spec import Network
+from ..spec import Network, count_text
 from .base import DocumentPrinter, format_number, then
 from .lines import BREAK, text_rows
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..check import CheckReport, CheckRow
+    from ..counts import CostRow
 
 DEFAULT_WIDTH = 100
 """Columns when the caller does not say (wide enough for the lecture's chains on one row each)."""
@@ -284,6 +290,156 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
         blocks = [network_line(node.network) + "\n" + f"Worked example ({node.note})"]
         blocks += [self._print(part) for part in node.parts]
         return "\n\n".join(blocks) + "\n"
+
+    # Tables: the check, the counts, the gradients at a point ------------------------------------
+
+    def _print_CheckTable(self, node: CheckTable) -> str:
+        from ..check import SKIPPED
+
+        report = node.report
+        methods = list(dict.fromkeys(row.method for row in report.rows))
+        cells: dict[str, dict[str, str]] = {}
+        for row in report.rows:
+            cells.setdefault(row.entry, {})[row.method] = _outcome_cell(row)
+        lines = [f"Check of {network_line(report.network)}"]
+        plural = "s" * (report.points != 1)
+        if report.symbolic_only:
+            lines += [
+                "Abstract σ or C: each entry's naive = backprop and reference = backprop is proved symbolically where",
+                f"possible, else compared at {report.points} random point{plural} (seed {report.seed}) with the abstract parts",
+                "replaced by random functions, the same on both sides.",
+            ]
+        else:
+            lines += [
+                f"naive, backprop, reference: against finite differences (Richardson) at {report.points} random point{plural}"
+                f" (seed {report.seed});",
+                "naive = backprop, reference = backprop: proved symbolically where possible, else compared at the same points.",
+            ]
+        lines += [
+            f"proved: the difference reduces to 0; a number: verified numerically, the largest relative difference (within {report.tol:g});",
+            "✗: disagree, with a counterexample below; skipped: not compared (the reason is below).",
+            "",
+        ]
+        lines += _table(["entry", *methods], ([e, *(c.get(m, "") for m in methods)] for e, c in cells.items()),
+                        [False, *(True for _ in methods)])
+        lines += ["", _counts_line(report)]
+        for reason in dict.fromkeys(row.reason for row in report.rows if row.outcome == SKIPPED):
+            lines.append(f"skipped: {reason}")
+        for row in report.failures:
+            lines.append(f"counterexample to {row.entry} {row.method}: {_counterexample_text(row)}")
+        if report.failures:
+            lines.append(check_failure_line(report))
+        return "\n".join(lines) + "\n"
+
+    def _print_CostTable(self, node: CostTable) -> str:
+        summary = node.summary
+
+        def row(r: CostRow) -> list[str]:
+            return [r.label, count_text(r.naive.paths), *(count_text(n) for c in (r.naive, r.backprop)
+                                                          for n in (c.multiplications, c.additions))]
+
+        header = ["", "paths", "naive ×", "naive +", "backprop ×", "backprop +"]
+        right = [False, True, True, True, True, True]
+        lines = [
+            f"Chain-rule arithmetic for {','.join(map(str, summary.network.layers))}, counted by formula (nothing expanded)",
+            "naive: every entry on its own, one product per path; "
+            "backprop: each δ once (counted in its layer's row), then one step per entry",
+        ]
+        if summary.entries is not None:
+            lines += ["", *_table(header, [row(r) for r in summary.entries], right)]
+        else:
+            lines.append("every weight and bias, by layer (name entries, e.g. W1 or W2_1_2, for a row each)")
+        lines += ["", *_table(header, [row(r) for r in (*summary.layers, summary.total)], right)]
+        naive, backprop = summary.total.naive, summary.total.backprop
+        naive_ops, backprop_ops = naive.multiplications + naive.additions, backprop.multiplications + backprop.additions
+        if backprop_ops:
+            ratio = (f"{naive_ops / backprop_ops:.2f}" if naive_ops.bit_length() < 1000
+                     else f"about {count_text(naive_ops // backprop_ops)}")
+            lines += ["", f"naive / backprop operations: {count_text(naive_ops)} / {count_text(backprop_ops)} = {ratio}"]
+        return "\n".join(lines) + "\n"
+
+    def _print_GradientTable(self, node: GradientTable) -> str:
+        result, network = node.result, node.network
+        width = self._settings["width"]
+        lines = [f"Gradients by {result.method} for {network_line(network)}", "", f"C = {result.cost:.10g}", ""]
+
+        def row(lhs: str, values: Any) -> str:
+            return lhs + _array_text(values, len(lhs), width)
+
+        lines += [row(f"∂C/∂{key[0]}{superscript(f'({key[1:]})')} = ", values) for key, values in result.gradients.items()]
+        lines += ["", "Forward pass:", row(f"a{superscript('(0)')} = ", result.a["a0"])]
+        for m in range(1, network.L + 1):
+            lines += [row(f"z{superscript(f'({m})')} = ", result.z[f"z{m}"]),
+                      row(f"a{superscript(f'({m})')} = ", result.a[f"a{m}"])]
+        lines += ["", "Backward pass:"]
+        lines += [row(f"δ{superscript(f'({m})')} = ", result.delta[f"delta{m}"]) for m in range(network.L, 0, -1)]
+        return "\n".join(lines) + "\n"
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[bool]) -> list[str]:
+    rows = [list(r) for r in rows]
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right)).rstrip()
+
+    return [line(header), "  ".join("─" * w for w in widths), *(line(r) for r in rows)]
+
+
+def _outcome_cell(row: CheckRow) -> str:
+    from ..check import PROVED, SKIPPED, VERIFIED
+
+    if row.outcome == PROVED:
+        return "proved"
+    if row.outcome == SKIPPED:
+        return "skipped"
+    number = f"{row.max_error:.1e}" if math.isfinite(row.max_error) else "inf"
+    return number if row.outcome == VERIFIED else f"{number} ✗"
+
+
+def _counts_line(report: CheckReport) -> str:
+    from ..check import DISAGREE, PROVED, SKIPPED, VERIFIED
+
+    counts = report.counts
+    return (
+        f"{len(report.rows)} comparisons: {counts[PROVED]} proved, {counts[VERIFIED]} verified numerically, "
+        f"{counts[DISAGREE]} disagree, {counts[SKIPPED]} skipped"
+    )
+
+
+def _counterexample_text(row: CheckRow) -> str:
+    example = row.counterexample
+    assert example is not None  # every disagreement carries one
+    values = ", ".join(f"{side} = {value:.10g}" for side, value in example.values)
+    point = "; ".join(f"{key} = {_nested_text(value)}" for key, value in example.point.items())
+    functions = "; ".join(f"{name} = {expr}" for name, expr in example.stand_ins)
+    return f"{values} at {point}" + (f"; with {functions}" if functions else "")
+
+
+def _nested_text(value: object) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_nested_text(v) for v in value) + "]"
+    return f"{value:.6g}"
+
+
+def check_failure_line(report: CheckReport) -> str:
+    """One line naming what disagrees, with the values at a counterexample (for stderr)."""
+    failures = report.failures
+    named = ", ".join(
+        f"{r.entry} {r.method} ({' vs '.join(f'{side} {value:.6g}' for side, value in r.counterexample.values)})"
+        for r in failures[:5]
+        if r.counterexample is not None
+    )
+    more = f" and {len(failures) - 5} more" if len(failures) > 5 else ""
+    return f"{len(failures)} of {len(report.rows)} comparisons disagree: {named}{more}"
+
+
+def _array_text(values: Any, indent: int, width: int) -> str:
+    import numpy as np
+
+    body = np.array2string(np.asarray(values), separator=", ", max_line_width=width - indent,
+                           formatter={"float_kind": lambda v: f"{v:.6g}"})
+    return body.replace("\n", "\n" + " " * indent)
 
 
 def text(obj: object, *, width: int = DEFAULT_WIDTH) -> str:

@@ -59,14 +59,16 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..counts import backprop_count, naive_count
 from ..derive.backprop import backprop
+from ..derive import default_entries
 from ..derive.naive import naive
 from ..derive.repeated import RepeatedWork, repeated_work
 from ..errors import SymbpError
 from ..graph import build_graph
 from ..spec import LECTURE_ENTRIES, Entry, Network
-from .latex import (
+from ..printers.base import count_up
+from ..printers.latex import (
     DEFAULT_WIDTH,
-    count_up,
+    LatexDocumentPrinter,
     escape_latex,
     latex,
     latex_algorithm,
@@ -76,7 +78,7 @@ from .latex import (
     latex_repeated,
     latex_vectorized,
 )
-from .markdown import escape_markdown
+from ..printers.markdown import escape_markdown
 
 TEMPLATES = ("notes.tex", "slides.tex", "notes.md", "explorer.html")
 """The templates symbp ships."""
@@ -90,6 +92,18 @@ WIDTHS = {"slides.tex": 39.0}
 
 class Tex(str):
     """LaTeX that goes into the output as it is (everything else is escaped)."""
+
+
+def find_template(template: str) -> tuple[str, Path | None]:
+    """A shipped template's name (folder None), or a template file split into its name and folder."""
+    if template.removesuffix(".jinja") in TEMPLATES:
+        return template, None
+    path = Path(template)
+    if not path.is_file():
+        raise SymbpError(f"template {template!r} is neither shipped ({', '.join(TEMPLATES)}) nor an existing file")
+    if not (path.name.endswith(".tex.jinja") or path.name.endswith(".md.jinja")):
+        raise SymbpError(f"template file {template!r} must be named <name>.tex.jinja or <name>.md.jinja")
+    return path.name, path.parent
 
 
 def builtin_template_dir() -> Path:
@@ -194,30 +208,13 @@ def environment(template: str, template_dir: str | Path | None = None) -> Immuta
     )
 
 
-def default_entries(network: Network) -> tuple[str, ...]:
-    """The lecture's two exercises when the network has them, else the same idea for this network.
-
-    One weight into the layer below the output and one into the first layer, so that
-    their expansions share work.
-    """
-    try:
-        return tuple(e.name for e in network.select(list(LECTURE_ENTRIES)))
-    except SymbpError:
-        pass
-    L = network.L
-    low = f"W1_{min(2, network.D(1))}_{min(3, network.D(0))}"
-    if L == 1:
-        return (low,)
-    return tuple(dict.fromkeys([f"W{L - 1}_1_{min(2, network.D(L - 2))}", low]))
-
-
 def _notation(network: Network) -> list[dict[str, str]]:
     """The lecture's notation table, with this network's values (text with inline math)."""
     L = network.L
     shapes = ", ".join(rf"${network.D(m)} \times {network.D(m - 1)}$" for m in range(1, L + 1))
     rows = [
         ("L", "number of layers", str(L)),
-        ("m", "index of a layer", Tex(f"${count_up(L)}$")),
+        ("m", "index of a layer", Tex(f"${count_up(L, LatexDocumentPrinter.ellipsis)}$")),
         ("D^{(m)}", "number of units in layer m", ", ".join(map(str, network.layers))),
         (r"\mathbf{a}^{(0)}", "input to the model (x)", Tex(rf"$\mathbb{{R}}^{{{network.D(0)}}}$")),
         (r"W^{(m)} \in \mathbb{R}^{D^{(m)} \times D^{(m-1)}}", "weight matrix going to layer m", Tex(shapes)),
