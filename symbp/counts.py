@@ -100,16 +100,13 @@ def backprop_entry_count(net: Network, entry: Entry) -> OperationCount:
     return ZERO
 
 
-def delta_layers(net: Network, entries: Sequence[Entry]) -> range:
-    """The layers whose deltas backprop computes for ``entries``: every layer, output first, as the lecture's
-    algorithm does and the derivation that is shown does (none when no entry is asked for)."""
-    return range(net.L, 0, -1) if entries else range(0)
-
-
 def backprop_count(net: Network, entries: tuple[Entry, ...]) -> OperationCount:
     """Backprop for ``entries``: every delta down to the lowest layer asked for, once, plus each entry's step."""
+    if not entries:
+        return ZERO
+    lowest = min(e.layer for e in entries)
     total = ZERO
-    for m in delta_layers(net, entries):
+    for m in range(net.L, lowest - 1, -1):
         total = total + delta_count(net, m)
     for entry in entries:
         total = total + backprop_entry_count(net, entry)
@@ -144,12 +141,12 @@ def cost_summary(net: Network, entries: Sequence[Entry] | None = None) -> CostSu
     add up to the total.
     """
     if entries is None:
-        needed = range(net.L, 0, -1)
+        lowest = 1
         rows = None
         by_layer = {m: (naive_layer_count(net, m), backprop_layer_count(net, m)) for m in range(1, net.L + 1)}
     else:
         entries = tuple(entries)
-        needed = delta_layers(net, entries)
+        lowest = min((e.layer for e in entries), default=net.L + 1)
         rows = tuple(CostRow(e.name, naive_count(net, e), backprop_entry_count(net, e)) for e in entries)
         by_layer = {m: (ZERO, ZERO) for m in range(1, net.L + 1)}
         for e, row in zip(entries, rows):
@@ -158,7 +155,7 @@ def cost_summary(net: Network, entries: Sequence[Entry] | None = None) -> CostSu
     for m, (naive_sum, backprop_sum) in by_layer.items():
         # Deltas are needed from the output layer down to the lowest layer asked about
         # (an a^{(m)} entry reads delta^{(m+1)}, which that range already holds).
-        if m in needed:
+        if m >= lowest:
             backprop_sum = backprop_sum + delta_count(net, m)
         layers.append(CostRow(f"layer {m}", naive_sum, backprop_sum))
     total = CostRow("total", sum((r.naive for r in layers), ZERO), sum((r.backprop for r in layers), ZERO))
