@@ -37,6 +37,17 @@ class OperationCount:
 ZERO = OperationCount(0, 0, 0)
 
 
+def delta_layers(network: Network, entries: Sequence[Entry]) -> range:
+    """The layers whose deltas backprop computes for ``entries``, output layer first: whole layers,
+    down to the lowest one the entries read.
+
+    dC/dW^{(m)}, dC/db^{(m)} and dC/dz^{(m)} read delta^{(m)}; dC/da^{(m)} reads delta^{(m+1)}
+    (and nothing at the output layer, where dC/da^{(L)} is given).
+    """
+    lowest = min((e.layer + (e.kind == "a") for e in entries), default=network.L + 1)
+    return range(network.L, lowest - 1, -1)
+
+
 def softmax_output(net: Network) -> bool:
     """Whether the output layer is not element-wise, so paths from z^{(L)} fan out to every a^{(L)}_k."""
     return net.activation(net.L).output_only
@@ -114,28 +125,27 @@ def delta_count(net: Network, layer: int) -> OperationCount:
 
 
 def backprop_entry_count(net: Network, entry: Entry) -> OperationCount:
-    """What backprop adds for one entry once the deltas are known."""
+    """What backprop adds for one entry once the deltas are known: its own step as shown."""
     N = net.batch
     if entry.kind == "W":  # delta_i * a_j per example, summed
         return OperationCount(0, N, N - 1) + _batch_and_decay(net, entry)
     if entry.kind == "b":  # delta_i per example, summed
         return OperationCount(0, 0, N - 1) + _batch_and_decay(net, entry)
-    # dC/dz = delta; dC/da^{(L)} is given; below it, dC/da^{(m)}_j is the sum
-    # delta^{(m)}_j's own step already formed (z and a have no batch form).
-    return ZERO
-
-
-def backprop_count(net: Network, entries: tuple[Entry, ...]) -> OperationCount:
-    """Backprop for ``entries``: every delta down to the lowest layer asked for, once, plus each entry's step."""
-    if not entries:
+    if entry.kind == "z" or entry.layer == net.L:  # dC/dz = delta; dC/da^{(L)} is given
         return ZERO
-    lowest = min(e.layer for e in entries)
-    total = ZERO
-    for m in range(net.L, lowest - 1, -1):
-        total = total + delta_count(net, m)
-    for entry in entries:
-        total = total + backprop_entry_count(net, entry)
-    return total
+    # dC/da^{(m)}_j = sum_k delta^{(m+1)}_k W^{(m+1)}_{kj} (z and a have no batch form).
+    fan_out = net.D(entry.layer + 1)
+    return OperationCount(0, fan_out, fan_out - 1)
+
+
+def deltas_count(net: Network, entries: Sequence[Entry]) -> OperationCount:
+    """Every delta backprop computes for ``entries`` (the whole layers ``delta_layers`` names), once each."""
+    return sum((delta_count(net, m) for m in delta_layers(net, entries)), ZERO)
+
+
+def backprop_count(net: Network, entries: Sequence[Entry]) -> OperationCount:
+    """Backprop for ``entries`` as its derivation shows it: the deltas they need, once, plus each entry's step."""
+    return deltas_count(net, entries) + sum((backprop_entry_count(net, e) for e in entries), ZERO)
 
 
 @dataclass(frozen=True)
@@ -165,23 +175,20 @@ def cost_summary(net: Network, entries: Sequence[Entry] | None = None) -> CostSu
     own step; each delta^{(m)} is computed once and counted in layer m's row, so layer rows
     add up to the total.
     """
-    if entries is None:
-        lowest = 1
+    if entries is None:  # every W and b, which need every delta
+        computed = range(net.L, 0, -1)
         rows = None
         by_layer = {m: (naive_layer_count(net, m), backprop_layer_count(net, m)) for m in range(1, net.L + 1)}
     else:
         entries = tuple(entries)
-        lowest = min((e.layer for e in entries), default=net.L + 1)
+        computed = delta_layers(net, entries)
         rows = tuple(CostRow(e.name, naive_count(net, e), backprop_entry_count(net, e)) for e in entries)
         by_layer = {m: (ZERO, ZERO) for m in range(1, net.L + 1)}
         for e, row in zip(entries, rows):
             by_layer[e.layer] = (by_layer[e.layer][0] + row.naive, by_layer[e.layer][1] + row.backprop)
-    layers = []
-    for m, (naive_sum, backprop_sum) in by_layer.items():
-        # Deltas are needed from the output layer down to the lowest layer asked about
-        # (an a^{(m)} entry reads delta^{(m+1)}, which that range already holds).
-        if m >= lowest:
-            backprop_sum = backprop_sum + delta_count(net, m)
-        layers.append(CostRow(f"layer {m}", naive_sum, backprop_sum))
+    layers = [
+        CostRow(f"layer {m}", naive_sum, backprop_sum + (delta_count(net, m) if m in computed else ZERO))
+        for m, (naive_sum, backprop_sum) in by_layer.items()
+    ]
     total = CostRow("total", sum((r.naive for r in layers), ZERO), sum((r.backprop for r in layers), ZERO))
     return CostSummary(net, rows, tuple(layers), total)

@@ -193,7 +193,7 @@ def _abstract_factor(graph: Graph, factor) -> sp.Expr:
 def _abstract_deltas(network: Network, graph: Graph) -> dict[sp.Symbol, sp.Expr]:
     """Each delta by backprop's recursion, with sigma' and dC/da left as named symbols."""
     values: dict[sp.Symbol, sp.Expr] = {}
-    for step in backprop(network, []).deltas:  # output layer first
+    for step in backprop(network).deltas:  # output layer first; every W and b needs every delta
         local = graph.sigma_prime[step.layer][step.unit - 1]
         if step.is_base_case:
             upstream = graph.dC_da[step.unit - 1]

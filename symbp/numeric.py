@@ -335,7 +335,7 @@ def compile_backprop(
     logit_delta = cost.logit_delta is not None and derivation.network.activations[-1] == "sigmoid"
     layers: list[tuple[list[sp.Symbol], Callable[[Values], np.ndarray]]] = []
     example = {g.example: g for g in graph.examples}
-    for m in range(L, 0, -1):
+    for m in dict.fromkeys(s.layer for s in derivation.deltas):  # the layers computed, output first
         steps = [s for s in derivation.deltas if s.layer == m]
         known = [*args, *(d for g in graph.examples for d in (g.delta[m + 1] if m < L else ()))]
         if m == L and logit_delta:  # dC/da * a(1 - a) cancelled: finite when a rounds to 1
@@ -345,7 +345,7 @@ def compile_backprop(
         else:
             formulas = [s.formula for s in steps]
         layers.append(([s.symbol for s in steps], compile_expressions(known, formulas, functions)))
-    all_deltas = [d for g in graph.examples for m in range(1, L + 1) for d in g.delta[m]]
+    all_deltas = [s.symbol for s in derivation.deltas]
     gradients = compile_expressions([*args, *all_deltas], [g.formula for g in derivation.gradients], functions)
 
     def evaluate(values: Values) -> tuple[Values, np.ndarray]:

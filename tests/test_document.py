@@ -114,7 +114,7 @@ def test_algorithm_forward_pass_sums_over_the_layer_below():
 
 
 def test_backprop_has_a_step_per_layer_then_the_gradients():
-    steps = backprop_steps(symbp.backprop(LECTURE, ["W2_1_2"])).steps
+    steps = backprop_steps(symbp.backprop(LECTURE, ["W1_2_1"])).steps
     assert [s.title for s in steps] == [
         "Step 1: gradients for the output layer",
         "Step 2: gradients for hidden layer 2",

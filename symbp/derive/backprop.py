@@ -21,6 +21,7 @@ from typing import Mapping, Sequence
 
 import sympy as sp
 
+from ..counts import delta_layers
 from ..display import Displayable
 from .naive import chosen_entries, entry_lookup
 from ..errors import SymbpError
@@ -86,7 +87,8 @@ class GradientStep(Displayable):
 
 @dataclass(frozen=True)
 class BackpropDerivation(Displayable):
-    """All deltas (output layer first) and the gradients of the requested entries."""
+    """The deltas the requested entries need (whole layers, output layer first; see ``delta_layers``)
+    and the gradients of those entries."""
 
     network: Network
     deltas: tuple[DeltaStep, ...]
@@ -160,6 +162,8 @@ def _softmax_base_case(graph: Graph, j: int) -> DeltaStep:
 def backprop(network: Network, entries: Entry | str | Sequence[Entry | str] | None = None) -> BackpropDerivation:
     """Run the backprop recursion over named symbols; gradients for ``entries`` (names or groups; default: every W and b).
 
+    The recursion runs from the output layer down to the lowest layer ``entries`` need, no further.
+
     >>> from symbp import Network
     >>> d = backprop(Network())
     >>> d.gradient("W1_2_3").formula
@@ -171,7 +175,7 @@ def backprop(network: Network, entries: Entry | str | Sequence[Entry | str] | No
 
     deltas: list[DeltaStep] = []
     # Layer by layer, each example in turn: delta^{(m),(n)} needs only delta^{(m+1),(n)}.
-    for m in range(L, 0, -1):
+    for m in delta_layers(network, wanted):
         for graph in batch.examples:
             deltas.extend(_delta_steps(graph, m))
 
