@@ -109,6 +109,50 @@ class Notation:
         return f"∂{of}/∂{wrt}"
 
 
+class LectureSymbol(sp.Symbol):
+    """A symbol of the graph that carries its lecture name in LaTeX, so plain ``sympy.latex`` prints
+    W^{(2)}_{12}, not W_{2 1 2}. Its text name (str, repr, pretty) stays the entry name ``W2_1_2``.
+
+    It equals and hashes as the plain ``Symbol`` of that name and assumptions, and SymPy orders it
+    as one (by class name, hence ``__name__`` below), so expressions built from either agree.
+    """
+
+    __slots__ = ("latex_name",)
+    latex_name: str | None
+
+    def __new__(cls, name: str, latex_name: str | None = None, **assumptions: bool) -> LectureSymbol:
+        cls._sanitize(assumptions, cls)
+        symbol = sp.Symbol.__xnew__(cls, name, **assumptions)  # uncached: the LaTeX name is not in SymPy's key
+        symbol.latex_name = latex_name
+        return symbol
+
+    def __getnewargs_ex__(self) -> tuple[tuple[str, str | None], dict[str, bool]]:
+        return (self.name, self.latex_name), self._assumptions_orig
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) in (sp.Symbol, LectureSymbol):
+            return self._hashable_content() == other._hashable_content()  # type: ignore[union-attr]
+        return super().__eq__(other)
+
+    __hash__ = sp.Symbol.__hash__
+
+    def _eval_subs(self, old: sp.Basic, new: sp.Basic) -> sp.Basic | None:
+        if self == old:  # subs compares classes too (Basic.is_same); a plain Symbol stands for this one
+            return new
+        return super()._eval_subs(old, new)
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        names = printer._settings.get("symbol_names", {})  # a printer's own names win (index form)
+        if self in names or self.latex_name is None:
+            return printer._print_Symbol(self)
+        return self.latex_name
+
+    _symbp_latex = _latex  # symbp's LaTeX printer: symbp.latex(formula) without a network too
+
+
+LectureSymbol.__name__ = "Symbol"  # SymPy hashes and orders atoms by class name
+
+
 def _real(name: str) -> sp.Symbol:
     return sp.Symbol(name, real=True)
 
@@ -364,6 +408,8 @@ def _build_graph(network: Network, example: int | str | None) -> Graph:
     text: dict[object, str] = {}
 
     def name(symbol: sp.Basic, how: Callable[[Notation], str]) -> sp.Basic:
+        if type(symbol) is sp.Symbol:  # every symbol of the graph carries its LaTeX name
+            symbol = LectureSymbol(symbol.name, how(tex), **symbol._assumptions_orig)
         latex[symbol] = how(tex)
         text[symbol] = how(txt)
         return symbol
