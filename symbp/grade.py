@@ -272,8 +272,8 @@ def _judge(network: Network, entry: Entry, answer: str, written: sp.Expr, truth:
     small = _expanded_terms(concrete) <= MAX_EXPANDED_TERMS
     if small and _symbolically_equal(concrete, truth.expression):
         return GradeResult(network, entry, answer, CORRECT, "symbolic")
-    counterexample = _numeric_difference(network, graph, concrete, truth.expression, points, seed)
-    method = f"numeric at {points} point{'s' if points != 1 else ''}"
+    counterexample, compared = _numeric_difference(network, graph, concrete, truth.expression, points, seed)
+    method = f"numeric at {compared} point{'s' if compared != 1 else ''}"
     if counterexample is None:
         return GradeResult(network, entry, answer, CORRECT, method)
     feedback = _feedback(network, entry, truth, abstract) if small and _expanded_terms(abstract) <= MAX_EXPANDED_TERMS else ()
@@ -321,20 +321,28 @@ def _symbolically_equal(answer: sp.Expr, truth: sp.Expr) -> bool:
 
 
 def _numeric_difference(network: Network, graph: Graph, answer: sp.Expr, truth: sp.Expr, points: int,
-                        seed: int) -> Counterexample | None:
-    """The first of ``points`` random points where answer and truth differ, or None."""
+                        seed: int) -> tuple[Counterexample | None, int]:
+    """The first point where answer and truth differ (or None), and how many points were compared.
+
+    The points are those of ``_sign_patterns``; when the truth is 0 at all of them (nothing told apart),
+    up to ``EXTRA_POINTS`` more random ones are drawn until it is not."""
     rng = np.random.default_rng(seed)
-    for point in range(points):
-        values = _random_values(network, graph, rng, point)
+    patterns = _sign_patterns(network, graph, points, rng)
+    compared = nonzero = 0
+    while compared < len(patterns) or (not nonzero and compared < len(patterns) + EXTRA_POINTS):
+        signs = patterns[compared] if compared < len(patterns) else _random_signs(graph, rng)
+        compared += 1
+        values = _random_values(network, graph, rng, signs)
         for application in sorted((answer.atoms(AppliedUndef) | truth.atoms(AppliedUndef)), key=str):
             values[application] = sp.Float(rng.uniform(0.2, 0.8))
         answer_value, truth_value = _evaluate(answer, values), _evaluate(truth, values)
+        nonzero += truth_value != 0
         scale = max(1.0, abs(truth_value)) if math.isfinite(truth_value) else 1.0
         if not (abs(answer_value - truth_value) <= RELATIVE_TOLERANCE * scale):
             used = (answer.free_symbols | truth.free_symbols | answer.atoms(AppliedUndef) | truth.atoms(AppliedUndef))
             shown = sorted(((ascii_name(network, s), float(values[s])) for s in used if s in values))
-            return Counterexample(tuple(shown), answer_value, truth_value)
-    return None
+            return Counterexample(tuple(shown), answer_value, truth_value), compared
+    return None, compared
 
 
 def _evaluate(expr: sp.Expr, values: Mapping[sp.Basic, sp.Expr]) -> float:
@@ -345,16 +353,39 @@ def _evaluate(expr: sp.Expr, values: Mapping[sp.Basic, sp.Expr]) -> float:
     return value.real if abs(value.imag) < 1e-12 else math.nan
 
 
-def _z_sign(point: int, m: int, i: int, rng: np.random.Generator) -> int:
-    """Which side of 0 z^{(m)}_i is put at the ``point``-th point: all units active, then all off, then
-    alternating, then at random, so that relu's [z > 0] is seen both ways (a random z would leave every
-    relu off at all points now and then, where 0 looks like the right answer)."""
-    if point < 2:
-        return 1 - 2 * point
-    return (-1) ** (m + i) if point == 2 else int(rng.choice((-1, 1)))
+KINKS = (sp.Piecewise, sp.Heaviside, sp.sign, sp.Abs, sp.Max, sp.Min, sp.DiracDelta)
+"""Functions whose value jumps or bends at 0: a sigma' holding one is checked with each unit on and off."""
+
+EXTRA_POINTS = 8
+"""Further random points drawn when the truth is 0 at every planned one."""
+
+Signs = Mapping[tuple[int, int], int]
 
 
-def _random_values(network: Network, graph: Graph, rng: np.random.Generator, point: int) -> dict[sp.Basic, sp.Expr]:
+def _kinked(graph: Graph) -> bool:
+    """Whether some sigma' or dC/da is a formula with a kink (relu, leaky relu, a defined max, min or abs)."""
+    formulas = [v for layer in graph.sigma_prime_value[1:] for v in layer] + list(graph.dC_da_value)
+    return any(formula.has(*KINKS) for formula in formulas)
+
+
+def _sign_patterns(network: Network, graph: Graph, points: int, rng: np.random.Generator) -> list[Signs]:
+    """On which side of 0 each z^{(m)}_i is put at each point: every unit on (relu's answer is then non-zero),
+    then on a kinked network each unit alone off (a sigma' left out shows there: the truth's path through
+    it is 0 or scaled, the answer's is not), then ``points - 1`` points with an independent random side per
+    unit, so that the units' sign patterns are mixed."""
+    units = [(m, i) for m in range(1, network.L + 1) for i in range(network.D(m))]
+    patterns: list[Signs] = [dict.fromkeys(units, 1)]
+    if _kinked(graph):
+        patterns += [{unit: -1 if unit == off else 1 for unit in units} for off in units]
+    patterns += [_random_signs(graph, rng) for _ in range(points - 1)]
+    return patterns
+
+
+def _random_signs(graph: Graph, rng: np.random.Generator) -> Signs:
+    return {(m, i): int(rng.choice((-1, 1))) for m in range(1, len(graph.z)) for i in range(len(graph.z[m]))}
+
+
+def _random_values(network: Network, graph: Graph, rng: np.random.Generator, signs: Signs) -> dict[sp.Basic, sp.Expr]:
     """A forward pass at random x, W, t, each z on a chosen side of 0 (b set to match); abstract sigma,
     sigma' and dC/da get random values."""
 
@@ -367,7 +398,7 @@ def _random_values(network: Network, graph: Graph, rng: np.random.Generator, poi
         values.update({w: draw() for w in graph.W[m]})
         activation = network.activation(m)
         for i, z in enumerate(graph.z[m]):
-            values[z] = _z_sign(point, m, i, rng) * draw(0.2, 1.2)
+            values[z] = signs[(m, i)] * draw(0.2, 1.2)
             values[graph.b[m][i]] = values[z] - (graph.z_definition[m][i] - graph.b[m][i]).xreplace(values)
             a = graph.a[m][i]
             values[a] = draw(0.1, 0.9) if activation.is_abstract else activation.value(values[z]).evalf()
