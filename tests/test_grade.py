@@ -116,6 +116,8 @@ CONCRETE_FORMS = {
     "sigmoid": "a{l}_{k} * (1 - a{l}_{k})",
     "tanh": "(1 - a{l}_{k}^2)",
     "identity": "1",
+    "relu": "[z{l}_{k} > 0]",
+    "leaky_relu": "{{1 if z{l}_{k} > 0; 1/100 otherwise}}",
 }
 
 
@@ -397,6 +399,70 @@ def test_relu_answers_are_checked_on_both_sides_of_the_kink() -> None:
         assert grade(net, "W1_1_2", wrong).verdict == "incorrect", wrong
     missing = grade(net, "W1_1_2", "(a2 - t) * w2_1 * a0_2").feedback[0].message
     assert missing.startswith("sigma1'(z1_1) = [z1_1 > 0] is missing")
+
+
+KINKED = ("relu", "leaky_relu")
+
+
+def seeded_missing_sigmas(count: int, seed: int = 0):
+    """``count`` (network, entry, mutation) triples: one sigma' left out of one path, on networks whose layers
+    are relu, leaky relu (at least one) or sigmoid, C squared error or abstract; every other odd triple
+    writes sigma' and dC/da out as their formulas ([z1_1 > 0], (a2_1 - t_1))."""
+    rng = random.Random(seed)
+    out = []
+    while len(out) < count:
+        net = random_network(rng, (*KINKED, "sigmoid"), ("squared_error", "abstract"))
+        if not set(KINKED) & set(net.activations):
+            continue
+        entry = random_entry(net, rng)
+        paths = lecture_paths(net, entry)
+        m = int(entry[1:].split("_")[0])
+        p = rng.randrange(len(paths))
+        units, factors = paths[p]
+        kinked_sigmas = [f for f in factors if f.startswith("sigma") and net.activations[int(f[5]) - 1] in KINKED]
+        if not kinked_sigmas:
+            continue
+        dropped = rng.choice(kinked_sigmas)
+        others = [f for q, (_, f) in enumerate(paths) if q != p]
+        answer = written(others + [[f for f in factors if f != dropped]])
+        if len(out) % 2:
+            for factor in {f for _, fs in paths for f in fs}:
+                answer = answer.replace(factor, concrete(factor, net))
+        where = frozenset(f"a{m + n}_{k}" for n, k in enumerate(units))
+        out.append((net, entry, Mutation("drop_factor", answer, where, expected=dropped)))
+    return out
+
+
+def test_a_missing_relu_sigma_prime_is_always_named() -> None:
+    """relu' is 0 or 1 and leaky relu' 1/100 or 1: at points where every unit is on, the answer without it
+    equals the truth, so the points must also turn units off."""
+    misses = []
+    for net, entry, mutation in seeded_missing_sigmas(40, seed=4):
+        result = grade(net, entry, mutation.answer)
+        if not named(net, mutation, result):
+            misses.append((net.describe(), entry, mutation.answer, result.lines()))
+    assert not misses, misses[:3]
+
+
+def test_the_reported_relu_answer_without_sigma_prime_is_incorrect() -> None:
+    net = symbp.Network([2, 2, 1], "relu", "squared_error")
+    result = grade(net, "W2_1_2", "(a2 - t) * a1_2")
+    assert result.verdict == "incorrect"
+    assert result.feedback[0].message.startswith("sigma2'(z2) = [z2 > 0] is missing")
+    assert grade(net, "W2_1_2", "(a2 - t) * [z2 > 0] * a1_2").verdict == "correct"
+
+
+def test_a_defined_kinked_nonlinearity_is_checked_on_both_sides() -> None:
+    """sigma(x) = max(x, x/10): sigma' is 1 or 1/10, so dropping it is a mistake seen only with the unit off."""
+    net = symbp.Network([2, 2, 1], ["kink", "identity"], "squared_error", define={"kink": "max(x, x/10)"})
+    x = sp.Symbol("x")
+    slope = sp.diff(sp.Max(x, x / 10), x)  # the oracle: sympy's derivative of the formula written here
+    for z in (0.5, -0.5):
+        assert float(slope.subs(x, z)) == (1 if z > 0 else 0.1)
+    assert grade(net, "W1_1_2", "(a2 - t) * w2_1 * sigma1'(z1_1) * a0_2").verdict == "correct"
+    result = grade(net, "W1_1_2", "(a2 - t) * w2_1 * a0_2")
+    assert result.verdict == "incorrect"
+    assert result.feedback[0].kind == "missing_factor" and result.feedback[0].expected == "sigma1'(z1_1)"
 
 
 @pytest.mark.parametrize("seed", range(8))
