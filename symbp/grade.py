@@ -159,6 +159,19 @@ class _Truth:
     abstract_deltas: Mapping[sp.Symbol, sp.Expr]
 
 
+def check_gradable(network: Network) -> None:
+    """Refuse a network whose answers the notation cannot write: softmax's Jacobian entries
+    da^{(L)}_k/dz^{(L)}_j (k != j) have no name in it, and its paths are not one sigma' each."""
+    from .activations import ACTIVATIONS
+
+    vector = [m for m in range(1, network.L + 1) if network.activation(m).output_only]
+    if vector:
+        elementwise = ", ".join(name for name, activation in ACTIVATIONS.items() if not activation.output_only)
+        raise SymbpError(f"non-linearity {network.activations[vector[0] - 1]!r} (layer {vector[0]}) cannot be "
+                         f"graded yet: its Jacobian has no answer notation; grading accepts element-wise "
+                         f"non-linearities: {elementwise}, or a --define'd formula")
+
+
 @lru_cache(maxsize=256)
 def _truth(network: Network, entry: Entry, max_paths: int) -> _Truth:
     graph = build_graph(network)
@@ -173,13 +186,13 @@ def _truth(network: Network, entry: Entry, max_paths: int) -> _Truth:
             concrete[symbol] = value
     constants = {s: v for s, v in concrete.items() if v.is_Number}
     path_factors = tuple(
-        Counter(f for f in (_abstract_factor(graph, factor).xreplace(constants) for factor in path.factors) if not f.is_Number)
+        Counter(f for f in (abstract_factor(graph, factor).xreplace(constants) for factor in path.factors) if not f.is_Number)
         for path in derivation.paths
     )
     return _Truth(graph, derivation.paths, path_factors, derivation.expression, concrete, _abstract_deltas(network, graph))
 
 
-def _abstract_factor(graph: Graph, factor) -> sp.Expr:
+def abstract_factor(graph: Graph, factor) -> sp.Expr:
     """A path's factor as a named symbol: dC/da^{(L)}_k and sigma'^{(m)}(z_i) even when they have formulas."""
     if factor.of == graph.C:
         return graph.dC_da[graph.a[-1].index(factor.wrt)]
@@ -209,11 +222,12 @@ def expected_answer(network: Network, entry: Entry | str, max_paths: int = DEFAU
     >>> expected_answer(Network(), "W2_1_2")
     "dC/da3 * sigma3'(z3) * w3_1 * sigma2'(z2_1) * a1_2"
     """
+    check_gradable(network)
     if isinstance(entry, str):
         entry = network.entry(entry)
     truth = _truth(network, entry, max_paths)
     return " + ".join(
-        " * ".join(ascii_name(network, _abstract_factor(truth.graph, factor)) for factor in path.factors)
+        " * ".join(ascii_name(network, abstract_factor(truth.graph, factor)) for factor in path.factors)
         for path in truth.paths
     )
 
@@ -246,6 +260,7 @@ def _grade(
     seed: int,
     max_paths: int,
 ) -> GradeResult:
+    check_gradable(network)
     if isinstance(entry, str):
         entry = network.entry(entry)
     if isinstance(points, bool) or not isinstance(points, int) or points < 1:
@@ -695,6 +710,7 @@ def _answer_row(record: Mapping[str, object], number: int, default_item: str | N
 def grade_rows(network: Network, rows: Iterable[AnswerRow | Mapping[str, str]], **options) -> tuple[BatchResult, ...]:
     """Grade every row (an ``AnswerRow`` or a mapping with student, entry, answer); an unreadable
     answer or unknown entry is that row's verdict, not an error."""
+    check_gradable(network)  # the network is every row's: refused once, not as each row's verdict
     results = []
     for number, row in enumerate(rows, 1):
         if isinstance(row, Mapping):

@@ -483,3 +483,23 @@ def test_a_factor_left_out_of_the_grouped_form_is_named_once(seed: int) -> None:
     assert item.kind == "missing_factor" and item.path == ()
     assert parse_answer(item.expected, net) == parse_answer(dropped, net)
     assert f"missing in all {len(paths)} paths" in item.message
+
+
+def test_a_defined_nonlinearity_grades_with_its_derivative_written_out() -> None:
+    net = symbp.Network([2, 2, 1], ["swish", "identity"], "squared_error", define={"swish": "x/(1+exp(-x))"})
+    x, z = sp.Symbol("x"), sp.Symbol("z1_1")
+    slope = sp.diff(x / (1 + sp.exp(-x)), x).subs(x, z)  # the oracle: sympy's derivative of the formula
+    written_out = str(slope).replace("**", "^")
+    assert grade(net, "W1_1_2", f"(a2 - t) * w2_1 * ({written_out}) * a0_2").verdict == "correct"
+    assert grade(net, "W1_1_2", "(a2 - t) * w2_1 * sigma1'(z1_1) * a0_2").verdict == "correct"
+    left_out = grade(net, "W1_1_2", "(a2 - t) * w2_1 * a0_2")
+    assert left_out.verdict == "incorrect" and left_out.feedback[0].expected == "sigma1'(z1_1)"
+
+
+def test_a_softmax_output_is_refused_naming_what_grading_accepts() -> None:
+    net = symbp.Network([2, 2, 2], ["sigmoid", "softmax"], "cross_entropy")
+    from symbp.grade import expected_answer
+
+    for attempt in (lambda: grade(net, "W1_1_2", "a0_2"), lambda: expected_answer(net, "W1_1_2")):
+        with pytest.raises(symbp.SymbpError, match="'softmax'.*accepts element-wise non-linearities: .*sigmoid"):
+            attempt()
