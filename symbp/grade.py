@@ -29,6 +29,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
+from .activations import ACTIVATIONS, FORMULA_VARIABLE, Activation
 from .answer import parse_answer, sigma_prime_function
 from .derive.backprop import backprop
 from .derive.naive import DEFAULT_MAX_PATHS, Path, naive
@@ -162,8 +163,6 @@ class _Truth:
 def check_gradable(network: Network) -> None:
     """Refuse a network whose answers the notation cannot write: softmax's Jacobian entries
     da^{(L)}_k/dz^{(L)}_j (k != j) have no name in it, and its paths are not one sigma' each."""
-    from .activations import ACTIVATIONS
-
     vector = [m for m in range(1, network.L + 1) if network.activation(m).output_only]
     if vector:
         elementwise = ", ".join(name for name, activation in ACTIVATIONS.items() if not activation.output_only)
@@ -383,11 +382,26 @@ def _kinked(graph: Graph) -> bool:
     return any(formula.has(*KINKS) for formula in formulas)
 
 
+@lru_cache(maxsize=64)
+def _kink_centres(activation: Activation) -> tuple[float, ...]:
+    """Where sigma bends: 0 for relu, 1 for a defined max(x, 1); each z is put on either side of one of them."""
+    if activation.kink is not None:
+        return (float(activation.kink),)
+    roots = []
+    for expression in activation.kinks:
+        try:
+            solutions = sp.solve(expression, FORMULA_VARIABLE)
+        except (NotImplementedError, ValueError, TypeError):  # a kink sympy cannot place: 0 stays the centre
+            continue
+        roots += [float(root) for root in solutions if root.is_real and root.is_number]
+    return tuple(sorted(set(roots))) or (0.0,)
+
+
 def _sign_patterns(network: Network, graph: Graph, points: int, rng: np.random.Generator) -> list[Signs]:
-    """On which side of 0 each z^{(m)}_i is put at each point: every unit on (relu's answer is then non-zero),
-    then on a kinked network each unit alone off (a sigma' left out shows there: the truth's path through
-    it is 0 or scaled, the answer's is not), then ``points - 1`` points with an independent random side per
-    unit, so that the units' sign patterns are mixed."""
+    """On which side of its kink (0, or where a defined max, min or abs bends) each z^{(m)}_i is put at each
+    point: every unit on (relu's answer is then non-zero), then on a kinked network each unit alone off (a sigma'
+    left out shows there: the truth's path through it is 0 or scaled, the answer's is not), then ``points - 1``
+    points with an independent random side per unit, so that the units' sign patterns are mixed."""
     units = [(m, i) for m in range(1, network.L + 1) for i in range(network.D(m))]
     patterns: list[Signs] = [dict.fromkeys(units, 1)]
     if _kinked(graph):
@@ -401,7 +415,7 @@ def _random_signs(graph: Graph, rng: np.random.Generator) -> Signs:
 
 
 def _random_values(network: Network, graph: Graph, rng: np.random.Generator, signs: Signs) -> dict[sp.Basic, sp.Expr]:
-    """A forward pass at random x, W, t, each z on a chosen side of 0 (b set to match); abstract sigma,
+    """A forward pass at random x, W, t, each z on a chosen side of its kink (b set to match); abstract sigma,
     sigma' and dC/da get random values."""
 
     def draw(low: float = -1.0, high: float = 1.0) -> sp.Float:
@@ -413,7 +427,9 @@ def _random_values(network: Network, graph: Graph, rng: np.random.Generator, sig
         values.update({w: draw() for w in graph.W[m]})
         activation = network.activation(m)
         for i, z in enumerate(graph.z[m]):
-            values[z] = signs[(m, i)] * draw(0.2, 1.2)
+            centres = _kink_centres(activation)
+            centre = centres[0] if len(centres) == 1 else float(rng.choice(centres))
+            values[z] = centre + signs[(m, i)] * draw(0.2, 1.2)
             values[graph.b[m][i]] = values[z] - (graph.z_definition[m][i] - graph.b[m][i]).xreplace(values)
             a = graph.a[m][i]
             values[a] = draw(0.1, 0.9) if activation.is_abstract else activation.value(values[z]).evalf()

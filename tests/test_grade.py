@@ -452,17 +452,20 @@ def test_the_reported_relu_answer_without_sigma_prime_is_incorrect() -> None:
     assert grade(net, "W2_1_2", "(a2 - t) * [z2 > 0] * a1_2").verdict == "correct"
 
 
-def test_a_defined_kinked_nonlinearity_is_checked_on_both_sides() -> None:
-    """sigma(x) = max(x, x/10): sigma' is 1 or 1/10, so dropping it is a mistake seen only with the unit off."""
-    net = symbp.Network([2, 2, 1], ["kink", "identity"], "squared_error", define={"kink": "max(x, x/10)"})
-    x = sp.Symbol("x")
-    slope = sp.diff(sp.Max(x, x / 10), x)  # the oracle: sympy's derivative of the formula written here
-    for z in (0.5, -0.5):
-        assert float(slope.subs(x, z)) == (1 if z > 0 else 0.1)
-    assert grade(net, "W1_1_2", "(a2 - t) * w2_1 * sigma1'(z1_1) * a0_2").verdict == "correct"
-    result = grade(net, "W1_1_2", "(a2 - t) * w2_1 * a0_2")
-    assert result.verdict == "incorrect"
-    assert result.feedback[0].kind == "missing_factor" and result.feedback[0].expected == "sigma1'(z1_1)"
+@pytest.mark.parametrize("formula, kink", [("max(x, x/10)", 0), ("max(x, 2)", 2), ("abs(x - 3)", 3)])
+def test_a_defined_kinked_nonlinearity_is_checked_on_both_sides_of_its_kink(formula: str, kink: float) -> None:
+    """sigma' jumps at the kink (1 or 1/10, 0 or 1, -1 or 1): dropping it, or writing 0, is a mistake seen only
+    with the unit on each side of it, wherever the kink is."""
+    net = symbp.Network([2, 2, 1], ["kink", "identity"], "squared_error", define={"kink": formula})
+    x = sp.Symbol("x", real=True)
+    slope = sp.diff(sp.sympify(formula.replace("max", "Max").replace("abs", "Abs"), {"x": x}), x)  # oracle: sympy's own derivative
+    assert float(slope.subs(x, kink + 0.5)) != float(slope.subs(x, kink - 0.5))
+    for seed in range(4):
+        assert grade(net, "W1_1_2", "(a2 - t) * w2_1 * sigma1'(z1_1) * a0_2", seed=seed).verdict == "correct"
+        assert grade(net, "W1_1_2", "0", seed=seed).verdict == "incorrect"
+        result = grade(net, "W1_1_2", "(a2 - t) * w2_1 * a0_2", seed=seed)
+        assert result.verdict == "incorrect", (formula, seed)
+        assert result.feedback[0].kind == "missing_factor" and result.feedback[0].expected == "sigma1'(z1_1)"
 
 
 @pytest.mark.parametrize("seed", range(8))
