@@ -139,7 +139,7 @@ def table(results: list[Result]) -> list[str]:
         *_evaluation_rows(results, "float64"),
         *_evaluation_rows(results, "float32"),
         *_memory_rows(results),
-        ("description to callable gradient (symbp.compile), cold", [seconds(r.compile) for r in results]),
+        ("description to callable gradient (symbp.gradient_function), cold", [seconds(r.compile) for r in results]),
     ]
     header = ["measure", *[r.layers for r in results]]
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

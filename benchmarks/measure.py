@@ -291,7 +291,7 @@ def time_evaluation(net: Network, n: int, rounds: int, number: int, threads: int
     hits all of them, not just one.
     """
     params, x, t = sample_batch(net, n, dtype)
-    generated = codegen.compile(net, dtype)
+    generated = codegen.gradient_function(net, dtype)
     rows = codegen.block_rows(net, dtype)
     contenders: dict[str, Callable[[], object]] = {
         "generated": lambda: generated(params, x, t),
@@ -368,12 +368,12 @@ def _check_agreement(checks: dict[str, Callable[[], Outputs]], tolerance: float)
 
 
 def time_compile(net: Network, repeats: int = 5) -> float:
-    """From the network description to a callable loss_and_gradients (symbp.compile), cold."""
+    """From the network description to a callable loss_and_gradients (symbp.gradient_function), cold."""
     best = inf
     for _ in range(repeats):
         cold()
         start = time.perf_counter()
-        codegen.compile(net)
+        codegen.gradient_function(net)
         best = min(best, time.perf_counter() - start)
     return best
 

@@ -76,7 +76,7 @@ def peaks(layers: str, n: int = BATCH, dtype: str = "float64") -> Peaks:
     """The generated code's and the whole-batch hand-written NumPy's peaks for a sigmoid, squared-error network."""
     net = Network([int(size) for size in layers.split(",")], "sigmoid", "squared_error")
     params, x, t = sample_batch(net, n, dtype)
-    generated = codegen.compile(net, dtype)
+    generated = codegen.gradient_function(net, dtype)
     return Peaks(
         layers,
         dtype,

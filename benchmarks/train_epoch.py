@@ -1,4 +1,4 @@
-"""Time per training epoch of ``symbp train`` (generated code, symbp.compile), against a named alternative.
+"""Time per training epoch of ``symbp train`` (generated code, symbp.gradient_function), against a named alternative.
 
 The alternative is what a user without ``compile`` would write: ``symbp.gradient_at`` (backprop
 formulas lambdified, one point at a time) summed over the rows of the batch.
@@ -42,6 +42,6 @@ if __name__ == "__main__":
     fast_xor = per_epoch(xor, "xor", 2000, None)
     fast_spiral = per_epoch(spiral, "spiral", 400, 20)
     slow_xor = gradient_at_epoch(xor, "xor")
-    print(f"xor 2,8,1, full batch:        {fast_xor * 1e6:8.1f} us per epoch (symbp.compile)")
-    print(f"spiral 2,24,24,1, batch 20:   {fast_spiral * 1e6:8.1f} us per epoch (symbp.compile)")
+    print(f"xor 2,8,1, full batch:        {fast_xor * 1e6:8.1f} us per epoch (symbp.gradient_function)")
+    print(f"spiral 2,24,24,1, batch 20:   {fast_spiral * 1e6:8.1f} us per epoch (symbp.gradient_function)")
     print(f"xor 2,8,1 by gradient_at per row: {slow_xor * 1e3:8.1f} ms per epoch; ratio {slow_xor / fast_xor:,.0f}x")

@@ -34,6 +34,8 @@ _EXPORTS = {
     "NaiveDerivation": "symbp.derive",
     "BackpropDerivation": "symbp.derive",
     "ReferenceDerivation": "symbp.derive",
+    "NaiveDerivations": "symbp.derive",
+    "ReferenceDerivations": "symbp.derive",
     "check": "symbp.check",
     "CheckReport": "symbp.check",
     "grade": "symbp.grade", "GradeResult": "symbp.grade",
@@ -41,8 +43,8 @@ _EXPORTS = {
     "gradient_at": "symbp.numeric",
     "random_point": "symbp.numeric",
     "latex": "symbp.printers.latex",
-    "render": "symbp.render.documents",
-    "compile": "symbp.codegen",
+    "document": "symbp.render.documents",
+    "gradient_function": "symbp.codegen",
     "explore": "symbp.explorer",
     "ACTIVATIONS": "symbp.activations",
     "COSTS": "symbp.costs",
@@ -54,12 +56,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .activations import ACTIVATIONS
     from .check import CheckReport, check
     from .costs import COSTS
-    from .derive import BackpropDerivation, NaiveDerivation, ReferenceDerivation, backprop, naive, reference
+    from .derive import (
+        BackpropDerivation, NaiveDerivation, NaiveDerivations, ReferenceDerivation, ReferenceDerivations, backprop, naive,
+        reference,
+    )
     from .errors import SymbpError
-    from .codegen import compile
+    from .codegen import gradient_function
     from .graph import Graph, build_graph
     from .numeric import gradient_at, random_point
-    from .render.documents import render
+    from .render.documents import document
     from .printers.latex import latex
     from .spec import DEFAULT_NETWORK, LECTURE_ENTRIES, Entry, Network
 
@@ -77,9 +82,10 @@ def __dir__() -> list[str]:
 
 
 class _Package(ModuleType):
-    """Keeps ``symbp.check`` and ``symbp.render`` the functions once their modules are imported.
+    """Keeps ``symbp.check`` and ``symbp.grade`` the functions once their modules are imported.
 
     Importing a submodule binds it on its parent, which would hide the function of the same name.
+    The last two such collisions: renaming the modules check.py and grade.py ends them (and this class).
     """
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -126,11 +126,13 @@ OUTPUT_ONLY = tuple(name for name, activation in ACTIVATIONS.items() if activati
 
 STABLE_SIGMOID = sp.Function("stable_sigmoid", real=True)
 STABLE_SOFTPLUS = sp.Function("stable_softplus", real=True)
+STABLE_ERFC = sp.Function("stable_erfc", real=True)
 STABLE_LOGSUMEXP = sp.Function("stable_logsumexp", real=True)
 STABLE_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
     "stable_sigmoid": stable_sigmoid,
     "stable_softplus": stable_softplus,
     "erf": erf,  # NumPy has none; lambdify would fall back to math.erf, which takes no arrays
+    "stable_erfc": lambda x: erf(x, complement=True),
     "stable_logsumexp": stable_logsumexp,
 }
 """NumPy implementations of the functions ``stable_form`` writes (and of erf), by SymPy name."""
@@ -141,7 +143,8 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
     softmax's (sum_j exp(u_j))^(-n) as exp(-n stable_logsumexp(u)) and log(sum_j exp(u_j)) as stable_logsumexp(u).
 
     Also exp(u)/(1 + exp(u))^k as sigmoid(u) sigmoid(-u)^(k-1), the form SymPy differentiates
-    swish and softplus formulas into (inf/inf at |u| > 709 otherwise).
+    swish and softplus formulas into (inf/inf at |u| > 709 otherwise), and c + c erf(u) as
+    c erfc(-u) (GELU's 1 + erf(u) is all cancellation for u < -6; its derivative adds a tiny term to -1/2 + 1/2).
     Same values, but evaluated without overflow (the derivations keep the lecture's form).
     """
 
@@ -180,7 +183,23 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
             return STABLE_SIGMOID(-exp_argument(node.base)) ** -node.exp
         return STABLE_SOFTPLUS(exp_argument(node.args[0]))
 
+    def erf_pair(node: sp.Add) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
+        """(c, k erf(u), u) for a term k erf(u) of ``node`` whose constant c is k or -k."""
+        constant = sum((t for t in node.args if t.is_Number), sp.S.Zero)
+        for term in node.args:
+            k, rest = term.as_coeff_Mul()
+            if constant != 0 and isinstance(rest, sp.erf) and abs(k) == abs(constant):
+                return constant, term, rest.args[0]
+        return None
+
+    def stable_erfc(node: sp.Add) -> sp.Expr:
+        constant, term, u = erf_pair(node)
+        others = [t for t in node.args if t is not term and not t.is_Number]
+        # c + c erf(u) = c erfc(-u); c - c erf(u) = c erfc(u)
+        return sp.Add(*others, constant * STABLE_ERFC(-u if term.as_coeff_Mul()[0] == constant else u))
+
     ratios = sp.sympify(expr).replace(lambda n: n.is_Mul and over_power(n) is not None, stable_ratio)
+    ratios = ratios.replace(lambda n: n.is_Add and erf_pair(n) is not None, stable_erfc)
     return _stable_softmax(ratios.replace(is_unstable, stable))
 
 
@@ -192,20 +211,18 @@ def _exp_arguments(base: sp.Expr) -> tuple[sp.Expr, ...] | None:
 
 
 def _stable_softmax(expr: sp.Basic) -> sp.Basic:
-    """Sums of exponentials under a negative power or a log, written with log-sum-exp.
+    """Sums of exponentials S = sum_j exp(u_j) written as exp(LSE(u)), LSE the log-sum-exp.
 
-    Then exp(z_k) exp(-LSE) is joined into exp(z_k - LSE) (at most 0), so no exp overflows.
+    Then log S is LSE, any power S^n is exp(n LSE), and the exponentials of each product are
+    joined into one: exp(z_k) S^-1 into exp(z_k - LSE) (at most 0), the S exp(-z_k) of
+    sympy.diff's derivative into exp(LSE - z_k), so no exp overflows where the value is finite.
     """
 
     def is_unstable(node: sp.Basic) -> bool:
-        if node.is_Pow and node.exp.is_Integer and node.exp < 0:
-            return _exp_arguments(node.base) is not None
-        return isinstance(node, sp.log) and _exp_arguments(node.args[0]) is not None
+        return _exp_arguments(node) is not None
 
     def stable(node: sp.Basic) -> sp.Basic:
-        if node.is_Pow:
-            return sp.exp(node.exp * STABLE_LOGSUMEXP(*_exp_arguments(node.base)))
-        return STABLE_LOGSUMEXP(*_exp_arguments(node.args[0]))
+        return sp.exp(STABLE_LOGSUMEXP(*_exp_arguments(node)))
 
     def has_exponentials(node: sp.Basic) -> bool:
         return node.is_Mul and sum(isinstance(f, sp.exp) for f in node.args) > 1
@@ -214,10 +231,13 @@ def _stable_softmax(expr: sp.Basic) -> sp.Basic:
         exponentials = [f.args[0] for f in node.args if isinstance(f, sp.exp)]
         return sp.Mul(*[f for f in node.args if not isinstance(f, sp.exp)], sp.exp(sp.Add(*exponentials)))
 
+    def spans_a_sum(node: sp.Basic) -> bool:  # (a_k - a_k^2) exp(LSE - z_k): distributed, each term is finite
+        return node.is_Mul and node.has(STABLE_LOGSUMEXP) and any(f.is_Add and f.has(sp.exp) for f in node.args)
+
     rewritten = expr.replace(is_unstable, stable)
     if rewritten == expr:
         return expr
-    return rewritten.replace(has_exponentials, joined)
+    return rewritten.replace(spans_a_sum, sp.expand_mul).replace(has_exponentials, joined)
 
 
 # Non-linearities the user defines as formulas --------------------------------------------------

@@ -26,6 +26,7 @@ from .counts import naive_paths
 from .derive import backprop, naive, reference
 from .derive.naive import DEFAULT_MAX_PATHS, check_budget
 from .derive.reference import REFERENCE_MAX_LAYERS, reference_refusal
+from .display import Displayable
 from .errors import SymbpError
 from .graph import Graph, build_graph
 from .numeric import (
@@ -104,7 +105,7 @@ class CheckRow:
 
 
 @dataclass(frozen=True)
-class CheckReport:
+class CheckReport(Displayable):
     network: Network
     rows: tuple[CheckRow, ...]
     tol: float

@@ -559,7 +559,7 @@ def check(
                            max_paths=_budget(max_paths), max_work=max_work or DEFAULT_MAX_WORK)
     finally:
         progress.close()
-    from .document import CheckTable
+    from .docmodel import CheckTable
     from .printers import print_document
 
     _emit(print_document(CheckTable(report), format.value, _width(out)), out, force)
@@ -613,7 +613,7 @@ def grad(
 
     values = point_from_mapping(network, _read_point(point))
     result = gradient_at(network, values, method.value, max_paths=_budget(max_paths))
-    from .document import GradientTable
+    from .docmodel import GradientTable
     from .printers import print_document
 
     _emit(print_document(GradientTable(result, network), format.value), out, force)
@@ -690,10 +690,10 @@ def render(
         raise SymbpError(f"--pdf compiles LaTeX, but template {template!r} is not a .tex template")
     network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     from .render.documents import DOCUMENT_MAX_PATHS
-    from .render.documents import render as render_document
+    from .render.documents import document as write_document
 
     chosen = [n.strip() for item in entries for n in item.split(",")] if entries else None
-    document = render_document(network, name, chosen, title=title, author=author, course=course,
+    document = write_document(network, name, chosen, title=title, author=author, course=course,
                                template_dir=folder, max_paths=max_paths or DOCUMENT_MAX_PATHS,
                                point=_read_point(point) if point is not None else None, lr=lr, digits=digits)
     if pdf:
@@ -753,7 +753,7 @@ def cost(
     groups = [name for name in entries or () if "_" not in name]
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, guarded=bool(groups))
     from .counts import cost_summary
-    from .document import CostTable
+    from .docmodel import CostTable
     from .printers import print_document
     from .spec import check_countable
 

@@ -11,7 +11,7 @@ of a layer follows one formula and that every sum is a matrix product:
 ``module_source`` prints that form as a standalone module that needs only NumPy;
 the elementwise formulas (sigma, sigma', C, dC/da) come from the activation and
 cost registries through SymPy's NumPy printer, each written as NumPy calls
-that fill arrays allocated once (symbp.inplace). The module runs the batch in
+that fill arrays kept between calls (symbp.inplace). The module runs the batch in
 blocks of rows sized to stay in the cache (``block_rows``), in float64 or
 float32 (``dtype``). ``compile`` runs the same source in-process. This module
 only writes code: no numbers are computed here.
@@ -35,7 +35,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 
 from . import __version__
 from . import erf as _erf_module
-from .activations import STABLE_SIGMOID, STABLE_SOFTPLUS, stable_form
+from .activations import STABLE_ERFC, STABLE_SIGMOID, STABLE_SOFTPLUS, stable_form
 from .costs import COSTS
 from .derive.backprop import BackpropDerivation, backprop
 from .errors import SymbpError
@@ -276,6 +276,8 @@ class _ArrayPrinter(NumPyPrinter):
         return out
 
     def _print_Function(self, expr: sp.Expr) -> str:
+        if expr.func == STABLE_ERFC:  # SymPy dispatches no _print_<name> for undefined functions
+            return f"_erf({self._print(expr.args[0])}, complement=True)"
         helper = _HELPERS.get(expr.func)
         if helper is None:
             return super()._print_Function(expr)
@@ -370,9 +372,10 @@ _IN_PLACE = {
 class _ModuleWriter:
     """Lays out the generated module: one block per layer, named like the lecture.
 
-    Each layer's arrays (z, a, dC/da, delta and any scratch) are allocated once
-    per call for a block of rows, and every block writes into them in place
-    (symbp.inplace), so a call allocates no array per block.
+    Each layer's arrays (z, a, dC/da, delta and any scratch) for a block of rows
+    are made on a thread's first call and kept (``_block_arrays`` in the module);
+    every block writes into them in place (symbp.inplace), so a call allocates no
+    array per block, and later calls none at all.
     """
 
     def __init__(self, form: VectorizedBackprop, dtype: str) -> None:
@@ -480,7 +483,7 @@ class _ModuleWriter:
             "",
             "Samples are rows, so the lecture's z^{(m)} = W^{(m)} a^{(m-1)} + b^{(m)} reads",
             "z_m = a_{m-1} @ W_m.T + b_m here, and each delta^{(m)} = dC/dz^{(m)} holds one row per sample.",
-            "Every NumPy call writes into an array allocated once per call (out=, or in place with +=, *=):",
+            "Every NumPy call writes into arrays kept between calls (out=, or in place with +=, *=):",
             "where that takes several lines, the formula they compute heads them as a comment.",
             '"""',
             "",
@@ -676,12 +679,12 @@ def _sup(m: int) -> str:
     return f"^{{({m})}}"
 
 
-def compile(network: Network, dtype: str = "float64") -> LossAndGradients:  # noqa: A001 - the package exports this name
+def gradient_function(network: Network, dtype: str = "float64") -> LossAndGradients:
     """``loss_and_gradients`` of ``network`` computing in ``dtype``, from the same source ``module_source`` writes.
 
     >>> import numpy as np
     >>> from symbp import Network
-    >>> f = compile(Network([1, 1], "identity", "squared_error"))
+    >>> f = gradient_function(Network([1, 1], "identity", "squared_error"))
     >>> cost, grads = f({"W1": np.array([[2.0]]), "b1": np.array([0.5])}, np.array([[1.0]]), np.array([[3.0]]))
     >>> float(cost), grads["W1"].tolist(), grads["b1"].tolist()
     (0.125, [[-0.5]], [-0.5])

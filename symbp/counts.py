@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import Sequence
 
+from .display import Displayable
 from .spec import Entry, Network
 
 
@@ -122,7 +123,7 @@ class CostRow:
 
 
 @dataclass(frozen=True)
-class CostSummary:
+class CostSummary(Displayable):
     """Paths and chain-rule operations per entry (when entries were named), per layer and in total."""
 
     network: Network

@@ -14,8 +14,11 @@ from __future__ import annotations
 import numpy
 
 
-def erf(x):
-    """The error function, elementwise; erf(+-inf) = +-1, erf(nan) = nan."""
+def erf(x, complement=False):
+    """The error function, elementwise; erf(+-inf) = +-1, erf(nan) = nan.
+
+    ``complement``: erfc(x) = 1 - erf(x) instead, without the cancellation (erfc(10) = 2.1e-45, not 0).
+    """
     x = numpy.asarray(x, dtype=numpy.float64)
     y = numpy.abs(x)
     a = (3.1611237438705656, 113.864154151050156, 377.485237685302021, 3209.37758913846947, 0.185777706184603153)
@@ -50,4 +53,6 @@ def erf(x):
         erfc = numpy.exp(-s * s) * numpy.exp(-(y - s) * (y + s)) * numpy.where(y <= 4.0, middle, large)
         erfc = numpy.where(y >= 26.6, 0.0, erfc)  # exp(-y^2) underflows: erf is 1 to the last bit long before
         outer = numpy.copysign((0.5 - erfc) + 0.5, x)
+    if complement:
+        return numpy.where(y <= 0.46875, 1.0 - small, numpy.where(x > 0, erfc, 2.0 - erfc))
     return numpy.where(y <= 0.46875, small, numpy.where(numpy.isnan(x), x, outer))

@@ -165,7 +165,9 @@ def _plan(network: Network) -> _Plan:
         forward += [_formula(a, d) for a, d in zip(graph.a[m], graph.a_definition[m])]
     forward.append(_formula(graph.C, graph.C_definition))
     derivation = backprop(network, tuple(network.entries(kinds=("W", "b"))))
-    backward = tuple(_formula(step.symbol, step.formula, (step.upstream, step.local)) for step in derivation.deltas)
+    backward = tuple(  # softmax's base case is one sum over the Jacobian, not upstream times sigma'
+        _formula(step.symbol, step.formula, () if step.jacobian else (step.upstream, step.local)) for step in derivation.deltas
+    )
     gradients = tuple((g.entry, _formula(graph.symbol(g.entry), g.formula)) for g in derivation.gradients)
     return _Plan(graph, tuple(forward), backward, gradients)
 
@@ -327,8 +329,11 @@ def graph_numbers(network: Network, point: Point) -> GraphNumbers:
             for j, a in enumerate(graph.a[m - 1]):
                 local[(a, z)] = float(point[f"W{m}"][i][j])
                 weight_gradients[(a, z)] = (graph.W[m][i, j], float(done.grad[f"W{m}"][i, j]))
-        slopes = compile_expressions(tuple(known), graph.sigma_prime_value[m])(known)
-        local.update({(z, a): float(s) for z, a, s in zip(graph.z[m], graph.a[m], slopes)})
+        edges = [(z, a, slope) for z, a, slope in zip(graph.z[m], graph.a[m], graph.sigma_prime_value[m])]
+        if m == network.L and graph.softmax_output:  # every z^{(L)}_j -> a^{(L)}_k edge: the Jacobian's entries
+            edges = [(z, a, graph.jacobian[k][j]) for k, a in enumerate(graph.a[m]) for j, z in enumerate(graph.z[m])]
+        slopes = compile_expressions(tuple(known), [slope for *_, slope in edges])(known)
+        local.update({(z, a): float(s) for (z, a, _), s in zip(edges, slopes)})
     upstream = compile_expressions(tuple(known), graph.dC_da_value)(known)
     local.update({(a, graph.C): float(u) for a, u in zip(graph.a[network.L], upstream)})
     deltas = {z: float(d) for m in range(1, network.L + 1) for z, d in zip(graph.z[m], done.delta[f"delta{m}"])}

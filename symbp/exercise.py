@@ -38,7 +38,7 @@ from .counts import backprop_count, naive_count, naive_factors_per_path, naive_p
 from .derive.backprop import backprop
 from .derive.naive import Factor, NaiveDerivation, Path, naive
 from .derive.repeated import RepeatedWork
-from .document import Partial
+from .docmodel import Partial
 from .errors import SymbpError
 from .graph import Graph, build_graph
 from .grade import abstract_factor as _abstract_factor, ascii_name

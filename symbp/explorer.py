@@ -29,7 +29,7 @@ from typing import Mapping
 from .derive.backprop import backprop
 from .derive.naive import NaiveDerivation, naive
 from .derive.repeated import repeated_work
-from .document import Equation, Partial, backprop_steps, naive_expansion
+from .docmodel import Equation, Partial, backprop_steps, naive_expansion
 from .errors import SymbpError
 from .graph import build_graph
 from .layout import learning_rate

@@ -33,6 +33,7 @@ from .activations import ACTIVATIONS, FORMULA_VARIABLE, Activation
 from .answer import parse_answer, sigma_prime_function
 from .derive.backprop import backprop
 from .derive.naive import DEFAULT_MAX_PATHS, Path, naive
+from .display import Displayable
 from .errors import SymbpError
 from .specfile import load_json
 from .graph import Graph, build_graph
@@ -83,7 +84,7 @@ class Counterexample:
 
 
 @dataclass(frozen=True)
-class GradeResult:
+class GradeResult(Displayable):
     """The verdict on one answer, how it was reached, and what differs."""
 
     network: Network

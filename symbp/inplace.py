@@ -36,11 +36,12 @@ class Target:
 
 @dataclass
 class Scratch:
-    """The scratch arrays one formula needs, named ``<prefix>0``, ``<prefix>1``, ... (same shape as its result)."""
+    """Scratch arrays shared by formulas of one shape: ``<prefix>0``, ``<prefix>1``, ..., each stored in
+    ``<prefix>k_block[:n]`` (the block's first n rows)."""
 
     prefix: str
     used: int = 0
-    """How many the formulas written so far needed at most: the caller allocates that many."""
+    """The most the formulas written so far needed at once: the caller allocates that many."""
     _live: int = field(default=0, repr=False)
 
     def take(self) -> Target:

@@ -13,7 +13,7 @@
 >>> symbp.testing.assert_gradients_match(backward, layers=[3, 4, 2], activations="sigmoid",
 ...                                      cost="squared_error", batch=4)
 
-The truth is the code ``symbp.compile`` generates from the symbolic derivation.
+The truth is the code ``symbp.gradient_function`` generates from the symbolic derivation.
 ``fn(params, x, t)`` returns ``(C, grads)`` in its layout: ``params`` and ``grads``
 hold ``W1`` (D(1) x D(0)), ``b1`` (D(1),), ...; ``x`` is (N, D(0)), ``t`` (N, D(L)),
 and C is the mean cost over the N samples. A function of one example (``x`` of
@@ -31,7 +31,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from .codegen import LossAndGradients
-from .codegen import compile as compile_network
+from .codegen import gradient_function as compile_network
 from .costs import COSTS
 from .diagnosis import Diagnosis, Mistake, Sample, diagnose, relative_errors
 from .errors import SymbpError

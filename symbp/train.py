@@ -1,6 +1,6 @@
 """Training a small network by gradient descent on a data set, with the generated gradient code.
 
-Each step runs ``symbp.compile(network)``'s ``loss_and_gradients`` (the NumPy module
+Each step runs ``symbp.gradient_function(network)``'s ``loss_and_gradients`` (the NumPy module
 ``symbp codegen`` writes, compiled once) on one batch and moves every parameter by
 ``-lr`` times its gradient. The cost recorded per epoch is the mean cost over the
 whole data set, so the curve does not depend on the batch order.
@@ -91,7 +91,7 @@ def accuracy(network: Network, params: Mapping[str, np.ndarray], data: Dataset) 
 def train(network: Network, data: Dataset, *, epochs: int = 1000, lr: float = 0.5, batch_size: int | None = None,
           seed: int = 0, progress: Progress | None = None) -> TrainingResult:
     """Gradient descent over ``epochs`` passes of ``data`` in shuffled batches (default: the whole set)."""
-    from .codegen import compile as compile_network
+    from .codegen import gradient_function as compile_network
 
     if network.is_abstract:
         raise SymbpError(f"network {network.describe()} has abstract parts: name sigma and C to train it")

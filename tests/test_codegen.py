@@ -28,7 +28,7 @@ from oracle import forward_numbers
 
 import symbp
 from symbp.activations import ACTIVATIONS
-from symbp.codegen import compile as compile_network
+from symbp.codegen import gradient_function as compile_network
 from symbp.codegen import module_source, vectorize
 from symbp.numeric import evaluator_for, gradient_at, point_shapes
 
@@ -134,7 +134,7 @@ FORMS = ["compiled", "imported", "imported-blocks-of-2"]
 
 def _function(form: str, net: symbp.Network, folder: Path) -> Callable:
     if form == "compiled":
-        return symbp.compile(net)
+        return symbp.gradient_function(net)
     module = _imported(net, folder)
     if form == "imported-blocks-of-2":
         module.BLOCK_ROWS = 2  # several blocks and a ragged last one, on a small batch
@@ -154,11 +154,11 @@ def test_loss_and_gradients_match_oracles(index, form, tmp_path):
 
 def test_compile_is_the_package_export_and_runs_the_written_source(tmp_path):
     net = symbp.Network([3, 4, 2], ["tanh", "sigmoid"], "binary_cross_entropy")
-    assert symbp.compile is compile_network
+    assert symbp.gradient_function is compile_network
     rng = np.random.default_rng(7)
     params = {key: rng.uniform(-1, 1, shape) for key, shape in point_shapes(net).items() if key not in ("x", "t")}
     x, t = rng.uniform(-1, 1, (5, 3)), rng.uniform(0.1, 0.9, (5, 2))
-    in_process = symbp.compile(net)(params, x, t)
+    in_process = symbp.gradient_function(net)(params, x, t)
     from_file = _imported(net, tmp_path).loss_and_gradients(params, x, t)
     assert in_process[0] == from_file[0]
     for key in params:
@@ -254,7 +254,7 @@ def test_elementwise_formulas_come_from_the_registries():
 
 def test_abstract_networks_cannot_be_compiled():
     for net in (symbp.DEFAULT_NETWORK, symbp.Network([2, 2, 1], ["sigmoid", "sigmoid"], "abstract")):
-        for make in (module_source, symbp.compile):
+        for make in (module_source, symbp.gradient_function):
             with pytest.raises(symbp.SymbpError) as error:
                 make(net)
             message = str(error.value)
@@ -263,7 +263,7 @@ def test_abstract_networks_cannot_be_compiled():
 
 def test_bad_inputs_get_one_clear_error():
     net = symbp.Network([2, 3, 1], "sigmoid", "squared_error")
-    f = symbp.compile(net)
+    f = symbp.gradient_function(net)
     params = {"W1": np.zeros((3, 2)), "b1": np.zeros(3), "W2": np.zeros((1, 3)), "b2": np.zeros(1)}
     with pytest.raises(ValueError, match=r"params\['W1'\] has shape \(2, 3\)"):
         f({**params, "W1": np.zeros((2, 3))}, np.zeros((4, 2)), np.zeros((4, 1)))
@@ -282,12 +282,12 @@ def test_kept_block_arrays_carry_nothing_between_calls_or_threads():
     rng = np.random.default_rng(11)
     params = {key: rng.uniform(-1, 1, shape) for key, shape in point_shapes(net).items() if key not in ("x", "t")}
     batches = [(rng.uniform(-1, 1, (n, 4)), rng.uniform(0.1, 0.9, (n, 2))) for n in (3, 5000, 7, 4000)]
-    expected = [symbp.compile(net)(params, x, t) for x, t in batches]  # each on a function of its own
+    expected = [symbp.gradient_function(net)(params, x, t) for x, t in batches]  # each on a function of its own
 
     def same(got, want) -> bool:
         return got[0] == want[0] and all(np.array_equal(got[1][k], want[1][k]) for k in want[1])
 
-    f = symbp.compile(net)
+    f = symbp.gradient_function(net)
     assert all(same(f(params, x, t), want) for (x, t), want in zip(batches, expected))  # smaller after larger too
 
     failures = []

@@ -36,8 +36,8 @@ def assert_float32_close(got: dict[str, np.ndarray], want: dict[str, np.ndarray]
 @pytest.mark.parametrize("index", range(len(CASES)), ids=_case_id)
 def test_float32_gradients_match_float64_at_float32_precision(index):
     net, params, x, t, expected_cost, _ = case(index)
-    cost, grads = symbp.compile(net, dtype="float32")(params, x, t)
-    _, float64_grads = symbp.compile(net)(params, x, t)
+    cost, grads = symbp.gradient_function(net, dtype="float32")(params, x, t)
+    _, float64_grads = symbp.gradient_function(net)(params, x, t)
     assert isinstance(cost, float)
     assert cost == pytest.approx(expected_cost, rel=FLOAT32_REL)
     assert_float32_close(grads, float64_grads)
@@ -53,8 +53,8 @@ def test_float32_over_a_large_batch_stays_at_float32_precision():
         params[f"b{m}"] = rng.uniform(-0.5, 0.5, net.D(m))
     x, t = rng.uniform(-1, 1, (10_000, 4)), rng.uniform(0, 1, (10_000, 1))
     assert 10_000 > block_rows(net, "float32")  # several blocks
-    cost32, grads32 = symbp.compile(net, "float32")(params, x, t)
-    cost64, grads64 = symbp.compile(net, "float64")(params, x, t)
+    cost32, grads32 = symbp.gradient_function(net, "float32")(params, x, t)
+    cost64, grads64 = symbp.gradient_function(net, "float64")(params, x, t)
     assert cost32 == pytest.approx(cost64, rel=FLOAT32_REL)
     assert_float32_close(grads32, grads64)
 
@@ -79,7 +79,7 @@ def test_sigmoid_with_cross_entropy_is_finite_and_exact_past_exp_overflow(dtype)
     params = {"W1": np.array([[1.0]]), "b1": np.array([0.0])}
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow warning either
-        cost, grads = symbp.compile(net, dtype)(params, x, t)
+        cost, grads = symbp.gradient_function(net, dtype)(params, x, t)
     # C = softplus(z) - t z; dC/dz = sigmoid(z) - t; z = W x + b.
     n = len(Z_PAST_OVERFLOW)
     rows = list(zip(Z_PAST_OVERFLOW, t[:, 0]))
@@ -100,7 +100,7 @@ def test_softplus_hidden_layer_in_float32_past_exp_overflow():
     params = {"W1": np.array([[1.0]]), "b1": np.array([0.0]), "W2": np.array([[1.0]]), "b2": np.array([0.0])}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        cost, grads = symbp.compile(net, "float32")(params, x, t)
+        cost, grads = symbp.gradient_function(net, "float32")(params, x, t)
     # a1 = softplus(x), C = a1^2 / 2; dC/dW1 = a1 sigmoid(x) x, dC/db2 = a1.
     a1 = [_softplus(z) for z in x[:, 0]]
     assert cost == pytest.approx(sum(a * a / 2 for a in a1) / 3, rel=FLOAT32_REL)
@@ -111,7 +111,7 @@ def test_softplus_hidden_layer_in_float32_past_exp_overflow():
 
 def test_an_unknown_dtype_is_refused_naming_the_choices():
     net = symbp.Network([2, 1], "sigmoid", "squared_error")
-    for make in (module_source, symbp.compile):
+    for make in (module_source, symbp.gradient_function):
         with pytest.raises(symbp.SymbpError, match=r"'float16'.*float64 or float32"):
             make(net, "float16")
     with pytest.raises(symbp.SymbpError, match="'int32'"):
@@ -134,7 +134,7 @@ def test_cli_codegen_dtype_float32_writes_a_module_that_imports_and_runs(tmp_pat
     assert module.DTYPE is np.float32
     cost, grads = module.loss_and_gradients(params, x, t)
     assert cost == pytest.approx(expected_cost, rel=FLOAT32_REL)
-    assert_float32_close(grads, symbp.compile(net)(params, x, t)[1])
+    assert_float32_close(grads, symbp.gradient_function(net)(params, x, t)[1])
 
 
 def test_cli_codegen_bad_dtype_is_one_line_exit_two_and_writes_nothing(tmp_path: Path):

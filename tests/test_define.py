@@ -22,17 +22,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symbp import Network, SymbpError, check
-from symbp.codegen import compile as compile_network
+from symbp.codegen import gradient_function as compile_network
 from symbp.codegen import module_source
 from symbp.erf import erf
 from symbp.numeric import FD_STEP, gradient_at, random_point
 from oracle import need_torch
 from test_cli import invoke, ok
-
-try:
-    import torch
-except ImportError:  # pragma: no cover - the test extra installs it
-    torch = None
 
 SWISH = "x/(1+exp(-x))"
 GELU = "x*(1+erf(x/sqrt(2)))/2"
@@ -41,10 +36,9 @@ RELU = "max(0, x)"
 MISH = "x*tanh(log(1+exp(x)))"
 
 
-
-
 def torch_functions():
-    F = need_torch().nn.functional
+    torch = need_torch()
+    F = torch.nn.functional
     return {SWISH: F.silu, GELU: F.gelu, SOFTPLUS: F.softplus, RELU: F.relu, "abs(x)": torch.abs, MISH: F.mish}
 
 
@@ -53,6 +47,7 @@ def torch_functions():
 
 def torch_loss_and_gradients(formulas, params, x, t):
     """Mean squared-error cost over the rows and its gradients, by PyTorch autograd in float64."""
+    torch = need_torch()
     functions = torch_functions()
     tensors = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()}
     a = torch.tensor(x, dtype=torch.float64)
@@ -380,6 +375,28 @@ def test_numpy_erf_matches_mpmath_to_a_few_ulps_over_the_whole_line():
     relative = np.abs(erf(points) - expected) / np.abs(np.where(expected == 0, 1, expected))
     assert relative.max() <= 1e-15
     assert [math.erf(p) for p in (0.3, -2.2, 5.9)] == pytest.approx(erf(np.array([0.3, -2.2, 5.9])), rel=1e-15)
+
+
+def test_numpy_erfc_matches_mpmath_into_the_tail():
+    mpmath.mp.dps = 40
+    points = np.concatenate([np.linspace(-8, 26, 681), np.geomspace(1e-300, 26, 100), -np.geomspace(1e-12, 30, 50)])
+    expected = np.array([float(mpmath.erfc(mpmath.mpf(float(p)))) for p in points])
+    assert np.max(np.abs(erf(points, complement=True) - expected) / expected) <= 1e-15
+
+
+def test_gelu_keeps_its_relative_accuracy_far_left():
+    # 1 + erf(z/sqrt(2)) cancels to 0 below z = -8.3; written as erfc(-z/sqrt(2)) it keeps every digit.
+    # (PyTorch's gelu backward loses it there: mpmath is the oracle.)
+    mpmath.mp.dps = 40
+    network = Network([1, 1], "gelu", "squared_error", define={"gelu": GELU})
+    for z in (-13.0, -9.5, -6.0):
+        params, x, t = {"W1": np.array([[0.0]]), "b1": np.array([z])}, np.array([[0.0]]), np.array([[1.0]])
+        u = mpmath.mpf(z)
+        phi_cdf = mpmath.erfc(-u / mpmath.sqrt(2)) / 2
+        prime = phi_cdf + u * mpmath.exp(-u * u / 2) / mpmath.sqrt(2 * mpmath.pi)
+        expected = float((u * phi_cdf - 1) * prime)  # dC/db = (a - t) sigma'(z)
+        assert compile_network(network)(params, x, t)[1]["b1"][0] == pytest.approx(expected, rel=1e-12)
+        assert gradient_at(network, {**params, "x": x[0], "t": t[0]}).gradients["b1"][0] == pytest.approx(expected, rel=1e-12)
 
 
 def test_numpy_erf_edges():

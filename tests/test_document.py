@@ -12,7 +12,7 @@ import sympy as sp
 
 import symbp
 from symbp.derive.repeated import repeated_work
-from symbp.document import (
+from symbp.docmodel import (
     Equation,
     IndexForm,
     IndexSum,

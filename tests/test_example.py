@@ -317,7 +317,7 @@ def test_picture_point_writes_numpy_s_numbers_on_the_graph(tmp_path):
 def test_render_adds_the_worked_example_to_notes_and_it_compiles(tmp_path):
     import shutil
 
-    from symbp.render.documents import render
+    from symbp.render.documents import document as render
     from symbp.render.pdf import compile_pdf
 
     point = write_point(tmp_path, MAZUR_POINT)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 import symbp
 from symbp.cli import app
 from test_cli import make_runner
-from symbp.document import naive_expansion
+from symbp.docmodel import naive_expansion
 from symbp.explorer import WRITTEN_PATHS, explorer_data, explorer_page
 from symbp.printers.mathml import mathml
 from test_mathml import MATHML_CORE
@@ -176,7 +176,7 @@ def test_point_and_rate_are_checked(tmp_path):
 
 def test_python_render_gives_the_same_page():
     net = symbp.Network([2, 2, 1])
-    assert symbp.render(net, "explorer.html", title="Week 5") == explorer_page(net, title="Week 5")
+    assert symbp.document(net, "explorer.html", title="Week 5") == explorer_page(net, title="Week 5")
 
 
 def test_entries_with_many_paths_show_a_summary():

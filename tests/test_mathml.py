@@ -7,7 +7,7 @@ from xml.dom.minidom import parseString
 import pytest
 
 import symbp
-from symbp.document import algorithm_document, derivations_document, repeated_work_part, vectorized_document
+from symbp.docmodel import algorithm_document, derivations_document, repeated_work_part, vectorized_document
 from symbp.derive.repeated import repeated_work
 from symbp.printers.mathml import mathml
 

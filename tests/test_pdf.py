@@ -13,7 +13,7 @@ import unicodedata
 import pytest
 
 import symbp
-from symbp.render.documents import GREEK_MATH, LATEX_TEXT_CHARACTERS, render
+from symbp.render.documents import GREEK_MATH, LATEX_TEXT_CHARACTERS, document as render
 from symbp.render.pdf import LatexError, latex_to_pdf
 from test_cli import invoke, ok
 from test_templates import require_pdflatex

@@ -55,8 +55,8 @@ DERIVATIONS = {
     "printers/derive-lecture-reference.txt": (LECTURE, lambda: [symbp.reference(LECTURE, "W2_1_2")], "text"),
     # JSON in its linear shape: each backprop derivation's deltas and LaTeX once, under "backprop".
     "printers/derive-lecture.json": (LECTURE, LECTURE_ITEMS, "json"),
-    "printers/derive-all-backprop-sigmoid.json": (SIGMOID_221, lambda: [symbp.backprop(SIGMOID_221)], "json"),
-    "printers/derive-all-backprop-sigmoid.txt": (SIGMOID_221, lambda: [symbp.backprop(SIGMOID_221)], "text"),
+    "printers/derive-all-backprop-sigmoid.json": (SIGMOID_221, lambda: [symbp.backprop(SIGMOID_221, "all")], "json"),
+    "printers/derive-all-backprop-sigmoid.txt": (SIGMOID_221, lambda: [symbp.backprop(SIGMOID_221, "all")], "text"),
 }
 ALGORITHMS = {
     "cli/algorithm-lecture.txt": (LECTURE, "text"),
@@ -106,7 +106,7 @@ def test_json_grows_linearly_with_the_entries():
     import json
 
     network = symbp.Network([2, 3, 3, 1])
-    data = json.loads(print_derivations(network, [symbp.backprop(network)], "json"))
+    data = json.loads(print_derivations(network, [symbp.backprop(network, "all")], "json"))
     assert len(data["entries"]) == len(network.select(["all"]))
     whole = json.dumps(data)
     # delta^{(1)}_1's unit equation: once, in the one LaTeX of the whole derivation.
@@ -152,7 +152,7 @@ def test_new_latex_and_markdown_goldens_compile_without_overfull_lines(tmp_path)
 
 def test_vectorized_form_prints_the_issue_s_matrix_recursion():
     # Issue 1's matrix form: delta^{(m)} = ((W^{(m+1)})^T delta^{(m+1)}) (.) sigma^{(m)'}(z^{(m)}), in text as in LaTeX.
-    from symbp.document import vectorized_document
+    from symbp.docmodel import vectorized_document
     from symbp.printers.text import TextDocumentPrinter
 
     section = vectorized_document(SIGMOID)

@@ -70,13 +70,15 @@ def test_misplaced_softmax_or_cross_entropy_is_one_line_and_exit_2(command, args
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
-def test_grad_at_logits_of_a_thousand_is_finite(tmp_path):
+@pytest.mark.parametrize("method", ["backprop", "naive", "reference"])
+def test_grad_at_logits_of_a_thousand_is_finite(tmp_path, method):
     point = {"x": [1.0], "t": [0.0, 0.0, 1.0], "W1": [[0.0], [0.0], [0.0]], "b1": [1000.0, -1000.0, 0.0]}
     file = tmp_path / "point.json"
     file.write_text(json.dumps(point))
     result = invoke("grad", "--point", str(file), "--layers", "1,3", "--activation", "softmax",
-                    "--cost", "cross_entropy", "--format", "json")
+                    "--cost", "cross_entropy", "--format", "json", "--method", method)
     assert result.exit_code == 0, result.stderr
+    assert "Warning" not in result.stderr  # no overflow on the way
     data = json.loads(result.stdout)
     z = np.array(point["b1"])
     log_softmax = z - (z.max() + np.log(np.sum(np.exp(z - z.max()))))  # written out here
@@ -106,7 +108,7 @@ def test_json_keeps_the_jacobian_terms_and_the_collapse_steps():
 
 
 def test_vectorized_form_is_the_jacobian_transposed_times_the_gradient():
-    from symbp.document import vectorized_document
+    from symbp.docmodel import vectorized_document
     from symbp.printers.text import TextDocumentPrinter
 
     out = TextDocumentPrinter(network=NET).doprint(vectorized_document(NET))
@@ -130,3 +132,40 @@ def test_cost_counts_paths_through_the_jacobian():
     layers = json.loads(result.stdout)["layers"]
     # Formula written out: D(m) (D(m-1) + 1) entries, each with (widths above) x D(L) paths.
     assert layers["2"]["paths"] == 3 * (3 + 1) * 1 * 3 and layers["1"]["paths"] == 3 * (4 + 1) * 3 * 3
+
+
+@pytest.mark.parametrize("template", ["notes.tex", "slides.tex"])
+def test_notes_and_slides_with_softmax_compile_and_show_the_jacobian(tmp_path, template):
+    import subprocess
+
+    from test_templates import require_pdflatex
+
+    require_pdflatex()
+    out = tmp_path / "doc.pdf"
+    result = invoke("render", "-t", template, "-e", "W2_1_1", *NETWORK_OPTIONS, "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    shown = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "1[k = j]" in shown  # pdflatex typeset the Jacobian entry a_k (1[k = j] - a_j)
+
+
+def test_markdown_notes_show_the_jacobian_and_the_collapse(tmp_path):
+    out = tmp_path / "notes.md"
+    result = invoke("render", "-t", "notes.md", "-e", "W2_1_1", *NETWORK_OPTIONS, "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text()
+    assert r"\mathbf{1}[k = j] - a^{(2)}_{j}" in text and r"a^{(2)}_{j} - t_{j}" in text
+
+
+def test_picture_with_numbers_labels_the_jacobian_edges(tmp_path):
+    point = {"x": [0.5, -0.2], "t": [0, 1, 0], "W1": [[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]], "b1": [0, 0.1, 0],
+             "W2": [[1, -1, 0.5], [0.2, 0.3, -0.4], [0, 0.1, 0.2]], "b2": [0.1, 0, -0.1]}
+    file = tmp_path / "point.json"
+    file.write_text(json.dumps(point))
+    result = invoke("picture", "W1_1_1", "--layers", "2,3,3", "--activations", "tanh,softmax", "--cost", "cross_entropy",
+                    "--point", str(file), "--format", "dot")
+    assert result.exit_code == 0, result.stderr
+    z2 = np.array(point["W2"]) @ np.tanh(np.array(point["W1"]) @ point["x"] + point["b1"]) + point["b2"]
+    a2 = np.exp(z2) / np.exp(z2).sum()  # written out here
+    edge = next(line for line in result.stdout.splitlines() if 'id="z2_1->a2_2"' in line)
+    label = edge.split("∂a⁽²⁾₂/∂z⁽²⁾₁ = ")[1].split('"')[0]
+    assert float(label) == pytest.approx(-a2[1] * a2[0], abs=5e-5)  # shown to 4 decimals

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import symbp
-from symbp.codegen import compile as compile_network
+from symbp.codegen import gradient_function as compile_network
 from symbp.numeric import gradient_at
 
 from oracle import need_torch

@@ -97,7 +97,7 @@ def test_generated_code_is_finite_and_exact(tmp_path, net, point, oracle):
     x, t = np.array([point["x"]]), np.array([point["t"]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        cost, grads = symbp.compile(net)(params, x, t)
+        cost, grads = symbp.gradient_function(net)(params, x, t)
     _assert_matches(cost, grads, oracle)
 
     module = tmp_path / "generated.py"  # the module `symbp codegen` writes, imported on its own

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import symbp
-from symbp.render.documents import TEMPLATES, document_context, render
+from symbp.render.documents import TEMPLATES, document_context, document as render
 from symbp.render.pdf import compile_pdf
 
 REPO = Path(__file__).resolve().parents[1]
@@ -161,8 +161,8 @@ def test_output_is_identical_across_hash_seeds():
         "import symbp, sys\n"
         "net = symbp.Network([3, 2, 2, 2], ['tanh', 'sigmoid', 'sigmoid'], 'binary_cross_entropy')\n"
         "for t in ('notes.tex', 'slides.tex', 'notes.md'):\n"
-        "    sys.stdout.write(symbp.render(net, t, ['W1_1_1', 'W2_2_1', 'a1_2']))\n"
-        "    sys.stdout.write(symbp.render(symbp.Network(), t))\n"
+        "    sys.stdout.write(symbp.document(net, t, ['W1_1_1', 'W2_2_1', 'a1_2']))\n"
+        "    sys.stdout.write(symbp.document(symbp.Network(), t))\n"
     )
     outputs = []
     for seed in ("0", "1", "4242"):
@@ -246,7 +246,7 @@ def test_the_wheel_renders_notes_outside_the_repository(tmp_path):
     script = (
         "import symbp, sys\n"
         "for t in ('slides.tex', 'notes.md', 'notes.tex'):\n"
-        "    text = symbp.render(symbp.Network(), t, title='From the wheel')\n"
+        "    text = symbp.document(symbp.Network(), t, title='From the wheel')\n"
         "sys.stdout.write(text)\n"
     )
     clean_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
@@ -257,8 +257,15 @@ def test_the_wheel_renders_notes_outside_the_repository(tmp_path):
     assert str(env_dir) in where.stdout  # really the installed copy, not the checkout
 
 
-def test_symbp_render_renders_even_after_its_modules_are_imported():
-    # Importing symbp.render.documents binds the package symbp.render on symbp, over the function of that name.
-    import symbp.render.documents  # noqa: F401
+def test_no_public_name_collides_with_a_module_or_a_builtin():
+    """symbp.document writes documents, symbp.render is only a package, and nothing is named compile."""
+    import builtins
+    import types
 
-    assert symbp.render(symbp.Network(), "notes.md", title="T").startswith("# T\n")
+    import symbp.render.documents  # noqa: F401  (binds the package on symbp: it must not hide a function)
+
+    assert isinstance(symbp.render, types.ModuleType) and not callable(symbp.render)
+    assert symbp.document(symbp.Network(), "notes.md", title="T").startswith("# T\n")
+    namespace: dict[str, object] = {}
+    exec("from symbp import *", namespace)
+    assert not set(namespace) & set(dir(builtins)) - {"__builtins__"}

@@ -82,7 +82,7 @@ def test_symbps_truth_and_the_diagnosis_reference_equal_hand_written_numpy_and_f
     params, x, t = random_point(net, 5, np.random.default_rng(1))
     C, grads = correct(params, x, t)
     assert_close(grads, finite_differences(lambda p: correct(p, x, t)[0], params), rtol=1e-6)
-    truth_C, truth = symbp.compile(net)(params, x, t)
+    truth_C, truth = symbp.gradient_function(net)(params, x, t)
     assert truth_C == pytest.approx(C, rel=1e-12)
     assert_close(truth, grads, rtol=1e-10)
     assert_close(mistaken_backprop(net, params, x, t), grads, rtol=1e-10)
@@ -175,7 +175,7 @@ def test_every_mistake_the_shapes_allow_gives_valid_gradients_and_is_told_apart_
     candidate keeps the contract's shapes (a mistake "in every layer" only where the sizes allow it) and
     that no two candidates give the same numbers. The planted files above are the independent test."""
     net = Network(list(layers), activation, "squared_error")
-    truth = symbp.compile(net)
+    truth = symbp.gradient_function(net)
     for mistake in candidate_mistakes(net, batch=8):
         def student_fn(params, x, t, mistake=mistake):
             return truth(params, x, t)[0], mistaken_backprop(net, params, x, t, (mistake,))

@@ -8,8 +8,8 @@ from ..errors import SymbpError
 from ..spec import LECTURE_ENTRIES, Network
 
 from .backprop import BackpropDerivation, DeltaStep, GradientStep, backprop
-from .naive import DEFAULT_MAX_PATHS, Factor, NaiveDerivation, Path, naive
-from .reference import ReferenceDerivation, reference
+from .naive import DEFAULT_MAX_PATHS, Factor, NaiveDerivation, NaiveDerivations, Path, naive
+from .reference import ReferenceDerivation, ReferenceDerivations, reference
 
 __all__ = [
     "BackpropDerivation",
@@ -19,9 +19,11 @@ __all__ = [
     "DEFAULT_MAX_PATHS",
     "Factor",
     "NaiveDerivation",
+    "NaiveDerivations",
     "Path",
     "naive",
     "ReferenceDerivation",
+    "ReferenceDerivations",
     "reference",
     "METHODS",
     "default_entries",

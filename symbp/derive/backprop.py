@@ -19,13 +19,14 @@ from typing import Mapping, Sequence
 import sympy as sp
 
 from ..display import Displayable
+from .naive import chosen_entries, entry_lookup
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
 from ..spec import Entry, Network
 
 
 @dataclass(frozen=True)
-class DeltaStep:
+class DeltaStep(Displayable):
     """delta^{(layer)}_{unit} = upstream * local, with upstream = sum of ``terms``."""
 
     layer: int
@@ -56,7 +57,7 @@ class DeltaStep:
 
 
 @dataclass(frozen=True)
-class GradientStep:
+class GradientStep(Displayable):
     """dC/d(entry) = sum of delta * multiplier over ``terms`` (or ``given`` for dC/da^{(L)})."""
 
     entry: Entry
@@ -92,12 +93,20 @@ class BackpropDerivation(Displayable):
             ) from None
 
     def gradient(self, entry: Entry | str) -> GradientStep:
-        name = entry if isinstance(entry, str) else getattr(entry, "name", entry)
-        try:
-            return self._gradients_by_name[name]
-        except (KeyError, TypeError):
-            asked = ", ".join(list(self._gradients_by_name)[:8]) + (", ..." if len(self._gradients_by_name) > 8 else "")
-            raise SymbpError(f"{name!r} was not among the entries this derivation was asked for: {asked}") from None
+        return entry_lookup(self._gradients_by_name, entry)
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return tuple(g.entry for g in self.gradients)
+
+    def steps(self, entry: Entry | str) -> tuple[DeltaStep | GradientStep, ...]:
+        """The deltas dC/d(entry) reads, directly or through other deltas (output layer first), then its own step."""
+        gradient = self.gradient(entry)
+        needed = {delta for delta, _ in gradient.terms}
+        for step in reversed(self.deltas):  # lowest layer first: a delta's needs are above it
+            if step.symbol in needed:
+                needed |= {delta for delta, _ in step.terms}
+        return (*(s for s in self.deltas if s.symbol in needed), gradient)
 
     def expression(self, entry: Entry | str) -> sp.Expr:
         """dC/d(entry) with the deltas unrolled, over named z, a, W, sigma', dC/da."""
@@ -135,8 +144,8 @@ def _softmax_base_case(graph: Graph, j: int) -> DeltaStep:
     return DeltaStep(L, j + 1, graph.delta[L][j], (), upstream, sp.Integer(1), terms, collapse)
 
 
-def backprop(network: Network, entries: Sequence[Entry | str] | None = None) -> BackpropDerivation:
-    """Run the backprop recursion over named symbols; gradients for ``entries`` (default: all).
+def backprop(network: Network, entries: Entry | str | Sequence[Entry | str] | None = None) -> BackpropDerivation:
+    """Run the backprop recursion over named symbols; gradients for ``entries`` (names or groups; default: every W and b).
 
     >>> from symbp import Network
     >>> d = backprop(Network())
@@ -145,9 +154,7 @@ def backprop(network: Network, entries: Sequence[Entry | str] | None = None) -> 
     """
     graph = build_graph(network)
     L = network.L
-    wanted = network.select(["all"]) if entries is None else tuple(
-        network.entry(e) if isinstance(e, str) else e for e in entries
-    )
+    wanted = chosen_entries(network, entries)
 
     deltas: list[DeltaStep] = []
     for k, delta_sym in enumerate(graph.delta[L]):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import product
-from typing import Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence, TypeVar
 
 import sympy as sp
 
@@ -18,6 +18,11 @@ from ..display import Displayable
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
 from ..spec import Entry, Network
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .repeated import RepeatedWork
+
+T = TypeVar("T")
 
 DEFAULT_MAX_PATHS = 10_000
 """Expanding costs about 0.2 ms a path, so the default stays within a few seconds."""
@@ -62,21 +67,120 @@ class NaiveDerivation(Displayable):
     def expression(self) -> sp.Expr:
         return sp.Add(*[path.product for path in self.paths])
 
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return (self.entry,)
 
-def naive(network: Network, entry: Entry | str, max_paths: int = DEFAULT_MAX_PATHS) -> NaiveDerivation:
-    """Expand dC/d(entry) over every path to C.
+    def gradient(self, entry: Entry | str) -> NaiveDerivation:
+        """This derivation, when ``entry`` is its entry (the protocol of every result)."""
+        return entry_lookup({self.entry.name: self}, entry)
 
-    Raises ``SymbpError`` before expanding anything when the entry has more than
-    ``max_paths`` paths (the count is a product formula, so this is instant).
+    def steps(self, entry: Entry | str) -> tuple[Path, ...]:
+        """The paths of dC/d(entry), each a product of local derivatives."""
+        return self.gradient(entry).paths
+
+
+@dataclass(frozen=True)
+class EachEntry(Displayable):
+    """Several entries, each derived on its own: the protocol's lookups over ``derivations``."""
+
+    network: Network
+    derivations: tuple
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return tuple(d.entry for d in self.derivations)
+
+    def gradient(self, entry: Entry | str):  # type: ignore[no-untyped-def]  # the per-entry derivation
+        return entry_lookup({d.entry.name: d for d in self.derivations}, entry)
+
+    def steps(self, entry: Entry | str) -> tuple:
+        return self.gradient(entry).steps(entry)
+
+    def expression(self, entry: Entry | str) -> sp.Expr:
+        return self.gradient(entry).expression
+
+
+@dataclass(frozen=True)
+class NaiveDerivations(EachEntry):
+    """The naive expansions of several entries, each on its own, and the work they repeat.
+
+    Shown in Jupyter it is the lecture's inefficiency slide: the chains with their shared
+    prefixes marked by the delta that backprop computes once.
+    """
+
+    derivations: tuple[NaiveDerivation, ...]
+
+    method = "naive"
+
+    @cached_property
+    def repeated(self) -> RepeatedWork:
+        """Chain prefixes that several paths compute again, each labelled by its delta."""
+        from .repeated import repeated_work
+
+        return repeated_work(self.derivations)
+
+
+def entry_lookup(found: Mapping[str, T], entry: Entry | str) -> T:
+    """``found[entry's name]``, or a ``SymbpError`` naming the entries there are."""
+    name = entry if isinstance(entry, str) else getattr(entry, "name", entry)
+    try:
+        return found[name]  # type: ignore[index]
+    except (KeyError, TypeError):
+        names = list(found)
+        shown = ", ".join(names[:8]) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
+        raise SymbpError(f"{name!r} is not among the entries of this derivation: {shown}") from None
+
+
+def single_entry(network: Network, entries: Entry | str | Sequence[Entry | str] | None) -> Entry | None:
+    """The entry when ``entries`` names exactly one (``"W2_1_2"``, an ``Entry``), else None (groups, lists, default)."""
+    if isinstance(entries, Entry):
+        return entries
+    if isinstance(entries, str):
+        chosen = network.select([entries])
+        return chosen[0] if len(chosen) == 1 and chosen[0].name == entries else None
+    return None
+
+
+def chosen_entries(network: Network, entries: Entry | str | Sequence[Entry | str] | None) -> tuple[Entry, ...]:
+    """Entries named by names, groups (W2, b1, all) or ``Entry`` objects; default: every W and b."""
+    if entries is None:
+        return tuple(network.entries(("W", "b")))
+    items = [entries] if isinstance(entries, (str, Entry)) else list(entries)
+    chosen: dict[Entry, None] = {}
+    for item in items:
+        for e in ((item,) if isinstance(item, Entry) else network.select([item])):
+            chosen[e] = None
+    return tuple(chosen)
+
+
+def naive(
+    network: Network, entries: Entry | str | Sequence[Entry | str] | None = None, max_paths: int = DEFAULT_MAX_PATHS
+) -> NaiveDerivation | NaiveDerivations:
+    """Expand dC/d(entry) over every path to C, for one entry or several (default: every W and b).
+
+    One entry (``"W1_2_3"``) gives its ``NaiveDerivation``; names, groups (``W2``, ``all``) or
+    a list give ``NaiveDerivations``, which also carry the work the expansions repeat.
+    Raises ``SymbpError`` before expanding anything when the entries have more than
+    ``max_paths`` paths together (the count is a product formula, so this is instant).
 
     >>> from symbp import Network
     >>> d = naive(Network(), "W1_2_3")
     >>> len(d.paths), [len(p.factors) for p in d.paths]
     (2, [7, 7])
+    >>> len(naive(Network(), ["W2_1_2", "W1_2_3"]).repeated.deltas)
+    2
     """
-    if isinstance(entry, str):
-        entry = network.entry(entry)
+    entry = single_entry(network, entries)
+    if entry is None:
+        chosen = chosen_entries(network, entries)
+        check_budget(network, chosen, max_paths)
+        return NaiveDerivations(network, tuple(_expand(network, e) for e in chosen))
     check_budget(network, (entry,), max_paths)
+    return _expand(network, entry)
+
+
+def _expand(network: Network, entry: Entry) -> NaiveDerivation:
     graph = build_graph(network)
     start = graph.symbol(entry)
     if entry.kind in ("W", "b"):

@@ -30,6 +30,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from ..display import Displayable
+from .naive import EachEntry, chosen_entries, entry_lookup, single_entry
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
 from ..spec import Entry, Network
@@ -64,8 +65,31 @@ class ReferenceDerivation(Displayable):
 
     method = "reference"
 
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return (self.entry,)
 
-def reference(network: Network, entry: Entry | str, *, guard: bool = True) -> ReferenceDerivation:
+    def gradient(self, entry: Entry | str) -> ReferenceDerivation:
+        """This derivation, when ``entry`` is its entry (the protocol of every result)."""
+        return entry_lookup({self.entry.name: self}, entry)
+
+    def steps(self, entry: Entry | str) -> tuple[sp.Expr, ...]:
+        """sympy.diff has no steps to show: the one expression."""
+        return (self.gradient(entry).expression,)
+
+
+@dataclass(frozen=True)
+class ReferenceDerivations(EachEntry):
+    """``sympy.diff`` of several entries, each on its own."""
+
+    derivations: tuple[ReferenceDerivation, ...]
+
+    method = "reference"
+
+
+def reference(
+    network: Network, entries: Entry | str | Sequence[Entry | str] | None = None, *, guard: bool = True
+) -> ReferenceDerivation | ReferenceDerivations:
     """dC/d(entry) by ``sympy.diff``; only sensible on small networks (no sharing at all).
 
     With ``guard`` (the default) an entry whose cost is too deep or large for ``sympy.diff`` is
@@ -76,6 +100,13 @@ def reference(network: Network, entry: Entry | str, *, guard: bool = True) -> Re
     >>> r.expression
     a0_1*(W1_1_1*a0_1 + b1_1 - t_1)
     """
+    entry = single_entry(network, entries)
+    if entry is None:
+        return ReferenceDerivations(network, tuple(_reference(network, e, guard) for e in chosen_entries(network, entries)))
+    return _reference(network, entry, guard)
+
+
+def _reference(network: Network, entry: Entry, guard: bool) -> ReferenceDerivation:
     if isinstance(entry, str):
         entry = network.entry(entry)
     refusal = reference_refusal(network, (entry,)) if guard else None

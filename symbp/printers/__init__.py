@@ -1,4 +1,4 @@
-"""One printer per output format, all printing the same document (``symbp.document``).
+"""One printer per output format, all printing the same document (``symbp.docmodel``).
 
 Each printer is a SymPy ``Printer`` with a ``_print_<Node>`` method per document
 node, so adding a node type is one method per printer and adding a format is one
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from ..errors import SymbpError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..document import Derivation, Node
+    from ..docmodel import Derivation, Node
     from ..spec import Network
 
 # The registries are read by the CLI's --help, which must not load SymPy: the document model is imported in the functions.
@@ -48,6 +48,30 @@ def printer(format: str, network: Network | None, width: float | None = None) ->
     return getattr(import_module(module), name)(**settings)
 
 
+def display_latex(result: object) -> str | None:
+    """What Jupyter shows for ``result`` as display math; None for a table of numbers (shown as HTML)."""
+    from ..docmodel import document_of
+
+    node = document_of(result)
+    if not node.in_notation:
+        return None
+    from .latex import LatexDocumentPrinter
+
+    network = getattr(result, "network", getattr(node, "network", None))
+    shown = LatexDocumentPrinter(network=network, env="aligned").doprint(node)
+    return f"$$\n{shown.strip()}\n$$"
+
+
+def display_html(result: object) -> str | None:
+    """What Jupyter shows for a table of numbers: the text printer's table, preformatted; None for mathematics."""
+    import html
+
+    from ..docmodel import document_of
+
+    node = document_of(result)
+    return None if node.in_notation else f"<pre>{html.escape(print_document(node, 'text'))}</pre>"
+
+
 def print_document(node: Node, format: str = "text", width: float | None = None) -> str:
     """``node`` (a document, or a check, cost or gradient table) in ``format``, ending in a newline."""
     output = printer(format, getattr(node, "network", None) if node.in_notation else None, width).doprint(node)
@@ -56,21 +80,21 @@ def print_document(node: Node, format: str = "text", width: float | None = None)
 
 def print_derivations(network: Network, items: Sequence[Derivation], format: str = "text", width: float | None = None) -> str:
     """What ``symbp derive --format FORMAT`` writes for these derivations (``width`` in columns, text only)."""
-    from ..document import derivations_document
+    from ..docmodel import derivations_document
 
     return printer(format, network, width).doprint(derivations_document(network, items))
 
 
 def print_algorithm(network: Network, format: str = "text", width: float | None = None) -> str:
     """What ``symbp algorithm --format FORMAT`` writes: the lecture's "Truly Complete Version" for ``network``."""
-    from ..document import algorithm_document
+    from ..docmodel import algorithm_document
 
     return print_document(algorithm_document(network), format, width)
 
 
 def print_example(example: object, format: str = "text", width: float | None = None) -> str:
     """What ``symbp example --format FORMAT`` writes for a ``symbp.example.WorkedExample``."""
-    from ..document import worked_example_document
+    from ..docmodel import worked_example_document
 
     document = worked_example_document(example)  # type: ignore[arg-type]
     return printer(format, document.network, width).doprint(document)

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from sympy.printing.precedence import PRECEDENCE, precedence
 
-from ..document import (
+from ..docmodel import (
     EXP_SUM, INDICATOR, TARGET_SUM, ForEach, Hadamard, IndexForm, LongExpression, OutputPairForm, Product, Sum, Unit,
     Vector, VectorForm,
 )

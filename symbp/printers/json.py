@@ -24,8 +24,8 @@ from sympy.printing.printer import Printer
 from ..derive.backprop import BackpropDerivation, DeltaStep
 from ..derive.naive import NaiveDerivation
 from ..derive.reference import ReferenceDerivation
-from ..document import CheckTable, CostTable, ExampleDocument, GradientTable
-from ..document import Algorithm, Backprop, Document, NaiveExpansion, Partial, ReferenceResult, RepeatedWorkPart
+from ..docmodel import CheckTable, CostTable, ExampleDocument, GradientTable
+from ..docmodel import Algorithm, Backprop, Document, NaiveExpansion, Partial, ReferenceResult, RepeatedWorkPart
 from ..graph import build_graph
 from ..spec import Network
 from .latex import LatexDocumentPrinter

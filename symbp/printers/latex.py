@@ -26,7 +26,7 @@ from sympy.printing.precedence import PRECEDENCE
 from ..derive.backprop import BackpropDerivation
 from ..derive.naive import NaiveDerivation
 from ..derive.repeated import RepeatedWork
-from ..document import (
+from ..docmodel import (
     Algorithm,
     Backprop,
     CostOf,
@@ -54,7 +54,7 @@ from ..document import (
     repeated_work_part,
     vectorized_document,
 )
-from ..document import DescentStep, ExampleDocument, Number, Numbers, Table, Updated
+from ..docmodel import DescentStep, ExampleDocument, Number, Numbers, Table, Updated
 from ..errors import SymbpError
 from ..graph import build_graph
 from ..spec import Network
@@ -299,6 +299,9 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         return f"reference: dC/d{node.variable.name}"
 
     def _print_Document(self, node: Document) -> str:
+        if self._settings["env"] != "align*":  # display math: every part, the repeated work too, one block
+            parts = " \\\\[3ex]\n".join(self._print(p) for p in node.parts)
+            return f"\\begin{{gathered}}\n{parts}\n\\end{{gathered}}"
         # One environment per derivation; parts with no label (the repeated work) show as marks in the chains.
         labelled = [(label(p), p) for p in node.parts if (label := self.method_for("_label_", p)) is not None]
         return "\n\n".join(f"% {text}\n{self._print(p)}" for text, p in labelled) + "\n"
@@ -388,7 +391,7 @@ def latex(
 ) -> str:
     r"""LaTeX for a derivation (naive, backprop, reference), a document node, or a SymPy expression of ``network``.
 
-    Same arguments as ``symbp.render.latex.latex``: ``env`` wraps the rows, ``repeated``
+    ``env`` wraps the rows, ``repeated``
     says which prefixes of a naive expansion to mark (default: its own repeats),
     ``values=False`` stops after the Leibniz form; other keywords are SymPy LaTeX settings.
 
@@ -405,10 +408,12 @@ def latex(
             equation = node.equation
             node = type(node)(node.entry, node.paths, node.factors, type(equation)(equation.lhs, equation.sides[:1]))
         return printer.doprint(node)
-    if type(obj) in BUILDERS:
-        return printer.doprint(BUILDERS[type(obj)](obj))
-    if isinstance(obj, sp.Basic) or hasattr(obj, "_repr_latex_"):
+    if isinstance(obj, sp.Basic):
         return printer.doprint(obj)
+    if hasattr(obj, "_repr_latex_"):
+        from ..docmodel import document_of
+
+        return printer.doprint(document_of(obj))
     raise SymbpError(
         f"cannot print {type(obj).__name__} as LaTeX; accepted: a naive, backprop or reference derivation, "
         "a document node, or a SymPy expression with its network"
@@ -467,7 +472,7 @@ def latex_repeated(
 
 def latex_example_parts(example: object, *, width: float = DEFAULT_WIDTH) -> list[tuple[str, str]]:
     """(title, bare rows) of each part of a worked example (a ``symbp.example.WorkedExample``), for templates."""
-    from ..document import worked_example_document
+    from ..docmodel import worked_example_document
 
     document = worked_example_document(example)  # type: ignore[arg-type]
     printer = LatexDocumentPrinter(network=document.network, env=None, width=width)

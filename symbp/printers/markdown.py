@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..document import (
+from ..docmodel import (
     Algorithm,
     Backprop,
     Document,
@@ -18,7 +18,7 @@ from ..document import (
     RepeatedWorkPart,
     derivations_document,
 )
-from ..document import ExampleDocument, Section, Table
+from ..docmodel import ExampleDocument, Section, Table
 from .latex import DEFAULT_WIDTH, LatexDocumentPrinter
 
 # What plain text can trigger: emphasis, code, links, HTML and entities, table cells, math
@@ -91,7 +91,7 @@ class MarkdownDocumentPrinter(LatexDocumentPrinter):
 
 
 def markdown(obj: object, *, width: float = DEFAULT_WIDTH) -> str:
-    """Markdown for a derivation or several (as ``symbp.render.markdown.markdown``).
+    """Markdown for a derivation or several.
 
     >>> import symbp
     >>> print(markdown(symbp.naive(symbp.Network(), "W2_1_2")).splitlines()[0])

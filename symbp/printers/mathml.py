@@ -26,7 +26,7 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.printer import Printer
 
-from ..document import (
+from ..docmodel import (
     Algorithm,
     Backprop,
     CostOf,

@@ -19,7 +19,7 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-from ..document import (
+from ..docmodel import (
     Algorithm,
     Backprop,
     CostOf,
@@ -42,8 +42,8 @@ from ..document import (
     algorithm_document,
     derivations_document,
 )
-from ..document import CheckTable, CostTable, GradientTable
-from ..document import DescentStep, ExampleDocument, Number, Numbers, Table, Updated
+from ..docmodel import CheckTable, CostTable, GradientTable, Lines
+from ..docmodel import DescentStep, ExampleDocument, Number, Numbers, Table, Updated
 from ..graph import build_graph, subscript, superscript
 from ..spec import Network, count_text
 from .base import DocumentPrinter, format_number, then
@@ -356,6 +356,9 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
             lines += ["", f"naive / backprop operations: {count_text(naive_ops)} / {count_text(backprop_ops)} = {ratio}"]
         return "\n".join(lines) + "\n"
 
+    def _print_Lines(self, node: Lines) -> str:
+        return "\n".join(node.lines) + "\n"
+
     def _print_GradientTable(self, node: GradientTable) -> str:
         result, network = node.result, node.network
         width = self._settings["width"]
@@ -441,7 +444,7 @@ def _array_text(values: Any, indent: int, width: int) -> str:
 
 
 def text(obj: object, *, width: int = DEFAULT_WIDTH) -> str:
-    """Text for a derivation or several, without the network line (as ``symbp.render.text.text``).
+    """Text for a derivation or several, without the network line.
 
     >>> import symbp
     >>> net = symbp.Network()

@@ -1,7 +1,7 @@
 r"""Whole documents from Jinja templates: notes (A4 article), slides (beamer, 16:9) and Markdown notes.
 
 >>> import symbp
->>> tex = symbp.render(symbp.Network([3, 2, 2, 1], "sigmoid", "squared_error"), "notes.tex", title="Week 5")
+>>> tex = symbp.document(symbp.Network([3, 2, 2, 1], "sigmoid", "squared_error"), "notes.tex", title="Week 5")
 >>> tex.startswith(r"\documentclass")
 True
 
@@ -338,7 +338,7 @@ def _example(example: Any, width: float) -> dict[str, Any] | None:
             "parts": [{"title": title, "rows": Tex(rows)} for title, rows in latex_example_parts(example, width=width)]}
 
 
-def render(
+def document(
     network: Network,
     template: str = "notes.tex",
     entries: Sequence[str] | None = None,

@@ -519,6 +519,34 @@ BUILDERS: dict[type, Callable[..., Node]] = {
 """The document part of each derivation result type."""
 
 
+def document_of(result: object) -> Node:
+    """The document node of any symbp result or step (itself when it is a node): what its display prints."""
+    from .check import CheckReport
+    from .counts import CostSummary
+    from .derive.backprop import DeltaStep, GradientStep
+    from .derive.naive import NaiveDerivations
+    from .derive.reference import ReferenceDerivations
+    from .grade import GradeResult
+
+    if isinstance(result, Node):
+        return result
+    if type(result) in BUILDERS:
+        return BUILDERS[type(result)](result)
+    several = (NaiveDerivations, ReferenceDerivations)
+    builders: dict[type, Callable[[object], Node]] = {
+        **{kind: lambda r: derivations_document(r.network, r.derivations) for kind in several},  # type: ignore[attr-defined]
+        DeltaStep: _delta_unit_equation,  # type: ignore[dict-item]
+        GradientStep: lambda g: Equation(Partial(sp.Symbol("C"), sp.Symbol(g.entry.name)), (g.formula,)),  # type: ignore[attr-defined]
+        CheckReport: CheckTable,
+        CostSummary: CostTable,
+        GradeResult: lambda r: Lines(tuple(r.lines())),  # type: ignore[attr-defined]
+    }
+    if type(result) not in builders:
+        raise SymbpError(f"cannot show {type(result).__name__}; accepted: symbp's derivations, their steps, "
+                         "check reports, cost summaries and grade results")
+    return builders[type(result)](result)
+
+
 def derivations_document(network: Network, items: Sequence[Derivation]) -> Document:
     """The parts for several derivations; naive ones share one repeated-work part after the last of them."""
     unknown = [type(item).__name__ for item in items if type(item) not in BUILDERS]
@@ -759,3 +787,12 @@ class GradientTable(Node):
 
     result: GradientAtPoint
     network: Network
+
+
+@dataclass(frozen=True)
+class Lines(Node):
+    """Lines of plain text (a grade's verdict and feedback)."""
+
+    in_notation = False
+
+    lines: tuple[str, ...]

@@ -1,0 +1,85 @@
+"""One API shape: naive, backprop and reference take the same arguments and answer through the same methods.
+
+Oracles: the lecture's formulas for its 3,2,2,1 network written out here (as in
+test_lecture.py), the lecture's list of parameters, and its inefficiency slide (delta^{(3)}
+and delta^{(2)}_1 are what the two exercises compute twice).
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+import symbp
+from symbp.display import Displayable
+from symbp.graph import build_graph
+
+NET = symbp.Network()
+G = build_graph(NET)
+METHODS = (symbp.naive, symbp.backprop, symbp.reference)
+
+
+def lecture_dC_dW2_1_2():
+    """dC/dW^{(2)}_{12} = dC/da^{(3)} sigma^{(3)'}(z^{(3)}) w^{(3)}_1 sigma^{(2)'}(z^{(2)}_1) a^{(1)}_2 (the lecture)."""
+    return G.dC_da_value[0] * G.sigma_prime_value[3][0] * G.W[3][0, 0] * G.sigma_prime_value[2][0] * G.a[1][1]
+
+
+@pytest.mark.parametrize("method", METHODS, ids=lambda m: m.__name__)
+def test_every_method_defaults_to_every_weight_and_bias(method):
+    small = symbp.Network([2, 1], "sigmoid", "squared_error")
+    result = method(small)
+    assert sorted(e.name for e in result.entries) == ["W1_1_1", "W1_1_2", "b1_1"]
+
+
+@pytest.mark.parametrize("method", METHODS[:2], ids=lambda m: m.__name__)
+def test_every_method_answers_expression_of_an_entry_with_the_lecture_s_formula(method):
+    result = method(NET, ["W2_1_2", "W1_2_3"])
+    assert [e.name for e in result.entries] == ["W2_1_2", "W1_2_3"]
+    assert sp.expand(result.expression("W2_1_2") - lecture_dC_dW2_1_2()) == 0
+    assert result.gradient("W2_1_2") is not None
+
+
+def test_reference_of_several_entries_differentiates_each_on_its_own():
+    result = symbp.reference(NET, ["b3_1", "W3_1_2"])
+    # dC/dW^{(3)}_{12} = dC/db^{(3)} a^{(2)}_2, whatever C and sigma are: the cost depends on W3_1_2 only through z^{(3)}.
+    a2_2 = result.gradient("W3_1_2").expression / result.expression("b3_1")
+    assert sp.simplify(a2_2.diff(G.W[3][0, 1])) == 0 and a2_2.has(G.W[1][0, 0])
+
+
+@pytest.mark.parametrize("method", METHODS, ids=lambda m: m.__name__)
+def test_a_missing_entry_is_a_symbp_error_naming_the_entries_there_are(method):
+    result = method(NET, ["W2_1_2", "b3_1"])
+    with pytest.raises(symbp.SymbpError, match=r"'W1_1_1' is not among .*W2_1_2, b3_1"):
+        result.gradient("W1_1_1")
+
+
+def test_naive_over_several_entries_carries_the_lecture_s_repeated_work():
+    result = symbp.naive(NET, ["W2_1_2", "W1_2_3"])
+    assert set(result.repeated.deltas) == {G.delta[3][0], G.delta[2][0]}
+    shown = result._repr_latex_()
+    assert shown.startswith("$$\n") and shown.endswith("\n$$")
+    assert r"_{\delta^{(2)}_{1}}" in shown and "backprop: once" in shown
+
+
+def test_backprop_steps_of_an_entry_are_the_deltas_it_reads_then_its_own_step():
+    # dC/dW^{(1)}_{23} = delta^{(1)}_2 a^{(0)}_3; delta^{(1)}_2 reads delta^{(2)}_1, delta^{(2)}_2, which read delta^{(3)}.
+    steps = symbp.backprop(NET).steps("W1_2_3")
+    assert [getattr(s, "symbol", None) for s in steps[:-1]] == [G.delta[3][0], G.delta[2][0], G.delta[2][1], G.delta[1][1]]
+    assert steps[-1].formula == G.delta[1][1] * G.a[0][2]
+
+
+def test_every_result_and_step_displays_from_one_base():
+    small = symbp.Network([2, 1], "sigmoid", "squared_error")
+    bp = symbp.backprop(NET)
+    results = [
+        symbp.naive(NET, "W2_1_2"), symbp.naive(NET, ["W2_1_2", "b3_1"]), bp, bp.delta(2, 1), bp.gradient("W2_1_2"),
+        symbp.reference(NET, "b3_1"), symbp.reference(NET, ["b3_1"]),
+        symbp.check(small, points=1), symbp.grade(NET, "W2_1_2", "delta2_1 * a1_2"),
+    ]
+    from symbp.counts import cost_summary
+
+    results.append(cost_summary(NET))
+    for result in results:
+        assert isinstance(result, Displayable), type(result).__name__
+        assert (result._repr_latex_() is None) != (result._repr_html_() is None), type(result).__name__
+    assert "W1_1_2" in symbp.check(small, points=1)._repr_html_()
