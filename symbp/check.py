@@ -146,10 +146,11 @@ def _check_work(network: Network, entries: int, points: int, max_work: int) -> N
             f"check is limited to {MAX_CHECK_LAYERS} layers, network has {network.L}; "
             "use grad or derive --method backprop, which stay fast at any depth"
         )
-    work = entries * points * network.parameter_count
+    work = entries * points * network.parameter_count * network.batch  # every example runs the forward pass
     if work > max_work:
         raise SymbpError(
-            f"check of {entries:,} entries at {points} points on {network.parameter_count:,} parameters is "
+            f"check of {entries:,} entries at {points} points on {network.parameter_count:,} parameters"
+            f"{f' and {network.batch} examples' if network.batch > 1 else ''} is "
             f"{work:,} units of work, over the limit of {max_work:,}; name fewer entries (-e W1_1_1,b2), "
             f"fewer --points, or raise the limit (CLI: --max-work {work})"
         )
@@ -316,7 +317,8 @@ class _Check:
 
     def _point_of(self, values: dict) -> dict[str, tuple]:
         g = self.graph
-        point: dict[str, tuple] = {"x": tuple(values[s] for s in g.a[0]), "t": tuple(values[s] for s in g.t)}
+        x, t = (tuple(tuple(values[s] for s in symbols(e)) for e in g.examples) for symbols in (lambda e: e.a[0], lambda e: e.t))
+        point: dict[str, tuple] = {"x": x, "t": t} if self.network.batch > 1 else {"x": x[0], "t": t[0]}
         for m in range(1, self.network.L + 1):
             point[f"W{m}"] = tuple(tuple(values[s] for s in g.W[m].row(i)) for i in range(self.network.D(m)))
             point[f"b{m}"] = tuple(values[s] for s in g.b[m])
@@ -357,6 +359,13 @@ class _Folder:
         self.graph = graph
         known: dict[sp.Basic, sp.Expr] = {}
         identities: dict[sp.Basic, sp.Expr] = {}
+        for example in graph.examples:
+            self._learn(example, known, identities)
+        self._known, self._identities = known, identities
+
+    @staticmethod
+    def _learn(graph: Graph, known: dict[sp.Basic, sp.Expr], identities: dict[sp.Basic, sp.Expr]) -> None:
+        """The definitions of one example's named symbols."""
         net = graph.network
         for m in range(1, net.L + 1):
             sigma = graph.sigma_function[m]
@@ -380,7 +389,6 @@ class _Folder:
                 known[partial(*arguments)] = graph.dC_da[k]
         if graph.softmax_output:
             identities.update(_softmax_identities(graph))
-        self._known, self._identities = known, identities
 
     def fold(self, expr: sp.Expr) -> sp.Expr:
         return _rebuild(expr, self._known).xreplace(self._identities)

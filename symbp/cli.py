@@ -250,6 +250,14 @@ DefineOption = Annotated[Optional[list[str]], typer.Option(
 CostOption = Annotated[Optional[str], typer.Option(
     "--cost", metavar="NAME",
     help="The cost: {COSTS}. cross_entropy (-sum_k t_k log a_k) follows a softmax or abstract output.")]
+BatchOption = Annotated[Optional[int], typer.Option(
+    "--batch", metavar="N", show_default=False,
+    help="A batch of N examples: C = (1/N) sum_n C(a^(L),(n), t^(n)); each example has its own x, z, a, delta, t "
+         "(point files: x and t as N rows). Default 1.")]
+L2Option = Annotated[Optional[float], typer.Option(
+    "--l2", metavar="LAMBDA", show_default=False,
+    help="Weight decay: C gains (LAMBDA/2) sum_m sum_ij (W^(m)_ij)^2, so dC/dW^(m)_ij gains LAMBDA W^(m)_ij. "
+         "Biases are not decayed. Default 0.")]
 SpecOption = Annotated[Optional[Path], typer.Option(
     "--spec", metavar="FILE", dir_okay=False,
     help="TOML or JSON file with keys layers, activations, cost, define; options given here override it.")]
@@ -317,14 +325,24 @@ def _seed(value: int) -> int:
 
 def _network(spec: Path | None, layers: str | None, activation: str | None, activations: str | None,
              cost: str | None, max_size: int | None = None, *, guarded: bool = True,
-             define: list[str] | None = None) -> Network:
-    """The network of the options; with ``guarded``, refused at once when larger than ``--max-size``."""
+             define: list[str] | None = None, batch: int | None = None, l2: float | None = None,
+             batched: bool = False) -> Network:
+    """The network of the options; with ``guarded``, refused at once when larger than ``--max-size``.
+
+    Commands that take ``--batch`` and ``--l2`` say ``batched``; the others refuse a spec file's batch or decay.
+    """
     from .spec import DEFAULT_MAX_PARAMETERS, Network, check_size
     from .specfile import network_arguments
 
     arguments = network_arguments(spec, layers=layers, activation=activation, activations=activations, cost=cost,
-                                  define=define)
+                                  define=define, batch=batch, l2=l2)
     network = Network(**arguments)
+    if not batched and (network.batch > 1 or network.l2):
+        raise SymbpError(
+            f"this command works on one example without weight decay, but the spec gives batch {network.batch} and "
+            f"l2 {network.l2:g}; accepted there: batch = 1, l2 = 0 (derive, check, grad, algorithm, cost, render "
+            "and codegen take a batch and decay)"
+        )
     if guarded:
         check_size(network, DEFAULT_MAX_PARAMETERS if max_size is None else max_size)
     return network
@@ -473,6 +491,8 @@ def derive(
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -492,7 +512,7 @@ def derive(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
     from .derive import derivations
     from .printers import print_derivations
 
@@ -523,6 +543,8 @@ def check(
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -546,7 +568,7 @@ def check(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, DataFormat.text)
-    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
     from .check import check as run_check
 
     # Groups (W2, all) name several entries, as --help says: expand them here, check takes entries.
@@ -586,6 +608,8 @@ def grad(
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -607,7 +631,7 @@ def grad(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--spec": spec})
     format = _format(out, format, DataFormat.text)
-    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
     _needs_numbers(network, "grad")
     from .numeric import gradient_at, point_from_mapping
 
@@ -661,6 +685,8 @@ def render(
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -688,7 +714,7 @@ def render(
         raise SymbpError("--pdf writes a file: add --out FILE.pdf (or -o - for standard output)")
     if pdf and kind != "latex":
         raise SymbpError(f"--pdf compiles LaTeX, but template {template!r} is not a .tex template")
-    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
     from .render.documents import DOCUMENT_MAX_PATHS
     from .render.documents import document as write_document
 
@@ -729,6 +755,8 @@ def cost(
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -751,7 +779,7 @@ def cost(
     format = _format(out, format, DataFormat.text)
     # By formula, so any size answers at once; only rows per entry grow with it (groups such as W1 or all).
     groups = [name for name in entries or () if "_" not in name]
-    network = _network(spec, layers, activation, activations, cost, max_size, define=define, guarded=bool(groups))
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True, guarded=bool(groups))
     from .counts import cost_summary
     from .docmodel import CostTable
     from .printers import print_document
@@ -777,6 +805,8 @@ def algorithm(
     cost: CostOption = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -793,7 +823,7 @@ def algorithm(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
     from .printers import print_algorithm
 
     _emit(print_algorithm(network, format.value, _width(out)), out, force)
@@ -810,6 +840,8 @@ def codegen(
     max_size: MaxSizeOption = None,
     dtype: Annotated[Dtype, typer.Option(
         "--dtype", help="What the module computes in and returns: float64 or float32.")] = Dtype.float64,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
@@ -829,7 +861,7 @@ def codegen(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     output_format(out, None, ["python"], "python")  # refuses --out x.json and the like
-    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
     _needs_numbers(network, "codegen")
     from .codegen import module_source
 

@@ -23,7 +23,7 @@ import builtins
 import inspect
 import linecache
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Mapping
 
 import numpy as np
@@ -92,6 +92,8 @@ class VectorizedBackprop:
     """delta^{(L)} = dC/da sigma'(z) cancelled (a - t for that pair), over ``a<L>`` and ``t_rows``, or None."""
     softmax: bool = False
     """A softmax output: a<L> by rows, delta<L> = J^T dC/da (``output_delta`` its cross-entropy collapse)."""
+    decay: float = 0.0
+    """lambda of weight decay: C gains (lambda/2) sum W^2 and dC/dW gains lambda W (biases are not decayed)."""
 
 
 def layer_symbols(m: int) -> tuple[sp.Symbol, sp.Symbol, sp.Symbol]:
@@ -158,9 +160,10 @@ def vectorize(derivation: BackpropDerivation) -> VectorizedBackprop:
     if cost.logit_value is not None and net.activations[-1] == "sigmoid":  # finite when a rounds to 1
         z_L = layer_symbols(L)[0]
         return VectorizedBackprop(
-            net, tuple(layers), cost_term, upstream, cost.logit_value(z_L, TARGET), cost.logit_delta(a_L, TARGET)
+            net, tuple(layers), cost_term, upstream, cost.logit_value(z_L, TARGET), cost.logit_delta(a_L, TARGET),
+            decay=net.l2,
         )
-    return VectorizedBackprop(net, tuple(layers), cost_term, upstream)
+    return VectorizedBackprop(net, tuple(layers), cost_term, upstream, decay=net.l2)
 
 
 SOFTMAX_ROWS = sp.Function("softmax_rows", real=True)
@@ -186,12 +189,14 @@ def _softmax_form(
     upstream = _uniform(f"dC/da{L}", list(graph.dC_da_value), outputs)
     collapse = [derivation.delta(L, j + 1).collapse for j in range(net.D(L))]
     if not all(collapse):
-        return VectorizedBackprop(net, layers, cost_term, upstream, softmax=True)
+        return VectorizedBackprop(net, layers, cost_term, upstream, softmax=True, decay=net.l2)
     for j, steps in enumerate(collapse):  # a_j sum_k t_k - t_j, the same for every unit
         if sp.expand(steps[1] - (graph.a[L][j] * sp.Add(*graph.t) - graph.t[j])) != 0:
             raise _not_matrix_form(f"delta{L}_{j + 1}", steps[1])
     logit_cost = cost_term.xreplace({sp.log(a_L): LOG_SOFTMAX_ROWS(z_L)})
-    return VectorizedBackprop(net, layers, cost_term, upstream, logit_cost, a_L * TARGET_SUM - TARGET, softmax=True)
+    return VectorizedBackprop(
+        net, layers, cost_term, upstream, logit_cost, a_L * TARGET_SUM - TARGET, softmax=True, decay=net.l2
+    )
 
 
 TARGET_SUM = sp.Symbol("t_sum", real=True)
@@ -207,9 +212,13 @@ def _require_concrete(net: Network) -> None:
 
 
 def _check_gradient_steps(derivation: BackpropDerivation, graph: Graph) -> None:
-    """Every dC/dW^{(m)}_{ij} is delta^{(m)}_i a^{(m-1)}_j and every dC/db^{(m)}_i is delta^{(m)}_i."""
+    """Every dC/dW^{(m)}_{ij} is delta^{(m)}_i a^{(m-1)}_j (+ lambda W^{(m)}_{ij}) and every dC/db^{(m)}_i is delta^{(m)}_i."""
+    if derivation.network.batch > 1:
+        raise SymbpError("vectorize takes the derivation of one example; the generated code averages over the rows")
     for step in derivation.gradients:
         e = step.entry
+        if step.decay != graph.decay_term(e):
+            raise _not_matrix_form(e.name, step.formula)
         if e.kind == "W":
             expected = ((graph.delta[e.layer][e.row - 1], graph.a[e.layer - 1][e.col - 1]),)
         elif e.kind == "b":
@@ -353,7 +362,9 @@ def module_source(network: Network, dtype: str = "float64") -> str:
     """
     _require_dtype(dtype)
     _require_concrete(network)  # before deriving anything
-    form = vectorize(backprop(network, tuple(network.entries(kinds=("W", "b")))))
+    # The code takes any number of rows and averages over them: one example's derivation is the whole batch's.
+    example = replace(network, batch=1)
+    form = vectorize(backprop(example, tuple(example.entries(kinds=("W", "b")))))
     return _ModuleWriter(form, dtype).source()
 
 
@@ -388,6 +399,22 @@ class _ModuleWriter:
         """Each block array's name (``z1_block``) and its number of columns, in the order first used."""
         self.scratch = {m: Scratch(f"work{m}_") for m in range(1, self.net.L + 1)}
 
+    def _return(self, shapes: Mapping[str, tuple[int, ...]]) -> list[str]:
+        """The mean cost and gradients; with weight decay, (L2/2) sum W^2 and L2 W added (biases are not decayed)."""
+        if not self.form.decay:
+            gradients = ", ".join(f'"{key}": d{key} / N' for key in shapes)
+            return ["", f"    return cost / N, {{{gradients}}}"]
+        squares = " + ".join(f"numpy.sum(W{m} * W{m})" for m in range(1, self.net.L + 1))
+        return [
+            "",
+            "    # Weight decay: C gains (L2/2) sum_m sum_ij (W^{(m)}_ij)^2, dC/dW^{(m)}_ij gains L2 W^{(m)}_ij;"
+            " biases are not decayed",
+            f"    decay = L2 / 2 * ({squares})",
+            "    return cost / N + decay, {",
+            *(f'        "{key}": d{key} / N' + (f" + L2 * {key}," if key.startswith("W") else ",") for key in shapes),
+            "    }",
+        ]
+
     def _target(self, name: str, m: int) -> Target:
         """``name`` written into its own block array, as wide as layer m."""
         self.arrays[f"{name}_block"] = self.net.D(m)
@@ -420,7 +447,6 @@ class _ModuleWriter:
         body += self._cost()
         for layer in reversed(self.form.layers):
             body += self._backward(layer)
-        gradients = ", ".join(f'"{key}": d{key} / N' for key in shapes)
         arrays = self._block_arrays()
         out = [
             *self._header(shapes, arrays),
@@ -435,7 +461,7 @@ class _ModuleWriter:
             *self._preamble(arrays),
             *body,
             "",
-            f"    return cost / N, {{{gradients}}}",
+            *self._return(shapes),
             "",
             *self._helpers(),
             "",
@@ -479,7 +505,10 @@ class _ModuleWriter:
             "",
             "params holds W1, b1, ...: W^{(m)} has D(m) rows and D(m-1) columns, b^{(m)} D(m) entries.",
             f"x has shape (N, {net.D(0)}), t has shape (N, {net.D(L)}). cost is the mean of C(a{_sup(L)}, t) over the",
-            f"N samples, and grads holds its gradient for each key of params, in the same shape, as {self.dtype}.",
+            *(["N samples, plus (L2/2) times the sum of every squared weight (biases are not decayed),",
+                f"and grads holds its gradient for each key of params, in the same shape, as {self.dtype}."]
+              if self.form.decay else
+              [f"N samples, and grads holds its gradient for each key of params, in the same shape, as {self.dtype}."]),
             "",
             "Samples are rows, so the lecture's z^{(m)} = W^{(m)} a^{(m-1)} + b^{(m)} reads",
             "z_m = a_{m-1} @ W_m.T + b_m here, and each delta^{(m)} = dC/dz^{(m)} holds one row per sample.",
@@ -497,6 +526,7 @@ class _ModuleWriter:
             f"BLOCK_ROWS = {block_rows(net, self.dtype)}"
             "  # samples per block: what they keep for the backward pass stays in cache",
             f"BLOCK_WIDTHS = {tuple(arrays.values())!r}  # columns of each array _block_arrays makes after the ones",
+            *([f"L2 = {self.form.decay!r}  # weight decay lambda"] if self.form.decay else []),
             "",
         ]
 

@@ -4,6 +4,10 @@ Counted is the chain-rule arithmetic: multiplying and adding local derivatives.
 Evaluating the local derivatives themselves (sigma', dC/da) is the same for both
 methods and is not counted. The naive method derives every entry on its own;
 backprop computes each delta once and reuses it.
+
+With a batch of N examples every example has its own paths and deltas; the sum over
+the examples is then multiplied by 1/N (one multiplication). Weight decay adds
+lambda W^{(m)}_{ij} to a weight's gradient (one multiplication, one addition).
 """
 
 from __future__ import annotations
@@ -39,13 +43,20 @@ def softmax_output(net: Network) -> bool:
 
 
 def naive_paths(net: Network, entry: Entry) -> int:
-    """Paths from ``entry`` to C: the product of the widths of the layers above it.
+    """Paths from ``entry`` to C: the product of the widths of the layers above it, once per example.
 
     After a softmax every path from z^{(L)}_j also chooses the a^{(L)}_k it reaches C
     through, one more factor of D(L) (all but a^{(L)}_k itself, which has one path).
     """
     through_jacobian = softmax_output(net) and not (entry.kind == "a" and entry.layer == net.L)
-    return prod(net.layers[entry.layer + 1 :]) * (net.D(net.L) if through_jacobian else 1)
+    return net.batch * prod(net.layers[entry.layer + 1 :]) * (net.D(net.L) if through_jacobian else 1)
+
+
+def _batch_and_decay(net: Network, entry: Entry) -> OperationCount:
+    """The 1/N of a batch's mean and the lambda W of the decay, added to one entry's gradient."""
+    mean = 1 if net.batch > 1 else 0
+    decay = 1 if net.l2 and entry.kind == "W" else 0
+    return OperationCount(0, mean + decay, decay)
 
 
 def naive_factors_per_path(net: Network, entry: Entry) -> int:
@@ -62,7 +73,8 @@ def naive_factors_per_path(net: Network, entry: Entry) -> int:
 def naive_count(net: Network, entry: Entry) -> OperationCount:
     """The naive expansion of one entry: (factors - 1) products per path, paths - 1 sums."""
     paths = naive_paths(net, entry)
-    return OperationCount(paths, paths * (naive_factors_per_path(net, entry) - 1), paths - 1)
+    chain = OperationCount(paths, paths * (naive_factors_per_path(net, entry) - 1), paths - 1)
+    return chain + _batch_and_decay(net, entry)
 
 
 def naive_layer_count(net: Network, layer: int) -> OperationCount:
@@ -71,32 +83,45 @@ def naive_layer_count(net: Network, layer: int) -> OperationCount:
     Each of them has the same paths and the same factors per path, so this is one
     entry's count times D(layer) (D(layer - 1) + 1).
     """
-    one = naive_count(net, Entry("W", layer, 1, 1))
-    entries = net.D(layer) * (net.D(layer - 1) + 1)
-    return OperationCount(entries * one.paths, entries * one.multiplications, entries * one.additions)
+    weight, bias = naive_count(net, Entry("W", layer, 1, 1)), naive_count(net, Entry("b", layer, 1))
+    weights, biases = net.D(layer) * net.D(layer - 1), net.D(layer)
+    return OperationCount(
+        weights * weight.paths + biases * bias.paths,
+        weights * weight.multiplications + biases * bias.multiplications,
+        weights * weight.additions + biases * bias.additions,
+    )
 
 
 def backprop_layer_count(net: Network, layer: int) -> OperationCount:
     """Backprop's own steps for every W^{(layer)} and b^{(layer)} entry (the deltas not included)."""
-    return OperationCount(0, net.D(layer) * net.D(layer - 1), 0)  # delta_i * a_j per weight; a bias is delta
+    weight, bias = backprop_entry_count(net, Entry("W", layer, 1, 1)), backprop_entry_count(net, Entry("b", layer, 1))
+    weights, biases = net.D(layer) * net.D(layer - 1), net.D(layer)
+    return OperationCount(
+        0, weights * weight.multiplications + biases * bias.multiplications,
+        weights * weight.additions + biases * bias.additions,
+    )
 
 
 def delta_count(net: Network, layer: int) -> OperationCount:
-    """Computing every delta^{(layer)} once from delta^{(layer + 1)}."""
+    """Computing every delta^{(layer)} once from delta^{(layer + 1)}, for every example."""
+    N = net.batch
     if layer == net.L and softmax_output(net):  # sum_k dC/da_k * da_k/dz_j per unit
-        return OperationCount(0, net.D(layer) ** 2, net.D(layer) * (net.D(layer) - 1))
+        return OperationCount(0, N * net.D(layer) ** 2, N * net.D(layer) * (net.D(layer) - 1))
     if layer == net.L:
-        return OperationCount(0, net.D(layer), 0)  # dC/da * sigma' per unit
+        return OperationCount(0, N * net.D(layer), 0)  # dC/da * sigma' per unit
     fan_out = net.D(layer + 1)
-    return OperationCount(0, net.D(layer) * (fan_out + 1), net.D(layer) * (fan_out - 1))
+    return OperationCount(0, N * net.D(layer) * (fan_out + 1), N * net.D(layer) * (fan_out - 1))
 
 
 def backprop_entry_count(net: Network, entry: Entry) -> OperationCount:
     """What backprop adds for one entry once the deltas are known."""
-    if entry.kind == "W":
-        return OperationCount(0, 1, 0)  # delta_i * a_j
-    # dC/db = dC/dz = delta; dC/da^{(L)} is given; below it, dC/da^{(m)}_j is the sum
-    # delta^{(m)}_j's own step already formed.
+    N = net.batch
+    if entry.kind == "W":  # delta_i * a_j per example, summed
+        return OperationCount(0, N, N - 1) + _batch_and_decay(net, entry)
+    if entry.kind == "b":  # delta_i per example, summed
+        return OperationCount(0, 0, N - 1) + _batch_and_decay(net, entry)
+    # dC/dz = delta; dC/da^{(L)} is given; below it, dC/da^{(m)}_j is the sum
+    # delta^{(m)}_j's own step already formed (z and a have no batch form).
     return ZERO
 
 

@@ -29,8 +29,8 @@ from .derive.reference import ReferenceDerivation
 from .derive.repeated import RepeatedWork, repeated_work
 from .display import Displayable
 from .errors import SymbpError
-from .graph import Graph, build_graph
-from .spec import Network
+from .graph import SQUARED_WEIGHTS, Graph, build_graph
+from .spec import Entry, Network
 
 if TYPE_CHECKING:  # pragma: no cover
     from .check import CheckReport
@@ -342,15 +342,46 @@ def _chain(path: Path, marks: Sequence) -> Product:
     return Product(tuple(([head] if head is not None else []) + factors[done:]))
 
 
+def _decay(graph: Graph, entry: Entry) -> tuple[Math, ...]:
+    """(lambda W^{(m)}_{ij},) for a weight under weight decay; else nothing (biases are not decayed)."""
+    if graph.decay_term(entry) == 0:
+        return ()
+    return (Term((graph.decay, graph.symbol(entry)), implicit=True),)
+
+
+def _mean_and_decay(graph: Graph, entry: Entry, terms: Sequence[Math], one_per_row: bool = False) -> Sum:
+    """``terms`` with each path's 1/N in front (a batch), then lambda W (weight decay)."""
+    if graph.network.batch > 1:
+        terms = [Product((graph.mean, *(t.factors if isinstance(t, Product) else (t,)))) for t in terms]
+    return Sum((*terms, *_decay(graph, entry)), one_per_row=one_per_row)
+
+
+def _batch_definition(graph: Graph, entry: Entry) -> Math | None:
+    """dC/d(entry) = (1/N) sum_n dC^{(n)}/d(entry) + lambda W, or C_0's partial + lambda W; None for one plain example."""
+    if graph.network.batch == 1 and graph.decay is None:
+        return None
+    symbol = graph.symbol(entry)
+    if graph.network.batch > 1:
+        data: Math = Term((graph.mean, IndexSum("n", graph.network.batch, Partial(graph.C, symbol))), implicit=True)
+    else:
+        data = Partial(graph.C, symbol)
+    return Sum((data, *_decay(graph, entry)))
+
+
 def naive_expansion(derivation: NaiveDerivation, work: RepeatedWork | None = None) -> NaiveExpansion:
-    """The naive expansion's document; ``work`` says which prefixes to mark (default: its own repeats)."""
+    """The naive expansion's document; ``work`` says which prefixes to mark (default: its own repeats).
+
+    With a batch every example's paths stand in turn, each with its 1/N; weight decay adds lambda W.
+    """
     graph = build_graph(derivation.network)
     work = repeated_work([derivation]) if work is None else work
     entry = graph.symbol(derivation.entry)
     paths = derivation.paths
-    chains = Sum(tuple(_chain(p, work.in_path(derivation.entry, k)) for k, p in enumerate(paths)), one_per_row=True)
-    values = Sum(tuple(Product(tuple(f.value for f in p.factors)) for p in paths), one_per_row=True)
-    sides: list[Math] = [chains, values]
+    chains = [_chain(p, work.in_path(derivation.entry, k)) for k, p in enumerate(paths)]
+    values = [Product(tuple(f.value for f in p.factors)) for p in paths]
+    definition = _batch_definition(graph, derivation.entry)
+    sides: list[Math] = [] if definition is None else [definition]
+    sides += [_mean_and_decay(graph, derivation.entry, chains, True), _mean_and_decay(graph, derivation.entry, values, True)]
     if len(paths) > 1:
         # The lecture's grouping: what every path shares stands once, outside the sum.
         keys = [[(f.of, f.wrt) for f in p.factors] for p in paths]
@@ -362,8 +393,8 @@ def naive_expansion(derivation: NaiveDerivation, work: RepeatedWork | None = Non
             grouped=True,
         )
         outside = [f.value for f in first[:top]] + [middles] + [f.value for f in first[len(first) - bottom :]]
-        sides.append(Product(tuple(outside)))
-    equation = Equation(Partial(graph.C, entry), tuple(sides), sides_on_new_rows=True)
+        sides.append(_mean_and_decay(graph, derivation.entry, [Product(tuple(outside))]))
+    equation = Equation(Partial(graph.total, entry), tuple(sides), sides_on_new_rows=True)
     return NaiveExpansion(entry, len(paths), len(paths[0].factors), equation)
 
 
@@ -473,6 +504,8 @@ def _gradient_equation(gradient: GradientStep, graph: Graph) -> Equation:
             return Equation(lhs, (), note="the derivative of the cost itself: no delta needed")
         return Equation(lhs, (gradient.given,))
     sides: list[Math] = []
+    if entry.kind in ("W", "b") and (graph.network.batch > 1 or graph.decay is not None):
+        return _batch_gradient_equation(gradient, graph)
     if entry.kind in ("W", "b"):
         z = graph.z[entry.layer][entry.row - 1]
         sides.append(Product((Partial(graph.C, z), Partial(z, symbol))))
@@ -483,6 +516,23 @@ def _gradient_equation(gradient: GradientStep, graph: Graph) -> Equation:
     products = tuple(delta if multiplier == 1 else Term((delta, multiplier)) for delta, multiplier in gradient.terms)
     sides.append(Sum(products))
     return Equation(lhs, tuple(sides))
+
+
+def _batch_gradient_equation(gradient: GradientStep, graph: Graph) -> Equation:
+    """dC/dW^{(m)}_{ij} = (1/N) sum_n dC^{(n)}/dz^{(m),(n)}_i dz^{(m),(n)}_i/dW^{(m)}_{ij} + lambda W^{(m)}_{ij}
+    = (1/N) sum_n delta^{(m),(n)}_i a^{(m-1),(n)}_j + lambda W^{(m)}_{ij}: the example index n as a sum."""
+    entry = gradient.entry
+    symbol = graph.symbol(entry)
+    z = graph.z[entry.layer][entry.row - 1]  # z^{(m),(n)}_i of the template (or of the one example)
+    chain: Math = Product((Partial(graph.C, z), Partial(z, symbol)))
+    products = tuple(delta if multiplier == 1 else Term((delta, multiplier)) for delta, multiplier in gradient.terms)
+    decay = _decay(graph, entry)
+    if graph.network.batch > 1:
+        chain = Term((graph.mean, IndexSum("n", graph.network.batch, chain, grouped=True)), implicit=True)
+        by_example: Math = Term((graph.mean, Sum(products, grouped=True)), implicit=True)
+    else:
+        by_example = Sum(products)
+    return Equation(Partial(graph.total, symbol), (Sum((chain, *decay)), Sum((by_example, *decay))))
 
 
 def backprop_steps(derivation: BackpropDerivation) -> Backprop:
@@ -580,20 +630,65 @@ def algorithm_document(network: Network) -> Algorithm:
         elif graph.sigma_function[m] is None:
             sides.append(IndexForm(graph.a_definition[m][0], m, "i"))
         forward.append(Equation(Unit("a", m, ("i",)), tuple(sides), every))
-    if graph.cost_function is not None:
+    if graph.cost_function is not None and network.batch == 1:
         forward.append(Equation(graph.C, (CostOf(L, network.D(L) > 1),)))
     else:
         forward.append(Equation(graph.C, (LongExpression(graph.C_definition),)))
+    if network.batch > 1 or graph.decay is not None:
+        forward.append(_total_cost_equation(graph))
     backward = [delta_index_equation(graph, m, leibniz=False) for m in range(L, 0, -1)]
     every = ForEach("m", L) if L > 1 else None
     delta = Unit("delta", "m", ("i",))
-    backward.append(Equation(Partial(graph.C, Unit("W", "m", ("i", "j"))), (Term((delta, Unit("a", "m-1", ("j",)))),), every))
-    backward.append(Equation(Partial(graph.C, Unit("b", "m", ("i",))), (delta,), every))
+    by_weight: Math = Term((delta, Unit("a", "m-1", ("j",))))
+    by_bias: Math = delta
+    if network.batch > 1:  # (1/N) sum_n delta^{(m),(n)}_i a^{(m-1),(n)}_j
+        by_weight = Term((graph.mean, IndexSum("n", network.batch, by_weight, grouped=True)), implicit=True)
+        by_bias = Term((graph.mean, IndexSum("n", network.batch, by_bias)), implicit=True)
+    if graph.decay is not None:
+        by_weight = Sum((by_weight, Term((graph.decay, Unit("W", "m", ("i", "j"))), implicit=True)))
+    backward.append(Equation(Partial(graph.total, Unit("W", "m", ("i", "j"))), (by_weight,), every))
+    backward.append(Equation(Partial(graph.total, Unit("b", "m", ("i",))), (by_bias,), every))
+    examples = ", ".join(map(str, range(1, network.batch + 1))) if network.batch <= 3 else f"1, ..., {network.batch}"
+    title = "Forward pass" + (f", for each example n = {examples}" if network.batch > 1 else "")
     return Algorithm(
         network,
-        Section("Forward pass", (tuple(forward),), ForEach("m", L)),
+        Section(title, (tuple(forward),), ForEach("m", L)),
         Section("Backward pass, from the output layer down", (tuple(backward),)),
     )
+
+
+def _total_cost_equation(graph: Graph) -> Equation:
+    """C = (1/N) sum_n C^{(n)} + (lambda/2) sum_m sum_ij (W^{(m)}_{ij})^2 (the terms the network has)."""
+    net = graph.network
+    terms: list[Math] = [Term((graph.mean, IndexSum("n", net.batch, graph.C)), implicit=True) if net.batch > 1 else graph.C]
+    if graph.decay is not None:
+        terms.append(Term((graph.decay / 2, IndexSum("m", net.L, SQUARED_WEIGHTS)), implicit=True))
+    note = "biases are not decayed" if graph.decay is not None else ""
+    return Equation(graph.total, (Sum(tuple(terms)),), note=note)
+
+
+def _batch_matrix_rows(graph: Graph) -> tuple[Equation, ...]:
+    """Backprop on the N x D matrices whose row n belongs to example n (Z^{(m)}, A^{(m)}, Delta^{(m)})."""
+    M = graph.matrices
+    L = graph.network.L
+    every = ForEach("m", L) if L > 1 else None
+    decay = (Term((graph.decay, Unit("W", "m", ())), implicit=True),) if graph.decay is not None else ()
+    ones = M[("1", "")]
+    rows = [
+        Equation(M[("Z", "m")], (Sum((Term((M[("A", "m-1")], Transpose(Unit("W", "m", ()))), implicit=True),
+                                      Term((ones, Transpose(Vector("b", "m"))), implicit=True))),), every,
+                 note="row n belongs to example n"),
+        Equation(M[("Delta", "L")], (Hadamard(M[("G", "L")], M[("S", "L")]),), note="base case"),
+    ]
+    if L > 1:
+        upstream = Term((M[("Delta", "m+1")], Unit("W", "m+1", ())), implicit=True)
+        rows.append(Equation(M[("Delta", "m")], (Hadamard(upstream, M[("S", "m")]),)))
+    rows.append(Equation(Partial(graph.total, Unit("W", "m", ())),
+                         (Sum((Term((graph.mean, Transpose(M[("Delta", "m")]), M[("A", "m-1")]), implicit=True), *decay)),),
+                         every))
+    rows.append(Equation(Partial(graph.total, Vector("b", "m")),
+                         (Term((graph.mean, Transpose(M[("Delta", "m")]), ones), implicit=True),), every))
+    return tuple(rows)
 
 
 def vectorized_document(network: Network) -> Section:
@@ -613,8 +708,12 @@ def vectorized_document(network: Network) -> Section:
         upstream = Term((Transpose(Unit("W", m + 1, ())), delta(m + 1)), implicit=True)
         rows.append(Equation(delta(m), (Hadamard(upstream, Sigma(m, None, prime=True)),)))
     every = ForEach("m", L) if L > 1 else None
-    rows.append(Equation(Partial(graph.C, Unit("W", "m", ())), (Term((delta("m"), Transpose(Vector("a", "m-1"))), implicit=True),), every))
-    rows.append(Equation(Partial(graph.C, Vector("b", "m")), (delta("m"),), every))
+    by_weight: Math = Term((delta("m"), Transpose(Vector("a", "m-1"))), implicit=True)
+    if graph.decay is not None:
+        by_weight = Sum((by_weight, Term((graph.decay, Unit("W", "m", ())), implicit=True)))
+    if network.batch == 1:  # a batch's gradients come from its matrices below
+        rows.append(Equation(Partial(graph.total, Unit("W", "m", ())), (by_weight,), every))
+        rows.append(Equation(Partial(graph.total, Vector("b", "m")), (delta("m"),), every))
     elementwise = [
         Equation(Sigma(m, None, prime=True), (VectorForm(graph.sigma_prime_value[m][0], m),), note=network.activations[m - 1].replace("_", " "))
         for m in range(1, L + 1)
@@ -628,6 +727,8 @@ def vectorized_document(network: Network) -> Section:
                                     note="J, softmax's Jacobian"))
     if graph.cost_function is None:
         elementwise.append(Equation(Gradient(Vector("a", L)), (VectorForm(graph.dC_da_value[0], L),), note=network.cost.replace("_", " ")))
+    if network.batch > 1:  # one example's vectors first, then the batch as N x D matrices
+        return Section("Vectorized", (tuple(rows), _batch_matrix_rows(graph), tuple(elementwise)))
     return Section("Vectorized", (tuple(rows), tuple(elementwise)))
 
 

@@ -260,6 +260,11 @@ def worked_example(network: Network, point: Point, *, lr: float | None = None, s
                    entry: str | None = None) -> WorkedExample:
     """The forward and backward pass at ``point``; with ``lr``, ``steps`` steps of gradient descent."""
     _require_numbers(network)
+    if network.batch > 1 or network.l2:  # worked by hand for one example, as the lecture does
+        raise SymbpError(
+            f"a worked example follows one example without weight decay, not batch {network.batch} and l2 "
+            f"{network.l2:g}; accepted: batch 1, l2 0 (symbp grad gives a batch's numbers)"
+        )
     if not 0 <= digits <= 15:
         raise SymbpError(f"digits {digits} is out of range; give 0 to 15 decimals")
     if not 1 <= steps <= MAX_STEPS:

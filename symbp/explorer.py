@@ -186,6 +186,11 @@ def explorer_data(
     With ``point`` (x, t, W1, b1, ... as in a point file), the numbers there; with ``lr`` too, each update.
     """
     check_size(network)
+    if network.batch > 1 or network.l2:  # the page clicks through one example's z and a
+        raise SymbpError(
+            f"the explorer page shows one example without weight decay, not batch {network.batch} and l2 "
+            f"{network.l2:g}; accepted: batch 1, l2 0 (notes.tex, slides.tex and notes.md show a batch and decay)"
+        )
     if lr is not None and point is None:
         raise SymbpError("a learning rate needs a point: give --point FILE with --lr")
     values = point_values(network, point, lr) if point is not None else None

@@ -8,7 +8,7 @@ Symbols); ``substitute`` takes an expression down to x, W, b, t only on demand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from typing import Callable, Mapping
 
@@ -19,7 +19,7 @@ from .spec import Entry, Network
 
 Symbols = tuple[sp.Symbol, ...]
 
-_SUPERSCRIPT = str.maketrans("0123456789()m-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵐ⁻⁺")
+_SUPERSCRIPT = str.maketrans("0123456789()mn-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵐⁿ⁻⁺")
 _SUBSCRIPT = str.maketrans("0123456789ijk=", "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ₌")
 
 
@@ -40,10 +40,12 @@ class Notation:
     Layers and indices may be numbers or letters (``unit("z", "m", "j")``). A
     single output unit drops its index (z^{(L)}, w^{(L)}_j, t), and a pair of
     numeric indices gets a comma when some width reaches 10 (W^{(1)}_{1,12}).
+    With an ``example`` (a batch), z, a, delta, t and C carry it: z^{(2),(n)}_j, t^{(3)}.
     """
 
     network: Network
     style: str = "latex"
+    example: int | str | None = None
 
     def _single(self, m: int | str) -> bool:
         return m == self.network.L and self.network.D(self.network.L) == 1
@@ -57,9 +59,22 @@ class Notation:
         joined = ("," if numeric and max(self.network.layers) >= 10 else "").join(map(str, indices))
         return f"_{{{joined}}}" if self.style == "latex" else subscript(joined)
 
+    def example_tag(self) -> str:
+        """``(n)`` as a superscript, or nothing without a batch."""
+        if self.example is None:
+            return ""
+        return f"^{{({self.example})}}" if self.style == "latex" else superscript(f"({self.example})")
+
+    def _layer_of_example(self, m: int | str) -> str:
+        """^{(m),(n)}: the layer, then the example, as the course's later lectures write them."""
+        if self.example is None:
+            return self.layer(m)
+        return f"^{{({m}),({self.example})}}" if self.style == "latex" else superscript(f"({m})({self.example})")
+
     def unit(self, letter: str, m: int | str, index: int | str) -> str:
-        """z^{(m)}_j, a^{(m)}_j, b^{(m)}_j, delta^{(m)}_j (``letter`` in this style)."""
-        return letter + self.layer(m) + ("" if self._single(m) else self.indices(index))
+        """z^{(m)}_j, a^{(m)}_j, b^{(m)}_j, delta^{(m)}_j (``letter`` in this style); all but b carry the example."""
+        layer = self.layer(m) if letter == "b" else self._layer_of_example(m)
+        return letter + layer + ("" if self._single(m) else self.indices(index))
 
     def weight(self, m: int | str, row: int | str, col: int | str) -> str:
         if self._single(m):
@@ -70,7 +85,13 @@ class Notation:
         return self.unit(r"\delta" if self.style == "latex" else "δ", m, index)
 
     def target(self, index: int | str) -> str:
-        return "t" if self._single(self.network.L) else "t" + self.indices(index)
+        return "t" + self.example_tag() + ("" if self._single(self.network.L) else self.indices(index))
+
+    def cost(self) -> str:
+        """The cost of one example: C^{(n)} in a batch; C_0 (as Nielsen writes it) beside weight decay; else C."""
+        if self.example is None and self.network.l2:
+            return "C_0" if self.style == "latex" else "C₀"
+        return "C" + self.example_tag()
 
     def sigma(self, m: int | str) -> str:
         return rf"\sigma^{{({m})}}" if self.style == "latex" else "σ" + self.layer(m)
@@ -139,6 +160,48 @@ class Graph:
         """Whether a^{(L)}_k depends on every z^{(L)}_j (the paths and delta^{(L)} run through ``jacobian``)."""
         return bool(self.jacobian)
 
+    example: int | str | None = None
+    """Which example of a batch these z, a, delta, t and C belong to (None without a batch; ``n`` in the template)."""
+    example_graphs: tuple[Graph, ...] = field(default=(), repr=False)
+    """A batch's template keeps the graph of every example n = 1..N here."""
+    decay: sp.Symbol | None = None
+    """lambda, the weight decay, when the network has one: C gains (lambda/2) sum (W^{(m)}_{ij})^2."""
+    total: sp.Symbol = field(default=sp.Symbol("C", real=True))
+    """The network's cost C: the mean of the examples' costs (one example: ``C`` itself), plus the decay."""
+    matrices: Mapping[tuple[str, str], sp.Symbol] = field(default_factory=dict, repr=False)
+    """A batch's N x D matrices by (letter, layer): ("Z", "m") is Z^{(m)}, whose row n is z^{(m),(n)};
+    letters Z, A, Delta, G (rows dC^{(n)}/da^{(L),(n)}), S (rows sigma^{(m)'}(z^{(m),(n)})), and ("1", "") the ones."""
+
+    # Batch and decay -----------------------------------------------------
+
+    @property
+    def examples(self) -> tuple[Graph, ...]:
+        """The graph of every example of the batch (without a batch: this graph alone)."""
+        return self.example_graphs or (self,)
+
+    @property
+    def mean(self) -> sp.Rational:
+        """1/N, the weight of one example's cost in C."""
+        return sp.Rational(1, self.network.batch)
+
+    def decay_term(self, entry: Entry) -> sp.Expr:
+        """What the decay adds to dC/d(entry): lambda W^{(m)}_{ij} for a weight, else 0."""
+        if self.decay is None or entry.kind != "W":
+            return sp.Integer(0)
+        return self.decay * self.symbol(entry)
+
+    @cached_property
+    def decay_cost(self) -> sp.Expr:
+        """(lambda/2) sum_m sum_ij (W^{(m)}_{ij})^2, or 0."""
+        if self.decay is None:
+            return sp.Integer(0)
+        return self.decay / 2 * sp.Add(*[w**2 for m in range(1, self.network.L + 1) for w in self.W[m]])
+
+    def total_in_terms_of(self, layer: int) -> sp.Expr:
+        """C = (1/N) sum_n C^{(n)} + decay, each C^{(n)} left in its named a^{(layer),(n)}."""
+        costs = [g.cost_in_terms_of(layer, "a") for g in self.examples]
+        return self.mean * sp.Add(*costs) + self.decay_cost
+
     # Lookup -------------------------------------------------------------
 
     def symbol(self, entry: Entry) -> sp.Symbol:
@@ -199,9 +262,20 @@ class Graph:
         full[self.C] = self.C_definition.xreplace(full)
         return full
 
+    @cached_property
+    def batch_full(self) -> Mapping[sp.Symbol, sp.Expr]:
+        """``full`` of every example of the batch, and C as the mean plus the decay."""
+        if not self.example_graphs and self.decay is None:
+            return self.full
+        merged: dict[sp.Symbol, sp.Expr] = {}
+        for g in self.examples:
+            merged.update(g.full)
+        merged[self.total] = self.mean * sp.Add(*[g.full[g.C] for g in self.examples]) + self.decay_cost
+        return merged
+
     def substitute(self, expr: sp.Expr) -> sp.Expr:
         """``expr`` with named intermediates replaced, down to x, W, b, t."""
-        return sp.sympify(expr).xreplace(self.full)
+        return sp.sympify(expr).xreplace(self.batch_full)
 
     def index_form_names(self, m: int, index: str, style: str) -> dict[object, str]:
         """Names that print unit 1 of layer ``m`` in index form, e.g. a^{(2)}_{j} for a^{(2)}_{1}.
@@ -209,7 +283,7 @@ class Graph:
         The formulas for sigma' and dC/da are the same for every unit, so unit 1's,
         printed with these names, is the index form: a^{(2)}_{j} (1 - a^{(2)}_{j}).
         """
-        n = Notation(self.network, style)
+        n = Notation(self.network, style, self.example)
         names: dict[object, str] = {
             self.z[m][0]: n.unit("z", m, index),
             self.a[m][0]: n.unit("a", m, index),
@@ -217,7 +291,7 @@ class Graph:
         }
         if m == self.network.L:
             names[self.t[0]] = n.target(index)
-            names[self.dC_da[0]] = n.partial("C", n.unit("a", m, index))
+            names[self.dC_da[0]] = n.partial(n.cost(), n.unit("a", m, index))
         return names
 
     @cached_property
@@ -235,12 +309,57 @@ class Graph:
         return tuple(out)
 
 
+DECAY = sp.Symbol("l2_lambda", real=True, nonnegative=True)
+"""lambda, the weight decay's factor; kept a symbol in derivations, given its value with the numbers."""
+
+SQUARED_WEIGHTS = sp.Symbol("sum_W_squared_m", real=True, nonnegative=True)
+"""sum_ij (W^{(m)}_{ij})^2 as one symbol, for showing the decay's cost (never differentiated)."""
+
+
 @lru_cache(maxsize=32)
-def build_graph(network: Network) -> Graph:
-    """The symbols and equations of ``network`` (cached: networks are immutable)."""
+def build_graph(network: Network, example: int | None = None) -> Graph:
+    """The symbols and equations of ``network`` (cached: networks are immutable).
+
+    With a batch (N > 1) and no ``example``: the template of example n, whose
+    ``examples`` are the graphs of examples 1..N; with ``example``: that one's graph.
+    """
+    if network.batch == 1 or example is not None:
+        return _build_graph(network, example)
+    examples = tuple(_build_graph(network, n) for n in range(1, network.batch + 1))
+    template = _build_graph(network, "n")
+    latex, text = dict(template.latex_names), dict(template.text_names)
+    for g in examples:
+        latex.update(g.latex_names)
+        text.update(g.text_names)
+    matrices = {}
+    for letter, layers in _MATRICES.items():
+        for layer in layers:
+            symbol = _real(f"batch_{letter}_{layer}")
+            matrices[(letter, layer)] = symbol
+            latex[symbol], text[symbol] = _matrix_names(letter, str(network.L) if layer == "L" else layer)
+    return replace(template, example_graphs=examples, latex_names=latex, text_names=text, matrices=matrices)
+
+
+_MATRICES = {"Z": ("m",), "A": ("m-1",), "Delta": ("L", "m", "m+1"), "G": ("L",), "S": ("L", "m"), "1": ("",)}
+
+
+def _matrix_names(letter: str, layer: str) -> tuple[str, str]:
+    """LaTeX and text names of a batch matrix: bold Z^{(m)}, A^{(m-1)}, Delta^{(m)}; the ones vector 1."""
+    if letter == "1":
+        return r"\mathbf{1}", "𝟏"
+    if letter == "S":
+        return rf"\sigma^{{({layer})\prime}}(\mathbf{{Z}}^{{({layer})}})", f"σ{superscript(f'({layer})')}′(Z{superscript(f'({layer})')})"
+    if letter == "G":
+        return rf"\nabla_{{\mathbf{{A}}^{{({layer})}}}} C", f"∇_A{superscript(f'({layer})')} C"
+    tex = r"\boldsymbol{\Delta}" if letter == "Delta" else rf"\mathbf{{{letter}}}"
+    return tex + f"^{{({layer})}}", ("Δ" if letter == "Delta" else letter) + superscript(f"({layer})")
+
+
+def _build_graph(network: Network, example: int | str | None) -> Graph:
     net = network
     L = net.L
-    tex, txt = Notation(net, "latex"), Notation(net, "text")
+    tex, txt = Notation(net, "latex", example), Notation(net, "text", example)
+    suffix = "" if example is None else f"_n{example}"
     latex: dict[object, str] = {}
     text: dict[object, str] = {}
 
@@ -253,8 +372,9 @@ def build_graph(network: Network) -> Graph:
         def printed(n: Notation, i: int) -> str:
             return n.delta(m, i) if letter == "delta" else n.unit(letter, m, i)
 
+        tail = "" if letter == "b" else suffix  # biases are shared by every example
         return tuple(
-            name(_real(f"{letter}{m}_{i}"), lambda n, i=i: printed(n, i)) for i in range(1, net.D(m) + 1)
+            name(_real(f"{letter}{m}_{i}{tail}"), lambda n, i=i: printed(n, i)) for i in range(1, net.D(m) + 1)
         )
 
     a: list[Symbols] = [unit_vector("a", 0)]
@@ -288,7 +408,7 @@ def build_graph(network: Network) -> Graph:
         delta.append(unit_vector("delta", m))
         sigma_prime.append(
             tuple(
-                name(_real(f"dsigma{m}_{i}"), lambda n, i=i: n.sigma_prime(m, i)) for i in range(1, net.D(m) + 1)
+                name(_real(f"dsigma{m}_{i}{suffix}"), lambda n, i=i: n.sigma_prime(m, i)) for i in range(1, net.D(m) + 1)
             )
         )
         z_definition.append(
@@ -317,10 +437,15 @@ def build_graph(network: Network) -> Graph:
                 tuple(activation.derivative(z_sym, a_sym) for z_sym, a_sym in zip(z[m], a[m]))
             )
 
-    t = tuple(name(_real(f"t_{k}"), lambda n, k=k: n.target(k)) for k in range(1, net.D(L) + 1))
-    C = name(_real("C"), lambda n: "C")
+    t = tuple(name(_real(f"t_{k}{suffix}"), lambda n, k=k: n.target(k)) for k in range(1, net.D(L) + 1))
+    # One example's cost; beside weight decay it is not all of C, so it gets a name of its own.
+    C = name(_real(f"C{suffix}" if suffix or not net.l2 else "C0"), lambda n: n.cost())
+    total = name(_real("C"), lambda n: "C")
+    decay = name(DECAY, lambda n: r"\lambda" if n.style == "latex" else "λ") if net.l2 else None
+    if net.l2:  # sum_ij (W^{(m)}_{ij})^2, for writing the decay's cost
+        name(SQUARED_WEIGHTS, lambda n: r"\sum_{i,j} \bigl(W^{(m)}_{ij}\bigr)^{2}" if n.style == "latex" else "Σᵢⱼ (W⁽ᵐ⁾ᵢⱼ)²")
     dC_da = tuple(
-        name(_real(f"dC_d{a_sym.name}"), lambda n, k=k: n.partial("C", n.unit("a", L, k)))
+        name(_real(f"dC_d{a_sym.name}"), lambda n, k=k: n.partial(n.cost(), n.unit("a", L, k)))
         for k, a_sym in enumerate(a[L], 1)
     )
     cost = COSTS[net.cost]
@@ -328,7 +453,7 @@ def build_graph(network: Network) -> Graph:
         cost_function = name(sp.Function("C", real=True), lambda n: "C")
         partials = [
             name(
-                sp.Function(f"dC_d{a_sym.name}", real=True),
+                sp.Function(f"dC_da{L}_{k}", real=True),  # one function for every example
                 lambda n, k=k: (r"\partial_{%s} C" % n.unit("a", L, k)) if n.style == "latex" else n.partial("C", n.unit("a", L, k)),
             )
             for k, a_sym in enumerate(a[L], 1)
@@ -363,4 +488,7 @@ def build_graph(network: Network) -> Graph:
         latex_names=latex,
         text_names=text,
         jacobian=jacobian,
+        example=example,
+        decay=decay,
+        total=total,
     )

@@ -98,6 +98,8 @@ class Layout:
         if key in _SCALAR_KEYS and shape == (1,) and _is_number(raw):
             raw = [raw]
         array = _as_float_array(raw, f"{self.what} {key!r}")
+        if key in _SCALAR_KEYS and len(shape) == 2 and shape[1] == 1 and array.shape == shape[:1]:
+            array = array.reshape(shape)  # a batch's targets of one output: one number per example
         if array.shape != shape:
             raise SymbpError(f"{self.what} {key!r} has shape {array.shape}, the network needs {shape}{_hint(key, shape)}")
         bad = np.argwhere(~np.isfinite(array))
@@ -117,8 +119,12 @@ def learning_rate(lr: object) -> float:
 
 
 def point_layout(network: Network) -> Layout:
-    """What a point holds: ``x`` (D(0),), ``t`` (D(L),), then ``W1``, ``b1``, ..., ``WL``, ``bL``."""
-    inputs = (("x", (network.D(0),)), ("t", (network.D(network.L),)))
+    """What a point holds: ``x`` (D(0),), ``t`` (D(L),), then ``W1``, ``b1``, ..., ``WL``, ``bL``.
+
+    With a batch of N examples, ``x`` and ``t`` are N rows: (N, D(0)) and (N, D(L)).
+    """
+    rows = () if network.batch == 1 else (network.batch,)
+    inputs = (("x", (*rows, network.D(0))), ("t", (*rows, network.D(network.L))))
     return Layout("point", inputs + _parameter_shapes(network))
 
 
@@ -138,6 +144,8 @@ def _hint(key: str, shape: tuple[int, ...]) -> str:
     if key.startswith("W"):
         m = int(key[1:])
         return f" (D({m}) = {shape[0]} rows of D({m - 1}) = {shape[1]} numbers)"
+    if key in ("x", "t") and len(shape) == 2:
+        return f" (one row of {shape[1]} numbers for each of the batch's {shape[0]} examples)"
     return ""
 
 

@@ -2,6 +2,7 @@
 
 Points are dicts of float64 arrays keyed like the CLI's point file: ``x``
 (D(0),), ``t`` (D(L),), ``W1`` ... ``WL`` (D(m), D(m-1)), ``b1`` ... ``bL`` (D(m),).
+With a batch of N examples ``x`` and ``t`` hold one row per example: (N, D(0)), (N, D(L)).
 """
 
 from __future__ import annotations
@@ -62,13 +63,14 @@ def random_point(network: Network, rng: np.random.Generator, evaluator: Evaluato
         if network.is_abstract:
             raise SymbpError(f"network {network.describe()} has abstract parts: there are no numbers to try")
         evaluator = evaluator_for(network)
+    rows = () if network.batch == 1 else (network.batch,)
     for _ in range(1000):
-        point: Point = {"x": rng.uniform(-1, 1, network.D(0))}
+        point: Point = {"x": rng.uniform(-1, 1, (*rows, network.D(0)))}
         for m in range(1, network.L + 1):
             point[f"W{m}"] = rng.uniform(-1, 1, (network.D(m), network.D(m - 1)))
             point[f"b{m}"] = rng.uniform(-0.5, 0.5, network.D(m))
         low, high = (0.05, 0.95) if COSTS[network.cost].needs_unit_interval else (-1, 1)
-        point["t"] = rng.uniform(low, high, network.D(network.L))
+        point["t"] = rng.uniform(low, high, (*rows, network.D(network.L)))
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             values = evaluator.forward_at(point)
         # A defined formula such as log(x) has no value everywhere: try only where every value is a number.
@@ -132,11 +134,15 @@ class Evaluator:
     Abstract parts are evaluated by ``functions`` (``stand_ins``); then the named
     sigma^{(m)'} and dC/da^{(L)} of those parts get values too. Binary cross-entropy
     after a sigmoid output is evaluated from the logit (``Cost.logit_value``).
+    A batch runs every example through the same functions; C is then the mean of
+    the examples' costs, plus the weight decay.
     """
 
     def __init__(self, graph: Graph, functions: Functions | None = None) -> None:
         self.graph = graph
+        self.batch = graph
         self.functions = dict(functions or {})
+        graph = graph.examples[0]  # every example has the same equations, over its own symbols
         net = graph.network
         self._layers = []
         for m in range(1, net.L + 1):
@@ -147,7 +153,7 @@ class Evaluator:
             s_fn = None
             if sigma is not None:
                 s_fn = self._lambdify(list(graph.z[m]), [graph.partial_functions[sigma][0](z) for z in graph.z[m]])
-            self._layers.append((m, inputs, z_fn, a_fn, s_fn))
+            self._layers.append((m, z_fn, a_fn, s_fn))
         cost = COSTS[net.cost]
         self._logit_cost = graph.softmax_output or (cost.logit_value is not None and net.activations[-1] == "sigmoid")
         self._cost = self._lambdify([*graph.a[net.L], *graph.t], graph.C_definition)
@@ -165,7 +171,10 @@ class Evaluator:
             if graph.cost_function is not None
             else None
         )
-        self.graph_inputs = (*graph.a[0], *graph.parameters, *graph.t)
+        examples = self.batch.examples
+        decay = () if self.batch.decay is None else (self.batch.decay,)
+        self.graph_inputs = (*(x for g in examples for x in g.a[0]), *graph.parameters,
+                             *(t for g in examples for t in g.t), *decay)
         # Per layer, g and g' for each g(z) that is 0 at a kink: |g|/|g'| estimates the distance to it.
         x = FORMULA_VARIABLE
         self._kinks = [
@@ -173,13 +182,18 @@ class Evaluator:
         ]
 
     def parameter_values(self, point: Point) -> Values:
-        """x, W, b, t of a point as a symbol -> float dict."""
-        g = self.graph
-        values: Values = dict(zip(g.a[0], map(float, point["x"])))
-        values.update(zip(g.t, map(float, point["t"])))
+        """x, W, b, t of a point (and the decay lambda) as a symbol -> float dict."""
+        g = self.batch
+        values: Values = {}
+        N = len(g.examples)
+        for example, x, t in zip(g.examples, np.reshape(point["x"], (N, -1)), np.reshape(point["t"], (N, -1))):
+            values.update(zip(example.a[0], map(float, x)))
+            values.update(zip(example.t, map(float, t)))
         for m in range(1, g.network.L + 1):
             values.update(zip(g.W[m], map(float, point[f"W{m}"].ravel())))
             values.update(zip(g.b[m], map(float, point[f"b{m}"])))
+        if g.decay is not None:
+            values[g.decay] = g.network.l2
         return values
 
     def forward_at(self, point: Point) -> Values:
@@ -195,8 +209,20 @@ class Evaluator:
         nudged, step = nudge if nudge else (None, 0.0)
         if nudged in values:
             values[nudged] += step
-        g = self.graph
-        for m, z_inputs, z_fn, a_fn, s_fn in self._layers:
+        for g in self.batch.examples:
+            self._forward_example(g, values, nudged, step)
+        batch = self.batch
+        if batch.example_graphs or batch.decay is not None:
+            mean = sum(values[g.C] for g in batch.examples) / batch.network.batch
+            weights = [values[w] for m in range(1, batch.network.L + 1) for w in batch.W[m]]
+            decay = 0.0 if batch.decay is None else values[batch.decay] / 2 * sum(w * w for w in weights)
+            values[batch.total] = mean + decay
+        return values
+
+    def _forward_example(self, g: Graph, values: Values, nudged: sp.Symbol | None, step: float) -> None:
+        """One example's z, a, sigma', C and dC/da into ``values``."""
+        for m, z_fn, a_fn, s_fn in self._layers:
+            z_inputs = [*g.a[m - 1], *g.W[m], *g.b[m]]
             values.update(zip(g.z[m], map(float, z_fn(*[np.asarray(values[s]) for s in z_inputs]))))
             if nudged in g.z[m]:
                 values[nudged] += step
@@ -214,7 +240,6 @@ class Evaluator:
                 values[g.C] = float(self._cost(*[np.asarray(values[s]) for s in (*g.a[-1], *g.t)]))
         if self._dC_da is not None:
             values.update(zip(g.dC_da, map(float, self._dC_da(*[np.asarray(values[s]) for s in (*g.a[-1], *g.t)]))))
-        return values
 
     def finite_difference(self, values: Values, symbol: sp.Symbol) -> tuple[float, float]:
         """dC/d(symbol) and an estimate of its error, from five-point central differences of the forward cost.
@@ -228,7 +253,7 @@ class Evaluator:
         base = {s: values[s] for s in self.graph_inputs}
 
         def cost_at(offset: float) -> float:
-            return self.forward(base, (symbol, offset))[self.graph.C]
+            return self.forward(base, (symbol, offset))[self.batch.total]
 
         def five_point(h: float) -> float:
             return (-cost_at(2 * h) + 8 * cost_at(h) - 8 * cost_at(-h) + cost_at(-2 * h)) / (12 * h)
@@ -239,7 +264,7 @@ class Evaluator:
         for _ in range(FD_REFINEMENTS + 1):
             fine = five_point(h / 2)
             estimate = fine + (fine - coarse) / 15
-            round_off = 8 * np.finfo(float).eps * max(abs(values[self.graph.C]), 1e-300) / h
+            round_off = 8 * np.finfo(float).eps * max(abs(values[self.batch.total]), 1e-300) / h
             error = abs(fine - coarse) / 15 + round_off
             if error < best[0]:
                 best = (error, estimate)
@@ -250,7 +275,7 @@ class Evaluator:
 
     def away_from_kinks(self, values: Values, margin: float) -> bool:
         for m, kink in self._kinks:
-            for z in self.graph.z[m]:
+            for z in (z for g in self.batch.examples for z in g.z[m]):
                 g, slope = (float(v) for v in kink(np.asarray(values[z])))
                 if not abs(g) > margin * max(1.0, abs(slope)):
                     return False
@@ -280,14 +305,18 @@ def compile_expressions(
 
 def forward_symbols(graph: Graph) -> tuple[sp.Symbol, ...]:
     """The symbols ``Evaluator.forward`` gives values to (what concrete derivations contain)."""
-    out = [*graph.a[0], *graph.parameters, *graph.t]
-    for m in range(1, graph.network.L + 1):
-        out.extend(graph.z[m])
-        out.extend(graph.a[m])
-        if graph.sigma_function[m] is not None:
-            out.extend(graph.sigma_prime[m])
-    if graph.cost_function is not None:
-        out.extend(graph.dC_da)
+    examples = graph.examples
+    out = [*(x for g in examples for x in g.a[0]), *graph.parameters, *(t for g in examples for t in g.t)]
+    if graph.decay is not None:
+        out.append(graph.decay)
+    for g in examples:
+        for m in range(1, graph.network.L + 1):
+            out.extend(g.z[m])
+            out.extend(g.a[m])
+            if g.sigma_function[m] is not None:
+                out.extend(g.sigma_prime[m])
+        if g.cost_function is not None:
+            out.extend(g.dC_da)
     return tuple(out)
 
 
@@ -305,15 +334,18 @@ def compile_backprop(
     cost = COSTS[derivation.network.cost]
     logit_delta = cost.logit_delta is not None and derivation.network.activations[-1] == "sigmoid"
     layers: list[tuple[list[sp.Symbol], Callable[[Values], np.ndarray]]] = []
+    example = {g.example: g for g in graph.examples}
     for m in range(L, 0, -1):
         steps = [s for s in derivation.deltas if s.layer == m]
-        known = [*args, *(graph.delta[m + 1] if m < L else ())]
+        known = [*args, *(d for g in graph.examples for d in (g.delta[m + 1] if m < L else ()))]
         if m == L and logit_delta:  # dC/da * a(1 - a) cancelled: finite when a rounds to 1
-            formulas = [cost.logit_delta(graph.a[L][s.unit - 1], graph.t[s.unit - 1]) for s in steps]
+            formulas = [
+                cost.logit_delta(example[s.example].a[L][s.unit - 1], example[s.example].t[s.unit - 1]) for s in steps
+            ]
         else:
             formulas = [s.formula for s in steps]
         layers.append(([s.symbol for s in steps], compile_expressions(known, formulas, functions)))
-    all_deltas = [d for m in range(1, L + 1) for d in graph.delta[m]]
+    all_deltas = [d for g in graph.examples for m in range(1, L + 1) for d in g.delta[m]]
     gradients = compile_expressions([*args, *all_deltas], [g.formula for g in derivation.gradients], functions)
 
     def evaluate(values: Values) -> tuple[Values, np.ndarray]:
@@ -327,7 +359,10 @@ def compile_backprop(
 
 @dataclass(frozen=True)
 class GradientAtPoint:
-    """Numbers at one point: the cost, dC/dW and dC/db in the point's layout, and the forward values."""
+    """Numbers at one point: the cost, dC/dW and dC/db in the point's layout, and the forward values.
+
+    With a batch of N examples, z, a and delta hold one row per example.
+    """
 
     method: str
     cost: float
@@ -388,11 +423,16 @@ def gradient_at(
             gradients[f"W{entry.layer}"][entry.row - 1, entry.col - 1] = value
         else:
             gradients[f"b{entry.layer}"][entry.row - 1] = value
+    def rows(symbols: Callable[[Graph], Sequence[sp.Symbol]], known: Values) -> np.ndarray:
+        """One array per example: (D,) alone, (N, D) for a batch."""
+        table = np.array([[known[s] for s in symbols(g)] for g in graph.examples])
+        return table if network.batch > 1 else table[0]
+
     return GradientAtPoint(
         method=method,
-        cost=values[graph.C],
+        cost=values[graph.total],
         gradients=gradients,
-        z={f"z{m}": np.array([values[s] for s in graph.z[m]]) for m in range(1, network.L + 1)},
-        a={f"a{m}": np.array([values[s] for s in graph.a[m]]) for m in range(0, network.L + 1)},
-        delta={f"delta{m}": np.array([with_deltas[s] for s in graph.delta[m]]) for m in range(1, network.L + 1)},
+        z={f"z{m}": rows(lambda g, m=m: g.z[m], values) for m in range(1, network.L + 1)},
+        a={f"a{m}": rows(lambda g, m=m: g.a[m], values) for m in range(0, network.L + 1)},
+        delta={f"delta{m}": rows(lambda g, m=m: g.delta[m], with_deltas) for m in range(1, network.L + 1)},
     )

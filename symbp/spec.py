@@ -5,6 +5,7 @@ Validated on construction and frozen, so everything downstream can trust it.
 
 from __future__ import annotations
 
+import math
 import re
 from math import prod
 from dataclasses import dataclass
@@ -68,8 +69,15 @@ class Network:
     define: Definitions = ()
     """(name, formula) pairs sorted by name; a {name: formula} dict is accepted and converted."""
 
+    batch: int = 1
+    """N examples: C = (1/N) sum_n C(a^{(L),(n)}, t^{(n)})."""
+    l2: float = 0.0
+    """Weight decay lambda: C gains (lambda/2) sum_m sum_ij (W^{(m)}_{ij})^2 (biases not included)."""
+
     def __post_init__(self) -> None:
         layers = _validate_layers(self.layers)
+        _validate_batch(self.batch)
+        object.__setattr__(self, "l2", _validate_l2(self.l2))
         define = definitions(self.define)
         object.__setattr__(self, "define", define)
         activations = _validate_activations(self.activations, len(layers) - 1, define)
@@ -113,12 +121,18 @@ class Network:
         """One line: ``3,2,2,1 sigma: abstract,abstract,abstract C: abstract``."""
         sizes = ",".join(map(str, self.layers))
         where = f" where {'; '.join(self.formulas)}" if self.formulas else ""
-        return f"{sizes} sigma: {','.join(self.activations)} C: {self.cost}{where}"
+        extras = (f" N: {self.batch}" if self.batch > 1 else "") + (f" l2: {self.l2:g}" if self.l2 else "")
+        return f"{sizes} sigma: {','.join(self.activations)} C: {self.cost}{extras}{where}"
 
     @property
     def formulas(self) -> tuple[str, ...]:
         """The defined non-linearities the layers use, as ``swish(x) = x/(1+exp(-x))``."""
         return tuple(f"{name}(x) = {formula}" for name, formula in self.define if name in self.activations)
+
+    @property
+    def per_example_kinds(self) -> tuple[str, ...]:
+        """Entry kinds that have a gradient: with a batch, z and a belong to one example, so W and b only."""
+        return ENTRY_KINDS if self.batch == 1 else ("W", "b")
 
     # Entries -----------------------------------------------------------
 
@@ -126,7 +140,7 @@ class Network:
         """Every entry of the given kinds, layer by layer, in row-major order."""
         for m in range(1, self.L + 1):
             for kind in ENTRY_KINDS:
-                if kind not in kinds:
+                if kind not in kinds or kind not in self.per_example_kinds:
                     continue
                 yield from self._layer_entries(kind, m)
 
@@ -163,6 +177,11 @@ class Network:
         if any(len(n) > 1 and n.startswith("0") for n in numbers):
             raise SymbpError(f"entry {name!r} has a leading zero; write {CANONICAL_FORM}")
         kind, layer, row, col = match["kind"], match["layer"], match["row"], match["col"]
+        if kind not in self.per_example_kinds:
+            raise SymbpError(
+                f"entry {name!r}: with a batch of {self.batch} examples each example has its own {kind}; "
+                "accepted: W and b entries (W<m>_<i>_<j>, b<m>_<i>, W<m>, b<m>, all)"
+            )
         m = _index(layer)
         if not 1 <= m <= self.L:
             raise SymbpError(f"entry {name!r}: layer {layer} does not exist; layers are 1..{self.L}")
@@ -209,6 +228,12 @@ def check_size(network: Network, max_parameters: int = DEFAULT_MAX_PARAMETERS, o
             f"{max_parameters:,} that keeps symbolic work within seconds; raise it with {option} N "
             "(symbp cost counts any size)"
         )
+    if count * network.batch > max_parameters:  # every example has its own graph of the same size
+        raise SymbpError(
+            f"network {_sizes_text(network.layers)} with a batch of {network.batch} is {network.batch} x "
+            f"{count_text(count)} parameters of symbolic work, over the size limit of {max_parameters:,}; "
+            f"use a smaller --batch or raise the limit with {option} {count * network.batch}"
+        )
 
 
 MAX_COUNT_DIGITS = 1000
@@ -243,11 +268,28 @@ def _validate_layers(layers: object) -> tuple[int, ...]:
     return tuple(layers)
 
 
+MAX_BATCH = 1_000
+"""Examples a symbolic batch may hold: every one has its own z, a and delta symbols."""
+
+
+def _validate_batch(batch: object) -> None:
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        raise SymbpError(f"batch {batch!r} must be a whole number of examples from 1 to {MAX_BATCH:,}")
+
+
+def _validate_l2(l2: object) -> float:
+    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not math.isfinite(l2) or l2 < 0:
+        raise SymbpError(f"l2 {l2!r} must be a finite number of 0 or more (the weight decay lambda)")
+    return float(l2)
+
+
 def _validate_activations(activations: object, L: int, define: Definitions = ()) -> tuple[str, ...]:
     names = (activations,) * L if isinstance(activations, str) else activations
     if not isinstance(names, Sequence) or isinstance(names, bytes):
         raise SymbpError(f"activations {activations!r} must be one name or a list of {L} names")
     names = tuple(names)
+    if len(names) == 1:  # one name, as a list (--activations sigmoid, a spec file's ["sigmoid"]): every layer
+        names *= L
     if len(names) != L:
         raise SymbpError(
             f"{len(names)} non-linearities {list(names)!r} given for {L} layers; give one name or exactly {L}"

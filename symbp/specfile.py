@@ -1,10 +1,12 @@
 """The network a command works on: a ``--spec`` TOML/JSON file, overridden by command-line options.
 
-A spec file holds up to four keys, the arguments of ``Network``::
+A spec file holds up to six keys (``define`` is a table), the arguments of ``Network``::
 
     layers = [3, 2, 2, 1]
     activations = "sigmoid"        # or one name per layer: ["tanh", "swish", "sigmoid"]
     cost = "squared_error"
+    batch = 4                      # optional: a batch of 4 examples (default 1)
+    l2 = 0.01                      # optional: weight decay lambda (default 0; biases are not decayed)
 
     [define]                       # non-linearities written as formulas in x
     swish = "x/(1+exp(-x))"
@@ -28,7 +30,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - tomli is a declared dependency on 3.10
     import tomli as tomllib
 
-SPEC_KEYS = ("layers", "activations", "cost", "define")
+SPEC_KEYS = ("layers", "activations", "cost", "define", "batch", "l2")
 MAX_SIZE_DIGITS = 100
 """Layer sizes longer than this are refused as text, before they become integers."""
 """The keys a spec file may hold, in the order ``Network`` takes them."""
@@ -199,6 +201,8 @@ def network_arguments(
     activations: str | None = None,
     cost: str | None = None,
     define: list[str] | None = None,
+    batch: int | None = None,
+    l2: float | None = None,
 ) -> dict[str, Any]:
     """``Network`` keyword arguments from a spec file and options (options win).
 
@@ -222,6 +226,10 @@ def network_arguments(
         arguments["activations"] = parse_names(activations)
     if cost is not None:
         arguments["cost"] = cost.strip()
+    if batch is not None:
+        arguments["batch"] = batch
+    if l2 is not None:
+        arguments["l2"] = l2
     if define:
         definitions = dict(arguments.get("define", {}))
         for text in define:

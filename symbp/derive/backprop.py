@@ -8,11 +8,14 @@ Line by line the lecture's "Truly Complete Version":
     delta^{(L)}_k = dC/da^{(L)}_k * sigma^{(L)'}(z^{(L)}_k)                      (base case)
     delta^{(m)}_j = (sum_i delta^{(m+1)}_i W^{(m+1)}_{ij}) * sigma^{(m)'}(z^{(m)}_j)  (recursive case)
     dC/dW^{(m)}_{ij} = delta^{(m)}_i a^{(m-1)}_j,   dC/db^{(m)}_i = delta^{(m)}_i
+
+With a batch of N examples the recursion runs for each example n, and
+    dC/dW^{(m)}_{ij} = (1/N) sum_n delta^{(m),(n)}_i a^{(m-1),(n)}_j  (+ lambda W^{(m)}_{ij} with weight decay).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Mapping, Sequence
 
@@ -43,6 +46,9 @@ class DeltaStep(Displayable):
     collapse: tuple[sp.Expr, ...] = ()
     """After softmax and cross-entropy: the base case again, a_k cancelled, then sum_k t_k taken out,
     then a_j - t_j. The last step holds where sum_k t_k = 1 (one-hot or probability targets)."""
+    example: int | None = None
+    """The example n of a batch this delta belongs to (None without a batch)."""
+
 
     @property
     def is_base_case(self) -> bool:
@@ -66,12 +72,16 @@ class GradientStep(Displayable):
     (delta^{(m+1)}_k, W^{(m+1)}_{kj}) for each k for a^{(m)}_j below the output layer."""
     given: sp.Expr | None = None
     """dC/da^{(L)}_k for output activations, which need no delta."""
+    mean: sp.Rational = sp.Integer(1)
+    """1/N: ``terms`` then run over the N examples of a batch."""
+    decay: sp.Expr = sp.Integer(0)
+    """lambda W^{(m)}_{ij} with weight decay, else 0."""
 
     @property
     def formula(self) -> sp.Expr:
         if self.given is not None:
             return self.given
-        return sp.Add(*[delta * multiplier for delta, multiplier in self.terms])
+        return self.mean * sp.Add(*[delta * multiplier for delta, multiplier in self.terms]) + self.decay
 
 
 @dataclass(frozen=True)
@@ -84,9 +94,12 @@ class BackpropDerivation(Displayable):
 
     method = "backprop"
 
-    def delta(self, layer: int, unit: int) -> DeltaStep:
+    def delta(self, layer: int, unit: int, example: int | None = None) -> DeltaStep:
+        """delta^{(layer)}_{unit} (of ``example`` n = 1..N with a batch; the first by default)."""
+        if example is None and self.network.batch > 1:
+            example = 1
         try:
-            return self._deltas_by_position[(layer, unit)]
+            return self._deltas_by_position[(layer, unit, example)]
         except (KeyError, TypeError):
             raise SymbpError(
                 f"delta({layer!r}, {unit!r}) does not exist; layers are 1..{self.network.L}, units 1..D(layer)"
@@ -122,7 +135,7 @@ class BackpropDerivation(Displayable):
 
     @cached_property
     def _deltas_by_position(self) -> dict[tuple[int, int], DeltaStep]:
-        return {(s.layer, s.unit): s for s in self.deltas}
+        return {(s.layer, s.unit, s.example): s for s in self.deltas}
 
     @cached_property
     def _gradients_by_name(self) -> dict[str, GradientStep]:
@@ -152,29 +165,28 @@ def backprop(network: Network, entries: Entry | str | Sequence[Entry | str] | No
     >>> d.gradient("W1_2_3").formula
     a0_3*delta1_2
     """
-    graph = build_graph(network)
+    batch = build_graph(network)
     L = network.L
     wanted = chosen_entries(network, entries)
 
     deltas: list[DeltaStep] = []
-    for k, delta_sym in enumerate(graph.delta[L]):
-        if graph.softmax_output:
-            deltas.append(_softmax_base_case(graph, k))
-        else:
-            deltas.append(DeltaStep(L, k + 1, delta_sym, (), graph.dC_da_value[k], graph.sigma_prime_value[L][k]))
-    for m in range(L - 1, 0, -1):
-        W_above = graph.W[m + 1]
-        for j, delta_sym in enumerate(graph.delta[m]):
-            terms = tuple((graph.delta[m + 1][i], W_above[i, j]) for i in range(network.D(m + 1)))
-            upstream = sp.Add(*[d * w for d, w in terms])
-            deltas.append(DeltaStep(m, j + 1, delta_sym, terms, upstream, graph.sigma_prime_value[m][j]))
+    # Layer by layer, each example in turn: delta^{(m),(n)} needs only delta^{(m+1),(n)}.
+    for m in range(L, 0, -1):
+        for graph in batch.examples:
+            deltas.extend(_delta_steps(graph, m))
 
     gradients = []
     for entry in wanted:
         m, i = entry.layer, entry.row - 1
-        if entry.kind == "W":
-            gradients.append(GradientStep(entry, ((graph.delta[m][i], graph.a[m - 1][entry.col - 1]),)))
-        elif entry.kind in ("b", "z"):
+        if entry.kind in ("W", "b"):
+            terms = tuple(
+                (graph.delta[m][i], graph.a[m - 1][entry.col - 1] if entry.kind == "W" else sp.Integer(1))
+                for graph in batch.examples
+            )
+            gradients.append(GradientStep(entry, terms, mean=batch.mean, decay=batch.decay_term(entry)))
+            continue
+        graph = batch  # z and a entries exist without a batch only
+        if entry.kind == "z":
             gradients.append(GradientStep(entry, ((graph.delta[m][i], sp.Integer(1)),)))
         elif m == L:
             gradients.append(GradientStep(entry, (), given=graph.dC_da_value[i]))
@@ -182,3 +194,21 @@ def backprop(network: Network, entries: Entry | str | Sequence[Entry | str] | No
             terms = tuple((graph.delta[m + 1][k], graph.W[m + 1][k, i]) for k in range(network.D(m + 1)))
             gradients.append(GradientStep(entry, terms))
     return BackpropDerivation(network, tuple(deltas), tuple(gradients))
+
+
+def _delta_steps(graph: Graph, m: int) -> list[DeltaStep]:
+    """Every delta^{(m)}_j of ``graph``'s example: the base case at the output layer, else the recursion."""
+    if m == graph.network.L and graph.softmax_output:
+        return [replace(_softmax_base_case(graph, k), example=graph.example) for k in range(graph.network.D(m))]
+    if m == graph.network.L:
+        return [
+            DeltaStep(m, k + 1, delta_sym, (), graph.dC_da_value[k], graph.sigma_prime_value[m][k], example=graph.example)
+            for k, delta_sym in enumerate(graph.delta[m])
+        ]
+    steps = []
+    W_above = graph.W[m + 1]
+    for j, delta_sym in enumerate(graph.delta[m]):
+        terms = tuple((graph.delta[m + 1][i], W_above[i, j]) for i in range(graph.network.D(m + 1)))
+        upstream = sp.Add(*[d * w for d, w in terms])
+        steps.append(DeltaStep(m, j + 1, delta_sym, terms, upstream, graph.sigma_prime_value[m][j], example=graph.example))
+    return steps

@@ -55,17 +55,29 @@ class Path:
 
 @dataclass(frozen=True)
 class NaiveDerivation(Displayable):
-    """dC/d(entry) = sum over ``paths`` of the product of each path's factors."""
+    """dC/d(entry) = sum over ``paths`` of the product of each path's factors.
+
+    With a batch of N examples, ``paths`` run example by example (each example has as many),
+    the sum is divided by N; with weight decay, ``decay`` (lambda W^{(m)}_{ij}) is added.
+    """
 
     network: Network
     entry: Entry
     paths: tuple[Path, ...]
+    decay: sp.Expr = sp.Integer(0)
+
+    @property
+    def paths_by_example(self) -> tuple[tuple[Path, ...], ...]:
+        """The paths of each example n = 1..N (one group without a batch)."""
+        size = len(self.paths) // self.network.batch
+        return tuple(self.paths[k : k + size] for k in range(0, len(self.paths), size))
 
     method = "naive"
 
     @cached_property
     def expression(self) -> sp.Expr:
-        return sp.Add(*[path.product for path in self.paths])
+        mean = sp.Rational(1, self.network.batch)
+        return mean * sp.Add(*[path.product for path in self.paths]) + self.decay
 
     @property
     def entries(self) -> tuple[Entry, ...]:
@@ -181,18 +193,22 @@ def naive(
 
 
 def _expand(network: Network, entry: Entry) -> NaiveDerivation:
-    graph = build_graph(network)
+    batch = build_graph(network)
+    paths = [path for graph in batch.examples for path in _paths_of(graph, entry)]
+    return NaiveDerivation(network, entry, tuple(Path(tuple(p)) for p in paths), batch.decay_term(entry))
+
+
+def _paths_of(graph: Graph, entry: Entry) -> list[tuple[Factor, ...]]:
+    """Every path from ``entry`` to the cost of ``graph``'s example."""
     start = graph.symbol(entry)
     if entry.kind in ("W", "b"):
         z_sym = graph.z[entry.layer][entry.row - 1]
         first = Factor(z_sym, start, sp.diff(graph.z_definition[entry.layer][entry.row - 1], start))
         tails = _paths_from_z(graph, entry.layer, entry.row - 1)
-        paths = [(*tail, first) for tail in tails]
-    elif entry.kind == "z":
-        paths = _paths_from_z(graph, entry.layer, entry.row - 1)
-    else:
-        paths = _paths_from_a(graph, entry.layer, entry.row - 1)
-    return NaiveDerivation(network, entry, tuple(Path(tuple(p)) for p in paths))
+        return [(*tail, first) for tail in tails]
+    if entry.kind == "z":
+        return _paths_from_z(graph, entry.layer, entry.row - 1)
+    return _paths_from_a(graph, entry.layer, entry.row - 1)
 
 
 def check_budget(network: Network, entries: Sequence[Entry], max_paths: int) -> None:

@@ -59,7 +59,8 @@ class ReferenceDerivation(Displayable):
     network: Network
     entry: Entry
     cost: sp.Expr
-    """The cost that was differentiated (fully substituted for W and b)."""
+    """The cost that was differentiated (for W and b over the named a^{(m-1)}: the mean over a batch,
+    plus the decay (lambda/2) sum (W^{(m)}_{ij})^2)."""
     variable: sp.Symbol
     expression: sp.Expr
 
@@ -115,9 +116,10 @@ def _reference(network: Network, entry: Entry, guard: bool) -> ReferenceDerivati
     graph = build_graph(network)
     variable = graph.symbol(entry)
     if entry.is_parameter and _rebuilds_max(network, entry.layer):
-        cost = graph.full[graph.C]  # built once per graph; substituting would rebuild every Max
+        cost = graph.batch_full[graph.total]  # built once per graph; substituting would rebuild every Max
     elif entry.is_parameter:
-        cost = graph.cost_in_terms_of(entry.layer - 1, "a")
+        # (1/N) sum_n C^{(n)} + (lambda/2) sum W^2; one example without decay: C itself
+        cost = graph.total_in_terms_of(entry.layer - 1)
     else:
         cost = graph.cost_in_terms_of(entry.layer, entry.kind)
     derivative = _name_abstract_derivatives(graph, _pin_heaviside(sp.diff(cost, variable)))
@@ -169,7 +171,7 @@ def cost_tree_nodes(network: Network, entry: Entry) -> float:
             value = network.activation(m).value(_Z)
             uses, nodes = value.count(_Z), _tree_size(value)
             a_nodes = uses * z_nodes + nodes - uses
-    return network.D(network.L) * (a_nodes + 8)
+    return network.batch * network.D(network.L) * (a_nodes + 8)
 
 
 def _pin_heaviside(expr: sp.Expr) -> sp.Expr:

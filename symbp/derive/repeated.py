@@ -82,7 +82,9 @@ def repeated_work(derivations: Sequence[NaiveDerivation]) -> RepeatedWork:
         raise SymbpError("repeated work is only defined across derivations of one network; got several networks")
     graph = build_graph(network)
     # da^{(m)}_k/dz^{(m)}_k ends a prefix; which delta it belongs to is read off the z.
-    position = {z: (m, k + 1) for m in range(1, network.L + 1) for k, z in enumerate(graph.z[m])}
+    position = {
+        z: (m, k + 1, g) for g in graph.examples for m in range(1, network.L + 1) for k, z in enumerate(g.z[m])
+    }
 
     uses: dict[tuple[tuple[sp.Symbol, sp.Symbol], ...], list[PathId]] = {}
     prefixes: dict[tuple[tuple[sp.Symbol, sp.Symbol], ...], Path] = {}
@@ -100,8 +102,8 @@ def repeated_work(derivations: Sequence[NaiveDerivation]) -> RepeatedWork:
     for key, where in uses.items():
         if len(where) < 2:
             continue
-        m, k = position[key[-1][1]]
-        shared.append(SharedPrefix(m, k, graph.delta[m][k - 1], prefixes[key], tuple(where)))
+        m, k, example = position[key[-1][1]]
+        shared.append(SharedPrefix(m, k, example.delta[m][k - 1], prefixes[key], tuple(where)))
     # Output layer first, then by unit; prefixes of one delta keep the order they were met in.
     shared.sort(key=lambda p: (-p.layer, p.unit))
     return RepeatedWork(tuple(shared))

@@ -59,7 +59,8 @@ class DocumentPrinter:
 
     @property
     def notation(self) -> Notation:
-        return Notation(self._network, self.style)
+        batch = self._network is not None and self._network.batch > 1
+        return Notation(self._network, self.style, "n" if batch else None)  # a batch's units carry (n)
 
     def renamed(self, names: dict[object, str]) -> Any:  # pragma: no cover - each printer defines it
         raise NotImplementedError

@@ -40,6 +40,8 @@ def network_data(network: Network) -> dict[str, Any]:
         "cost": network.cost,
         "parameters": network.parameter_count,
         **({"define": dict(network.define)} if network.define else {}),
+        **({"batch": network.batch} if network.batch > 1 else {}),
+        **({"l2": network.l2} if network.l2 else {}),
     }
 
 

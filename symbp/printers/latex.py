@@ -406,7 +406,8 @@ def latex(
         node = naive_expansion(obj, repeated)
         if not values:
             equation = node.equation
-            node = type(node)(node.entry, node.paths, node.factors, type(equation)(equation.lhs, equation.sides[:1]))
+            leibniz = 2 if obj.network.batch > 1 or obj.network.l2 else 1  # after the batch's definition
+            node = type(node)(node.entry, node.paths, node.factors, type(equation)(equation.lhs, equation.sides[:leibniz]))
         return printer.doprint(node)
     if isinstance(obj, sp.Basic):
         return printer.doprint(obj)

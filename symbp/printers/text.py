@@ -63,7 +63,9 @@ def network_line(network: Network) -> str:
     sigma = f"{network.activations[0]} (every layer)" if len(names) == 1 else ", ".join(network.activations)
     sizes = ",".join(map(str, network.layers))
     defined = "".join(f" · {formula}" for formula in network.formulas)
-    return f"network {sizes} (L = {network.L}) · σ: {sigma}{defined} · C: {network.cost}"
+    extras = (f" · batch: N = {network.batch}" if network.batch > 1 else "") + (
+        f" · weight decay: λ = {network.l2:g} (biases not decayed)" if network.l2 else "")
+    return f"network {sizes} (L = {network.L}) · σ: {sigma}{defined} · C: {network.cost}{extras}"
 
 
 def _joined(terms: Sequence[Sequence[str]], one_per_row: bool = False) -> list[str]:
