@@ -163,7 +163,11 @@ class _Truth:
 
 def check_gradable(network: Network) -> None:
     """Refuse a network whose answers the notation cannot write: softmax's Jacobian entries
-    da^{(L)}_k/dz^{(L)}_j (k != j) have no name in it, and its paths are not one sigma' each."""
+    da^{(L)}_k/dz^{(L)}_j (k != j) have no name in it, and its paths are not one sigma' each; nor have a batch's
+    per-example quantities."""
+    if network.batch > 1 or network.l2:  # per-example quantities (a2_1 of example n) have no answer notation
+        raise SymbpError(f"a network with batch {network.batch} and l2 {network.l2:g} cannot be graded yet; "
+                         "grading accepts one example without weight decay: batch = 1, l2 = 0")
     vector = [m for m in range(1, network.L + 1) if network.activation(m).output_only]
     if vector:
         elementwise = ", ".join(name for name, activation in ACTIVATIONS.items() if not activation.output_only)

@@ -506,3 +506,13 @@ def test_a_softmax_output_is_refused_naming_what_grading_accepts() -> None:
     for attempt in (lambda: grade(net, "W1_1_2", "a0_2"), lambda: expected_answer(net, "W1_1_2")):
         with pytest.raises(symbp.SymbpError, match="'softmax'.*accepts element-wise non-linearities: .*sigmoid"):
             attempt()
+
+
+def test_a_batch_or_weight_decay_network_is_refused_naming_what_grading_accepts() -> None:
+    from symbp.grade import expected_answer
+
+    for net in (symbp.Network([2, 2, 1], "sigmoid", "squared_error", batch=2),
+                symbp.Network([2, 2, 1], "sigmoid", "squared_error", l2=0.1)):
+        for attempt in (lambda: grade(net, "W2_1_2", "a1_2"), lambda: expected_answer(net, "W2_1_2")):
+            with pytest.raises(symbp.SymbpError, match="accepts one example without weight decay: batch = 1, l2 = 0"):
+                attempt()
