@@ -41,6 +41,7 @@ from .derive.backprop import BackpropDerivation, backprop
 from .errors import SymbpError
 from .graph import Graph, build_graph
 from .inplace import InPlaceWriter, Scratch, Target
+from .layout import parameter_layout
 from .spec import Network
 
 LossAndGradients = Callable[[Mapping[str, np.ndarray], np.ndarray, np.ndarray], tuple[float, dict[str, np.ndarray]]]
@@ -429,10 +430,7 @@ class _ModuleWriter:
 
     def source(self) -> str:
         net, L = self.net, self.net.L
-        shapes = {}
-        for m in range(1, L + 1):
-            shapes[f"W{m}"] = (net.D(m), net.D(m - 1))
-            shapes[f"b{m}"] = (net.D(m),)
+        shapes = dict(parameter_layout(net).shapes)
         names = ", ".join(shapes)
         body = [
             "",

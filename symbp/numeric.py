@@ -20,7 +20,7 @@ from .costs import COSTS
 from .derive.backprop import BackpropDerivation
 from .errors import SymbpError
 from .graph import Graph, build_graph
-from .layout import point_layout
+from .layout import parameter_layout, point_layout
 from .spec import Network
 
 Values = dict[sp.Symbol, float]
@@ -403,26 +403,41 @@ def gradient_at(
     evaluator = evaluator_for(network)
     values = evaluator.forward_at(point)
     parameters = tuple(network.entries(kinds=("W", "b")))
-    with_deltas, by_backprop = compile_backprop(backprop(network, parameters))(values)
+    with_deltas, _ = compile_backprop(backprop(network, parameters))(values)  # the deltas, whatever the method
     if method == "naive":
         check_budget(network, parameters, DEFAULT_MAX_PATHS if max_paths is None else max_paths)
         flat = compile_expressions(forward_symbols(graph), [naive(network, e).expression for e in parameters])(values)
     elif method == "reference":
         exprs = [reference(network, e).expression for e in parameters]
         flat = compile_expressions(evaluator.graph_inputs, exprs)(values)
-    else:
-        flat = by_backprop
+    else:  # the compiled gradient function, on one row per example (a batch of one without a batch)
+        cost, gradients = _compiled(network)(
+            {key: point[key] for key in parameter_layout(network).keys}, np.atleast_2d(point["x"]), np.atleast_2d(point["t"])
+        )
+        return _at_point(method, float(cost), gradients, graph, values, with_deltas)
     by_entry = dict(zip(parameters, map(float, flat)))
 
-    gradients: dict[str, np.ndarray] = {}
-    for m in range(1, network.L + 1):
-        gradients[f"W{m}"] = np.zeros((network.D(m), network.D(m - 1)))
-        gradients[f"b{m}"] = np.zeros(network.D(m))
+    gradients = {key: np.zeros(shape) for key, shape in parameter_layout(network).shapes}
     for entry, value in by_entry.items():
         if entry.kind == "W":
             gradients[f"W{entry.layer}"][entry.row - 1, entry.col - 1] = value
         else:
             gradients[f"b{entry.layer}"][entry.row - 1] = value
+    return _at_point(method, values[graph.total], gradients, graph, values, with_deltas)
+
+
+@lru_cache(maxsize=8)
+def _compiled(network: Network) -> Callable:
+    from .codegen import gradient_function
+
+    return gradient_function(network)
+
+
+def _at_point(
+    method: str, cost: float, gradients: dict[str, np.ndarray], graph: Graph, values: Values, with_deltas: Values
+) -> GradientAtPoint:
+    network = graph.network
+
     def rows(symbols: Callable[[Graph], Sequence[sp.Symbol]], known: Values) -> np.ndarray:
         """One array per example: (D,) alone, (N, D) for a batch."""
         table = np.array([[known[s] for s in symbols(g)] for g in graph.examples])
@@ -430,7 +445,7 @@ def gradient_at(
 
     return GradientAtPoint(
         method=method,
-        cost=values[graph.total],
+        cost=cost,
         gradients=gradients,
         z={f"z{m}": rows(lambda g, m=m: g.z[m], values) for m in range(1, network.L + 1)},
         a={f"a{m}": rows(lambda g, m=m: g.a[m], values) for m in range(0, network.L + 1)},
