@@ -288,6 +288,8 @@ def _validate_activations(activations: object, L: int, define: Definitions = ())
     if not isinstance(names, Sequence) or isinstance(names, bytes):
         raise SymbpError(f"activations {activations!r} must be one name or a list of {L} names")
     names = tuple(names)
+    if len(names) == 1:  # one name, as a list (--activations sigmoid, a spec file's ["sigmoid"]): every layer
+        names *= L
     if len(names) != L:
         raise SymbpError(
             f"{len(names)} non-linearities {list(names)!r} given for {L} layers; give one name or exactly {L}"

@@ -17,7 +17,7 @@ import sympy as sp
 
 import symbp
 from symbp.cli import app
-from symbp.codegen import compile as compile_network
+from symbp.codegen import gradient_function as compile_network
 
 from test_batch_decay import torch_gradients
 from test_cli import invoke, make_runner, ok
@@ -179,7 +179,7 @@ def test_help_says_biases_are_not_decayed():
 
 def test_the_matrix_form_shown_in_the_notes_gives_pytorch_s_gradients():
     """dC/dW^{(m)} = (1/N) (Delta^{(m)})^T A^{(m-1)} + lambda W^{(m)}, with row n of Delta and A from example n."""
-    from symbp.document import vectorized_document
+    from symbp.docmodel import vectorized_document
     from symbp.numeric import gradient_at
     from symbp.printers.latex import LatexDocumentPrinter
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tools import require_programs
 import sympy as sp
 from typer.testing import CliRunner
 
@@ -344,8 +345,8 @@ def test_render_pdf_without_pdflatex_says_so_and_writes_nothing(tmp_path, monkey
     assert not out.exists()
 
 
-@pytest.mark.skipif(__import__("shutil").which("pdflatex") is None, reason="pdflatex is not installed")
 def test_render_pdf_compiles(tmp_path):
+    require_programs("pdflatex")
     out = tmp_path / "notes.pdf"
     ok("render", "--pdf", "--out", str(out))
     assert out.read_bytes().startswith(b"%PDF")
@@ -353,7 +354,6 @@ def test_render_pdf_compiles(tmp_path):
 
 
 def test_codegen_writes_a_module_that_agrees_with_numpy_backprop(tmp_path):
-    pytest.importorskip("symbp.codegen")
     module_file = tmp_path / "net_grad.py"
     ok("codegen", "--layers", "3,2,1", *CONCRETE, "--out", str(module_file))
     namespace: dict = {}

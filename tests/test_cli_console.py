@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from tools import require_programs
 
 SCRIPT = shutil.which("symbp")
 COMMAND = [SCRIPT] if SCRIPT else [sys.executable, "-m", "symbp.cli"]
@@ -18,8 +19,8 @@ def run(*args: str, command: list[str] | None = None) -> subprocess.CompletedPro
                           timeout=120, check=False)
 
 
-@pytest.mark.skipif(SCRIPT is None, reason="the symbp console script is not installed (pip install -e .)")
 def test_console_script_is_installed_and_answers_help():
+    require_programs("symbp", hint="pip install -e .")
     result = run("--help", command=[SCRIPT])
     assert result.returncode == 0 and "derive" in result.stdout and result.stderr == ""
 

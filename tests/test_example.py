@@ -8,6 +8,7 @@ from math import exp, log
 
 import numpy as np
 import pytest
+from tools import require_programs
 from typer.testing import CliRunner
 
 from symbp import Network
@@ -280,12 +281,9 @@ def test_bad_example_options_are_one_line(extra, words):
 
 def test_latex_and_markdown_examples_compile_on_a4_without_overfull_lines(tmp_path):
     import re
-    import shutil
-
     from symbp.render.pdf import compile_pdf
 
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex not installed")
+    require_programs("pdflatex")
     example = worked_example(MAZUR_NETWORK, MAZUR_POINT, lr=0.5, steps=3, entry="W1_1_1")
     markdown = print_example(example, "markdown")
     blocks = [f"\\[\n{block}\n\\]" for block in re.findall(r"^\$\$\n(.*?)\n\$\$$", markdown, flags=re.S | re.M)]
@@ -315,8 +313,6 @@ def test_picture_point_writes_numpy_s_numbers_on_the_graph(tmp_path):
 
 
 def test_render_adds_the_worked_example_to_notes_and_it_compiles(tmp_path):
-    import shutil
-
     from symbp.render.documents import document as render
     from symbp.render.pdf import compile_pdf
 
@@ -328,8 +324,7 @@ def test_render_adds_the_worked_example_to_notes_and_it_compiles(tmp_path):
     assert "= 0.5933 \\\\" in markdown and "= 0.3589 \\\\" in markdown  # out_h1 and w5+ to four decimals
     without = make_runner().invoke(app, ["render", "-t", "notes.md", *MAZUR_OPTIONS]).stdout
     assert "worked example" not in without and markdown.startswith(without.rstrip("\n"))
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex not installed")
+    require_programs("pdflatex")
     tex = render(MAZUR_NETWORK, "notes.tex", point=MAZUR_POINT, lr=0.5, digits=4)
     assert "\\section{A worked example}" in tex
     compile_pdf(tex, tmp_path / "notes.pdf")

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tools import require_programs
 
 from test_cli import invoke, ok
 
@@ -232,8 +233,7 @@ BROKEN_TEMPLATE = "\\documentclass{article}\\begin{document}<%= title %>\\nosuch
 
 
 def test_a_failed_pdf_does_not_overwrite_an_existing_log_without_force(tmp_path):
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex not installed")
+    require_programs("pdflatex")
     template = tmp_path / "broken.tex.jinja"
     template.write_text(BROKEN_TEMPLATE)
     log = tmp_path / "notes.log"
@@ -247,8 +247,7 @@ def test_a_failed_pdf_does_not_overwrite_an_existing_log_without_force(tmp_path)
 
 
 def test_sigterm_during_pdf_leaves_no_temporary_folder_or_file(tmp_path):
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex not installed")
+    require_programs("pdflatex")
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     out = tmp_path / "out"

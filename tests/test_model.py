@@ -144,3 +144,12 @@ def test_entries_that_do_not_exist_are_refused(name, words):
         assert word in str(caught.value)
     with pytest.raises(symbp.SymbpError):
         symbp.naive(net, name)
+
+
+def test_one_non_linearity_in_a_list_is_every_layers():
+    """--activations sigmoid (one name) and a spec's ["sigmoid"] mean sigmoid for every layer, as the error promised."""
+    from symbp import Network, SymbpError
+
+    assert Network([3, 2, 2, 1], ["sigmoid"], "squared_error").activations == ("sigmoid",) * 3
+    with pytest.raises(SymbpError, match=r"2 non-linearities \['sigmoid', 'tanh'\] given for 3 layers"):
+        Network([3, 2, 2, 1], ["sigmoid", "tanh"], "squared_error")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from math import prod
 
 import pytest
+from tools import require_programs
 
 import symbp
 from symbp.render.dot import computation_graph_dot, draw
@@ -47,10 +46,7 @@ def test_path_count_in_the_title_is_the_product_of_widths_above():
 
 
 def test_graphviz_lays_it_out():
-    if shutil.which("dot") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Graphviz's dot is missing under CI: .ci/run must install graphviz")
-        pytest.skip("Graphviz's dot is not installed (apt-get install graphviz)")
+    require_programs("dot", hint="apt-get install graphviz")
     net = symbp.Network()
     svg = draw(computation_graph_dot(net, symbp.naive(net, "W2_1_2")), "svg").decode()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
@@ -75,9 +71,17 @@ def test_cli_picture(tmp_path):
     assert refused.exit_code == 2 and "--out" in refused.output
     unknown = runner.invoke(app, ["picture", "W4_1_1"])
     assert unknown.exit_code == 2 and "W4_1_1" in unknown.output
-    if shutil.which("dot"):
-        out = tmp_path / "paths.png"
-        assert runner.invoke(app, ["picture", "W1_2_3", "--out", str(out)]).exit_code == 0
-        assert out.read_bytes().startswith(b"\x89PNG")
-        again = runner.invoke(app, ["picture", "--out", str(out)])
-        assert again.exit_code == 2 and "--force" in again.output
+
+
+def test_cli_picture_draws_a_png_with_dot(tmp_path):
+    from typer.testing import CliRunner
+
+    from symbp.cli import app
+
+    require_programs("dot", hint="apt-get install graphviz")
+    runner = CliRunner()
+    out = tmp_path / "paths.png"
+    assert runner.invoke(app, ["picture", "W1_2_3", "--out", str(out)]).exit_code == 0
+    assert out.read_bytes().startswith(b"\x89PNG")
+    again = runner.invoke(app, ["picture", "--out", str(out)])
+    assert again.exit_code == 2 and "--force" in again.output
