@@ -682,13 +682,20 @@ def grade_answer_parts(p: PrintedExercise) -> list[str]:
     return [answer]
 
 
+def _typewriter(text: str) -> Any:
+    """ASCII as LaTeX that copies back out of a PDF as itself: the quote a straight one, not a typographic one."""
+    from .render.documents import Tex
+
+    return Tex(r"\textquotesingle{}".join(rf"\detokenize{{{piece}}}" for piece in text.split("'")))
+
+
 def sheet_context(sheet: ExerciseSheet, solutions: bool, width: float | None = None) -> dict[str, Any]:
     r"""What ``exercises.tex.jinja`` and ``exercises.md.jinja`` receive.
 
     ``title`` (plain), ``intro`` (LaTeX words with inline math), ``solutions`` (bool), and ``exercises``: a list of ``number``, ``id``,
     ``kind``, ``title`` (plain), ``question`` and ``solution`` (lists of blocks: ``title`` plain, ``text`` LaTeX
     words with inline math, ``rows`` bare ``align*`` rows), ``answer`` (the answer in ``symbp grade``'s notation,
-    one part per line), ``answer_lines`` (its parts, ASCII: put them in ``\detokenize``) and ``grade_options``
+    one part per line), ``answer_lines`` (its parts, as LaTeX for a typewriter font) and ``grade_options``
     (ASCII, not escaped: put it in code or ``\detokenize``).
     """
     from .render.documents import Tex
@@ -708,7 +715,7 @@ def sheet_context(sheet: ExerciseSheet, solutions: bool, width: float | None = N
         "exercises": [
             {"number": p.exercise.number, "id": p.exercise.id, "kind": p.exercise.kind,
              "title": TITLES[p.exercise.kind], "question": blocks(p.question), "solution": blocks(p.solution),
-             "answer": Tex("\n".join(grade_answer_parts(p))), "answer_lines": [Tex(a) for a in grade_answer_parts(p)],
+             "answer": Tex("\n".join(grade_answer_parts(p))), "answer_lines": [_typewriter(a) for a in grade_answer_parts(p)],
              "grade_options": Tex(grade_options(p.exercise.network))}
             for p in shown
         ],
