@@ -100,7 +100,43 @@ def sheet_items(sheet: Any) -> dict[str, dict[str, Any]]:
     items = data.get("exercises") if isinstance(data, Mapping) else None
     if not isinstance(items, list) or not items or not all(isinstance(i, Mapping) and "id" in i for i in items):
         raise SymbpError("the sheet holds no exercises; give the JSON that symbp exercise --format json writes")
-    return {str(item["id"]): item for item in items}
+    by_id = {str(item["id"]): item for item in items}
+    for item in items:
+        _check_item(item)
+    return by_id
+
+
+_ANSWER_TYPES = {"chain": str, "backprop": Mapping, "count": Mapping, "numeric": Mapping, "spot-the-error": str}
+
+
+def _check_item(item: Mapping[str, Any]) -> None:
+    """Refuse an exercise that is not as ``symbp exercise`` writes it (a hand-edited sheet), naming it."""
+    kind, answer = item.get("kind"), item.get("answer")
+    problem = None
+    if kind not in _GRADERS:
+        problem = f"kind {kind!r} is not one of {', '.join(_GRADERS)}"
+    elif not isinstance(answer, _ANSWER_TYPES[kind]) or not isinstance(item.get("entry"), str):
+        problem = "its entry or answer is missing"
+    elif kind == "count" and not all(isinstance(answer.get(k), int) for k in COUNTS):
+        problem = f"its answer does not hold the counts {', '.join(COUNTS)}"
+    elif kind == "numeric" and not all(isinstance(answer.get(k), t) for k, t in (("C", (int, float)), ("gradients", Mapping),
+                                                                                ("updated", Mapping))):
+        problem = "its answer does not hold C, gradients and updated"
+    elif kind == "spot-the-error" and not (isinstance(item.get("mistake"), Mapping)
+                                           and all(isinstance(item["mistake"].get(k), str)
+                                                   for k in ("kind", "path", "expected", "found"))):
+        problem = "its mistake (kind, path, expected, found) is missing"
+    if problem is None:
+        network = _network(item)
+        try:
+            if kind == "numeric":
+                _parameters(network, answer["gradients"])
+                _parameters(network, answer["updated"])
+        except (KeyError, IndexError, TypeError, ValueError):
+            problem = "its numbers do not fit its network"
+    if problem is not None:
+        raise SymbpError(f"exercise {item.get('id')!r} of the sheet is not as symbp exercise writes it: {problem}; "
+                         "give the JSON that symbp exercise --format json writes")
 
 
 def grade_sheet(sheet: Any, rows: Iterable[Any], **options: Any) -> tuple[Any, ...]:
@@ -108,7 +144,7 @@ def grade_sheet(sheet: Any, rows: Iterable[Any], **options: Any) -> tuple[Any, .
 
     ``options`` go to :func:`symbp.grade` (``allow_delta``, ``points``, ``seed``). Raises ``SymbpError`` naming the
     sheet's ids when a row's exercise is not on it."""
-    from .grade import AnswerRow, BatchResult, _answer_row
+    from .grade import BatchResult, _answer_row
 
     items = sheet_items(sheet)
     rows = [_answer_row(row, n, None) if isinstance(row, Mapping) else row for n, row in enumerate(rows, 1)]
@@ -118,7 +154,6 @@ def grade_sheet(sheet: Any, rows: Iterable[Any], **options: Any) -> tuple[Any, .
                              f"its exercises: {', '.join(items)}")
     results = []
     for row in rows:
-        assert isinstance(row, AnswerRow)
         item = items[row.item]
         try:
             verdict, feedback, kinds = _GRADERS[item["kind"]](item, row.answer, options)
@@ -132,8 +167,9 @@ Verdict = tuple[str, list[str], list[str]]
 
 
 def _network(item: Mapping[str, Any]) -> Network:
+    network = item.get("network")
     try:
-        return Network(**item["network"])
+        return Network(**network)  # type: ignore[arg-type]
     except (KeyError, TypeError) as error:
         raise SymbpError(f"exercise {item.get('id')!r} of the sheet has no readable network ({error})") from None
 

@@ -170,3 +170,20 @@ def test_sheets_carry_the_answer_lines_the_name_field_and_the_pdf_message_names_
     assert "Name:" in questions and "Your answer" in questions and "Answer for" not in questions
     result = invoke("exercise", "--out", str(tmp_path / "w.tex"), "--pdf")
     assert result.exit_code == 2 and "--pdf asks for pdf" in result.stderr and "--format" not in result.stderr
+
+
+@pytest.mark.parametrize("damage", [
+    lambda item: item.pop("kind"),
+    lambda item: item.update(network={"layers": "x"}),
+    lambda item: item.update(answer={"paths": "2"}) if item["kind"] == "count" else item.pop("answer"),
+    lambda item: item["answer"]["gradients"].pop("W1") if item["kind"] == "numeric" else item.pop("entry"),
+])
+def test_a_damaged_sheet_is_the_teachers_error_not_a_traceback(tmp_path, damage):
+    data = _sheet(0)
+    for item in data["exercises"]:
+        damage(item)
+    (tmp_path / "week5.json").write_text(json.dumps(data))
+    _write(tmp_path / "answers.csv", [{"student": "ann", "exercise": "ex1", "answer": "a1_2"}])
+    result = invoke("grade", "--answers", str(tmp_path / "answers.csv"), "--sheet", str(tmp_path / "week5.json"))
+    assert result.exit_code == 2 and result.stderr.startswith("symbp: error: ") and result.stderr.count("\n") == 1, (
+        result.stderr, result.exception)
