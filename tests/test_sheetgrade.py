@@ -149,6 +149,8 @@ def test_an_unknown_exercise_id_is_one_error_line_naming_the_sheets_ids(tmp_path
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "'W2_1_2'" in result.stderr and "ex1, ex2, ex3, ex4, ex5" in result.stderr
     assert not (tmp_path / "report.csv").exists()
+    alone = invoke("grade", "--entry", "W2_1_2", "--answer", "a1_2", "--sheet", str(tmp_path / "week5.json"))
+    assert alone.exit_code == 2 and "--sheet goes with --answers" in alone.stderr
     with pytest.raises(SymbpError, match="not on the sheet"):
         grade_sheet(data, [{"student": "bob", "exercise": "ex6", "answer": "1"}])
 
