@@ -533,8 +533,11 @@ def _count_sheet(exercise: Exercise, width: float) -> PrintedExercise:
         rf"\text{{multiplications}} &= {paths} \cdot ({factors} - 1) = {multiplications}",
     ])
     steps = " + ".join(map(str, per_layer))
-    lower = (rf", every $\delta^{{(n)}}$ of the layers between with $D^{{(n+1)}}$ products in its sum and one by "
-             rf"$\sigma'$, and only $\delta^{{({m})}}_{{{entry.row}}}$ of layer ${m}$" if m < L else "")
+    layers = f"layer ${m + 1}$" if m + 2 == L else f"layers ${L - 1}$ to ${m + 1}$"
+    between = (rf", every $\delta^{{(n)}}$ of {layers} with $D^{{(n+1)}}$ products in its sum and "
+               r"one by $\sigma'$" if m + 1 < L else "")
+    lower = (rf"{between}, and only $\delta^{{({m})}}_{{{entry.row}}}$ of layer ${m}$ ($D^{{({m + 1})}}$ products and "
+             r"one by $\sigma'$)" if m < L else "")
     backprop_block = Block(
         text=rf"Backprop computes only the $\delta$s this gradient needs: every $\delta^{{({L})}}_{{j}}$ with one "
              rf"product each{lower}, then one product $\delta a$ for the weight:",
