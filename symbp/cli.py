@@ -735,7 +735,7 @@ def _write_pdf(document: str, out: Path | None, force: bool) -> None:
     try:
         pdf, _ = latex_to_pdf(document)
     except LatexError as error:
-        raise failure_with_log(error, None if is_stdout(out) else out, force) from None
+        raise failure_with_log(error, None if is_stdout(out) else out) from None
     _emit(pdf, out, force)
 
 
@@ -1325,13 +1325,16 @@ def exercise(
             try:
                 compiled.append(latex_to_pdf(document)[0])
             except LatexError as error:
-                raise failure_with_log(error, target, force) from None
+                raise failure_with_log(error, target) from None
         documents = compiled  # type: ignore[assignment]
     if solutions_out is None:  # Markdown on standard output: the sheet, then its solutions
         _emit("\n".join(documents), out, force)  # type: ignore[arg-type]
         return
-    _emit(documents[0], out, force)
-    _emit(documents[1], solutions_out, force)
+    from .io import write_all
+
+    write_all([(out, documents[0], "--out"), (solutions_out, documents[1], "the solutions")], force)  # both or neither
+    for written in (out, solutions_out):
+        typer.echo(f"wrote {written}", err=True)
 
 
 def _csv(records: list[dict[str, str]]) -> str:

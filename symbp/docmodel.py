@@ -667,6 +667,18 @@ def _total_cost_equation(graph: Graph) -> Equation:
     return Equation(graph.total, (Sum(tuple(terms)),), note=note)
 
 
+def _batch_base_case(graph: Graph) -> Equation:
+    """Delta^{(L)}: elementwise G * sigma'(Z); after softmax each row through its example's Jacobian."""
+    M, L = graph.matrices, graph.network.L
+    if not graph.softmax_output:
+        return Equation(M[("Delta", "L")], (Hadamard(M[("G", "L")], M[("S", "L")]),), note="base case")
+    if graph.network.cost == "cross_entropy":
+        return Equation(M[("Delta", "L")], (M[("A", "L")] - M[("T", "")],),
+                        note="base case: row n is a - t of example n (softmax with cross-entropy)")
+    row = Term((Transpose(Unit("J", L, ())), Gradient(Vector("a", L))), implicit=True)
+    return Equation(M[("Delta", "L")], (row,), note="base case: row n is this for example n, with its own Jacobian J")
+
+
 def _batch_matrix_rows(graph: Graph) -> tuple[Equation, ...]:
     """Backprop on the N x D matrices whose row n belongs to example n (Z^{(m)}, A^{(m)}, Delta^{(m)})."""
     M = graph.matrices
@@ -678,7 +690,7 @@ def _batch_matrix_rows(graph: Graph) -> tuple[Equation, ...]:
         Equation(M[("Z", "m")], (Sum((Term((M[("A", "m-1")], Transpose(Unit("W", "m", ()))), implicit=True),
                                       Term((ones, Transpose(Vector("b", "m"))), implicit=True))),), every,
                  note="row n belongs to example n"),
-        Equation(M[("Delta", "L")], (Hadamard(M[("G", "L")], M[("S", "L")]),), note="base case"),
+        _batch_base_case(graph),
     ]
     if L > 1:
         upstream = Term((M[("Delta", "m+1")], Unit("W", "m+1", ())), implicit=True)

@@ -340,13 +340,16 @@ def build_graph(network: Network, example: int | None = None) -> Graph:
     return replace(template, example_graphs=examples, latex_names=latex, text_names=text, matrices=matrices)
 
 
-_MATRICES = {"Z": ("m",), "A": ("m-1",), "Delta": ("L", "m", "m+1"), "G": ("L",), "S": ("L", "m"), "1": ("",)}
+_MATRICES = {"Z": ("m",), "A": ("m-1", "L"), "Delta": ("L", "m", "m+1"), "G": ("L",), "S": ("L", "m"), "1": ("",),
+             "T": ("",)}
 
 
 def _matrix_names(letter: str, layer: str) -> tuple[str, str]:
     """LaTeX and text names of a batch matrix: bold Z^{(m)}, A^{(m-1)}, Delta^{(m)}; the ones vector 1."""
     if letter == "1":
         return r"\mathbf{1}", "𝟏"
+    if letter == "T":  # the targets, row n = t^{(n)}
+        return r"\mathbf{T}", "T"
     if letter == "S":
         return rf"\sigma^{{({layer})\prime}}(\mathbf{{Z}}^{{({layer})}})", f"σ{superscript(f'({layer})')}′(Z{superscript(f'({layer})')})"
     if letter == "G":

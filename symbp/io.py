@@ -130,14 +130,47 @@ def _umask() -> int:
 
 def write_atomic(out: Path, data: str | bytes, force: bool, option: str = "--out") -> None:
     """Write ``out`` whole or not at all, under the policy of the module docstring."""
-    target = check_target(out, force, option)
+    write_all([(out, data, option)], force)
+
+
+def write_all(outputs: Sequence[tuple[Path, str | bytes, str]], force: bool) -> None:
+    """Write every (path, data, option) whole, or none of them: each goes to a temporary file first,
+    and the files are replaced only when every temporary file is written (a sheet and its solutions
+    always match). Two outputs that are one file (a link, the same path) are refused."""
+    targets = [check_target(out, force, option) for out, _, option in outputs]
+    seen: dict[str, str] = {}
+    for (out, _, option), target in zip(outputs, targets):
+        real = os.path.realpath(target)
+        if real in seen:
+            raise SymbpError(f"{option} {str(out)!r} and {seen[real]} are the same file; name two files")
+        seen[real] = f"{option} {str(out)!r}"
+    written: list[str] = []
+    shown = ""
+    try:
+        for (out, data, option), target in zip(outputs, targets):
+            shown = f"{option} {str(out)!r}"
+            written.append(_write_temporary(out, target, data, option))
+        for temporary, (out, _, option), target in zip(written, outputs, targets):
+            shown = f"{option} {str(out)!r}"
+            os.replace(temporary, target)
+    except BaseException as error:
+        for temporary in written:
+            Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise SymbpError(f"cannot write {shown}: {error.strerror or error}") from None
+        raise
+
+
+def _write_temporary(out: Path, target: Path, data: str | bytes, option: str) -> str:
+    """``data`` in a new temporary file beside ``target``, with the mode ``target`` has (or a new file gets)."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
     try:
-        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        # A short fixed prefix: a name near the 255-byte limit must still leave room for the temporary's.
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".symbp-", suffix=".tmp")
     except OSError as error:
         raise SymbpError(f"cannot write {option} {str(out)!r}: {error.strerror}") from None
     try:
@@ -146,12 +179,12 @@ def write_atomic(out: Path, data: str | bytes, force: bool, option: str = "--out
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, target)
     except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
         if isinstance(error, OSError):
             raise SymbpError(f"cannot write {option} {str(out)!r}: {error.strerror or error}") from None
         raise
+    return temporary
 
 
 def _silence_stdout() -> None:

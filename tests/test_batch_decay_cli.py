@@ -19,6 +19,7 @@ import symbp
 from symbp.cli import app
 from symbp.codegen import gradient_function as compile_network
 
+from oracle import need_torch
 from test_batch_decay import torch_gradients
 from test_cli import invoke, make_runner, ok
 
@@ -194,6 +195,24 @@ def test_the_matrix_form_shown_in_the_notes_gives_pytorch_s_gradients():
         Delta, A = result.delta[f"delta{m}"], result.a[f"a{m - 1}"]
         np.testing.assert_allclose(Delta.T @ A / 3 + 0.1 * point[f"W{m}"], expected[f"W{m}"], rtol=1e-9)
         np.testing.assert_allclose(Delta.T @ np.ones(3) / 3, expected[f"b{m}"], rtol=1e-9)
+
+
+def test_a_softmax_batch_s_base_case_is_a_minus_t_row_by_row():
+    """After softmax and cross-entropy Delta^{(L)} = A^{(L)} - T (row n: a - t of example n), not G * sigma'(Z):
+    checked against PyTorch's gradient of the mean cross-entropy with respect to the logits."""
+    from symbp.docmodel import vectorized_document
+    from symbp.printers.latex import LatexDocumentPrinter
+
+    torch = need_torch()
+    net = symbp.Network([2, 2, 3], ["sigmoid", "softmax"], "cross_entropy", batch=2)
+    latex = LatexDocumentPrinter(network=net).doprint(vectorized_document(net))
+    assert r"\boldsymbol{\Delta}^{(2)} &= \mathbf{A}^{(2)} - \mathbf{T}" in latex
+    assert r"\nabla_{\mathbf{A}^{(2)}} C \odot" not in latex  # softmax is not elementwise
+    logits = torch.tensor([[0.3, -1.2, 2.0], [1.5, 0.1, -0.4]], dtype=torch.float64, requires_grad=True)
+    targets = torch.tensor([[0.0, 1.0, 0.0], [0.2, 0.3, 0.5]], dtype=torch.float64)
+    (-(targets * torch.log_softmax(logits, dim=1)).sum(dim=1)).sum().backward()  # summed: row n is example n's delta
+    A = torch.softmax(logits, dim=1).detach().numpy()
+    np.testing.assert_allclose(A - targets.numpy(), logits.grad.numpy(), rtol=1e-12)
 
 
 def test_commands_that_show_one_example_refuse_a_batch_in_one_line(tmp_path):

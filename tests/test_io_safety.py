@@ -232,18 +232,39 @@ def test_a_suffix_contradicting_the_format_is_refused(tmp_path, monkeypatch, arg
 BROKEN_TEMPLATE = "\\documentclass{article}\\begin{document}<%= title %>\\nosuchmacro\\end{document}\n"
 
 
-def test_a_failed_pdf_does_not_overwrite_an_existing_log_without_force(tmp_path):
+def test_a_failed_pdf_never_overwrites_an_existing_log_even_with_force(tmp_path):
+    """--force lets --out replace its file; the .log beside it is a file the user never named."""
     require_programs("pdflatex")
     template = tmp_path / "broken.tex.jinja"
     template.write_text(BROKEN_TEMPLATE)
     log = tmp_path / "notes.log"
     log.write_text("the teacher's own log")
-    refused("render", "-t", str(template), "--out", str(tmp_path / "notes.pdf"),
-            says=("Undefined control sequence", "log was not kept", "--force"))
-    assert log.read_text() == "the teacher's own log" and not (tmp_path / "notes.pdf").exists()
-    refused("render", "-t", str(template), "--out", str(tmp_path / "notes.pdf"), "--force", says=(f"full log: {log}",))
+    for force in ((), ("--force",)):
+        refused("render", "-t", str(template), "--out", str(tmp_path / "notes.pdf"), *force,
+                says=("Undefined control sequence", "log was not kept", "notes.log' exists"))
+        assert log.read_text() == "the teacher's own log" and not (tmp_path / "notes.pdf").exists()
+    log.unlink()
+    refused("render", "-t", str(template), "--out", str(tmp_path / "notes.pdf"), says=(f"full log: {log}",))
     assert "! Undefined control sequence." in log.read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.tex.jinja", "notes.log"]
+
+
+def test_a_name_near_the_length_limit_is_written(tmp_path):
+    """The temporary file's name does not grow with the target's: 250 characters fit under the 255-byte limit."""
+    out = tmp_path / ("n" * 246 + ".txt")
+    ok("derive", "W2_1_2", "--out", str(out))
+    assert out.read_text().startswith("network 3,2,2,1") and [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_a_sheet_and_its_solutions_are_written_both_or_neither(tmp_path):
+    sheet = tmp_path / "week.md"
+    sheet.write_text("old sheet")
+    (tmp_path / "week-solutions.md").symlink_to(sheet)  # the solutions would land on the sheet
+    refused("exercise", "--out", str(sheet), "--force", says=("are the same file",))
+    assert sheet.read_text() == "old sheet"
+    long_name = tmp_path / ("s" * 243 + ".md")  # fits; its -solutions sibling does not
+    refused("exercise", "--out", str(long_name), says=("-solutions",))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["week-solutions.md", "week.md"]
 
 
 def test_sigterm_during_pdf_leaves_no_temporary_folder_or_file(tmp_path):

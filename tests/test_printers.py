@@ -172,3 +172,19 @@ def test_text_and_latex_write_the_same_ranges():
             assert f"i = {full}" in text and f"i = {full}" in tex
         else:
             assert f"i = 1, …, {elided}" in text and rf"i = 1, \dots, {elided}" in tex
+
+
+def test_a_defined_max_prints_its_derivative_as_relus_indicator():
+    """max(0, x)' is Heaviside(z, 0), the same function as relu's 1[z > 0]: printed the same in every format."""
+    import sympy as sp
+
+    from symbp.printers.latex import LatexDocumentPrinter
+    from symbp.printers.mathml import MathMLDocumentPrinter
+    from symbp.printers.text import TextDocumentPrinter
+
+    net = symbp.Network([2, 1], "r", "squared_error", define={"r": "max(0, x)"})
+    z = sp.Symbol("z")
+    expected = {TextDocumentPrinter: "[z > 0]", LatexDocumentPrinter: r"\mathbf{1}\left[z > 0\right]",
+                MathMLDocumentPrinter: "<mo>[</mo><mrow><mi>z</mi><mo>></mo><mn>0</mn></mrow><mo>]</mo>"}
+    for printer, shown in expected.items():
+        assert shown in printer(network=net).doprint(sp.Heaviside(z, 0)), printer

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import sympy as sp
 from sympy.printing.precedence import PRECEDENCE, precedence
 
 from ..docmodel import (
@@ -64,6 +65,12 @@ class DocumentPrinter:
 
     def renamed(self, names: dict[object, str]) -> Any:  # pragma: no cover - each printer defines it
         raise NotImplementedError
+
+    def _print_Heaviside(self, expr: sp.Heaviside) -> str:
+        """Heaviside(u, 0), the derivative of a user's max(0, x), as relu's indicator [u > 0] (the same function)."""
+        if expr.args[1:] == (0,):
+            return self._print(sp.Piecewise((1, expr.args[0] > 0), (0, True)))
+        return super()._print_Heaviside(expr)  # type: ignore[misc]
 
     def _print_Unit(self, node: Unit) -> str:
         n = self.notation

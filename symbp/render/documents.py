@@ -227,9 +227,11 @@ def _notation(network: Network) -> list[dict[str, str]]:
         (r"\delta^{(m)}_{j} = \partial C / \partial z^{(m)}_{j}", "what backprop computes once and stores", ""),
     ]
     if network.batch > 1:  # the course's later notation: superscript (n) for example n
-        rows.append(("N", "examples in the batch; z, a, delta, x, t of example n carry (n)", str(network.batch)))
+        rows.append(("N", Tex(r"examples in the batch; $z$, $a$, $\delta$, $x$, $t$ of example $n$ carry ${}^{(n)}$"),
+                     str(network.batch)))
     if network.l2:
-        rows.append((r"\lambda", "weight decay: C gains (lambda/2) times the sum of squared weights (not biases)",
+        rows.append((r"\lambda", Tex(r"weight decay: $C$ gains $\frac{\lambda}{2} \sum_m \sum_{ij} (W^{(m)}_{ij})^2$ "
+                                     r"(biases are not decayed)"),
                      f"{network.l2:g}"))
     return [{"symbol": Tex(symbol), "meaning": meaning, "value": value} for symbol, meaning, value in rows]
 

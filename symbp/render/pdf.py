@@ -66,13 +66,15 @@ def latex_to_pdf(tex: str, *, timeout: float = 120.0) -> tuple[bytes, str]:
         return built.read_bytes(), log
 
 
-def failure_with_log(error: LatexError, out_pdf: Path | None, force: bool) -> SymbpError:
+def failure_with_log(error: LatexError, out_pdf: Path | None) -> SymbpError:
     """``error`` as one line, its log kept beside ``out_pdf`` where the output policy allows it."""
     if out_pdf is None:
         return SymbpError(f"{error}; write to a file with --out to keep the log")
     log_path = out_pdf.with_suffix(".log")
+    if os.path.lexists(log_path):  # --force is for --out only: a file the user did not name is never replaced
+        return SymbpError(f"{error}; the log was not kept: {str(log_path)!r} exists")
     try:
-        write_atomic(log_path, error.log, force, option="the log")
+        write_atomic(log_path, error.log, False, option="the log")
     except SymbpError as refused:
         return SymbpError(f"{error}; the log was not kept: {refused}")
     return SymbpError(f"{error}; full log: {log_path}")
@@ -90,7 +92,7 @@ def compile_pdf(tex: str, out_pdf: Path, *, keep_log: bool = False, force: bool 
     try:
         pdf, log = latex_to_pdf(tex, timeout=timeout)
     except LatexError as error:
-        raise failure_with_log(error, out_pdf, force) from None
+        raise failure_with_log(error, out_pdf) from None
     write_atomic(out_pdf, pdf, force)
     if keep_log:
         write_atomic(out_pdf.with_suffix(".log"), log, force, option="the log")
