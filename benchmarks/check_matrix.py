@@ -12,7 +12,7 @@ import sys
 import time
 
 from symbp.activations import ACTIVATIONS
-from symbp.check import check
+from symbp.checking import check
 from symbp.spec import Network
 
 SHAPES = ((2, 2, 1), (2, 3, 1), (1, 2, 2, 1))

@@ -56,7 +56,7 @@ def runner(net):
         from symbp.derive import backprop
         return lambda: backprop(net, tuple(net.entries(kinds=("W", "b"))))
     if command == "check":
-        from symbp.check import check
+        from symbp.checking import check
         return lambda: check(net)
     from symbp.codegen import module_source
     return lambda: module_source(net)

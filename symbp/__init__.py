@@ -13,9 +13,7 @@ stays fast and SymPy loads only when a derivation is asked for.
 
 from __future__ import annotations
 
-import sys
 from importlib import import_module
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -36,9 +34,9 @@ _EXPORTS = {
     "ReferenceDerivation": "symbp.derive",
     "NaiveDerivations": "symbp.derive",
     "ReferenceDerivations": "symbp.derive",
-    "check": "symbp.check",
-    "CheckReport": "symbp.check",
-    "grade": "symbp.grade", "GradeResult": "symbp.grade",
+    "check": "symbp.checking",
+    "CheckReport": "symbp.checking",
+    "grade": "symbp.grading", "GradeResult": "symbp.grading",
     "exercises": "symbp.exercise", "grade_sheet": "symbp.sheetgrade",
     "gradient_at": "symbp.numeric",
     "random_point": "symbp.numeric",
@@ -54,7 +52,7 @@ __all__ = [*_EXPORTS, "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .activations import ACTIVATIONS
-    from .check import CheckReport, check
+    from .checking import CheckReport, check
     from .costs import COSTS
     from .derive import (
         BackpropDerivation, NaiveDerivation, NaiveDerivations, ReferenceDerivation, ReferenceDerivations, backprop, naive,
@@ -79,18 +77,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(__all__)
-
-
-class _Package(ModuleType):
-    """Keeps ``symbp.check`` and ``symbp.grade`` the functions once their modules are imported.
-
-    Importing a submodule binds it on its parent, which would hide the function of the same name.
-    The last two such collisions: renaming the modules check.py and grade.py ends them (and this class).
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if not (name in _EXPORTS and isinstance(value, ModuleType)):
-            super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

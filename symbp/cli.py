@@ -569,13 +569,13 @@ def check(
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     format = _format(out, format, DataFormat.text)
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
-    from .check import check as run_check
+    from .checking import check as run_check
 
     # Groups (W2, all) name several entries, as --help says: expand them here, check takes entries.
     chosen = network.select([name for item in entries for name in item.split(",")]) if entries else None
     progress = _Progress("checking")
     try:
-        from .check import DEFAULT_MAX_WORK
+        from .checking import DEFAULT_MAX_WORK
 
         report = run_check(network, points=points, seed=seed, tol=tol, entries=chosen, progress=progress,
                            max_paths=_budget(max_paths), max_work=max_work or DEFAULT_MAX_WORK)
@@ -1202,9 +1202,8 @@ def grade(
       symbp grade --answers class.csv --report graded.csv --activation sigmoid --cost squared_error
       symbp grade --answers answers.csv --sheet week5.json --report report.csv
     """
-    # The package's lazy attribute first: importing the submodule directly would leave symbp.grade the module.
     from . import grade as grade_answer
-    from .grade import batch_summary, grade_rows, read_answer_rows, report_rows
+    from .grading import batch_summary, grade_rows, read_answer_rows, report_rows
 
     network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     options = {"allow_delta": not no_delta, "points": points, "seed": seed}

@@ -33,7 +33,7 @@ from .graph import SQUARED_WEIGHTS, Graph, build_graph
 from .spec import Entry, Network
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .check import CheckReport
+    from .checking import CheckReport
     from .counts import CostSummary
     from .example import Computed, WorkedExample
     from .numeric import GradientAtPoint
@@ -571,12 +571,12 @@ BUILDERS: dict[type, Callable[..., Node]] = {
 
 def document_of(result: object) -> Node:
     """The document node of any symbp result or step (itself when it is a node): what its display prints."""
-    from .check import CheckReport
+    from .checking import CheckReport
     from .counts import CostSummary
     from .derive.backprop import DeltaStep, GradientStep
     from .derive.naive import NaiveDerivations
     from .derive.reference import ReferenceDerivations
-    from .grade import GradeResult
+    from .grading import GradeResult
 
     if isinstance(result, Node):
         return result

@@ -41,7 +41,7 @@ from .derive.repeated import RepeatedWork
 from .docmodel import Partial
 from .errors import SymbpError
 from .graph import Graph, build_graph
-from .grade import abstract_factor as _abstract_factor, ascii_name
+from .grading import abstract_factor as _abstract_factor, ascii_name
 from .spec import Entry, Network
 
 KINDS = ("chain", "backprop", "count", "numeric", "spot-the-error")

@@ -15,7 +15,7 @@ The sheet is the JSON ``symbp exercise --format json`` writes. The ``answer`` ce
   sheet writes it, optionally ``... should be WEIGHT``); an answer without a label is read as the corrected
   derivation and graded as a chain-rule answer.
 
-Every row gets a ``symbp.grade.BatchResult``, so the report and summary are those of ``symbp grade --answers``.
+Every row gets a ``symbp.grading.BatchResult``, so the report and summary are those of ``symbp grade --answers``.
 An exercise id the sheet does not hold is the teacher's input, not a student's: ``SymbpError``.
 
 >>> from symbp.exercise import exercises
@@ -144,7 +144,7 @@ def grade_sheet(sheet: Any, rows: Iterable[Any], **options: Any) -> tuple[Any, .
 
     ``options`` go to :func:`symbp.grade` (``allow_delta``, ``points``, ``seed``). Raises ``SymbpError`` naming the
     sheet's ids when a row's exercise is not on it."""
-    from .grade import BatchResult, _answer_row
+    from .grading import BatchResult, _answer_row
 
     items = sheet_items(sheet)
     rows = [_answer_row(row, n, None) if isinstance(row, Mapping) else row for n, row in enumerate(rows, 1)]

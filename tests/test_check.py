@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 import symbp
-from symbp.check import check
+from symbp.checking import check
 from symbp import activations as activations_module
 from symbp.graph import build_graph
 from symbp.numeric import evaluator_for

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from symbp.check import check
+from symbp.checking import check
 
 _spec = importlib.util.spec_from_file_location("check_matrix", Path(__file__).parent.parent / "benchmarks" / "check_matrix.py")
 _matrix = importlib.util.module_from_spec(_spec)

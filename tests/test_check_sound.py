@@ -15,7 +15,7 @@ import sympy as sp
 from typer.testing import CliRunner
 
 import symbp
-from symbp.check import check
+from symbp.checking import check
 from symbp import activations as activations_module
 from symbp.cli import app
 from symbp.graph import build_graph

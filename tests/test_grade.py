@@ -17,9 +17,7 @@ import sympy as sp
 
 import symbp
 
-# Resolve the lazy exports first: importing a submodule named like one (symbp.grade, and symbp.check, which
-# symbp.printers.text imports) before it is resolved leaves the module, not the function, on the package.
-grade, _ = symbp.grade, symbp.check
+grade = symbp.grade
 
 from symbp.answer import parse_answer  # noqa: E402
 from symbp.printers.text import text  # noqa: E402
@@ -382,7 +380,7 @@ def test_expected_answer_is_the_lecture_formula_in_the_answer_notation(seed: int
     rng = random.Random(900 + seed)
     net = random_network(rng, EVERY_ACTIVATION, ("abstract", "squared_error"))
     entry = random_entry(net, rng)
-    from symbp.grade import expected_answer
+    from symbp.grading import expected_answer
 
     solution = expected_answer(net, entry)
     lecture = written([f for _, f in lecture_paths(net, entry)])
@@ -501,7 +499,7 @@ def test_a_defined_nonlinearity_grades_with_its_derivative_written_out() -> None
 
 def test_a_softmax_output_is_refused_naming_what_grading_accepts() -> None:
     net = symbp.Network([2, 2, 2], ["sigmoid", "softmax"], "cross_entropy")
-    from symbp.grade import expected_answer
+    from symbp.grading import expected_answer
 
     for attempt in (lambda: grade(net, "W1_1_2", "a0_2"), lambda: expected_answer(net, "W1_1_2")):
         with pytest.raises(symbp.SymbpError, match="'softmax'.*accepts element-wise non-linearities: .*sigmoid"):
@@ -509,7 +507,7 @@ def test_a_softmax_output_is_refused_naming_what_grading_accepts() -> None:
 
 
 def test_a_batch_or_weight_decay_network_is_refused_naming_what_grading_accepts() -> None:
-    from symbp.grade import expected_answer
+    from symbp.grading import expected_answer
 
     for net in (symbp.Network([2, 2, 1], "sigmoid", "squared_error", batch=2),
                 symbp.Network([2, 2, 1], "sigmoid", "squared_error", l2=0.1)):

@@ -50,7 +50,7 @@ from .base import DocumentPrinter, format_number, then
 from .lines import BREAK, text_rows
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..check import CheckReport, CheckRow
+    from ..checking import CheckReport, CheckRow
     from ..counts import CostRow
 
 DEFAULT_WIDTH = 100
@@ -294,7 +294,7 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
     # Tables: the check, the counts, the gradients at a point ------------------------------------
 
     def _print_CheckTable(self, node: CheckTable) -> str:
-        from ..check import SKIPPED
+        from ..checking import SKIPPED
 
         report = node.report
         methods = list(dict.fromkeys(row.method for row in report.rows))
@@ -390,7 +390,7 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence
 
 
 def _outcome_cell(row: CheckRow) -> str:
-    from ..check import PROVED, SKIPPED, VERIFIED
+    from ..checking import PROVED, SKIPPED, VERIFIED
 
     if row.outcome == PROVED:
         return "proved"
@@ -401,7 +401,7 @@ def _outcome_cell(row: CheckRow) -> str:
 
 
 def _counts_line(report: CheckReport) -> str:
-    from ..check import DISAGREE, PROVED, SKIPPED, VERIFIED
+    from ..checking import DISAGREE, PROVED, SKIPPED, VERIFIED
 
     counts = report.counts
     return (
