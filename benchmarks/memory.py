@@ -22,6 +22,7 @@ import numpy as np
 
 from handwritten import numpy_backprop
 from symbp import codegen
+from symbp.layout import parameter_layout
 from symbp.spec import Network
 
 NETWORKS = ("16,64,64,1", "8,32,32,32,1")
@@ -49,10 +50,10 @@ def peak_bytes(call: Callable[[], object], warm_up: bool = True) -> int:
 def sample_batch(net: Network, n: int, dtype: str, seed: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Parameters drawn like symbp.numeric.random_point, and n samples, already in ``dtype``."""
     rng = np.random.default_rng(seed)
-    params = {}
-    for m in range(1, net.L + 1):
-        params[f"W{m}"] = rng.uniform(-1, 1, (net.D(m), net.D(m - 1))).astype(dtype)
-        params[f"b{m}"] = rng.uniform(-0.5, 0.5, net.D(m)).astype(dtype)
+    params = {  # weights in [-1, 1], biases in [-0.5, 0.5]
+        key: rng.uniform(-1, 1, shape).astype(dtype) if key.startswith("W") else rng.uniform(-0.5, 0.5, shape).astype(dtype)
+        for key, shape in parameter_layout(net).shapes
+    }
     x = rng.uniform(-1, 1, (n, net.D(0))).astype(dtype)
     t = rng.uniform(0, 1, (n, net.D(net.L))).astype(dtype)
     return params, x, t
