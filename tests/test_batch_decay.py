@@ -160,6 +160,16 @@ def test_check_verifies_a_concrete_batch_against_finite_differences():
     assert fd and all(row.outcome == "verified" for row in fd)
 
 
+def test_a_decay_whose_cost_overflows_is_skipped_not_a_disagreement():
+    """At lambda = 1e308 the nudged costs overflow float64 and the finite difference is inf - inf = nan;
+    the breaker saw 15 false disagreements here."""
+    net = symbp.Network([2, 1], "sigmoid", "squared_error", l2=1e308)
+    report = symbp.check(net, points=3)
+    assert report.counts["disagree"] == 0
+    fd = [row for row in report.rows if row.method in ("naive", "backprop", "reference")]
+    assert fd and all(row.outcome == "skipped" and "not finite" in row.reason for row in fd)
+
+
 def test_a_wrong_decay_is_caught_by_check(monkeypatch):
     """A backprop that forgets lambda W must disagree with finite differences (the check can fail)."""
     backprop_module = importlib.import_module("symbp.derive.backprop")  # the module, not the function
