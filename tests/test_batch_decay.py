@@ -225,6 +225,15 @@ def test_bad_batch_or_decay_is_refused_naming_the_value(arguments, bad):
         symbp.Network([2, 1], **arguments)
 
 
+def test_a_decay_beyond_float64_is_refused_and_minus_zero_is_zero():
+    with pytest.raises(SymbpError, match=r"l2 1000.*too large for float64"):
+        symbp.Network([2, 1], l2=10**400)  # float(10**400) raises OverflowError
+    with pytest.raises(SymbpError, match=r"l2 -1000.*0 or more"):
+        symbp.Network([2, 1], l2=-10**400)
+    decay = symbp.Network([2, 1], l2=-0.0).l2
+    assert decay == 0 and math.copysign(1.0, decay) == 1.0 and "-0.0" not in repr(symbp.Network([2, 1], l2=-0.0))
+
+
 def test_a_batch_has_no_per_example_entries_to_differentiate():
     net = symbp.Network([2, 2, 1], batch=2)
     assert {e.kind for e in net.entries()} == {"W", "b"}
