@@ -636,11 +636,26 @@ def grad(
     from .numeric import gradient_at, point_from_mapping
 
     values = point_from_mapping(network, _read_point(point))
-    result = gradient_at(network, values, method.value, max_paths=_budget(max_paths))
+    result = _finite(gradient_at, network, values, method.value, max_paths=_budget(max_paths))
     from .docmodel import GradientTable
     from .printers import print_document
 
     _emit(print_document(GradientTable(result, network), format.value), out, force)
+
+
+def _finite(gradient_at: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """gradient_at's result, refused when float64 overflows at the point (JSON has no Infinity)."""
+    import numpy as np
+
+    with np.errstate(all="ignore"):  # the one-line refusal below replaces NumPy's warnings
+        result = gradient_at(*args, **kwargs)
+    bad = [name for name, value in [("C", result.cost), *result.gradients.items()] if not np.all(np.isfinite(value))]
+    if bad:
+        raise SymbpError(
+            f"the cost or its gradient overflows float64 at this point (not finite: {', '.join(bad)}); "
+            "give a point with smaller numbers (or a smaller --l2)"
+        )
+    return result
 
 
 def _read_point(path: Path) -> dict[str, Any]:

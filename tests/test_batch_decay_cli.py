@@ -233,3 +233,16 @@ def test_a_batch_counts_against_the_size_and_work_limits():
     assert "--max-size 186000" in result.stderr
     result = invoke("check", "--layers", "4,4,1", *NET[2:], "--batch", "300", "--points", "100", "-e", "W1")
     assert result.exit_code == 2 and "25 parameters and 300 examples is 12,000,000 units of work" in result.stderr
+
+
+@pytest.mark.parametrize("method", ["backprop", "naive"])
+def test_grad_refuses_a_point_where_float64_overflows_in_one_line(tmp_path, method):
+    """(lambda/2) W^2 at lambda = 1e308, W = 3 is 4.5e308 > 1.8e308: JSON cannot hold the Infinity."""
+    assert 1e308 / 2 * 3.0**2 == float("inf")
+    point = tmp_path / "point.json"
+    point.write_text(json.dumps({"x": [1, 2], "t": 0.5, "W1": [[3, 0.2]], "b1": [0]}))
+    out = tmp_path / "grad.json"
+    result = invoke("grad", "--point", str(point), "--layers", "2,1", "--activation", "sigmoid",
+                    "--cost", "squared_error", "--l2", "1e308", "--method", method, "-f", "json", "--out", str(out))
+    assert result.exit_code == 2 and not out.exists()
+    assert result.stderr.count("\n") == 1 and "overflows float64" in result.stderr and "Warning" not in result.stderr
