@@ -23,7 +23,7 @@ import sympy as sp
 
 from .erf import erf
 from .errors import SymbpError
-from .formula import parse_formula
+from .formula import FUNCTIONS, parse_formula
 
 LEAKY_SLOPE = sp.Rational(1, 100)
 
@@ -281,6 +281,11 @@ def check_name(name: object) -> str:
         raise SymbpError(
             f"non-linearity name {name!r} at position 1 is a built-in non-linearity; choose another name "
             f"(built-ins: {', '.join(ACTIVATIONS)})"
+        )
+    if isinstance(name, str) and (name in FUNCTIONS or name == "x"):  # sigmoid(x) would read as either
+        raise SymbpError(
+            f"non-linearity name {name!r} at position 1 is a formula's {'variable' if name == 'x' else 'function'}; "
+            f"choose another name (formulas use x and {', '.join(FUNCTIONS)})"
         )
     if not isinstance(name, str) or not _NAME.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
         shown = repr(name if not isinstance(name, str) or len(name) <= 60 else name[:57] + "...")

@@ -441,3 +441,12 @@ def test_a_formula_with_no_real_finite_value_is_refused_at_definition(formula, w
     result = invoke("derive", "W1_1_1", "--layers", "1,1", "--define", f"my={formula}", "--activation", "my")
     assert result.exit_code == 2 and result.stderr.startswith("symbp: error:") and why in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "tanh", "erf", "abs", "max", "min", "x", "sigmoid"])
+def test_a_name_that_a_formula_already_uses_is_refused(name):
+    """A formula may write exp(x) or x: a non-linearity of that name would print as exp(z) or x(z)."""
+    with pytest.raises(SymbpError, match=f"non-linearity name '{name}' .*choose another name"):
+        Network([1, 1], name, "squared_error", define={name: "x^2"})
+    result = invoke("derive", "W1_1_1", "--layers", "1,1", "--define", f"{name}=x^2", "--activation", name)
+    assert result.exit_code == 2 and f"'{name}'" in result.stderr and "Traceback" not in result.stderr
