@@ -77,7 +77,7 @@ class Network:
 
     def __post_init__(self) -> None:
         layers = _validate_layers(self.layers)
-        _validate_batch(self.batch)
+        object.__setattr__(self, "batch", _validate_batch(self.batch))
         object.__setattr__(self, "l2", _validate_l2(self.l2))
         define = definitions(self.define)
         object.__setattr__(self, "define", define)
@@ -278,9 +278,12 @@ MAX_BATCH = 1_000
 """Examples a symbolic batch may hold: every one has its own z, a and delta symbols."""
 
 
-def _validate_batch(batch: object) -> None:
+def _validate_batch(batch: object) -> int:
+    if isinstance(batch, float) and batch.is_integer():  # batch = 2.0 in a spec file is 2 examples
+        batch = int(batch)
     if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
         raise SymbpError(f"batch {batch!r} must be a whole number of examples from 1 to {MAX_BATCH:,}")
+    return batch
 
 
 def _shown(number: int) -> str:
