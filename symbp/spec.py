@@ -281,8 +281,10 @@ MAX_BATCH = 1_000
 def _validate_batch(batch: object) -> int:
     if isinstance(batch, float) and batch.is_integer():  # batch = 2.0 in a spec file is 2 examples
         batch = int(batch)
-    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+    if isinstance(batch, bool) or not isinstance(batch, int):
         raise SymbpError(f"batch {batch!r} must be a whole number of examples from 1 to {MAX_BATCH:,}")
+    if not 1 <= batch <= MAX_BATCH:
+        raise SymbpError(f"batch {batch} is out of range; give a whole number of examples from 1 to {MAX_BATCH:,}")
     return batch
 
 

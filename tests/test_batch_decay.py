@@ -240,7 +240,7 @@ def test_a_whole_batch_written_as_a_float_is_that_many_examples(tmp_path):
     spec.write_text("layers = [2, 1]\nbatch = 2.0\n")  # TOML reads 2.0 as a float
     net = symbp.Network(**symbp.specfile.network_arguments(spec))
     assert net.batch == 2 and type(net.batch) is int and net == symbp.Network([2, 1], batch=2)
-    with pytest.raises(SymbpError, match="batch 100000000000000000000 must be a whole number of examples from 1 to 1,000"):
+    with pytest.raises(SymbpError, match="batch 100000000000000000000 is out of range; give a whole number of examples from 1 to 1,000"):
         symbp.Network([2, 1], batch=1e20)
 
 
