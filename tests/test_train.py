@@ -123,7 +123,7 @@ def test_dataset_is_frozen():
 
 def test_a_diverging_run_stops_with_one_line_naming_the_epoch_and_the_rate(tmp_path):
     """relu at lr 1e300: one step makes the weights ~1e300, so a^2 overflows float64 (1e600 > 1.8e308)."""
-    assert not np.isfinite(np.float64(1e300) ** 2)
+    assert 1e300 * 1e300 == float("inf")
     with np.errstate(over="ignore"):
         result = CliRunner().invoke(app, ["train", "-d", "xor", "--layers", "2,3,1", "--activation", "relu",
                                           "--cost", "squared_error", "--lr", "1e300", "--epochs", "5"])
