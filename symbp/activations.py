@@ -23,7 +23,7 @@ import sympy as sp
 
 from .erf import erf
 from .errors import SymbpError
-from .formula import parse_formula
+from .formula import FUNCTIONS, parse_formula
 
 LEAKY_SLOPE = sp.Rational(1, 100)
 
@@ -282,6 +282,11 @@ def check_name(name: object) -> str:
             f"non-linearity name {name!r} at position 1 is a built-in non-linearity; choose another name "
             f"(built-ins: {', '.join(ACTIVATIONS)})"
         )
+    if isinstance(name, str) and (name in FUNCTIONS or name == "x"):  # sigmoid(x) would read as either
+        raise SymbpError(
+            f"non-linearity name {name!r} at position 1 is a formula's {'variable' if name == 'x' else 'function'}; "
+            f"choose another name (formulas use x and {', '.join(FUNCTIONS)})"
+        )
     if not isinstance(name, str) or not _NAME.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
         shown = repr(name if not isinstance(name, str) or len(name) <= 60 else name[:57] + "...")
         where = f" ({_offending(name)})" if isinstance(name, str) and name else ""
@@ -319,6 +324,12 @@ def defined_activation(name: str, formula: str) -> Activation:
     x = FORMULA_VARIABLE
     value = parse_formula(formula, {"x": x}, what=f"non-linearity {name}")
     derivative = _pin_heaviside(sp.diff(value, x))
+    for expr, what in ((value, formula), (derivative, "its derivative")):
+        flaw = _undefined_or_complex(expr)
+        if flaw:
+            raise SymbpError(
+                f"non-linearity {name} = {formula!r}: {what} {flaw}; a formula must be real and finite for real x"
+            )
     return Activation(
         name,
         lambda z: value.xreplace({x: z}),
@@ -326,6 +337,17 @@ def defined_activation(name: str, formula: str) -> Activation:
         formula=formula,
         kinks=_kinks(value),
     )
+
+
+def _undefined_or_complex(expr: sp.Expr) -> str:
+    """Why ``expr`` has no real value (SymPy folded e.g. log(0) to zoo, sqrt(-1) to I), or ''."""
+    if expr.has(sp.zoo, sp.oo, -sp.oo):
+        return "is infinite (SymPy reads it as " + sp.sstr(expr) + ", e.g. log(0) is -infinity, 1/0 is infinite)"
+    if expr.has(sp.nan):
+        return f"is undefined (SymPy reads it as {sp.sstr(expr)})"
+    if any(not n.free_symbols and n.is_extended_real is False for n in sp.preorder_traversal(expr)):
+        return f"is complex (SymPy reads it as {sp.sstr(expr)}, e.g. sqrt(-1) is the imaginary unit)"
+    return ""
 
 
 def _pin_heaviside(expr: sp.Expr) -> sp.Expr:

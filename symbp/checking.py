@@ -64,6 +64,7 @@ ROUNDING = 1e-12
 ulps), not from a wrong derivative; --tol 0 must not turn them into disagreements."""
 
 FINITE_DIFFERENCE = "finite difference"
+NONFINITE_COST = "the cost is not finite at any random point (it overflows float64), so finite differences are undefined"
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,12 @@ class _Check:
     ) -> CheckRow:
         if got is None:
             return CheckRow(entry.name, name, SKIPPED, float("nan"), reason=self.skip_reference or "")
+        # Where the cost overflows, a finite difference is inf - inf: no evidence either way.
+        usable = np.all(np.isfinite(expected) & np.isfinite(error), axis=1)
+        if not usable.any():
+            return CheckRow(entry.name, name, SKIPPED, float("nan"), reason=NONFINITE_COST)
+        got, expected, error = got[usable], expected[usable], error[usable]
+        sample = [values for values, kept in zip(sample, usable) if kept]
         relative = np.abs(got[:, k] - expected[:, k]) / _scale(expected)[:, k]
         allowed = np.maximum(self.tol, FD_ERROR_FACTOR * error[:, k] / _scale(expected)[:, k])
         return self._row(entry, name, relative, allowed, sample, (name, got[:, k]), (FINITE_DIFFERENCE, expected[:, k]))

@@ -250,12 +250,30 @@ DefineOption = Annotated[Optional[list[str]], typer.Option(
 CostOption = Annotated[Optional[str], typer.Option(
     "--cost", metavar="NAME",
     help="The cost: {COSTS}. cross_entropy (-sum_k t_k log a_k) follows a softmax or abstract output.")]
+def _whole(text: str) -> int:
+    """A whole number, also written as 1e3 or 2.0; its range is the network's to check."""
+    number = _decimal(text)
+    if not number.is_integer():
+        raise typer.BadParameter(f"{text!r} is not a whole number; give one such as 2 or 100")
+    return int(number)
+
+
 BatchOption = Annotated[Optional[int], typer.Option(
-    "--batch", metavar="N", show_default=False,
+    "--batch", metavar="N", show_default=False, parser=_whole,
     help="A batch of N examples: C = (1/N) sum_n C(a^(L),(n), t^(n)); each example has its own x, z, a, delta, t "
          "(point files: x and t as N rows). Default 1.")]
+def _decimal(text: str) -> float:
+    """A number as written in decimal; float() would also take 1_0 (as 10) while 0x10 is refused."""
+    try:
+        if "_" in text:
+            raise ValueError
+        return float(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a number; write it in decimal digits, e.g. 0.01 or 1e-4") from None
+
+
 L2Option = Annotated[Optional[float], typer.Option(
-    "--l2", metavar="LAMBDA", show_default=False,
+    "--l2", metavar="LAMBDA", show_default=False, parser=_decimal,
     help="Weight decay: C gains (LAMBDA/2) sum_m sum_ij (W^(m)_ij)^2, so dC/dW^(m)_ij gains LAMBDA W^(m)_ij. "
          "Biases are not decayed. Default 0.")]
 SpecOption = Annotated[Optional[Path], typer.Option(
@@ -636,11 +654,26 @@ def grad(
     from .numeric import gradient_at, point_from_mapping
 
     values = point_from_mapping(network, _read_point(point))
-    result = gradient_at(network, values, method.value, max_paths=_budget(max_paths))
+    result = _finite(gradient_at, network, values, method.value, max_paths=_budget(max_paths))
     from .docmodel import GradientTable
     from .printers import print_document
 
     _emit(print_document(GradientTable(result, network), format.value), out, force)
+
+
+def _finite(gradient_at: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """gradient_at's result, refused when float64 overflows at the point (JSON has no Infinity)."""
+    import numpy as np
+
+    with np.errstate(all="ignore"):  # the one-line refusal below replaces NumPy's warnings
+        result = gradient_at(*args, **kwargs)
+    bad = [name for name, value in [("C", result.cost), *result.gradients.items()] if not np.all(np.isfinite(value))]
+    if bad:
+        raise SymbpError(
+            f"the cost or its gradient overflows float64 at this point (not finite: {', '.join(bad)}); "
+            "give a point with smaller numbers (or a smaller --l2)"
+        )
+    return result
 
 
 def _read_point(path: Path) -> dict[str, Any]:

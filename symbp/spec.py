@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from math import prod
 from dataclasses import dataclass
 from typing import Iterator, Sequence
@@ -76,11 +77,16 @@ class Network:
 
     def __post_init__(self) -> None:
         layers = _validate_layers(self.layers)
-        _validate_batch(self.batch)
+        object.__setattr__(self, "batch", _validate_batch(self.batch))
         object.__setattr__(self, "l2", _validate_l2(self.l2))
         define = definitions(self.define)
         object.__setattr__(self, "define", define)
         activations = _validate_activations(self.activations, len(layers) - 1, define)
+        if activations[-1] == "softmax" and layers[-1] == 1:
+            raise SymbpError(
+                "softmax over 1 output unit is the constant 1 (every gradient is 0); give the output layer "
+                "2 or more units, or for one unit use sigmoid with --cost binary_cross_entropy"
+            )
         if self.cost not in COSTS:
             raise SymbpError(f"unknown cost {self.cost!r}; known costs: {', '.join(COSTS)}")
         if COSTS[self.cost].needs_unit_interval and not activation_named(activations[-1], define).stays_in_unit_interval:
@@ -272,15 +278,32 @@ MAX_BATCH = 1_000
 """Examples a symbolic batch may hold: every one has its own z, a and delta symbols."""
 
 
-def _validate_batch(batch: object) -> None:
-    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+def _validate_batch(batch: object) -> int:
+    if isinstance(batch, float) and batch.is_integer():  # batch = 2.0 in a spec file is 2 examples
+        batch = int(batch)
+    if isinstance(batch, bool) or not isinstance(batch, int):
         raise SymbpError(f"batch {batch!r} must be a whole number of examples from 1 to {MAX_BATCH:,}")
+    if not 1 <= batch <= MAX_BATCH:
+        raise SymbpError(f"batch {batch} is out of range; give a whole number of examples from 1 to {MAX_BATCH:,}")
+    return batch
+
+
+def _shown(number: int) -> str:
+    text = str(number) if number.bit_length() < 4000 else "a huge number"
+    return text if len(text) <= 40 else f"{text[:12]}...({len(text)} digits)"
 
 
 def _validate_l2(l2: object) -> float:
-    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not math.isfinite(l2) or l2 < 0:
-        raise SymbpError(f"l2 {l2!r} must be a finite number of 0 or more (the weight decay lambda)")
-    return float(l2)
+    accepted = "must be a finite number of 0 or more (the weight decay lambda)"
+    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or l2 < 0:
+        raise SymbpError(f"l2 {_shown(l2) if isinstance(l2, int) else repr(l2)} {accepted}")
+    try:
+        value = float(l2)
+    except OverflowError:  # an int beyond float64, e.g. 10**400
+        raise SymbpError(f"l2 {_shown(l2)} is too large for float64; it {accepted}, at most {sys.float_info.max:g}") from None
+    if not math.isfinite(value):
+        raise SymbpError(f"l2 {l2!r} {accepted}")
+    return value + 0.0  # -0.0 + 0.0 is 0.0
 
 
 def _validate_activations(activations: object, L: int, define: Definitions = ()) -> tuple[str, ...]:

@@ -100,6 +100,7 @@ def train(network: Network, data: Dataset, *, epochs: int = 1000, lr: float = 0.
             f"data {data.name!r} has {data.x.shape[1]} inputs and {data.t.shape[1]} targets per row; "
             f"network {','.join(map(str, network.layers))} needs {network.D(0)} and {network.D(network.L)}"
         )
+    _check_targets(network.cost, data)
     if epochs < 1:
         raise SymbpError(f"epochs {epochs} must be 1 or more")
     lr = learning_rate(lr)
@@ -110,15 +111,35 @@ def train(network: Network, data: Dataset, *, epochs: int = 1000, lr: float = 0.
     loss_and_gradients = compile_network(network)
     rng = np.random.default_rng(seed)
     params = initial_parameters(network, rng)
-    costs = [float(loss_and_gradients(params, data.x, data.t)[0])]
-    for epoch in range(1, epochs + 1):
-        order = rng.permutation(n)
-        for start in range(0, n, batch):
-            rows = order[start : start + batch]
-            _, grads = loss_and_gradients(params, data.x[rows], data.t[rows])
-            params = {key: value - lr * grads[key] for key, value in params.items()}
-        costs.append(float(loss_and_gradients(params, data.x, data.t)[0]))
-        if progress is not None:
-            progress(epoch, epochs, costs[-1])
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below, in one line
+        costs = [float(loss_and_gradients(params, data.x, data.t)[0])]
+        for epoch in range(1, epochs + 1):
+            order = rng.permutation(n)
+            for start in range(0, n, batch):
+                rows = order[start : start + batch]
+                _, grads = loss_and_gradients(params, data.x[rows], data.t[rows])
+                params = {key: value - lr * grads[key] for key, value in params.items()}
+            costs.append(float(loss_and_gradients(params, data.x, data.t)[0]))
+            if not np.isfinite(costs[-1]):  # gradient descent diverged; every later epoch would be nan
+                raise SymbpError(f"the cost became {costs[-1]} at epoch {epoch}: lower --lr (now {lr:g})")
+            if progress is not None:
+                progress(epoch, epochs, costs[-1])
     return TrainingResult(network, data.name, tuple(costs), params, accuracy(network, params, data), epochs, lr,
                           batch, seed)
+
+
+TARGET_RANGES = {"cross_entropy": (0.0, np.inf, "0 or more"), "binary_cross_entropy": (0.0, 1.0, "from 0 to 1")}
+"""Targets a cost can take: -t log a needs t >= 0 (a probability vector), binary cross-entropy t in [0, 1]."""
+
+
+def _check_targets(cost: str, data: Dataset) -> None:
+    if cost not in TARGET_RANGES:
+        return
+    low, high, accepted = TARGET_RANGES[cost]
+    bad = np.flatnonzero(np.any((data.t < low) | (data.t > high), axis=1))
+    if bad.size:
+        row = int(bad[0])
+        raise SymbpError(
+            f"data {data.name!r} row {row + 1}: targets {data.t[row].tolist()} do not go with cost {cost!r}; "
+            f"its targets must be {accepted}"
+        )

@@ -16,6 +16,7 @@ import pytest
 import sympy as sp
 
 import symbp
+import symbp.specfile
 from oracle import need_torch
 from symbp.counts import backprop_count, naive_count
 from symbp.errors import SymbpError
@@ -160,6 +161,16 @@ def test_check_verifies_a_concrete_batch_against_finite_differences():
     assert fd and all(row.outcome == "verified" for row in fd)
 
 
+def test_a_decay_whose_cost_overflows_is_skipped_not_a_disagreement():
+    """At lambda = 1e308 the nudged costs overflow float64 and the finite difference is inf - inf = nan;
+    the breaker saw 15 false disagreements here."""
+    net = symbp.Network([2, 1], "sigmoid", "squared_error", l2=1e308)
+    report = symbp.check(net, points=3)
+    assert report.counts["disagree"] == 0
+    fd = [row for row in report.rows if row.method in ("naive", "backprop", "reference")]
+    assert fd and all(row.outcome == "skipped" and "not finite" in row.reason for row in fd)
+
+
 def test_a_wrong_decay_is_caught_by_check(monkeypatch):
     """A backprop that forgets lambda W must disagree with finite differences (the check can fail)."""
     backprop_module = importlib.import_module("symbp.derive.backprop")  # the module, not the function
@@ -207,12 +218,30 @@ def test_counts_equal_the_real_expansions_with_batch_and_decay(network):
 
 @pytest.mark.parametrize("arguments, bad", [
     ({"batch": 0}, "batch 0"), ({"batch": -2}, "batch -2"), ({"batch": True}, "batch True"),
-    ({"batch": 2.0}, "batch 2.0"), ({"l2": -0.1}, "l2 -0.1"), ({"l2": float("nan")}, "l2 nan"),
+    ({"batch": 2.5}, "batch 2.5"), ({"l2": -0.1}, "l2 -0.1"), ({"l2": float("nan")}, "l2 nan"),
     ({"l2": float("inf")}, "l2 inf"), ({"l2": "0.1"}, "l2 '0.1'"),
 ])
 def test_bad_batch_or_decay_is_refused_naming_the_value(arguments, bad):
     with pytest.raises(SymbpError, match=bad):
         symbp.Network([2, 1], **arguments)
+
+
+def test_a_decay_beyond_float64_is_refused_and_minus_zero_is_zero():
+    with pytest.raises(SymbpError, match=r"l2 1000.*too large for float64"):
+        symbp.Network([2, 1], l2=10**400)  # float(10**400) raises OverflowError
+    with pytest.raises(SymbpError, match=r"l2 -1000.*0 or more"):
+        symbp.Network([2, 1], l2=-10**400)
+    decay = symbp.Network([2, 1], l2=-0.0).l2
+    assert decay == 0 and math.copysign(1.0, decay) == 1.0 and "-0.0" not in repr(symbp.Network([2, 1], l2=-0.0))
+
+
+def test_a_whole_batch_written_as_a_float_is_that_many_examples(tmp_path):
+    spec = tmp_path / "net.toml"
+    spec.write_text("layers = [2, 1]\nbatch = 2.0\n")  # TOML reads 2.0 as a float
+    net = symbp.Network(**symbp.specfile.network_arguments(spec))
+    assert net.batch == 2 and type(net.batch) is int and net == symbp.Network([2, 1], batch=2)
+    with pytest.raises(SymbpError, match="batch 100000000000000000000 is out of range; give a whole number of examples from 1 to 1,000"):
+        symbp.Network([2, 1], batch=1e20)
 
 
 def test_a_batch_has_no_per_example_entries_to_differentiate():

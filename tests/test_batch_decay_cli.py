@@ -152,8 +152,8 @@ def test_the_batch_notes_compile(tmp_path):
     ("--l2", "-0.5", "l2 -0.5 must be a finite number of 0 or more"),
     ("--l2", "nan", "l2 nan must be a finite number of 0 or more"),
     ("--l2", "inf", "l2 inf must be a finite number of 0 or more"),
-    ("--batch", "0", "batch 0 must be a whole number of examples from 1 to 1,000"),
-    ("--batch", "5000", "batch 5000 must be a whole number"),
+    ("--batch", "0", "batch 0 is out of range; give a whole number of examples from 1 to 1,000"),
+    ("--batch", "5000", "batch 5000 is out of range"),
 ])
 def test_bad_batch_or_decay_is_one_line_and_exit_2_writing_nothing(tmp_path, option, value, accepted):
     for command, suffix in (("derive", "txt"), ("check", "txt"), ("algorithm", "txt"), ("codegen", "py")):
@@ -233,3 +233,32 @@ def test_a_batch_counts_against_the_size_and_work_limits():
     assert "--max-size 186000" in result.stderr
     result = invoke("check", "--layers", "4,4,1", *NET[2:], "--batch", "300", "--points", "100", "-e", "W1")
     assert result.exit_code == 2 and "25 parameters and 300 examples is 12,000,000 units of work" in result.stderr
+
+
+@pytest.mark.parametrize("method", ["backprop", "naive"])
+def test_grad_refuses_a_point_where_float64_overflows_in_one_line(tmp_path, method):
+    """(lambda/2) W^2 at lambda = 1e308, W = 3 is 4.5e308 > 1.8e308: JSON cannot hold the Infinity."""
+    assert 1e308 / 2 * 3.0**2 == float("inf")
+    point = tmp_path / "point.json"
+    point.write_text(json.dumps({"x": [1, 2], "t": 0.5, "W1": [[3, 0.2]], "b1": [0]}))
+    out = tmp_path / "grad.json"
+    result = invoke("grad", "--point", str(point), "--layers", "2,1", "--activation", "sigmoid",
+                    "--cost", "squared_error", "--l2", "1e308", "--method", method, "-f", "json", "--out", str(out))
+    assert result.exit_code == 2 and not out.exists()
+    assert result.stderr.count("\n") == 1 and "overflows float64" in result.stderr and "Warning" not in result.stderr
+
+
+@pytest.mark.parametrize("option, value, words", [
+    ("--batch", "1e9", "batch 1000000000 is out of range; give a whole number of examples from 1 to 1,000"),
+    ("--batch", "2.5", "'2.5' is not a whole number"),
+    ("--batch", "1_0", "'1_0' is not a number"),
+    ("--l2", "1_0", "'1_0' is not a number"),  # float() would read 10, as 0x10 is refused
+    ("--l2", "0x10", "'0x10' is not a number"),
+])
+def test_batch_and_decay_values_are_refused_by_what_is_wrong_with_them(option, value, words):
+    result = invoke("derive", "W1_1_1", *NET, option, value)
+    assert result.exit_code == 2 and words in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_whole_batch_written_in_exponent_form_is_accepted():
+    assert ok("derive", "W1_1_1", *NET, "--batch", "2e0").stdout == ok("derive", "W1_1_1", *NET, "--batch", "2").stdout

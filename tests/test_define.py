@@ -425,3 +425,28 @@ def test_generated_gelu_code_runs_with_numpy_alone(tmp_path):
     a2 = 3 * z1 * (1 + math.erf(z1 / math.sqrt(2))) / 2
     gelu = a2 * (1 + math.erf(a2 / math.sqrt(2))) / 2
     assert cost == pytest.approx(0.5 * gelu**2, rel=1e-14)
+
+
+@pytest.mark.parametrize("formula, why", [
+    ("log(0)+x", "infinite"),  # log(0) = -infinity
+    ("log(x-x+0)", "infinite"),  # log(0) whatever x is
+    ("x*log(0)^2", "infinite"),  # (-infinity)^2
+    ("sqrt(-1)*x", "complex"),  # the imaginary unit
+    ("x*log(-1)", "complex"),  # log(-1) = i pi
+    ("x + (-8)^(1/3)", "complex"),  # the principal cube root of -8 is 1 + i sqrt(3)
+])
+def test_a_formula_with_no_real_finite_value_is_refused_at_definition(formula, why):
+    with pytest.raises(SymbpError, match=f"non-linearity my = .*{why}"):
+        Network([1, 1], "my", "squared_error", define={"my": formula})
+    result = invoke("derive", "W1_1_1", "--layers", "1,1", "--define", f"my={formula}", "--activation", "my")
+    assert result.exit_code == 2 and result.stderr.startswith("symbp: error:") and why in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "tanh", "erf", "abs", "max", "min", "x", "sigmoid"])
+def test_a_name_that_a_formula_already_uses_is_refused(name):
+    """A formula may write exp(x) or x: a non-linearity of that name would print as exp(z) or x(z)."""
+    with pytest.raises(SymbpError, match=f"non-linearity name '{name}' .*choose another name"):
+        Network([1, 1], name, "squared_error", define={name: "x^2"})
+    result = invoke("derive", "W1_1_1", "--layers", "1,1", "--define", f"{name}=x^2", "--activation", name)
+    assert result.exit_code == 2 and f"'{name}'" in result.stderr and "Traceback" not in result.stderr

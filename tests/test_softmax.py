@@ -107,7 +107,7 @@ def enumerate_softmax_paths(net: symbp.Network, layer: int, kind: str) -> list[t
 @st.composite
 def softmax_networks(draw):
     L = draw(st.integers(1, 3))
-    layers = draw(st.lists(st.integers(1, 3), min_size=L + 1, max_size=L + 1))
+    layers = draw(st.lists(st.integers(1, 3), min_size=L, max_size=L)) + [draw(st.integers(2, 3))]  # softmax: 2+
     hidden = draw(st.lists(st.sampled_from(["abstract", "tanh", "sigmoid"]), min_size=L - 1, max_size=L - 1))
     return symbp.Network(layers, [*hidden, "softmax"], draw(st.sampled_from(["cross_entropy", "squared_error", "abstract"])))
 
@@ -243,3 +243,12 @@ def test_grad_is_finite_at_logits_of_a_thousand():
     assert np.array_equal(result.gradients["b1"], np.array([1.0, -1.0, 0.0]))
     for value in (*result.gradients.values(), *result.delta.values()):
         assert np.all(np.isfinite(value))
+
+
+@pytest.mark.parametrize("cost", ["cross_entropy", "squared_error", "abstract"])
+def test_softmax_over_one_unit_is_refused_with_a_hint(cost):
+    """softmax(z) = exp(z)/exp(z) = 1 for one unit: a constant, every gradient 0."""
+    z = sp.Symbol("z", real=True)
+    assert sp.simplify(sp.exp(z) / sp.exp(z)) == 1
+    with pytest.raises(SymbpError, match="softmax over 1 output unit.*sigmoid"):
+        symbp.Network([3, 2, 1], ["sigmoid", "softmax"], cost)

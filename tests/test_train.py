@@ -10,6 +10,7 @@ import pytest
 import sympy
 from typer.testing import CliRunner
 
+import symbp
 import symbp.codegen
 from symbp import Network
 from symbp.cli import app
@@ -118,3 +119,29 @@ def test_dataset_is_frozen():
     with pytest.raises(AttributeError):
         data.name = "other"  # type: ignore[misc]
     assert isinstance(data, Dataset)
+
+
+def test_a_diverging_run_stops_with_one_line_naming_the_epoch_and_the_rate(tmp_path):
+    """relu at lr 1e300: one step makes the weights ~1e300, so a^2 overflows float64 (1e600 > 1.8e308)."""
+    assert 1e300 * 1e300 == float("inf")
+    with np.errstate(over="ignore"):
+        result = CliRunner().invoke(app, ["train", "-d", "xor", "--layers", "2,3,1", "--activation", "relu",
+                                          "--cost", "squared_error", "--lr", "1e300", "--epochs", "5"])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "at epoch 1" in result.stderr and "lower --lr (now 1e+300)" in result.stderr
+    assert "Warning" not in result.stderr
+
+
+@pytest.mark.parametrize("cost, target, accepted", [
+    ("binary_cross_entropy", 2.0, "from 0 to 1"),  # -t log a - (1-t) log(1-a) is unbounded below for t > 1
+    ("binary_cross_entropy", -0.5, "from 0 to 1"),
+    ("cross_entropy", -1.0, "0 or more"),  # -t log a with t < 0 rewards a -> 0
+])
+def test_targets_that_do_not_go_with_the_cost_are_refused_naming_the_row(cost, target, accepted):
+    x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    outputs, activations = (1, "sigmoid") if cost == "binary_cross_entropy" else (2, ["sigmoid", "softmax"])
+    t = np.full((3, outputs), 0.5)
+    t[2, 0] = target
+    layers = [2, outputs] if outputs == 1 else [2, 2, outputs]
+    with pytest.raises(symbp.SymbpError, match=rf"row 3: targets .*{accepted}"):
+        train(Network(layers, activations, cost), Dataset("rows", x, t), epochs=1)
