@@ -1,0 +1,44 @@
+"""What a newcomer sees of softmax, batch, decay and defined non-linearities: pages that fit, pictures in order."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+import symbp
+from symbp.render.documents import document as render
+from symbp.render.pdf import compile_pdf
+
+from test_templates import overfull, require_pdflatex
+
+BEYOND_THE_LECTURE = {
+    "softmax-ce": symbp.Network([4, 3, 3], ["sigmoid", "softmax"], "cross_entropy"),
+    "softmax-batch": symbp.Network([4, 3, 3], ["sigmoid", "softmax"], "cross_entropy", batch=2),
+    "l2": symbp.Network([2, 2, 2], "sigmoid", "squared_error", l2=0.1),
+    "define": symbp.Network([2, 2, 1], ["gelu", "swish"], "squared_error",
+                            define={"gelu": "x*(1+erf(x/sqrt(2)))/2", "swish": "x/(1+exp(-x))"}),
+}
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory) -> dict[tuple[str, str], str]:
+    require_pdflatex()
+    folder = tmp_path_factory.mktemp("beyond")
+    jobs = [(name, template) for name in BEYOND_THE_LECTURE for template in ("notes.tex", "slides.tex")]
+
+    def build(job: tuple[str, str]) -> str:
+        name, template = job
+        pdf = compile_pdf(render(BEYOND_THE_LECTURE[name], template), folder / f"{name}-{template}.pdf", keep_log=True)
+        return Path(pdf).with_suffix(".log").read_text()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(jobs, pool.map(build, jobs)))
+
+
+@pytest.mark.parametrize("template", ["notes.tex", "slides.tex"])
+@pytest.mark.parametrize("network", list(BEYOND_THE_LECTURE))
+def test_notes_and_slides_fit_the_page_beyond_the_lecture(logs, network, template):
+    # TeX's own measure: the long softmax note ran 158-188 pt off the frame before it wrapped.
+    assert not overfull(logs[(network, template)]), "a row runs off the page or frame"
