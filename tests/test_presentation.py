@@ -42,3 +42,33 @@ def logs(tmp_path_factory) -> dict[tuple[str, str], str]:
 def test_notes_and_slides_fit_the_page_beyond_the_lecture(logs, network, template):
     # TeX's own measure: the long softmax note ran 158-188 pt off the frame before it wrapped.
     assert not overfull(logs[(network, template)]), "a row runs off the page or frame"
+
+
+SOFTMAX = BEYOND_THE_LECTURE["softmax-ce"]
+COLUMNS = {"a0": 4, "z1": 3, "a1": 3, "z2": 3, "a2": 3}  # the 4,3,3 network's units, column by column
+
+
+def test_the_picture_chains_each_column_in_index_order_under_the_sigma_C_title():
+    from symbp.render.dot import computation_graph_dot
+
+    dot = computation_graph_dot(SOFTMAX)
+    for column, width in COLUMNS.items():
+        chain = " -> ".join(f'"{column}_{i}"' for i in range(1, width + 1))
+        assert f"{{ rank=same; {chain} [style=invis]; }}" in dot, column
+    assert 'label="network 4,3,3 (L = 2) · σ: sigmoid, softmax · C: cross_entropy' in dot and "sigma:" not in dot
+
+
+def test_the_drawn_picture_stacks_each_layers_units_top_to_bottom():
+    import re
+    import shutil
+
+    from symbp.render.dot import computation_graph_dot, draw
+
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed")
+    svg = draw(computation_graph_dot(SOFTMAX), "svg").decode()
+    y = {m.group(1): float(m.group(2))
+         for m in re.finditer(r'<g id="([az]\d_\d)" class="node">.*?<text[^>]*y="([-\d.]+)"', svg, re.S)}
+    for column, width in COLUMNS.items():
+        heights = [y[f"{column}_{i}"] for i in range(1, width + 1)]
+        assert heights == sorted(heights), (column, heights)  # SVG y grows downwards
