@@ -72,3 +72,29 @@ def test_the_drawn_picture_stacks_each_layers_units_top_to_bottom():
     for column, width in COLUMNS.items():
         heights = [y[f"{column}_{i}"] for i in range(1, width + 1)]
         assert heights == sorted(heights), (column, heights)  # SVG y grows downwards
+
+
+README = (Path(__file__).parent.parent / "README.md").read_text()
+
+
+def test_the_readmes_sample_errors_are_what_the_tool_says():
+    import re
+    import subprocess
+    import sys
+
+    samples = re.findall(r"^\$ (symbp .*)\n(symbp: error: .*)$", README, flags=re.M)
+    assert len(samples) >= 2
+    for command, error in samples:
+        args = command.split()[1:]
+        symbp_command = Path(sys.executable).with_name("symbp")
+        done = subprocess.run([str(symbp_command), *args], capture_output=True, text=True)
+        assert done.returncode == 2 and done.stderr.strip() == error, command
+
+
+def test_the_readme_says_a_batch_multiplies_the_softmax_paths():
+    from symbp.counts import naive_paths
+
+    # W1_1_1 of 2,2,2 through the softmax Jacobian, three examples: N · D(2) · D(2) = 3 · 2 · 2.
+    assert "3 · 2 · 2 = 12 paths" in README
+    network = symbp.Network([2, 2, 2], ["sigmoid", "softmax"], "cross_entropy", batch=3)
+    assert naive_paths(network, network.entry("W1_1_1")) == 3 * 2 * 2
