@@ -98,3 +98,26 @@ def test_the_readme_says_a_batch_multiplies_the_softmax_paths():
     assert "3 · 2 · 2 = 12 paths" in README
     network = symbp.Network([2, 2, 2], ["sigmoid", "softmax"], "cross_entropy", batch=3)
     assert naive_paths(network, network.entry("W1_1_1")) == 3 * 2 * 2
+
+
+def _cli_error(*args: str, cwd: Path | None = None) -> str:
+    import subprocess
+    import sys
+
+    done = subprocess.run([str(Path(sys.executable).with_name("symbp")), *args], capture_output=True, text=True, cwd=cwd)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    return done.stderr
+
+
+def test_a_point_file_of_three_rows_without_batch_suggests_batch_3(tmp_path):
+    (tmp_path / "p.json").write_text('{"x": [[1, 2], [3, 4], [5, 6]], "t": [1, 0, 1]}')
+    error = _cli_error("grad", "--layers", "2,2,1", "--activation", "sigmoid", "--cost", "squared_error",
+                       "--point", "p.json", cwd=tmp_path)
+    assert "--batch 3" in error
+
+
+def test_the_hidden_layer_error_lists_the_users_defined_names():
+    error = _cli_error("derive", "W1_1_1", "--layers", "2,2,2", "--define", "swish=x/(1+exp(-x))",
+                       "--activations", "softmax,swish")
+    accepted = error.split("hidden layers accept:")[1]
+    assert "swish" in accepted and "sigmoid" in accepted
