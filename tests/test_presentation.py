@@ -121,3 +121,13 @@ def test_the_hidden_layer_error_lists_the_users_defined_names():
                        "--activations", "softmax,swish")
     accepted = error.split("hidden layers accept:")[1]
     assert "swish" in accepted and "sigmoid" in accepted
+
+
+def test_the_text_batch_sum_is_written_with_a_subscript_n_as_in_the_readme():
+    import subprocess
+    import sys
+
+    done = subprocess.run([str(Path(sys.executable).with_name("symbp")), "derive", "W2_1_1", "--layers", "2,2,1",
+                           "--activation", "sigmoid", "--cost", "squared_error", "--batch", "2", "-m", "backprop"],
+                          capture_output=True, text=True, check=True)
+    assert "Σₙ₌₁²" in done.stdout and "Σn₌" not in done.stdout
