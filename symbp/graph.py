@@ -20,7 +20,7 @@ from .spec import Entry, Network
 Symbols = tuple[sp.Symbol, ...]
 
 _SUPERSCRIPT = str.maketrans("0123456789()mn-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵐⁿ⁻⁺")
-_SUBSCRIPT = str.maketrans("0123456789ijk=", "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ₌")
+_SUBSCRIPT = str.maketrans("0123456789ijkn=", "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖₙ₌")
 
 
 def superscript(text: object) -> str:

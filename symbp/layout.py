@@ -101,7 +101,9 @@ class Layout:
         if key in _SCALAR_KEYS and len(shape) == 2 and shape[1] == 1 and array.shape == shape[:1]:
             array = array.reshape(shape)  # a batch's targets of one output: one number per example
         if array.shape != shape:
-            raise SymbpError(f"{self.what} {key!r} has shape {array.shape}, the network needs {shape}{_hint(key, shape)}")
+            rows = array.shape[0] if key in ("x", "t") and len(shape) == 1 and array.ndim == 2 else 0
+            hint = f"; its {rows} rows are a batch: add --batch {rows}" if rows > 1 else _hint(key, shape)
+            raise SymbpError(f"{self.what} {key!r} has shape {array.shape}, the network needs {shape}{hint}")
         bad = np.argwhere(~np.isfinite(array))
         if bad.size:
             index = tuple(int(i) for i in bad[0])

@@ -321,7 +321,7 @@ def _validate_activations(activations: object, L: int, define: Definitions = ())
         if not isinstance(name, str):
             raise SymbpError(f"non-linearity {name!r} must be a name, e.g. \"sigmoid\"")
         if activation_named(name, define).output_only and m < L:
-            elementwise = [n for n, a in ACTIVATIONS.items() if not a.output_only]
+            elementwise = [n for n, a in ACTIVATIONS.items() if not a.output_only] + [n for n, _ in define]
             raise SymbpError(
                 f"non-linearity {name!r} is for the output layer only (layer {L}), not layer {m}; "
                 f"hidden layers accept: {', '.join(elementwise)}"

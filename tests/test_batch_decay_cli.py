@@ -43,13 +43,13 @@ def arrays(point: dict) -> dict[str, np.ndarray]:
 def test_derive_text_shows_the_batch_mean_the_example_index_and_the_decay():
     out = ok("derive", "W1_1_1", "b1_1", *NET, *BATCH, "--method", "all").stdout
     assert "batch: N = 3" in out and "λ = 0.1" in out
-    assert "∂C/∂W⁽¹⁾₁₁ = 1/3 · (Σn₌₁³ ∂C⁽ⁿ⁾/∂W⁽¹⁾₁₁) + λ · W⁽¹⁾₁₁" in out
+    assert "∂C/∂W⁽¹⁾₁₁ = 1/3 · (Σₙ₌₁³ ∂C⁽ⁿ⁾/∂W⁽¹⁾₁₁) + λ · W⁽¹⁾₁₁" in out
     # every example's path, with its own z, a and target
     for n in "¹²³":
         assert f"∂C⁽{n}⁾/∂a⁽²⁾⁽{n}⁾" in out and f"t⁽{n}⁾" in out
     # backprop: (1/N) sum_n delta^{(1),(n)}_1 a^{(0),(n)}_1 + lambda W
     assert "= 1/3 · (δ⁽¹⁾⁽¹⁾₁ · a⁽⁰⁾⁽¹⁾₁ + δ⁽¹⁾⁽²⁾₁ · a⁽⁰⁾⁽²⁾₁ + δ⁽¹⁾⁽³⁾₁ · a⁽⁰⁾⁽³⁾₁) + λ · W⁽¹⁾₁₁" in out
-    assert "∂C/∂b⁽¹⁾₁ = 1/3 · (Σn₌₁³" in out and "λ · b" not in out  # biases are not decayed
+    assert "∂C/∂b⁽¹⁾₁ = 1/3 · (Σₙ₌₁³" in out and "λ · b" not in out  # biases are not decayed
 
 
 def test_derive_latex_markdown_and_json_carry_the_same_terms():
@@ -119,8 +119,8 @@ def test_generated_code_averages_the_rows_and_adds_the_decay(tmp_path):
 def test_algorithm_shows_the_batch_cost_and_the_batch_gradients():
     text = ok("algorithm", *NET, *BATCH).stdout
     assert "Forward pass, for each example n = 1, 2, 3" in text
-    assert "C = 1/3 · (Σn₌₁³ C⁽ⁿ⁾) + λ/2 · (Σm₌₁² Σᵢⱼ (W⁽ᵐ⁾ᵢⱼ)²)" in text
-    assert "∂C/∂W⁽ᵐ⁾ᵢⱼ = 1/3 · (Σn₌₁³ δ⁽ᵐ⁾⁽ⁿ⁾ᵢ · a⁽ᵐ⁻¹⁾⁽ⁿ⁾ⱼ) + λ · W⁽ᵐ⁾ᵢⱼ" in text
+    assert "C = 1/3 · (Σₙ₌₁³ C⁽ⁿ⁾) + λ/2 · (Σm₌₁² Σᵢⱼ (W⁽ᵐ⁾ᵢⱼ)²)" in text
+    assert "∂C/∂W⁽ᵐ⁾ᵢⱼ = 1/3 · (Σₙ₌₁³ δ⁽ᵐ⁾⁽ⁿ⁾ᵢ · a⁽ᵐ⁻¹⁾⁽ⁿ⁾ⱼ) + λ · W⁽ᵐ⁾ᵢⱼ" in text
     latex = ok("algorithm", *NET, *BATCH, "-f", "latex").stdout
     assert r"z^{(1),(n)}_{i} &= \sum_{j=1}^{2} W^{(1)}_{ij} a^{(0),(n)}_{j} + b^{(1)}_{i}" in latex
 

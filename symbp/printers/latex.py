@@ -172,6 +172,11 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         text = rf"{name}\left({', '.join(self._print(arg) for arg in expr.args)}\right)"
         return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
 
+    def _print_NumberSymbol(self, expr: sp.NumberSymbol) -> str:
+        # pi (in a defined GELU's derivative) prints itself through SymPy's ``_latex``, which
+        # ``printmethod`` above bypasses: without this it came out as ``\text{\Pi}`` and broke pdflatex.
+        return expr._latex(self)
+
     def _print_Piecewise(self, expr: sp.Piecewise) -> str:
         # ReLU's derivative as a teacher writes it: the indicator 1[z > 0].
         if len(expr.args) == 2:
@@ -256,11 +261,17 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
                 pieces.append(BREAK)
             pieces += then("= ", self.pieces(side))
         after = (rf", \quad {self._print(node.for_each)}" if node.for_each else "")
-        after += rf"\qquad \text{{({node.note})}}" if node.note else ""
+        note = rf"\qquad \text{{({node.note})}}" if node.note else ""
+        own_row: list[str] = []
+        if estimate_width(note) > self._settings["width"] / 2:
+            # A long note would run off a slide: it gets a row of its own, wrapped to half the line.
+            own_row = [BREAK, rf"\parbox[t]{{{self._settings['width'] / 2:g}em}}{{\raggedright ({node.note})}}"]
+            note = ""
         if pieces:
-            pieces[-1] += after
-        elif after:
-            pieces = [after]
+            pieces[-1] += after + note
+        elif after or note:
+            pieces = [after + note]
+        pieces += own_row
         return self._print(node.lhs), pieces
 
     def rows(self, equations: Sequence[Equation]) -> list[str]:

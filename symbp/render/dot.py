@@ -19,6 +19,7 @@ import sympy as sp
 from ..derive.naive import NaiveDerivation
 from ..errors import SymbpError
 from ..graph import build_graph
+from ..printers.text import network_line
 from ..spec import Network
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,7 +77,7 @@ def computation_graph_dot(network: Network, naive: NaiveDerivation | None = None
             style += f', label="{label}", fontsize=9'
         return f'  {node_id(source)} -> {node_id(target)}{style}, id="{edge_id(source.name, target.name)}"];'
 
-    title = network.describe()
+    title = network_line(network)  # the σ/C line the other commands print
     if naive is not None:
         title += f"  |  naive paths of dC/d{naive.entry.name}: {len(naive.paths)}"
     lines = [
@@ -87,10 +88,13 @@ def computation_graph_dot(network: Network, naive: NaiveDerivation | None = None
     ]
     layer_names = ["input layer"] + [f"layer {m}" for m in range(1, network.L + 1)]
     for m in range(network.L + 1):
-        lines.append(f'  subgraph cluster_{m} {{ label="{layer_names[m]}"; color="#dddddd";')
+        # Not a cluster: Graphviz ignores rank=same ordering inside clusters, and index order reads first.
+        lines.append(f"  subgraph layer_{m} {{  // {layer_names[m]}")
         if m > 0:
             lines.extend(node(z, "ellipse") for z in graph.z[m])
         lines.extend(node(a, "box" if m == 0 else "ellipse") for a in graph.a[m])
+        columns = [graph.z[m], graph.a[m]] if m > 0 else [graph.a[0]]
+        lines.extend(_in_index_order(column, node_id) for column in columns if len(column) > 1)
         lines.append("  }")
     lines.append(node(graph.C, "doublecircle"))
     if naive is not None and naive.entry.is_parameter:
@@ -106,6 +110,12 @@ def computation_graph_dot(network: Network, naive: NaiveDerivation | None = None
     lines.extend(edge(a, graph.C) for a in graph.a[network.L])
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _in_index_order(column: list[sp.Symbol], node_id) -> str:
+    """One column of units kept in index order top to bottom: same rank, chained by invisible edges."""
+    chain = " -> ".join(node_id(symbol) for symbol in column)
+    return f"    {{ rank=same; {chain} [style=invis]; }}"
 
 
 def draw(dot_source: str, picture_format: str) -> bytes:
