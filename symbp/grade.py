@@ -32,6 +32,7 @@ from sympy.printing.str import StrPrinter
 from .activations import ACTIVATIONS, FORMULA_VARIABLE, Activation
 from .answer import parse_answer, sigma_prime_function
 from .derive.backprop import backprop
+from .counts import naive_paths
 from .derive.naive import DEFAULT_MAX_PATHS, Path, naive
 from .display import Displayable
 from .errors import SymbpError
@@ -48,6 +49,9 @@ MAX_EXPANDED_TERMS = 2_000
 MAX_EXPANDED_POWER = 8
 """An answer is expanded only when it has at most this many terms and no sum raised above this power
 (((a+b)^64)^64 would take minutes); otherwise numbers decide."""
+
+MAX_FEEDBACK_PATHS = 256
+"""Paths matched one by one with the answer's terms; past this the feedback is the counterexample."""
 
 MAX_FEEDBACK_ITEMS = 10
 """Differences listed for one answer; the rest are counted in one last item."""
@@ -155,10 +159,15 @@ class _Truth:
     path_factors: tuple[Counter, ...]
     """Each path as a multiset of abstract factors (dC/da, sigma', W, a; constants dropped)."""
     expression: sp.Expr
-    """The naive sum with concrete sigma' and C as formulas."""
+    """The naive sum with concrete sigma' and C as formulas (over the path budget: ``compact``)."""
+    compact: sp.Expr
+    """The same by backprop's recursion, over delta symbols (``local_deltas`` give their values): numbers use it."""
     concrete: Mapping[sp.Basic, sp.Expr]
     """Abstract symbol -> its formula, for concrete layers and costs."""
+    local_deltas: Mapping[sp.Symbol, sp.Expr]
+    """Each delta by one step of backprop's recursion, over the deltas above it (output layer first)."""
     abstract_deltas: Mapping[sp.Symbol, sp.Expr]
+    """Each delta unrolled (subtrees shared: a tree walk over one is exponential in the layers)."""
 
 
 def check_gradable(network: Network) -> None:
@@ -178,8 +187,8 @@ def check_gradable(network: Network) -> None:
 
 @lru_cache(maxsize=256)
 def _truth(network: Network, entry: Entry, max_paths: int) -> _Truth:
+    """The naive paths when they are within ``max_paths``, else none (numbers and backprop's form then decide)."""
     graph = build_graph(network)
-    derivation = naive(network, entry, max_paths)
     concrete: dict[sp.Basic, sp.Expr] = {}
     for m in range(1, network.L + 1):
         for symbol, value in zip(graph.sigma_prime[m], graph.sigma_prime_value[m]):
@@ -188,12 +197,20 @@ def _truth(network: Network, entry: Entry, max_paths: int) -> _Truth:
     for symbol, value in zip(graph.dC_da, graph.dC_da_value):
         if value != symbol:
             concrete[symbol] = value
+    local = _local_deltas(network, graph)
+    deltas: dict[sp.Symbol, sp.Expr] = {}
+    for symbol, value in local.items():
+        deltas[symbol] = value.xreplace(deltas)
+    compact = backprop(network, [entry]).gradient(entry).formula.xreplace(concrete)
+    if naive_paths(network, entry) > max_paths:
+        return _Truth(graph, (), (), compact, compact, concrete, local, deltas)
+    derivation = naive(network, entry, max_paths)
     constants = {s: v for s, v in concrete.items() if v.is_Number}
     path_factors = tuple(
         Counter(f for f in (abstract_factor(graph, factor).xreplace(constants) for factor in path.factors) if not f.is_Number)
         for path in derivation.paths
     )
-    return _Truth(graph, derivation.paths, path_factors, derivation.expression, concrete, _abstract_deltas(network, graph))
+    return _Truth(graph, derivation.paths, path_factors, derivation.expression, compact, concrete, local, deltas)
 
 
 def abstract_factor(graph: Graph, factor) -> sp.Expr:
@@ -206,15 +223,15 @@ def abstract_factor(graph: Graph, factor) -> sp.Expr:
     return factor.value
 
 
-def _abstract_deltas(network: Network, graph: Graph) -> dict[sp.Symbol, sp.Expr]:
-    """Each delta by backprop's recursion, with sigma' and dC/da left as named symbols."""
+def _local_deltas(network: Network, graph: Graph) -> dict[sp.Symbol, sp.Expr]:
+    """Each delta by one step of backprop's recursion, with sigma' and dC/da left as named symbols."""
     values: dict[sp.Symbol, sp.Expr] = {}
     for step in backprop(network, []).deltas:  # output layer first
         local = graph.sigma_prime[step.layer][step.unit - 1]
         if step.is_base_case:
             upstream = graph.dC_da[step.unit - 1]
         else:
-            upstream = sp.Add(*[values[delta] * weight for delta, weight in step.terms])
+            upstream = sp.Add(*[delta * weight for delta, weight in step.terms])
         values[step.symbol] = upstream * local
     return values
 
@@ -230,6 +247,8 @@ def expected_answer(network: Network, entry: Entry | str, max_paths: int = DEFAU
     if isinstance(entry, str):
         entry = network.entry(entry)
     truth = _truth(network, entry, max_paths)
+    if not truth.paths:
+        naive(network, entry, max_paths)  # over the budget: its error names the paths
     return " + ".join(
         " * ".join(ascii_name(network, abstract_factor(truth.graph, factor)) for factor in path.factors)
         for path in truth.paths
@@ -269,7 +288,7 @@ def _grade(
         entry = network.entry(entry)
     if isinstance(points, bool) or not isinstance(points, int) or points < 1:
         raise SymbpError(f"points {points!r} must be a positive integer (random points of the numeric check)")
-    truth = _truth(network, entry, max_paths)
+    truth = _truth(network, entry, min(max_paths, MAX_EXPANDED_TERMS))  # more paths than that: numbers decide
     written = parse_answer(answer, network)
     deltas = written.free_symbols & set(truth.abstract_deltas)
     if deltas and not allow_delta:
@@ -287,15 +306,20 @@ def _judge(network: Network, entry: Entry, answer: str, written: sp.Expr, truth:
            seed: int) -> GradeResult:
     graph = truth.graph
     abstract = written.xreplace(truth.abstract_deltas)
-    concrete = _concrete(network, graph, abstract, truth.concrete)
-    small = _expanded_terms(concrete) <= MAX_EXPANDED_TERMS
-    if small and _symbolically_equal(concrete, truth.expression):
+    small = _expanded_terms(abstract) + _expanded_terms(truth.expression) <= MAX_EXPANDED_TERMS
+    if small and _symbolically_equal(_concrete(network, graph, abstract, truth.concrete), truth.expression):
         return GradeResult(network, entry, answer, CORRECT, "symbolic")
-    counterexample, compared = _numeric_difference(network, graph, concrete, truth.expression, points, seed)
+    numeric = _concrete(network, graph, written, truth.concrete)  # deltas stay symbols: numbers give them values
+    counterexample, compared = _numeric_difference(network, truth, numeric, points, seed)
     method = f"numeric at {compared} point{'s' if compared != 1 else ''}"
     if counterexample is None:
         return GradeResult(network, entry, answer, CORRECT, method)
-    feedback = _feedback(network, entry, truth, abstract) if small and _expanded_terms(abstract) <= MAX_EXPANDED_TERMS else ()
+    paths = naive_paths(network, entry)
+    if paths > MAX_FEEDBACK_PATHS:
+        feedback = (Feedback("unmatched", f"dC/d{entry.name} is a sum over {paths:,} paths, too many to match "
+                                          "with the answer's terms one by one; see the counterexample"),)
+    else:
+        feedback = _feedback(network, entry, truth, abstract) if _expanded_terms(abstract) <= MAX_EXPANDED_TERMS else ()
     if not feedback:
         feedback = (Feedback("unmatched", "the answer differs from every form of the chain rule symbp knows; "
                                           "see the counterexample"),)
@@ -319,17 +343,27 @@ def _concrete(network: Network, graph: Graph, expr: sp.Expr, concrete: Mapping[s
 
 
 def _expanded_terms(expr: sp.Expr) -> float:
-    """An upper bound on the terms ``expand(expr)`` has, computed without expanding."""
-    if isinstance(expr, sp.Add):
-        return sum(_expanded_terms(arg) for arg in expr.args)
-    if isinstance(expr, sp.Mul):
-        return math.prod(_expanded_terms(arg) for arg in expr.args)
-    if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp > 0:
-        terms = _expanded_terms(expr.base)
-        if terms > 1 and expr.exp > MAX_EXPANDED_POWER:
-            return math.inf
-        return math.comb(int(expr.exp) + int(min(terms, 1e6)) - 1, int(expr.exp)) if terms > 1 else 1
-    return 1
+    """An upper bound on the terms ``expand(expr)`` has, computed without expanding (each shared subtree once:
+    backprop's nested deltas share theirs)."""
+    memo: dict[sp.Basic, float] = {}
+
+    def terms(node: sp.Basic) -> float:
+        if node not in memo:
+            if isinstance(node, sp.Add):
+                memo[node] = sum(map(terms, node.args))
+            elif isinstance(node, sp.Mul):
+                memo[node] = math.prod(map(terms, node.args))
+            elif isinstance(node, sp.Pow) and node.exp.is_Integer and node.exp > 0:
+                base = terms(node.base)
+                if base > 1 and node.exp > MAX_EXPANDED_POWER:
+                    memo[node] = math.inf
+                else:
+                    memo[node] = float(math.comb(int(node.exp) + int(min(base, 1e6)) - 1, int(node.exp))) if base > 1 else 1
+            else:
+                memo[node] = 1
+        return memo[node]
+
+    return terms(expr)
 
 
 def _symbolically_equal(answer: sp.Expr, truth: sp.Expr) -> bool:
@@ -339,12 +373,13 @@ def _symbolically_equal(answer: sp.Expr, truth: sp.Expr) -> bool:
     return bool(difference.is_rational_function() and sp.cancel(difference) == 0)
 
 
-def _numeric_difference(network: Network, graph: Graph, answer: sp.Expr, truth: sp.Expr, points: int,
+def _numeric_difference(network: Network, known: _Truth, answer: sp.Expr, points: int,
                         seed: int) -> tuple[Counterexample | None, int]:
     """The first point where answer and truth differ (or None), and how many points were compared.
 
     The points are those of ``_sign_patterns``; when the truth is 0 at all of them (nothing told apart),
     up to ``EXTRA_POINTS`` more random ones are drawn until it is not."""
+    graph, truth = known.graph, known.compact
     rng = np.random.default_rng(seed)
     patterns = _sign_patterns(network, graph, points, rng)
     compared = nonzero = 0
@@ -354,6 +389,8 @@ def _numeric_difference(network: Network, graph: Graph, answer: sp.Expr, truth: 
         values = _random_values(network, graph, rng, signs)
         for application in sorted((answer.atoms(AppliedUndef) | truth.atoms(AppliedUndef)), key=str):
             values[application] = sp.Float(rng.uniform(0.2, 0.8))
+        for delta, local in known.local_deltas.items():
+            values[delta] = local.xreplace(values).evalf()
         answer_value, truth_value = _evaluate(answer, values), _evaluate(truth, values)
         nonzero += truth_value != 0
         scale = max(1.0, abs(truth_value)) if math.isfinite(truth_value) else 1.0
