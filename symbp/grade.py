@@ -131,8 +131,8 @@ def ascii_name(network: Network, expr: sp.Expr) -> str:
     if isinstance(expr, AppliedUndef):
         function = type(expr).__name__.replace("_prime", "'")
         return f"{function}({', '.join(ascii_name(network, arg) for arg in expr.args)})"
-    if name is None:
-        return str(expr)
+    if name is None:  # a formula: its symbols by their answer names (z3, not z3_1)
+        return str(expr.xreplace({s: sp.Symbol(ascii_name(network, s)) for s in expr.free_symbols}))
     L, single = network.L, network.D(network.L) == 1
     if name.startswith("dsigma"):
         m, i = name[len("dsigma"):].split("_")
@@ -166,6 +166,8 @@ class _Truth:
     """Abstract symbol -> its formula, for concrete layers and costs."""
     local_deltas: Mapping[sp.Symbol, sp.Expr]
     """Each delta by one step of backprop's recursion, over the deltas above it (output layer first)."""
+    named_values: Mapping[sp.Expr, sp.Symbol]
+    """sigma^{(m)}(z) written as a formula (the sigmoid's 1/(1 + exp(-z3_1))) -> its a, for layers that have one."""
     abstract_deltas: Mapping[sp.Symbol, sp.Expr]
     """Each delta unrolled (subtrees shared: a tree walk over one is exponential in the layers)."""
 
@@ -197,20 +199,22 @@ def _truth(network: Network, entry: Entry, max_paths: int) -> _Truth:
     for symbol, value in zip(graph.dC_da, graph.dC_da_value):
         if value != symbol:
             concrete[symbol] = value
+    named_values = {network.activation(m).value(z): a for m in range(1, network.L + 1)
+                    if not network.activation(m).is_abstract for z, a in zip(graph.z[m], graph.a[m])}
     local = _local_deltas(network, graph)
     deltas: dict[sp.Symbol, sp.Expr] = {}
     for symbol, value in local.items():
         deltas[symbol] = value.xreplace(deltas)
     compact = backprop(network, [entry]).gradient(entry).formula.xreplace(concrete)
     if naive_paths(network, entry) > max_paths:
-        return _Truth(graph, (), (), compact, compact, concrete, local, deltas)
+        return _Truth(graph, (), (), compact, compact, concrete, local, named_values, deltas)
     derivation = naive(network, entry, max_paths)
     constants = {s: v for s, v in concrete.items() if v.is_Number}
     path_factors = tuple(
         Counter(f for f in (abstract_factor(graph, factor).xreplace(constants) for factor in path.factors) if not f.is_Number)
         for path in derivation.paths
     )
-    return _Truth(graph, derivation.paths, path_factors, derivation.expression, compact, concrete, local, deltas)
+    return _Truth(graph, derivation.paths, path_factors, derivation.expression, compact, concrete, local, named_values, deltas)
 
 
 def abstract_factor(graph: Graph, factor) -> sp.Expr:
@@ -395,10 +399,23 @@ def _numeric_difference(network: Network, known: _Truth, answer: sp.Expr, points
         nonzero += truth_value != 0
         scale = max(1.0, abs(truth_value)) if math.isfinite(truth_value) else 1.0
         if not (abs(answer_value - truth_value) <= RELATIVE_TOLERANCE * scale):
-            used = (answer.free_symbols | truth.free_symbols | answer.atoms(AppliedUndef) | truth.atoms(AppliedUndef))
+            used = answer.free_symbols | _truth_symbols(known) | answer.atoms(AppliedUndef) | truth.atoms(AppliedUndef)
             shown = sorted(((ascii_name(network, s), float(values[s])) for s in used if s in values))
             return Counterexample(tuple(shown), answer_value, truth_value), compared
     return None, compared
+
+
+def _truth_symbols(truth: _Truth) -> set[sp.Basic]:
+    """The quantities the truth reads, through the deltas it uses (which are no quantity a student sees)."""
+    used, pending = set(), list(truth.compact.free_symbols)
+    while pending:
+        symbol = pending.pop()
+        if symbol in used:
+            continue
+        used.add(symbol)
+        if symbol in truth.local_deltas:
+            pending += truth.local_deltas[symbol].xreplace(dict(truth.concrete)).free_symbols
+    return used - set(truth.local_deltas)
 
 
 def _evaluate(expr: sp.Expr, values: Mapping[sp.Basic, sp.Expr]) -> float:
@@ -504,10 +521,12 @@ def _terms(expr: sp.Expr) -> list[tuple[sp.Expr, Counter]]:
     return out
 
 
-def _abstractify(expr: sp.Expr, concrete: Mapping[sp.Basic, sp.Expr]) -> sp.Expr:
-    """Concrete formulas written out by the student (a3*(1 - a3), a3 - t) back to their named symbols."""
+def _abstractify(expr: sp.Expr, truth: _Truth) -> sp.Expr:
+    """Concrete formulas written out by the student (sigmoid(z3) as a3, a3*(1 - a3), a3 - t) back to their
+    named symbols."""
+    concrete = truth.concrete
     constants = {s: v for s, v in concrete.items() if v.is_Number}
-    expr = sp.factor_terms(expr.xreplace(constants))  # 2*a3 - 2*t back to 2*(a3 - t), so the forms match
+    expr = sp.factor_terms(expr.xreplace(dict(truth.named_values)).xreplace(constants))  # 2*a3 - 2*t back to 2*(a3 - t), so the forms match
     for symbol, value in concrete.items():
         if not value.is_Number:
             expr = expr.subs(value, symbol)
@@ -515,7 +534,7 @@ def _abstractify(expr: sp.Expr, concrete: Mapping[sp.Basic, sp.Expr]) -> sp.Expr
 
 
 def _feedback(network: Network, entry: Entry, truth: _Truth, abstract: sp.Expr) -> tuple[Feedback, ...]:
-    terms = _terms(_abstractify(abstract, truth.concrete))
+    terms = _terms(_abstractify(abstract, truth))
     paths = list(range(len(truth.paths)))
     pairs: list[tuple[int, int]] = []
     for p in list(paths):  # identical multisets first
@@ -541,6 +560,10 @@ def _feedback(network: Network, entry: Entry, truth: _Truth, abstract: sp.Expr) 
         (scale,) = coefficients
         return (Feedback("sign" if scale == -1 else "scale", f"the answer is {_times(scale)} the correct one"),)
 
+    if len(free_terms) > 1 or (free_terms and not exact):  # term by term the lines would be noise
+        return (Feedback("unmatched", f"the answer's {len(terms)} terms (multiplied out) do not match the "
+                                      f"{len(truth.paths)} path{'s' if len(truth.paths) != 1 else ''} of "
+                                      f"dC/d{entry.name} term by term; see the counterexample"),)
     items = _in_every_path([_path_differences(network, truth, p, terms[t]) for p, t in sorted(pairs)],
                            everywhere=not paths and len(pairs) > 1)
     for p in sorted(paths):
@@ -634,7 +657,7 @@ def _path_differences(network: Network, truth: _Truth, p: int, term: tuple[sp.Ex
     for got in extra:
         name = ascii_name(network, got)
         items.append(Feedback("extra_factor", f"{name} is extra in {where}", chain, found=name))
-    if coefficient != 1:
+    if coefficient != 1 and not items and not missing and not extra:  # a partial match's coefficient means little
         kind = "sign" if coefficient == -1 else "scale"
         items.append(Feedback(kind, f"the term of {where} is {_times(coefficient)} what it should be", chain))
     return items
