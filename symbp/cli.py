@@ -1199,7 +1199,7 @@ def grade(
     """
     # The package's lazy attribute first: importing the submodule directly would leave symbp.grade the module.
     from . import grade as grade_answer
-    from .grade import batch_summary, grade_rows, read_answer_rows, report_rows
+    from .grade import batch_summary, grade_rows, read_answer_file, report_rows
 
     network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     options = {"allow_delta": not no_delta, "points": points, "seed": seed}
@@ -1217,11 +1217,7 @@ def grade(
         raise SymbpError(f"--report {str(report)!r} must end in .csv or .json")
     _check_out(report, force, "--report")
     refuse_overwriting_inputs(report, "--report", {"--answers": answers, "--spec": spec})
-    try:
-        text = answers.read_text(encoding="utf-8-sig")  # spreadsheets often save CSV with a byte-order mark
-    except (OSError, UnicodeDecodeError) as error:
-        raise SymbpError(f"--answers {str(answers)!r} cannot be read: {error}") from None
-    rows = read_answer_rows(text, answers.suffix.lower(), entry)
+    rows = read_answer_file(answers, entry)
     results = grade_rows(network, rows, **options)
     if report is not None:
         records = report_rows(results)

@@ -17,11 +17,13 @@ sigma2'(z2_1) is missing in the path W2_1_2 -> a2_1 -> a3 -> C
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
+from pathlib import Path
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -739,10 +741,17 @@ def read_answer_rows(text: str, suffix: str, default_item: str | None = None) ->
     import io
 
     if suffix == ".json":
-        data = load_json(text, "answers file")
+        data = load_json(text, "answers file", shape="an answers file is a list of objects")
         records = data.get("answers") if isinstance(data, dict) else data
-        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            raise SymbpError(f"answers file holds {type(records).__name__}; expected {ANSWER_FILE_FORMS}")
+        if isinstance(data, dict) and records is None:
+            keys = ", ".join(repr(key) for key in data) or "no keys"
+            raise SymbpError(f"answers file holds one object ({keys}) and no 'answers' list; expected {ANSWER_FILE_FORMS}")
+        if not isinstance(records, list):
+            raise SymbpError(f"answers file holds {_json_kind(records)}; expected {ANSWER_FILE_FORMS}")
+        for number, record in enumerate(records, 1):
+            if not isinstance(record, dict):
+                raise SymbpError(f"answers row {number} is {_json_kind(record)} {json.dumps(record)[:40]}; "
+                                 "each row is an object with keys student, entry, answer")
     elif suffix == ".csv":
         csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))  # one long answer is the grammar's to refuse
         try:
@@ -754,6 +763,26 @@ def read_answer_rows(text: str, suffix: str, default_item: str | None = None) ->
     else:
         raise SymbpError(f"answers file ending {suffix!r} is not read; expected {ANSWER_FILE_FORMS}")
     return tuple(_answer_row(record, number, default_item) for number, record in enumerate(records, 1))
+
+
+def _json_kind(value: object) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number")
+
+
+def read_answer_file(path: Path, default_item: str | None = None) -> tuple[AnswerRow, ...]:
+    """The rows of the answers file ``path`` (.csv or .json); standard input is not read: its format has no name."""
+    if str(path) == "-":
+        raise SymbpError(f"--answers '-': standard input is not read; give a file ending .csv or .json "
+                         f"({ANSWER_FILE_FORMS})")
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # spreadsheets often save CSV with a byte-order mark
+    except OSError as error:
+        raise SymbpError(f"--answers {str(path)!r} cannot be read: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise SymbpError(f"--answers {str(path)!r} is not UTF-8 text (byte {error.start}); "
+                         f"expected {ANSWER_FILE_FORMS}") from None
+    return read_answer_rows(text, path.suffix.lower(), default_item)
 
 
 ANSWER_COLUMNS = ("student", "entry", "exercise", "answer")
@@ -768,6 +797,10 @@ def _check_csv_columns(header: list[str], records: list[dict]) -> None:
         if None in record:  # csv.DictReader keeps the cells past the header under the key None
             raise SymbpError(f"answers row {number} has {len(record[None])} cell(s) more than the header "
                              f"({', '.join(header)}); quote an answer that holds a comma")
+        short = [name for name in header if record.get(name) is None]  # csv.DictReader's value for a cell left out
+        if short:
+            raise SymbpError(f"answers row {number} has {len(short)} cell(s) fewer than the header "
+                             f"({', '.join(header)}): no {short[0]}; give every column, empty cells as ,,")
 
 
 def _answer_row(record: Mapping[str, object], number: int, default_item: str | None) -> AnswerRow:
