@@ -376,6 +376,9 @@ def activation_named(name: str, define: Definitions = ()) -> Activation:
     formula = dict(define).get(name)
     if formula is None:
         defined = f"; defined: {', '.join(n for n, _ in define)}" if define else ""
+        if "," in name:  # one name per --activation; a list is --activations'
+            raise SymbpError(f"unknown non-linearity {name!r}: --activation takes one name for every layer; "
+                             f"give one per layer with --activations {name}")
         raise SymbpError(
             f"unknown non-linearity {name!r}; known: {', '.join(ACTIVATIONS)}{defined}, "
             "or define one with --define NAME=FORMULA"

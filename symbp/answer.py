@@ -52,11 +52,12 @@ _FROM_SCRIPT = str.maketrans(_SUPERSCRIPT_DIGITS + _SUBSCRIPT_DIGITS, "012345678
 _ASCII_UNIT = r"[Wwazb]\d+(?:_\d+)*"
 _LATEX_UNIT = (
     r"(?P<base>\\sigma|\\delta|[Wwazbtx])\s*"
+    r"(?:(?:_\{\s*(?P<subfirst>[\d,\s]+?)\s*\}|_(?P<subfirst1>\d))\s*(?=\^\{\s*\())?"  # the lecture's w_1^{(3)}
     r"(?:\^\{\s*\(\s*(?P<layer>\d+)\s*\)\s*(?P<prime>\\prime|')?\s*\})?\s*"
     r"(?:_\{\s*(?P<sub>[\d,\s]+?)\s*\}|_(?P<sub1>\d))?(?P<tick>')?"
 )
 _UNICODE_UNIT = (
-    rf"(?P<base>[WwazbtxCσδ])(?:⁽(?P<layer>[{_SUPERSCRIPT_DIGITS}]+)⁾)?"
+    rf"(?P<base>[WwazbtxCσδ])(?P<subfirst>[{_SUBSCRIPT_DIGITS},]+(?=⁽))?(?:⁽(?P<layer>[{_SUPERSCRIPT_DIGITS}]+)⁾)?"
     rf"(?P<sub>[{_SUBSCRIPT_DIGITS},]*)(?P<prime>′)?"
 )
 
@@ -74,8 +75,8 @@ _LEXICON: list[tuple[str, re.Pattern[str]]] = [
                            rf"(?P<wrt>{_UNICODE_UNIT.replace('?P<', '?P<wrt_')})")),
     ("partial", re.compile(rf"\\frac\s*\{{\s*\\partial\s*(?P<of>C|{_LATEX_UNIT.replace('?P<', '?P<of_')})\s*\}}\s*"
                            rf"\{{\s*\\partial\s*(?P<wrt>{_LATEX_UNIT.replace('?P<', '?P<wrt_')})\s*\}}")),
-    ("latex", re.compile(r"(?=\\sigma|\\delta|[Wwazbtx]\s*(?:\^\{|_\{))" + _LATEX_UNIT)),
-    ("unicode", re.compile(rf"(?=[σδ]|[WwazbtxC][⁽{_SUBSCRIPT_DIGITS}])" + _UNICODE_UNIT)),
+    ("latex", re.compile(r"(?=\\sigma|\\delta|[Wwazbtx]\s*(?:\^\{|_\{|_\d\s*\^\{))" + _LATEX_UNIT)),
+    ("unicode", re.compile(rf"(?=[σδ]|[WwazbtxC][⁽{_SUBSCRIPT_DIGITS}′])" + _UNICODE_UNIT)),
     ("word", re.compile(r"[A-Za-z][A-Za-z0-9_]*'?")),
     ("number", re.compile(r"[0-9]+\.?[0-9]*|\.[0-9]+")),
     ("power", re.compile(rf"[{_SUPERSCRIPT_DIGITS}]+")),
@@ -106,7 +107,8 @@ def _unit_from_groups(groups: dict[str, str | None], prefix: str) -> Unit:
     base = {"\\sigma": "sigma", "σ": "sigma", "\\delta": "delta", "δ": "delta"}.get(base, base)
     layer_text = groups.get(prefix + "layer")
     layer = int(layer_text.translate(_FROM_SCRIPT)) if layer_text else None
-    sub = (groups.get(prefix + "sub") or groups.get(prefix + "sub1") or "").translate(_FROM_SCRIPT)
+    sub = next((groups[prefix + key] for key in ("subfirst", "subfirst1", "sub", "sub1") if groups.get(prefix + key)), "")
+    sub = sub.translate(_FROM_SCRIPT)
     sub = re.sub(r"\s+", "", sub)
     if "," in sub:
         indices = tuple(int(part) for part in sub.split(",") if part)
@@ -122,8 +124,8 @@ _WORD_TARGET = re.compile(r"(?P<base>t|x)(?:_?(?P<i>\d+))?")
 
 
 def _unit_from_word(word: str) -> Unit | None:
-    if word == "C":
-        return Unit("C", None, ())
+    if word in ("C", "C'"):  # the lecture's C' is dC/da^{(L)} of a single output
+        return Unit("C", None, (), prime=word == "C'")
     match = _WORD_UNIT.fullmatch(word) or _WORD_TARGET.fullmatch(word)
     if match is None:
         return None
@@ -394,6 +396,11 @@ class _Names:
             layer = net.L if unit.base == "t" else 0
             vector = g.t if unit.base == "t" else g.a[0]
             return vector[self._index(token, layer, unit.indices, net.D(layer), "unit")]
+        if unit.base == "C" and unit.prime:
+            if net.D(net.L) != 1:
+                raise self.parser.fail(token, f"C' is dC/da{net.L} of a single output; layer {net.L} has "
+                                              f"{net.D(net.L)} units: write dC/da{net.L}_1")
+            return g.dC_da[0]
         if unit.base == "C":
             raise self.parser.fail(token, "C alone is the cost, not a factor; write dC/da3_1 for its partial")
         if unit.prime:

@@ -1236,7 +1236,7 @@ def grade(
       symbp grade --answers answers.csv --sheet week5.json --report report.csv
     """
     from . import grade as grade_answer
-    from .grading import batch_summary, grade_rows, read_answer_rows, report_rows
+    from .grading import batch_summary, grade_rows, read_answer_file, report_rows
 
     network = _network(spec, layers, activation, activations, cost, max_size, define=define)
     options = {"allow_delta": not no_delta, "points": points, "seed": seed}
@@ -1254,11 +1254,7 @@ def grade(
         raise SymbpError(f"--report {str(report)!r} must end in .csv or .json")
     _check_out(report, force, "--report")
     refuse_overwriting_inputs(report, "--report", {"--answers": answers, "--spec": spec, "--sheet": sheet})
-    try:
-        text = answers.read_text(encoding="utf-8-sig")  # spreadsheets often save CSV with a byte-order mark
-    except (OSError, UnicodeDecodeError) as error:
-        raise SymbpError(f"--answers {str(answers)!r} cannot be read: {error}") from None
-    rows = read_answer_rows(text, answers.suffix.lower(), entry)
+    rows = read_answer_file(answers, entry)
     if sheet is not None:
         from .sheetgrade import grade_sheet
         from .specfile import load_json

@@ -199,7 +199,7 @@ class _Parser:
             exponent = self.unary()
             self.depth -= 1
             if exponent.is_Number and abs(exponent) > MAX_CONSTANT_EXPONENT:
-                raise self.fail(operator, f"exponent {exponent} is larger than {MAX_CONSTANT_EXPONENT} in size")
+                raise self.fail(operator, f"exponent {exponent} is too large; at most {MAX_CONSTANT_EXPONENT} in absolute value")
             if base == 0 and exponent.is_Number and exponent < 0:
                 raise self.fail(operator, "0 to a negative power")
             if base.is_Number and exponent.is_Number and _bits(base) * abs(exponent) > MAX_CONSTANT_BITS:

@@ -17,11 +17,13 @@ sigma2'(z2_1) is missing in the path W2_1_2 -> a2_1 -> a3 -> C
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
+from pathlib import Path
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -32,6 +34,7 @@ from sympy.printing.str import StrPrinter
 from .activations import ACTIVATIONS, FORMULA_VARIABLE, Activation
 from .answer import parse_answer, sigma_prime_function
 from .derive.backprop import backprop
+from .counts import naive_paths
 from .derive.naive import DEFAULT_MAX_PATHS, Path, naive
 from .display import Displayable
 from .errors import SymbpError
@@ -48,6 +51,9 @@ MAX_EXPANDED_TERMS = 2_000
 MAX_EXPANDED_POWER = 8
 """An answer is expanded only when it has at most this many terms and no sum raised above this power
 (((a+b)^64)^64 would take minutes); otherwise numbers decide."""
+
+MAX_FEEDBACK_PATHS = 256
+"""Paths matched one by one with the answer's terms; past this the feedback is the counterexample."""
 
 MAX_FEEDBACK_ITEMS = 10
 """Differences listed for one answer; the rest are counted in one last item."""
@@ -127,8 +133,8 @@ def ascii_name(network: Network, expr: sp.Expr) -> str:
     if isinstance(expr, AppliedUndef):
         function = type(expr).__name__.replace("_prime", "'")
         return f"{function}({', '.join(ascii_name(network, arg) for arg in expr.args)})"
-    if name is None:
-        return str(expr)
+    if name is None:  # a formula: its symbols by their answer names (z3, not z3_1)
+        return str(expr.xreplace({s: sp.Symbol(ascii_name(network, s)) for s in expr.free_symbols}))
     L, single = network.L, network.D(network.L) == 1
     if name.startswith("dsigma"):
         m, i = name[len("dsigma"):].split("_")
@@ -155,10 +161,17 @@ class _Truth:
     path_factors: tuple[Counter, ...]
     """Each path as a multiset of abstract factors (dC/da, sigma', W, a; constants dropped)."""
     expression: sp.Expr
-    """The naive sum with concrete sigma' and C as formulas."""
+    """The naive sum with concrete sigma' and C as formulas (over the path budget: ``compact``)."""
+    compact: sp.Expr
+    """The same by backprop's recursion, over delta symbols (``local_deltas`` give their values): numbers use it."""
     concrete: Mapping[sp.Basic, sp.Expr]
     """Abstract symbol -> its formula, for concrete layers and costs."""
+    local_deltas: Mapping[sp.Symbol, sp.Expr]
+    """Each delta by one step of backprop's recursion, over the deltas above it (output layer first)."""
+    named_values: Mapping[sp.Expr, sp.Symbol]
+    """sigma^{(m)}(z) written as a formula (the sigmoid's 1/(1 + exp(-z3_1))) -> its a, for layers that have one."""
     abstract_deltas: Mapping[sp.Symbol, sp.Expr]
+    """Each delta unrolled (subtrees shared: a tree walk over one is exponential in the layers)."""
 
 
 def check_gradable(network: Network) -> None:
@@ -178,8 +191,8 @@ def check_gradable(network: Network) -> None:
 
 @lru_cache(maxsize=256)
 def _truth(network: Network, entry: Entry, max_paths: int) -> _Truth:
+    """The naive paths when they are within ``max_paths``, else none (numbers and backprop's form then decide)."""
     graph = build_graph(network)
-    derivation = naive(network, entry, max_paths)
     concrete: dict[sp.Basic, sp.Expr] = {}
     for m in range(1, network.L + 1):
         for symbol, value in zip(graph.sigma_prime[m], graph.sigma_prime_value[m]):
@@ -188,12 +201,22 @@ def _truth(network: Network, entry: Entry, max_paths: int) -> _Truth:
     for symbol, value in zip(graph.dC_da, graph.dC_da_value):
         if value != symbol:
             concrete[symbol] = value
+    named_values = {network.activation(m).value(z): a for m in range(1, network.L + 1)
+                    if not network.activation(m).is_abstract for z, a in zip(graph.z[m], graph.a[m])}
+    local = _local_deltas(network, graph)
+    deltas: dict[sp.Symbol, sp.Expr] = {}
+    for symbol, value in local.items():
+        deltas[symbol] = value.xreplace(deltas)
+    compact = backprop(network, [entry]).gradient(entry).formula.xreplace(concrete)
+    if naive_paths(network, entry) > max_paths:
+        return _Truth(graph, (), (), compact, compact, concrete, local, named_values, deltas)
+    derivation = naive(network, entry, max_paths)
     constants = {s: v for s, v in concrete.items() if v.is_Number}
     path_factors = tuple(
         Counter(f for f in (abstract_factor(graph, factor).xreplace(constants) for factor in path.factors) if not f.is_Number)
         for path in derivation.paths
     )
-    return _Truth(graph, derivation.paths, path_factors, derivation.expression, concrete, _abstract_deltas(network, graph))
+    return _Truth(graph, derivation.paths, path_factors, derivation.expression, compact, concrete, local, named_values, deltas)
 
 
 def abstract_factor(graph: Graph, factor) -> sp.Expr:
@@ -206,15 +229,15 @@ def abstract_factor(graph: Graph, factor) -> sp.Expr:
     return factor.value
 
 
-def _abstract_deltas(network: Network, graph: Graph) -> dict[sp.Symbol, sp.Expr]:
-    """Each delta by backprop's recursion, with sigma' and dC/da left as named symbols."""
+def _local_deltas(network: Network, graph: Graph) -> dict[sp.Symbol, sp.Expr]:
+    """Each delta by one step of backprop's recursion, with sigma' and dC/da left as named symbols."""
     values: dict[sp.Symbol, sp.Expr] = {}
     for step in backprop(network).deltas:  # output layer first; every W and b needs every delta
         local = graph.sigma_prime[step.layer][step.unit - 1]
         if step.is_base_case:
             upstream = graph.dC_da[step.unit - 1]
         else:
-            upstream = sp.Add(*[values[delta] * weight for delta, weight in step.terms])
+            upstream = sp.Add(*[delta * weight for delta, weight in step.terms])
         values[step.symbol] = upstream * local
     return values
 
@@ -230,6 +253,8 @@ def expected_answer(network: Network, entry: Entry | str, max_paths: int = DEFAU
     if isinstance(entry, str):
         entry = network.entry(entry)
     truth = _truth(network, entry, max_paths)
+    if not truth.paths:
+        naive(network, entry, max_paths)  # over the budget: its error names the paths
     return " + ".join(
         " * ".join(ascii_name(network, abstract_factor(truth.graph, factor)) for factor in path.factors)
         for path in truth.paths
@@ -269,7 +294,7 @@ def _grade(
         entry = network.entry(entry)
     if isinstance(points, bool) or not isinstance(points, int) or points < 1:
         raise SymbpError(f"points {points!r} must be a positive integer (random points of the numeric check)")
-    truth = _truth(network, entry, max_paths)
+    truth = _truth(network, entry, min(max_paths, MAX_EXPANDED_TERMS))  # more paths than that: numbers decide
     written = parse_answer(answer, network)
     deltas = written.free_symbols & set(truth.abstract_deltas)
     if deltas and not allow_delta:
@@ -287,15 +312,20 @@ def _judge(network: Network, entry: Entry, answer: str, written: sp.Expr, truth:
            seed: int) -> GradeResult:
     graph = truth.graph
     abstract = written.xreplace(truth.abstract_deltas)
-    concrete = _concrete(network, graph, abstract, truth.concrete)
-    small = _expanded_terms(concrete) <= MAX_EXPANDED_TERMS
-    if small and _symbolically_equal(concrete, truth.expression):
+    small = _expanded_terms(abstract) + _expanded_terms(truth.expression) <= MAX_EXPANDED_TERMS
+    if small and _symbolically_equal(_concrete(network, graph, abstract, truth.concrete), truth.expression):
         return GradeResult(network, entry, answer, CORRECT, "symbolic")
-    counterexample, compared = _numeric_difference(network, graph, concrete, truth.expression, points, seed)
+    numeric = _concrete(network, graph, written, truth.concrete)  # deltas stay symbols: numbers give them values
+    counterexample, compared = _numeric_difference(network, truth, numeric, points, seed)
     method = f"numeric at {compared} point{'s' if compared != 1 else ''}"
     if counterexample is None:
         return GradeResult(network, entry, answer, CORRECT, method)
-    feedback = _feedback(network, entry, truth, abstract) if small and _expanded_terms(abstract) <= MAX_EXPANDED_TERMS else ()
+    paths = naive_paths(network, entry)
+    if paths > MAX_FEEDBACK_PATHS:
+        feedback = (Feedback("unmatched", f"dC/d{entry.name} is a sum over {paths:,} paths, too many to match "
+                                          "with the answer's terms one by one; see the counterexample"),)
+    else:
+        feedback = _feedback(network, entry, truth, abstract) if _expanded_terms(abstract) <= MAX_EXPANDED_TERMS else ()
     if not feedback:
         feedback = (Feedback("unmatched", "the answer differs from every form of the chain rule symbp knows; "
                                           "see the counterexample"),)
@@ -319,17 +349,27 @@ def _concrete(network: Network, graph: Graph, expr: sp.Expr, concrete: Mapping[s
 
 
 def _expanded_terms(expr: sp.Expr) -> float:
-    """An upper bound on the terms ``expand(expr)`` has, computed without expanding."""
-    if isinstance(expr, sp.Add):
-        return sum(_expanded_terms(arg) for arg in expr.args)
-    if isinstance(expr, sp.Mul):
-        return math.prod(_expanded_terms(arg) for arg in expr.args)
-    if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp > 0:
-        terms = _expanded_terms(expr.base)
-        if terms > 1 and expr.exp > MAX_EXPANDED_POWER:
-            return math.inf
-        return math.comb(int(expr.exp) + int(min(terms, 1e6)) - 1, int(expr.exp)) if terms > 1 else 1
-    return 1
+    """An upper bound on the terms ``expand(expr)`` has, computed without expanding (each shared subtree once:
+    backprop's nested deltas share theirs)."""
+    memo: dict[sp.Basic, float] = {}
+
+    def terms(node: sp.Basic) -> float:
+        if node not in memo:
+            if isinstance(node, sp.Add):
+                memo[node] = sum(map(terms, node.args))
+            elif isinstance(node, sp.Mul):
+                memo[node] = math.prod(map(terms, node.args))
+            elif isinstance(node, sp.Pow) and node.exp.is_Integer and node.exp > 0:
+                base = terms(node.base)
+                if base > 1 and node.exp > MAX_EXPANDED_POWER:
+                    memo[node] = math.inf
+                else:
+                    memo[node] = float(math.comb(int(node.exp) + int(min(base, 1e6)) - 1, int(node.exp))) if base > 1 else 1
+            else:
+                memo[node] = 1
+        return memo[node]
+
+    return terms(expr)
 
 
 def _symbolically_equal(answer: sp.Expr, truth: sp.Expr) -> bool:
@@ -339,12 +379,13 @@ def _symbolically_equal(answer: sp.Expr, truth: sp.Expr) -> bool:
     return bool(difference.is_rational_function() and sp.cancel(difference) == 0)
 
 
-def _numeric_difference(network: Network, graph: Graph, answer: sp.Expr, truth: sp.Expr, points: int,
+def _numeric_difference(network: Network, known: _Truth, answer: sp.Expr, points: int,
                         seed: int) -> tuple[Counterexample | None, int]:
     """The first point where answer and truth differ (or None), and how many points were compared.
 
     The points are those of ``_sign_patterns``; when the truth is 0 at all of them (nothing told apart),
     up to ``EXTRA_POINTS`` more random ones are drawn until it is not."""
+    graph, truth = known.graph, known.compact
     rng = np.random.default_rng(seed)
     patterns = _sign_patterns(network, graph, points, rng)
     compared = nonzero = 0
@@ -354,14 +395,29 @@ def _numeric_difference(network: Network, graph: Graph, answer: sp.Expr, truth: 
         values = _random_values(network, graph, rng, signs)
         for application in sorted((answer.atoms(AppliedUndef) | truth.atoms(AppliedUndef)), key=str):
             values[application] = sp.Float(rng.uniform(0.2, 0.8))
+        for delta, local in known.local_deltas.items():
+            values[delta] = local.xreplace(values).evalf()
         answer_value, truth_value = _evaluate(answer, values), _evaluate(truth, values)
         nonzero += truth_value != 0
         scale = max(1.0, abs(truth_value)) if math.isfinite(truth_value) else 1.0
         if not (abs(answer_value - truth_value) <= RELATIVE_TOLERANCE * scale):
-            used = (answer.free_symbols | truth.free_symbols | answer.atoms(AppliedUndef) | truth.atoms(AppliedUndef))
+            used = answer.free_symbols | _truth_symbols(known) | answer.atoms(AppliedUndef) | truth.atoms(AppliedUndef)
             shown = sorted(((ascii_name(network, s), float(values[s])) for s in used if s in values))
             return Counterexample(tuple(shown), answer_value, truth_value), compared
     return None, compared
+
+
+def _truth_symbols(truth: _Truth) -> set[sp.Basic]:
+    """The quantities the truth reads, through the deltas it uses (which are no quantity a student sees)."""
+    used, pending = set(), list(truth.compact.free_symbols)
+    while pending:
+        symbol = pending.pop()
+        if symbol in used:
+            continue
+        used.add(symbol)
+        if symbol in truth.local_deltas:
+            pending += truth.local_deltas[symbol].xreplace(dict(truth.concrete)).free_symbols
+    return used - set(truth.local_deltas)
 
 
 def _evaluate(expr: sp.Expr, values: Mapping[sp.Basic, sp.Expr]) -> float:
@@ -467,10 +523,12 @@ def _terms(expr: sp.Expr) -> list[tuple[sp.Expr, Counter]]:
     return out
 
 
-def _abstractify(expr: sp.Expr, concrete: Mapping[sp.Basic, sp.Expr]) -> sp.Expr:
-    """Concrete formulas written out by the student (a3*(1 - a3), a3 - t) back to their named symbols."""
+def _abstractify(expr: sp.Expr, truth: _Truth) -> sp.Expr:
+    """Concrete formulas written out by the student (sigmoid(z3) as a3, a3*(1 - a3), a3 - t) back to their
+    named symbols."""
+    concrete = truth.concrete
     constants = {s: v for s, v in concrete.items() if v.is_Number}
-    expr = sp.factor_terms(expr.xreplace(constants))  # 2*a3 - 2*t back to 2*(a3 - t), so the forms match
+    expr = sp.factor_terms(expr.xreplace(dict(truth.named_values)).xreplace(constants))  # 2*a3 - 2*t back to 2*(a3 - t), so the forms match
     for symbol, value in concrete.items():
         if not value.is_Number:
             expr = expr.subs(value, symbol)
@@ -478,7 +536,7 @@ def _abstractify(expr: sp.Expr, concrete: Mapping[sp.Basic, sp.Expr]) -> sp.Expr
 
 
 def _feedback(network: Network, entry: Entry, truth: _Truth, abstract: sp.Expr) -> tuple[Feedback, ...]:
-    terms = _terms(_abstractify(abstract, truth.concrete))
+    terms = _terms(_abstractify(abstract, truth))
     paths = list(range(len(truth.paths)))
     pairs: list[tuple[int, int]] = []
     for p in list(paths):  # identical multisets first
@@ -504,6 +562,10 @@ def _feedback(network: Network, entry: Entry, truth: _Truth, abstract: sp.Expr) 
         (scale,) = coefficients
         return (Feedback("sign" if scale == -1 else "scale", f"the answer is {_times(scale)} the correct one"),)
 
+    if len(free_terms) > 1 or (free_terms and not exact):  # term by term the lines would be noise
+        return (Feedback("unmatched", f"the answer's {len(terms)} terms (multiplied out) do not match the "
+                                      f"{len(truth.paths)} path{'s' if len(truth.paths) != 1 else ''} of "
+                                      f"dC/d{entry.name} term by term; see the counterexample"),)
     items = _in_every_path([_path_differences(network, truth, p, terms[t]) for p, t in sorted(pairs)],
                            everywhere=not paths and len(pairs) > 1)
     for p in sorted(paths):
@@ -597,7 +659,7 @@ def _path_differences(network: Network, truth: _Truth, p: int, term: tuple[sp.Ex
     for got in extra:
         name = ascii_name(network, got)
         items.append(Feedback("extra_factor", f"{name} is extra in {where}", chain, found=name))
-    if coefficient != 1:
+    if coefficient != 1 and not items and not missing and not extra:  # a partial match's coefficient means little
         kind = "sign" if coefficient == -1 else "scale"
         items.append(Feedback(kind, f"the term of {where} is {_times(coefficient)} what it should be", chain))
     return items
@@ -679,10 +741,17 @@ def read_answer_rows(text: str, suffix: str, default_item: str | None = None) ->
     import io
 
     if suffix == ".json":
-        data = load_json(text, "answers file")
+        data = load_json(text, "answers file", shape="an answers file is a list of objects")
         records = data.get("answers") if isinstance(data, dict) else data
-        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            raise SymbpError(f"answers file holds {type(records).__name__}; expected {ANSWER_FILE_FORMS}")
+        if isinstance(data, dict) and records is None:
+            keys = ", ".join(repr(key) for key in data) or "no keys"
+            raise SymbpError(f"answers file holds one object ({keys}) and no 'answers' list; expected {ANSWER_FILE_FORMS}")
+        if not isinstance(records, list):
+            raise SymbpError(f"answers file holds {_json_kind(records)}; expected {ANSWER_FILE_FORMS}")
+        for number, record in enumerate(records, 1):
+            if not isinstance(record, dict):
+                raise SymbpError(f"answers row {number} is {_json_kind(record)} {json.dumps(record)[:40]}; "
+                                 "each row is an object with keys student, entry, answer")
     elif suffix == ".csv":
         csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))  # one long answer is the grammar's to refuse
         try:
@@ -694,6 +763,26 @@ def read_answer_rows(text: str, suffix: str, default_item: str | None = None) ->
     else:
         raise SymbpError(f"answers file ending {suffix!r} is not read; expected {ANSWER_FILE_FORMS}")
     return tuple(_answer_row(record, number, default_item) for number, record in enumerate(records, 1))
+
+
+def _json_kind(value: object) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number")
+
+
+def read_answer_file(path: Path, default_item: str | None = None) -> tuple[AnswerRow, ...]:
+    """The rows of the answers file ``path`` (.csv or .json); standard input is not read: its format has no name."""
+    if str(path) == "-":
+        raise SymbpError(f"--answers '-': standard input is not read; give a file ending .csv or .json "
+                         f"({ANSWER_FILE_FORMS})")
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # spreadsheets often save CSV with a byte-order mark
+    except OSError as error:
+        raise SymbpError(f"--answers {str(path)!r} cannot be read: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise SymbpError(f"--answers {str(path)!r} is not UTF-8 text (byte {error.start}); "
+                         f"expected {ANSWER_FILE_FORMS}") from None
+    return read_answer_rows(text, path.suffix.lower(), default_item)
 
 
 ANSWER_COLUMNS = ("student", "entry", "exercise", "answer")
@@ -708,6 +797,10 @@ def _check_csv_columns(header: list[str], records: list[dict]) -> None:
         if None in record:  # csv.DictReader keeps the cells past the header under the key None
             raise SymbpError(f"answers row {number} has {len(record[None])} cell(s) more than the header "
                              f"({', '.join(header)}); quote an answer that holds a comma")
+        short = [name for name in header if record.get(name) is None]  # csv.DictReader's value for a cell left out
+        if short:
+            raise SymbpError(f"answers row {number} has {len(short)} cell(s) fewer than the header "
+                             f"({', '.join(header)}): no {short[0]}; give every column, empty cells as ,,")
 
 
 def _answer_row(record: Mapping[str, object], number: int, default_item: str | None) -> AnswerRow:

@@ -89,7 +89,7 @@ def _parse_json(path: Path, text: str) -> object:
     return load_json(text, f"spec file {str(path)!r}")
 
 
-def load_json(text: str, what: str) -> object:
+def load_json(text: str, what: str, shape: str = "a point or spec is at most a list of rows") -> object:
     """``json.loads``, with every way it fails (syntax, Python's int-conversion limit, nesting, a key given twice)
     as ``SymbpError``."""
     def refuse_repeated_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
@@ -105,7 +105,7 @@ def load_json(text: str, what: str) -> object:
     except json.JSONDecodeError as error:
         raise SymbpError(f"{what} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
     except RecursionError:
-        raise SymbpError(f"{what} is nested too deeply to read; a point or spec is at most a list of rows") from None
+        raise SymbpError(f"{what} is nested too deeply to read; {shape}") from None
     except SymbpError:
         raise
     except ValueError as error:  # an integer of more than sys.get_int_max_str_digits() digits

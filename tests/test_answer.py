@@ -112,3 +112,29 @@ def test_relu_derivatives_read_as_symbp_prints_them() -> None:
     assert parse_answer(latex_cases, NET) == leaky
     with pytest.raises(symbp.SymbpError, match="position 18"):
         parse_answer("{1 if z1_1 > 0; 0}", NET)
+
+
+# The lecture's own solution for dC/dW^{(2)}_{12}, copied from backprop-lecture.md (subscripts before superscripts, C')
+LECTURE_SOLUTION = r"C' \cdot \sigma^{(3)'}(z^{(3)}) \cdot (w_1^{(3)}) \cdot \sigma^{(2)'}(z_1^{(2)}) \cdot a_2^{(1)}"
+
+
+@pytest.mark.parametrize("answer", [
+    LECTURE_SOLUTION,
+    r"C' \cdot \sigma^{(3)\prime}(z^{(3)}) \cdot w_{1}^{(3)} \cdot \sigma^{(2)\prime}(z_{1}^{(2)}) \cdot a_{2}^{(1)}",
+    "C′ · σ⁽³⁾′(z⁽³⁾) · w₁⁽³⁾ · σ⁽²⁾′(z₁⁽²⁾) · a₂⁽¹⁾",
+])
+def test_the_lectures_index_order_and_c_prime_read_as_the_lectures_path(answer: str) -> None:
+    assert sp.simplify(parse_answer(answer, NET) - LECTURE_FIRST) == 0
+    assert symbp.grade(NET, "W2_1_2", answer).correct
+
+
+def test_the_lectures_index_order_keeps_its_indices() -> None:
+    wrong = LECTURE_SOLUTION.replace("w_1^{(3)}", "w_2^{(3)}").replace("a_2^{(1)}", "a_1^{(1)}")
+    assert parse_answer(wrong, NET) == LECTURE_FIRST.subs({S("W3_1_1"): S("W3_1_2"), S("a1_2"): S("a1_1")})
+    assert parse_answer(r"W_{12}^{(2)}", NET) == S("W2_1_2")
+    assert parse_answer("W₂₁⁽²⁾", NET) == S("W2_2_1")
+
+
+def test_c_prime_needs_a_single_output() -> None:
+    with pytest.raises(symbp.SymbpError, match="single output"):
+        parse_answer("C' * a1_1", symbp.Network([2, 2, 2]))

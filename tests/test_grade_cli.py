@@ -141,6 +141,13 @@ def test_exercise_column_and_default_entry(tmp_path: Path) -> None:
     ('[{"student": "ann", "student": "bob", "entry": "W2_1_2", "answer": "1"}]', ".json", "'student' twice"),
     ("studnet,entry,answer\nann,W2_1_2,1\n", ".csv", "column 'studnet'; accepted columns: student, entry"),
     ("student,entry,answer\nann,W2_1_2,a1_2, 2\n", ".csv", "row 1 has 1 cell(s) more than the header"),
+    # Each message names the bad value and what is accepted (it said "NoneType", "list", "answer is None").
+    ('{"student": "a"}', ".json", "one object ('student') and no 'answers' list; expected a CSV file"),
+    ('[{"student": "a", "entry": "W2_1_2", "answer": "a1_2"}, NaN]', ".json",
+     "answers row 2 is a number NaN; each row is an object with keys student, entry, answer"),
+    ("[" * 100_000 + "]" * 100_000, ".json", "nested too deeply to read; an answers file is a list of objects"),
+    ("student,entry,answer\nann,W2_1_2\n", ".csv", "row 1 has 1 cell(s) fewer than the header (student, entry, "
+                                                  "answer): no answer"),
 ])
 def test_unreadable_answer_files_exit_2_and_write_nothing(tmp_path: Path, content: str, suffix: str, message: str) -> None:
     answers = tmp_path / f"class{suffix}"
@@ -167,3 +174,20 @@ def test_a_report_cell_that_a_spreadsheet_would_run_as_a_formula_is_quoted(tmp_p
     report = tmp_path / "report.csv"
     assert run("--answers", str(answers), "--report", str(report)).exit_code == 0
     assert report.read_text().splitlines()[1].startswith("'=cmd|")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--answers", "nonexist.csv"], "--answers 'nonexist.csv' cannot be read: No such file or directory\n"),
+    (["--answers", "-"], "--answers '-': standard input is not read; give a file ending .csv or .json"),
+    (["--define", "f=x", "--activation", "f,sigmoid,tanh", "-e", "W2_1_2", "-a", "a1_2"],
+     "unknown non-linearity 'f,sigmoid,tanh': --activation takes one name for every layer; give one per layer "
+     "with --activations f,sigmoid,tanh\n"),
+    (["-e", "W2_1_2", "-a", "a1_2^99999"], "exponent 99999 is too large; at most 64 in absolute value\n"),
+])
+def test_bad_options_get_one_line_naming_the_value_and_what_is_accepted(tmp_path: Path, monkeypatch, args: list[str],
+                                                                          message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run(*args)
+    lines = result.output.splitlines()
+    assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith("symbp: error: ")
+    assert message in result.output and "Errno" not in result.output
