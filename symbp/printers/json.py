@@ -25,6 +25,7 @@ from ..derive.backprop import BackpropDerivation, DeltaStep
 from ..derive.naive import NaiveDerivation
 from ..derive.reference import ReferenceDerivation
 from ..docmodel import CheckTable, CostTable, ExampleDocument, GradientTable
+from ..docmodel import delta_unit_equation
 from ..docmodel import Algorithm, Backprop, Document, NaiveExpansion, Partial, ReferenceResult, RepeatedWorkPart
 from ..graph import build_graph
 from ..spec import Network
@@ -128,7 +129,10 @@ class JsonDocumentPrinter(Printer):
         }]}
 
     def _data_RepeatedWorkPart(self, node: RepeatedWorkPart, work: object) -> dict[str, list[Any]]:
-        return {}  # the naive entries' LaTeX marks it
+        return {"repeated_work": [
+            {"delta": str(eq.lhs), "latex": self._tex(eq), "text": self._text.doprint(eq), "note": eq.note}
+            for eq in node.equations
+        ]}
 
     def _backprop_data(self, node: Backprop, derivation: BackpropDerivation) -> dict[str, Any]:
         graph = build_graph(derivation.network)
@@ -142,7 +146,8 @@ class JsonDocumentPrinter(Printer):
                     "layer": step.layer,
                     "unit": step.unit,
                     "formula": str(step.formula),
-                    "formula_latex": self._tex(step.formula),
+                    # The same (sum of delta W) sigma' order as the "latex" field above.
+                    "formula_latex": self._tex(delta_unit_equation(step).sides[-1]),
                     "base_case": step.is_base_case,
                     **softmax_delta_data(step),
                 }
