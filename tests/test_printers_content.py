@@ -60,3 +60,18 @@ def test_json_delta_formula_latex_is_the_lectures_sum_then_sigma_prime():
     # (delta_1^(2) W_12^(2) + delta_2^(2) W_22^(2)) sigma^(1)'(z_2^(1)): the sum first, as the lecture orders it.
     assert by_name["delta1_2"] == (r"\Bigl(\delta^{(2)}_{1} \cdot W^{(2)}_{12} + \delta^{(2)}_{2} \cdot W^{(2)}_{22}\Bigr)"
                                    r" \cdot \sigma^{(1)\prime}(z^{(1)}_{2})")
+
+
+def test_backprop_json_entry_does_not_grow_with_the_paths_and_unrolls_only_when_asked():
+    """dC/dW1_1_1 sums D(2) * D(3) paths (9 at width 3, 36 at width 6); its JSON entry must not grow with them."""
+    from symbp.docmodel import derivations_document
+    from symbp.printers.json import JsonDocumentPrinter
+
+    def entry_size(width: int, **settings: bool) -> int:
+        network = symbp.Network([2, width, width, width, 1], activations="sigmoid", cost="squared_error")
+        document = derivations_document(network, [symbp.backprop(network, ["W1_1_1"])])
+        (entry,) = json.loads(JsonDocumentPrinter(network=network, **settings).doprint(document))["entries"]
+        return len(json.dumps(entry))
+
+    assert entry_size(6) < 1.2 * entry_size(3)
+    assert entry_size(6, unrolled=True) > 2 * entry_size(3, unrolled=True)  # what the default leaves out
