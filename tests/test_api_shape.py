@@ -83,3 +83,29 @@ def test_every_result_and_step_displays_from_one_base():
         assert isinstance(result, Displayable), type(result).__name__
         assert (result._repr_latex_() is None) != (result._repr_html_() is None), type(result).__name__
     assert "W1_1_2" in symbp.check(small, points=1)._repr_html_()
+
+
+# Entry lookups: the lecture's names, and errors that show the name meant --------------------------
+
+
+def test_the_lectures_lowercase_output_weight_names_W_of_the_one_unit_layer():
+    net = symbp.Network()  # 3,2,2,1: layer 3 has one unit, so w^(3)_1 is W^(3)_11
+    bp = symbp.backprop(net, "all")
+    # dC/dw^(3)_1 = delta^(3) a^(2)_1 (lecture: dz^(3)/dw_j^(3) = a_j^(2)).
+    assert sp.sympify(str(bp.gradient("w3_1").formula)) == sp.Symbol("delta3_1") * sp.Symbol("a2_1")
+    assert symbp.naive(net, "w3_1").entry.name == "W3_1_1"
+    with pytest.raises(symbp.SymbpError, match=r"layer 2 has 2 units; write W2_<i>_1"):
+        symbp.naive(net, "w2_1")
+
+
+def test_a_missing_entry_error_shows_the_closest_names_first():
+    bp = symbp.backprop(symbp.Network([3, 8, 8, 1]), "W2")
+    with pytest.raises(symbp.SymbpError, match=r"'W1_2_3' is not among the entries of this derivation; closest: W2_2_3"):
+        bp.gradient("W1_2_3")
+
+
+@pytest.mark.parametrize("name", ["W9_1_1", "nonsense"])
+def test_an_invalid_name_is_not_an_entry_of_the_network(name):
+    bp = symbp.backprop(symbp.Network(), "W2")
+    with pytest.raises(symbp.SymbpError, match=rf"'{name}' is not an entry of the 3,2,2,1 network: .*(W<m>_<i>_<j>|1\.\.3)"):
+        bp.gradient(name)

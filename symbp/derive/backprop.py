@@ -106,7 +106,7 @@ class BackpropDerivation(Displayable):
             ) from None
 
     def gradient(self, entry: Entry | str) -> GradientStep:
-        return entry_lookup(self._gradients_by_name, entry)
+        return entry_lookup(self._gradients_by_name, entry, self.network)
 
     @property
     def entries(self) -> tuple[Entry, ...]:

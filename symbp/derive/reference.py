@@ -72,7 +72,7 @@ class ReferenceDerivation(Displayable):
 
     def gradient(self, entry: Entry | str) -> ReferenceDerivation:
         """This derivation, when ``entry`` is its entry (the protocol of every result)."""
-        return entry_lookup({self.entry.name: self}, entry)
+        return entry_lookup({self.entry.name: self}, entry, self.network)
 
     def steps(self, entry: Entry | str) -> tuple[sp.Expr, ...]:
         """sympy.diff has no steps to show: the one expression."""
