@@ -109,3 +109,9 @@ def test_an_invalid_name_is_not_an_entry_of_the_network(name):
     bp = symbp.backprop(symbp.Network(), "W2")
     with pytest.raises(symbp.SymbpError, match=rf"'{name}' is not an entry of the 3,2,2,1 network: .*(W<m>_<i>_<j>|1\.\.3)"):
         bp.gradient(name)
+
+
+@pytest.mark.parametrize("function", ["naive", "backprop", "reference", "check"])
+def test_forgetting_the_network_names_the_expected_first_argument(function):
+    with pytest.raises(symbp.SymbpError, match=rf"{function}\(\) takes a Network first, not str 'W1_2_3'"):
+        getattr(symbp, function)("W1_2_3")

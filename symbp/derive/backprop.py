@@ -22,7 +22,7 @@ from typing import Mapping, Sequence
 import sympy as sp
 
 from ..display import Displayable
-from .naive import chosen_entries, entry_lookup
+from .naive import chosen_entries, entry_lookup, require_network
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
 from ..spec import Entry, Network
@@ -165,6 +165,7 @@ def backprop(network: Network, entries: Entry | str | Sequence[Entry | str] | No
     >>> d.gradient("W1_2_3").formula
     a0_3*delta1_2
     """
+    require_network(network, "backprop")
     batch = build_graph(network)
     L = network.L
     wanted = chosen_entries(network, entries)

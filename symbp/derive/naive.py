@@ -155,6 +155,15 @@ def entry_lookup(found: Mapping[str, T], entry: Entry | str, network: Network | 
         raise SymbpError(f"{name!r} is not among the entries of this derivation; closest: {shown}") from None
 
 
+def require_network(network: object, function: str) -> None:
+    """A ``SymbpError`` (not an AttributeError later) when the first argument is not a ``Network``."""
+    if not isinstance(network, Network):
+        raise SymbpError(
+            f"{function}() takes a Network first, not {type(network).__name__} {network!r}; "
+            f"e.g. symbp.{function}(symbp.Network(), \"W1_2_3\")"
+        )
+
+
 def single_entry(network: Network, entries: Entry | str | Sequence[Entry | str] | None) -> Entry | None:
     """The entry when ``entries`` names exactly one (``"W2_1_2"``, an ``Entry``), else None (groups, lists, default)."""
     if isinstance(entries, Entry):
@@ -194,6 +203,7 @@ def naive(
     >>> len(naive(Network(), ["W2_1_2", "W1_2_3"]).repeated.deltas)
     2
     """
+    require_network(network, "naive")
     entry = single_entry(network, entries)
     if entry is None:
         chosen = chosen_entries(network, entries)
