@@ -115,3 +115,14 @@ def test_an_invalid_name_is_not_an_entry_of_the_network(name):
 def test_forgetting_the_network_names_the_expected_first_argument(function):
     with pytest.raises(symbp.SymbpError, match=rf"{function}\(\) takes a Network first, not str 'W1_2_3'"):
         getattr(symbp, function)("W1_2_3")
+
+
+def test_an_unknown_format_is_one_house_style_line_naming_the_formats():
+    from typer.testing import CliRunner
+
+    from symbp.cli import app
+
+    result = CliRunner().invoke(app, ["derive", "-f", "html"])
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("symbp: error: --format 'html' is not accepted; accepted: text, latex, markdown, json")
