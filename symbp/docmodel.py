@@ -48,6 +48,8 @@ class Node(Displayable):
     notation; a bare node prints SymPy's own names for them.
     """
 
+    dataclass_repr = True
+    __str__ = object.__str__  # a node's str() is its repr: printers dispatch on nodes, never on str()
     in_notation = True
     """Whether printing it needs the network's symbol names (tables of numbers do not; a graph may be huge)."""
 

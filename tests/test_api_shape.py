@@ -126,3 +126,16 @@ def test_an_unknown_format_is_one_house_style_line_naming_the_formats():
     assert result.exit_code == 2 and result.stdout == ""
     (line,) = result.stderr.splitlines()
     assert line.startswith("symbp: error: --format 'html' is not accepted; accepted: text, latex, markdown, json")
+
+
+def test_print_shows_the_text_and_repr_is_one_short_line():
+    derivation = symbp.naive(NET, "W1_2_3")
+    assert repr(derivation) == "<NaiveDerivation of dC/dW1_2_3: 2 paths>"  # the lecture: two paths
+    # print(): the derivation in lecture notation, starting with its quantity.
+    assert str(derivation).startswith("∂C/∂W⁽¹⁾₂₃ by the naive chain expansion: 2 paths of 7 factors")
+    bp = symbp.backprop(NET, ["W2_1_2", "W1_2_3"])
+    assert repr(bp) == "<BackpropDerivation of 2 entries>"
+    assert "δ⁽²⁾₁ · a⁽¹⁾₂" in str(bp)  # dC/dW2_1_2 = delta_1^(2) a_2^(1)
+    report = symbp.check(symbp.Network([1, 1], "identity", "squared_error"), points=1)
+    assert repr(report) == "<CheckReport: passed>" and str(report).startswith("Check of network 1,1")
+    assert len(repr(report)) < 40
