@@ -1,11 +1,12 @@
 """How often symbp grade names the planted mistake, and how long a class of 200 answers takes.
 
-    python benchmarks/grade_feedback.py              # 600 + 600 seeded mutations, a 200-answer class
+    python benchmarks/grade_feedback.py              # 600 + 600 + 600 seeded mutations, a 200-answer class
     python benchmarks/grade_feedback.py --count 1200 --seed 3
 
 The mutations and the independent oracle (the lecture's chain rule written out path by
 path) are those of tests/test_grade.py, which runs 96 + 48 of them in the suite. The second 600 are on
-networks with sigmoid or tanh layers and squared error, their sigma' and dC/da written out as formulas.
+networks with sigmoid or tanh layers and squared error, their sigma' and dC/da written out as formulas;
+the third 600 leave one relu or leaky relu sigma' out (tests/test_grade.py runs 40 of them).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import random  # noqa: E402
 
 import symbp  # noqa: E402
-from test_grade import MUTATIONS, grade, lecture_paths, named, plant, seeded_mutations, shuffled  # noqa: E402
+from test_grade import (MUTATIONS, grade, lecture_paths, named, plant, seeded_missing_sigmas, seeded_mutations,  # noqa: E402
+                        shuffled)
 
 
 def hit_rate(count: int, seed: int, concrete_forms: bool) -> None:
@@ -47,6 +49,18 @@ def hit_rate(count: int, seed: int, concrete_forms: bool) -> None:
     print("sample feedback:")
     for kind, (entry, network, answer, message) in sample.items():
         print(f"  [{kind}] dC/d{entry} on {network}\n      answer:   {answer}\n      feedback: {message}")
+
+
+def missing_sigma_rate(count: int, seed: int) -> None:
+    """One relu or leaky relu sigma' left out of one path: graded incorrect, and named, how often."""
+    mutations = seeded_missing_sigmas(count, seed)
+    start = time.perf_counter()
+    results = [(net, mutation, grade(net, entry, mutation.answer)) for net, entry, mutation in mutations]
+    seconds = time.perf_counter() - start
+    incorrect = sum(result.verdict == "incorrect" for _, _, result in results)
+    hits = sum(named(net, mutation, result) for net, mutation, result in results)
+    print(f"relu/leaky relu networks, one sigma' left out: graded incorrect {incorrect}/{count}, "
+          f"feedback names it {hits}/{count} ({100 * hits / count:.1f}%), {seconds:.1f} s, seed {seed}")
 
 
 def class_rows(count: int, seed: int) -> list[dict[str, str]]:
@@ -87,6 +101,7 @@ def main() -> None:
     arguments = parser.parse_args()
     hit_rate(arguments.count, arguments.seed, concrete_forms=False)
     hit_rate(arguments.count, arguments.seed, concrete_forms=True)
+    missing_sigma_rate(arguments.count, arguments.seed)
     class_of_200(arguments.seed)
 
 

@@ -39,7 +39,7 @@ _EXPORTS = {
     "check": "symbp.check",
     "CheckReport": "symbp.check",
     "grade": "symbp.grade", "GradeResult": "symbp.grade",
-    "exercises": "symbp.exercise",
+    "exercises": "symbp.exercise", "grade_sheet": "symbp.sheetgrade",
     "gradient_at": "symbp.numeric",
     "random_point": "symbp.numeric",
     "latex": "symbp.printers.latex",

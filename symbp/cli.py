@@ -1175,6 +1175,10 @@ def grade(
     report: Annotated[Optional[Path], typer.Option(
         "--report", metavar="FILE", dir_okay=False, show_default=False,
         help="With --answers: write student, item, verdict, feedback to FILE (.csv or .json).")] = None,
+    sheet: Annotated[Optional[Path], typer.Option(
+        "--sheet", metavar="FILE", dir_okay=False, show_default=False,
+        help="With --answers: the JSON of symbp exercise; each row's exercise id (ex1, ...) picks its network, "
+             "entry and kind.")] = None,
     no_delta: Annotated[bool, typer.Option(
         "--no-delta", help="Refuse answers written with delta (the factors must be written out).")] = False,
     points: Annotated[int, typer.Option("--points", "-n", callback=_points,
@@ -1201,6 +1205,7 @@ def grade(
       symbp grade --entry W2_1_2 --answer "dC/da3 * sigma3'(z3) * w3_1 * sigma2'(z2_1) * a1_2"
       symbp grade --entry W2_1_2 --answer "delta2_1 * a1_2"
       symbp grade --answers class.csv --report graded.csv --activation sigmoid --cost squared_error
+      symbp grade --answers answers.csv --sheet week5.json --report report.csv
     """
     # The package's lazy attribute first: importing the submodule directly would leave symbp.grade the module.
     from . import grade as grade_answer
@@ -1213,21 +1218,31 @@ def grade(
     if answers is None:
         if entry is None:
             raise SymbpError("--answer needs --entry, e.g. --entry W2_1_2")
-        if report is not None:
-            raise SymbpError("--report goes with --answers FILE")
+        if report is not None or sheet is not None:
+            raise SymbpError(f"{'--report' if report is not None else '--sheet'} goes with --answers FILE")
         result = grade_answer(network, entry, answer or "", **options)
         typer.echo("\n".join(result.lines()))
         raise typer.Exit(0 if result.correct else 1)
     if report is not None and report.suffix.lower() not in (".csv", ".json"):
         raise SymbpError(f"--report {str(report)!r} must end in .csv or .json")
     _check_out(report, force, "--report")
-    refuse_overwriting_inputs(report, "--report", {"--answers": answers, "--spec": spec})
+    refuse_overwriting_inputs(report, "--report", {"--answers": answers, "--spec": spec, "--sheet": sheet})
     try:
         text = answers.read_text(encoding="utf-8-sig")  # spreadsheets often save CSV with a byte-order mark
     except (OSError, UnicodeDecodeError) as error:
         raise SymbpError(f"--answers {str(answers)!r} cannot be read: {error}") from None
     rows = read_answer_rows(text, answers.suffix.lower(), entry)
-    results = grade_rows(network, rows, **options)
+    if sheet is not None:
+        from .sheetgrade import grade_sheet
+        from .specfile import load_json
+
+        try:
+            sheet_text = sheet.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise SymbpError(f"--sheet {str(sheet)!r} cannot be read: {error}") from None
+        results = grade_sheet(load_json(sheet_text, "--sheet"), rows, **options)
+    else:
+        results = grade_rows(network, rows, **options)
     if report is not None:
         records = report_rows(results)
         _emit(_dumps(records) if report.suffix.lower() == ".json" else _csv(records), report, force, "--report")
@@ -1288,7 +1303,8 @@ def exercise(
     from .exercise import KINDS, exercises, render_sheet
 
     chosen = output_format(out, "pdf" if pdf else (format.value if format else None),
-                           ["latex", "markdown", "json", "pdf"], "markdown", option="--format", writer="symbp exercise")
+                           ["latex", "markdown", "json", "pdf"], "markdown", option="--pdf" if pdf else "--format",
+                           writer="symbp exercise")
     if pdf and format not in (None, SheetFormat.latex):
         raise SymbpError(f"--pdf compiles LaTeX, but --format asks for {format.value}")
     two_files = chosen != "json" and not is_stdout(out)

@@ -34,14 +34,14 @@ import sympy as sp
 
 from .activations import ACTIVATIONS
 from .costs import COSTS
-from .counts import backprop_count, naive_count, naive_factors_per_path, naive_paths
+from .counts import naive_count, naive_factors_per_path, naive_paths
 from .derive.backprop import backprop
 from .derive.naive import Factor, NaiveDerivation, Path, naive
 from .derive.repeated import RepeatedWork
 from .docmodel import Partial
 from .errors import SymbpError
 from .graph import Graph, build_graph
-from .grade import _abstract_factor, ascii_name
+from .grade import abstract_factor as _abstract_factor, ascii_name
 from .spec import Entry, Network
 
 KINDS = ("chain", "backprop", "count", "numeric", "spot-the-error")
@@ -66,7 +66,11 @@ MAX_LAYERS = 6
 
 EXERCISE_MAX_PATHS = 36
 DIGITS = 4
-"""Decimals of the numbers in numeric solutions."""
+MAX_DIGITS = 6
+SMALLEST_SHOWN = 1e-3
+"""Decimals of the numbers in numeric solutions: 4, or more (up to 6) until the smallest number shown has two
+significant digits; points are redrawn until every number shown is at least 1e-3 (else the draw with the largest
+smallest number is kept)."""
 
 NUMERIC_MAX_WIDTH = 3
 NUMERIC_MAX_PATHS = 4
@@ -180,6 +184,8 @@ class Exercise:
     """Numeric exercises: x, t, W1, b1, ... as nested tuples of numbers (so that exercises compare by value)."""
     lr: float | None = None
     mistake: Mistake | None = None
+    digits: int = DIGITS
+    """Numeric exercises: the decimals the numbers are given to."""
 
     @property
     def point_values(self) -> dict[str, np.ndarray] | None:
@@ -285,12 +291,42 @@ def _numeric(number: int, knobs: Difficulty, rng: random.Random) -> Exercise:
 
     network = _network(knobs, rng, numbers=True)
     entry = _entry(network, knobs, rng, ("W",))
-    for _ in range(MAX_DRAWS):  # a z of exactly 0 puts relu at its kink, where the derivative is a convention
+    lr = rng.choice(LEARNING_RATES)
+    best, best_size = None, -1.0
+    for _ in range(MAX_DRAWS):
         point = nice_point(network, rng.randrange(2**32))
-        if all(np.all(np.abs(z) > 1e-9) for z in forward_backward(network, point).z.values()):
+        numbers = forward_backward(network, point)
+        if not all(np.all(np.abs(z) > 1e-9) for z in numbers.z.values()):
+            continue  # a z of exactly 0 puts relu at its kink, where the derivative is a convention
+        grads = [np.ravel(g) for g in numbers.grad.values()]
+        size = _smallest([numbers.cost, *np.concatenate([np.ravel(d) for d in numbers.delta.values()]),
+                          *np.concatenate(grads), *(lr * np.concatenate(grads))])
+        if size > best_size:
+            best, best_size = point, size
+        if size >= SMALLEST_SHOWN:
             break
+    point = best if best is not None else point
+    # Two significant digits for the smallest number shown (path terms too), however small the draw left it.
+    smallest = min(best_size, _smallest_path_term(network, entry, point))
+    digits = int(min(MAX_DIGITS, max(DIGITS, np.floor(-np.log10(smallest)) + 2)))
     frozen = tuple((key, _tuples(np.asarray(value).tolist())) for key, value in point.items())
-    return Exercise(number, "numeric", network, entry, frozen, rng.choice(LEARNING_RATES))
+    return Exercise(number, "numeric", network, entry, frozen, lr, digits=digits)
+
+
+def _smallest(values: Sequence[float]) -> float:
+    """The smallest magnitude among ``values`` but exact zeros (a dead relu's 0 prints as it is); 1 if none."""
+    sizes = [abs(float(v)) for v in values if abs(float(v)) > 1e-12]
+    return min(sizes, default=1.0)
+
+
+def _smallest_path_term(network: Network, entry: Entry, point: Mapping[str, np.ndarray]) -> float:
+    from .example import worked_example
+
+    if naive_paths(network, entry) > NUMERIC_MAX_PATHS:
+        return 1.0
+    example = worked_example(network, point, digits=MAX_DIGITS, entry=entry.name)
+    assert example.naive is not None  # asked for by entry
+    return _smallest([path.product for path in example.naive.paths])
 
 
 def _tuples(value: Any) -> Any:
@@ -481,8 +517,8 @@ def _count_sheet(exercise: Exercise, width: float) -> PrintedExercise:
     d = _derivative(network, entry, width)
     paths, factors = naive_paths(network, entry), naive_factors_per_path(network, entry)
     multiplications = naive_count(network, entry).multiplications
-    per_layer = [network.D(L)] + [network.D(n) * (network.D(n + 1) + 1) for n in range(L - 1, m - 1, -1)]
-    backprop_total = backprop_count(network, (entry,)).multiplications
+    per_layer = backprop_needed(network, entry)
+    backprop_total = sum(per_layer)
     question = Block(text=rf"For {_network_text(network)}: (a) over how many paths from the entry to $C$ does the "
                           rf"naive chain expansion of ${d}$ sum? (b) How many local derivatives does each path "
                           r"multiply, and how many multiplications does the whole expansion take? (c) How many "
@@ -496,11 +532,15 @@ def _count_sheet(exercise: Exercise, width: float) -> PrintedExercise:
         rf"\text{{factors per path}} &= 1 + 2 (L - m) + 2 = 1 + 2 \cdot {L - m} + 2 = {factors}",
         rf"\text{{multiplications}} &= {paths} \cdot ({factors} - 1) = {multiplications}",
     ])
-    steps = " + ".join(map(str, per_layer)) + " + 1"
+    steps = " + ".join(map(str, per_layer))
+    layers = f"layer ${m + 1}$" if m + 2 == L else f"layers ${L - 1}$ to ${m + 1}$"
+    between = (rf", every $\delta^{{(n)}}$ of {layers} with $D^{{(n+1)}}$ products in its sum and "
+               r"one by $\sigma'$" if m + 1 < L else "")
+    lower = (rf"{between}, and only $\delta^{{({m})}}_{{{entry.row}}}$ of layer ${m}$ ($D^{{({m + 1})}}$ products and "
+             r"one by $\sigma'$)" if m < L else "")
     backprop_block = Block(
-        text=rf"Backprop computes $\delta^{{({L})}}$ with one product per unit, each lower $\delta^{{(n)}}_{{j}}$ "
-             rf"with $D^{{(n+1)}}$ products in its sum and one by $\sigma'$, down to layer ${m}$, then one product "
-             r"$\delta a$ for the weight:",
+        text=rf"Backprop computes only the $\delta$s this gradient needs: every $\delta^{{({L})}}_{{j}}$ with one "
+             rf"product each{lower}, then one product $\delta a$ for the weight:",
         rows=rf"\text{{backprop}} &= {steps} = {backprop_total}")
     first = Block(text=r"Each path picks one unit in every layer above the entry's; it multiplies $\partial C / \partial a$, "
                        r"two factors per layer crossed ($\sigma'$ and a weight) and two at the entry's own layer:",
@@ -508,6 +548,20 @@ def _count_sheet(exercise: Exercise, width: float) -> PrintedExercise:
     answer = {"paths": paths, "factors_per_path": factors, "multiplications": multiplications,
               "backprop_multiplications": backprop_total}
     return PrintedExercise(exercise, (question,), (first, backprop_block), answer)
+
+
+def backprop_needed(network: Network, entry: Entry) -> tuple[int, ...]:
+    """Multiplications backprop takes for dC/d(entry) alone, layer by layer from the output, then delta*a (weights).
+
+    Every delta of the layers above the entry's is needed (each feeds every lower one), of the entry's own
+    layer only its row's: a base-case delta is one product, a lower one D(n+1) products in its sum and one by sigma'.
+    """
+    L, m = network.L, entry.layer
+    per_layer = [network.D(L) if m < L else 1]
+    per_layer += [network.D(n) * (network.D(n + 1) + 1) for n in range(L - 1, m, -1)]
+    if m < L:
+        per_layer.append(network.D(m + 1) + 1)
+    return (*per_layer, 1 if entry.kind == "W" else 0)
 
 
 def _vector(values: np.ndarray, digits: int) -> str:
@@ -535,9 +589,9 @@ def _numeric_sheet(exercise: Exercise, width: float) -> PrintedExercise:
         text=rf"For {_network_text(network)}, at the point below: (a) compute every $z$ and $a$, and $C$; (b) every "
              rf"$\delta$, output layer first, and every gradient; (c) every weight and bias after one step of gradient "
              rf"descent with learning rate $\eta = {lr:g}$. {check}"
-             rf"Give numbers to {DIGITS} decimals.",
+             rf"Give numbers to {exercise.digits} decimals.",
         rows=" \\\\\n".join(rows))
-    example = worked_example(network, point, lr=lr, digits=DIGITS, entry=entry.name if along_paths else None)
+    example = worked_example(network, point, lr=lr, digits=exercise.digits, entry=entry.name if along_paths else None)
     solution = tuple(Block(title=title, rows=part) for title, part in latex_example_parts(example, width=width))
     first = example.first
     answer = {"C": first.cost,
@@ -583,6 +637,7 @@ def _spot_the_error_sheet(exercise: Exercise, width: float) -> PrintedExercise:
     solution = (Block(title="The mistake", text=named),
                 Block(title="The correct derivation", rows=_naive_rows(correct, width)))
     planted = {"kind": mistake.kind, "planted": answer_text(network, mistake.derivation.paths),
+               "path": answer_text(network, [mistake.path]),
                "expected": ascii_name(network, mistake.expected) if mistake.expected is not None else "",
                "found": ascii_name(network, mistake.found) if mistake.found is not None else ""}
     return PrintedExercise(exercise, (question,), solution, answer_text(network, correct.paths), planted)
@@ -606,15 +661,35 @@ SHEET_FORMATS = ("latex", "markdown", "json")
 
 def grade_options(network: Network) -> str:
     """The ``symbp grade`` options that name ``network``."""
-    return f"--layers {','.join(map(str, network.layers))} --activations {','.join(network.activations)} --cost {network.cost}"
+    activations = set(network.activations)
+    sigma = (f"--activation {network.activations[0]}" if len(activations) == 1
+             else f"--activations {','.join(network.activations)}")
+    return f"--layers {','.join(map(str, network.layers))} {sigma} --cost {network.cost}"
 
 
-def _grade_lines(answer: Any) -> str:
-    if isinstance(answer, str):
-        return answer
-    if all(isinstance(v, str) for v in answer.values()):
-        return "\n".join(f"{entry}: {text}" for entry, text in answer.items())
-    return ""
+def grade_answer_parts(p: PrintedExercise) -> list[str]:
+    """The solution as a student writes it in the answer cell ``symbp grade --sheet`` reads (see symbp.sheetgrade),
+    in parts: joined by new lines on the sheets, by ``; `` in JSON."""
+    from .sheetgrade import count_answer_text, mistake_answer_text, numeric_answer_text
+
+    kind, answer = p.exercise.kind, p.answer
+    if kind == "backprop":
+        return [f"{entry}: {text}" for entry, text in answer.items()]
+    if kind == "count":
+        return [count_answer_text(answer)]
+    if kind == "numeric":
+        return numeric_answer_text(p.exercise.network, answer, p.exercise.digits).split("; ")
+    if kind == "spot-the-error":
+        assert p.mistake is not None  # made so by _spot_the_error_sheet
+        return [mistake_answer_text(p.mistake)]
+    return [answer]
+
+
+def _typewriter(text: str) -> Any:
+    """ASCII as LaTeX that copies back out of a PDF as itself: the quote a straight one, not a typographic one."""
+    from .render.documents import Tex
+
+    return Tex(r"\textquotesingle{}".join(rf"\detokenize{{{piece}}}" for piece in text.split("'")))
 
 
 def sheet_context(sheet: ExerciseSheet, solutions: bool, width: float | None = None) -> dict[str, Any]:
@@ -623,7 +698,8 @@ def sheet_context(sheet: ExerciseSheet, solutions: bool, width: float | None = N
     ``title`` (plain), ``intro`` (LaTeX words with inline math), ``solutions`` (bool), and ``exercises``: a list of ``number``, ``id``,
     ``kind``, ``title`` (plain), ``question`` and ``solution`` (lists of blocks: ``title`` plain, ``text`` LaTeX
     words with inline math, ``rows`` bare ``align*`` rows), ``answer`` (the answer in ``symbp grade``'s notation,
-    one ``entry: answer`` per line for several, empty for numbers) and ``grade_options`` (plain).
+    one part per line), ``answer_lines`` (its parts, as LaTeX for a typewriter font) and ``grade_options``
+    (ASCII, not escaped: put it in code or ``\detokenize``).
     """
     from .render.documents import Tex
 
@@ -642,7 +718,8 @@ def sheet_context(sheet: ExerciseSheet, solutions: bool, width: float | None = N
         "exercises": [
             {"number": p.exercise.number, "id": p.exercise.id, "kind": p.exercise.kind,
              "title": TITLES[p.exercise.kind], "question": blocks(p.question), "solution": blocks(p.solution),
-             "answer": Tex(_grade_lines(p.answer)), "grade_options": grade_options(p.exercise.network)}
+             "answer": Tex("\n".join(grade_answer_parts(p))), "answer_lines": [_typewriter(a) for a in grade_answer_parts(p)],
+             "grade_options": Tex(grade_options(p.exercise.network))}
             for p in shown
         ],
     }
@@ -689,10 +766,12 @@ def sheet_data(sheet: ExerciseSheet, width: float | None = None) -> dict[str, An
                         "cost": e.network.cost},
             "entry": f"W{e.layer}" if e.kind == "backprop" else e.entry.name,
             "question": _latex(p.question), "solution": _latex(p.solution), "answer": p.answer,
+            "answer_text": "; ".join(grade_answer_parts(p)),
         }
         if e.point_values is not None:
             item["point"] = {key: value.tolist() for key, value in e.point_values.items()}
             item["lr"] = e.lr
+            item["digits"] = e.digits
         if p.mistake is not None:
             item["mistake"] = dict(p.mistake)
         items.append(item)

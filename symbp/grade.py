@@ -29,6 +29,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.str import StrPrinter
 
+from .activations import ACTIVATIONS, FORMULA_VARIABLE, Activation
 from .answer import parse_answer, sigma_prime_function
 from .derive.backprop import backprop
 from .derive.naive import DEFAULT_MAX_PATHS, Path, naive
@@ -160,6 +161,21 @@ class _Truth:
     abstract_deltas: Mapping[sp.Symbol, sp.Expr]
 
 
+def check_gradable(network: Network) -> None:
+    """Refuse a network whose answers the notation cannot write: softmax's Jacobian entries
+    da^{(L)}_k/dz^{(L)}_j (k != j) have no name in it, and its paths are not one sigma' each; nor have a batch's
+    per-example quantities."""
+    if network.batch > 1 or network.l2:  # per-example quantities (a2_1 of example n) have no answer notation
+        raise SymbpError(f"a network with batch {network.batch} and l2 {network.l2:g} cannot be graded yet; "
+                         "grading accepts one example without weight decay: batch = 1, l2 = 0")
+    vector = [m for m in range(1, network.L + 1) if network.activation(m).output_only]
+    if vector:
+        elementwise = ", ".join(name for name, activation in ACTIVATIONS.items() if not activation.output_only)
+        raise SymbpError(f"non-linearity {network.activations[vector[0] - 1]!r} (layer {vector[0]}) cannot be "
+                         f"graded yet: its Jacobian has no answer notation; grading accepts element-wise "
+                         f"non-linearities: {elementwise}, or a --define'd formula")
+
+
 @lru_cache(maxsize=256)
 def _truth(network: Network, entry: Entry, max_paths: int) -> _Truth:
     graph = build_graph(network)
@@ -174,13 +190,13 @@ def _truth(network: Network, entry: Entry, max_paths: int) -> _Truth:
             concrete[symbol] = value
     constants = {s: v for s, v in concrete.items() if v.is_Number}
     path_factors = tuple(
-        Counter(f for f in (_abstract_factor(graph, factor).xreplace(constants) for factor in path.factors) if not f.is_Number)
+        Counter(f for f in (abstract_factor(graph, factor).xreplace(constants) for factor in path.factors) if not f.is_Number)
         for path in derivation.paths
     )
     return _Truth(graph, derivation.paths, path_factors, derivation.expression, concrete, _abstract_deltas(network, graph))
 
 
-def _abstract_factor(graph: Graph, factor) -> sp.Expr:
+def abstract_factor(graph: Graph, factor) -> sp.Expr:
     """A path's factor as a named symbol: dC/da^{(L)}_k and sigma'^{(m)}(z_i) even when they have formulas."""
     if factor.of == graph.C:
         return graph.dC_da[graph.a[-1].index(factor.wrt)]
@@ -210,11 +226,12 @@ def expected_answer(network: Network, entry: Entry | str, max_paths: int = DEFAU
     >>> expected_answer(Network(), "W2_1_2")
     "dC/da3 * sigma3'(z3) * w3_1 * sigma2'(z2_1) * a1_2"
     """
+    check_gradable(network)
     if isinstance(entry, str):
         entry = network.entry(entry)
     truth = _truth(network, entry, max_paths)
     return " + ".join(
-        " * ".join(ascii_name(network, _abstract_factor(truth.graph, factor)) for factor in path.factors)
+        " * ".join(ascii_name(network, abstract_factor(truth.graph, factor)) for factor in path.factors)
         for path in truth.paths
     )
 
@@ -247,6 +264,7 @@ def _grade(
     seed: int,
     max_paths: int,
 ) -> GradeResult:
+    check_gradable(network)
     if isinstance(entry, str):
         entry = network.entry(entry)
     if isinstance(points, bool) or not isinstance(points, int) or points < 1:
@@ -273,8 +291,8 @@ def _judge(network: Network, entry: Entry, answer: str, written: sp.Expr, truth:
     small = _expanded_terms(concrete) <= MAX_EXPANDED_TERMS
     if small and _symbolically_equal(concrete, truth.expression):
         return GradeResult(network, entry, answer, CORRECT, "symbolic")
-    counterexample = _numeric_difference(network, graph, concrete, truth.expression, points, seed)
-    method = f"numeric at {points} point{'s' if points != 1 else ''}"
+    counterexample, compared = _numeric_difference(network, graph, concrete, truth.expression, points, seed)
+    method = f"numeric at {compared} point{'s' if compared != 1 else ''}"
     if counterexample is None:
         return GradeResult(network, entry, answer, CORRECT, method)
     feedback = _feedback(network, entry, truth, abstract) if small and _expanded_terms(abstract) <= MAX_EXPANDED_TERMS else ()
@@ -322,20 +340,28 @@ def _symbolically_equal(answer: sp.Expr, truth: sp.Expr) -> bool:
 
 
 def _numeric_difference(network: Network, graph: Graph, answer: sp.Expr, truth: sp.Expr, points: int,
-                        seed: int) -> Counterexample | None:
-    """The first of ``points`` random points where answer and truth differ, or None."""
+                        seed: int) -> tuple[Counterexample | None, int]:
+    """The first point where answer and truth differ (or None), and how many points were compared.
+
+    The points are those of ``_sign_patterns``; when the truth is 0 at all of them (nothing told apart),
+    up to ``EXTRA_POINTS`` more random ones are drawn until it is not."""
     rng = np.random.default_rng(seed)
-    for point in range(points):
-        values = _random_values(network, graph, rng, point)
+    patterns = _sign_patterns(network, graph, points, rng)
+    compared = nonzero = 0
+    while compared < len(patterns) or (not nonzero and compared < len(patterns) + EXTRA_POINTS):
+        signs = patterns[compared] if compared < len(patterns) else _random_signs(graph, rng)
+        compared += 1
+        values = _random_values(network, graph, rng, signs)
         for application in sorted((answer.atoms(AppliedUndef) | truth.atoms(AppliedUndef)), key=str):
             values[application] = sp.Float(rng.uniform(0.2, 0.8))
         answer_value, truth_value = _evaluate(answer, values), _evaluate(truth, values)
+        nonzero += truth_value != 0
         scale = max(1.0, abs(truth_value)) if math.isfinite(truth_value) else 1.0
         if not (abs(answer_value - truth_value) <= RELATIVE_TOLERANCE * scale):
             used = (answer.free_symbols | truth.free_symbols | answer.atoms(AppliedUndef) | truth.atoms(AppliedUndef))
             shown = sorted(((ascii_name(network, s), float(values[s])) for s in used if s in values))
-            return Counterexample(tuple(shown), answer_value, truth_value)
-    return None
+            return Counterexample(tuple(shown), answer_value, truth_value), compared
+    return None, compared
 
 
 def _evaluate(expr: sp.Expr, values: Mapping[sp.Basic, sp.Expr]) -> float:
@@ -346,17 +372,55 @@ def _evaluate(expr: sp.Expr, values: Mapping[sp.Basic, sp.Expr]) -> float:
     return value.real if abs(value.imag) < 1e-12 else math.nan
 
 
-def _z_sign(point: int, m: int, i: int, rng: np.random.Generator) -> int:
-    """Which side of 0 z^{(m)}_i is put at the ``point``-th point: all units active, then all off, then
-    alternating, then at random, so that relu's [z > 0] is seen both ways (a random z would leave every
-    relu off at all points now and then, where 0 looks like the right answer)."""
-    if point < 2:
-        return 1 - 2 * point
-    return (-1) ** (m + i) if point == 2 else int(rng.choice((-1, 1)))
+KINKS = (sp.Piecewise, sp.Heaviside, sp.sign, sp.Abs, sp.Max, sp.Min, sp.DiracDelta)
+"""Functions whose value jumps or bends at 0: a sigma' holding one is checked with each unit on and off."""
+
+EXTRA_POINTS = 8
+"""Further random points drawn when the truth is 0 at every planned one."""
+
+Signs = Mapping[tuple[int, int], int]
 
 
-def _random_values(network: Network, graph: Graph, rng: np.random.Generator, point: int) -> dict[sp.Basic, sp.Expr]:
-    """A forward pass at random x, W, t, each z on a chosen side of 0 (b set to match); abstract sigma,
+def _kinked(graph: Graph) -> bool:
+    """Whether some sigma' or dC/da is a formula with a kink (relu, leaky relu, a defined max, min or abs)."""
+    formulas = [v for layer in graph.sigma_prime_value[1:] for v in layer] + list(graph.dC_da_value)
+    return any(formula.has(*KINKS) for formula in formulas)
+
+
+@lru_cache(maxsize=64)
+def _kink_centres(activation: Activation) -> tuple[float, ...]:
+    """Where sigma bends: 0 for relu, 1 for a defined max(x, 1); each z is put on either side of one of them."""
+    if activation.kink is not None:
+        return (float(activation.kink),)
+    roots = []
+    for expression in activation.kinks:
+        try:
+            solutions = sp.solve(expression, FORMULA_VARIABLE)
+        except (NotImplementedError, ValueError, TypeError):  # a kink sympy cannot place: 0 stays the centre
+            continue
+        roots += [float(root) for root in solutions if root.is_real and root.is_number]
+    return tuple(sorted(set(roots))) or (0.0,)
+
+
+def _sign_patterns(network: Network, graph: Graph, points: int, rng: np.random.Generator) -> list[Signs]:
+    """On which side of its kink (0, or where a defined max, min or abs bends) each z^{(m)}_i is put at each
+    point: every unit on (relu's answer is then non-zero), then on a kinked network each unit alone off (a sigma'
+    left out shows there: the truth's path through it is 0 or scaled, the answer's is not), then ``points - 1``
+    points with an independent random side per unit, so that the units' sign patterns are mixed."""
+    units = [(m, i) for m in range(1, network.L + 1) for i in range(network.D(m))]
+    patterns: list[Signs] = [dict.fromkeys(units, 1)]
+    if _kinked(graph):
+        patterns += [{unit: -1 if unit == off else 1 for unit in units} for off in units]
+    patterns += [_random_signs(graph, rng) for _ in range(points - 1)]
+    return patterns
+
+
+def _random_signs(graph: Graph, rng: np.random.Generator) -> Signs:
+    return {(m, i): int(rng.choice((-1, 1))) for m in range(1, len(graph.z)) for i in range(len(graph.z[m]))}
+
+
+def _random_values(network: Network, graph: Graph, rng: np.random.Generator, signs: Signs) -> dict[sp.Basic, sp.Expr]:
+    """A forward pass at random x, W, t, each z on a chosen side of its kink (b set to match); abstract sigma,
     sigma' and dC/da get random values."""
 
     def draw(low: float = -1.0, high: float = 1.0) -> sp.Float:
@@ -368,7 +432,9 @@ def _random_values(network: Network, graph: Graph, rng: np.random.Generator, poi
         values.update({w: draw() for w in graph.W[m]})
         activation = network.activation(m)
         for i, z in enumerate(graph.z[m]):
-            values[z] = _z_sign(point, m, i, rng) * draw(0.2, 1.2)
+            centres = _kink_centres(activation)
+            centre = centres[0] if len(centres) == 1 else float(rng.choice(centres))
+            values[z] = centre + signs[(m, i)] * draw(0.2, 1.2)
             values[graph.b[m][i]] = values[z] - (graph.z_definition[m][i] - graph.b[m][i]).xreplace(values)
             a = graph.a[m][i]
             values[a] = draw(0.1, 0.9) if activation.is_abstract else activation.value(values[z]).evalf()
@@ -665,6 +731,7 @@ def _answer_row(record: Mapping[str, object], number: int, default_item: str | N
 def grade_rows(network: Network, rows: Iterable[AnswerRow | Mapping[str, str]], **options) -> tuple[BatchResult, ...]:
     """Grade every row (an ``AnswerRow`` or a mapping with student, entry, answer); an unreadable
     answer or unknown entry is that row's verdict, not an error."""
+    check_gradable(network)  # the network is every row's: refused once, not as each row's verdict
     results = []
     for number, row in enumerate(rows, 1):
         if isinstance(row, Mapping):

@@ -144,17 +144,20 @@ def write_all(outputs: Sequence[tuple[Path, str | bytes, str]], force: bool) -> 
         if real in seen:
             raise SymbpError(f"{option} {str(out)!r} and {seen[real]} are the same file; name two files")
         seen[real] = f"{option} {str(out)!r}"
-    written: list[tuple[str, Path]] = []
+    written: list[str] = []
+    shown = ""
     try:
         for (out, data, option), target in zip(outputs, targets):
-            written.append((_write_temporary(out, target, data, option), target))
-        for temporary, target in written:
+            shown = f"{option} {str(out)!r}"
+            written.append(_write_temporary(out, target, data, option))
+        for temporary, (out, _, option), target in zip(written, outputs, targets):
+            shown = f"{option} {str(out)!r}"
             os.replace(temporary, target)
     except BaseException as error:
-        for temporary, _ in written:
+        for temporary in written:
             Path(temporary).unlink(missing_ok=True)
         if isinstance(error, OSError):
-            raise SymbpError(f"cannot write {str(target)!r}: {error.strerror or error}") from None
+            raise SymbpError(f"cannot write {shown}: {error.strerror or error}") from None
         raise
 
 

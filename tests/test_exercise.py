@@ -68,11 +68,21 @@ def test_count_answers_match_the_expansions(seed):
         assert answer["paths"] == len(expansion.paths)
         assert answer["factors_per_path"] == len(expansion.paths[0].factors)
         assert answer["multiplications"] == sum(len(p.factors) - 1 for p in expansion.paths)
-        # Backprop: one product per delta and term of its sum, from the output down to the entry's layer, then delta*a.
-        layer = network.entry(item["entry"]).layer
-        assert layer < network.L  # below the output layer, where the paths multiply
-        steps = [s for s in symbp.backprop(network).deltas if s.layer >= layer]
-        assert answer["backprop_multiplications"] == sum(max(len(s.terms), 1) + (1 if s.terms else 0) for s in steps) + 1
+        # Backprop: only the deltas this gradient needs, found by following the steps' terms from delta of the
+        # entry's unit; one product per term of a sum and one by sigma' (a base case: dC/da * sigma'), then delta*a.
+        entry = network.entry(item["entry"])
+        assert entry.layer < network.L  # below the output layer, where the paths multiply
+        steps = {step.symbol: step for step in symbp.backprop(network).deltas}
+        start = next(s.symbol for s in steps.values() if (s.layer, s.unit) == (entry.layer, entry.row))
+        needed, todo = set(), [start]
+        while todo:
+            symbol = todo.pop()
+            if symbol not in needed:
+                needed.add(symbol)
+                todo += [delta for delta, _ in steps[symbol].terms]
+        products = sum(len(steps[s].terms) + 1 if steps[s].terms else 1 for s in needed)
+        assert answer["backprop_multiplications"] == products + 1
+        assert rf"= {products + 1}" in item["solution"]
 
 
 def _activation(name: str, z: np.ndarray) -> np.ndarray:

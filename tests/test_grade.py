@@ -116,6 +116,8 @@ CONCRETE_FORMS = {
     "sigmoid": "a{l}_{k} * (1 - a{l}_{k})",
     "tanh": "(1 - a{l}_{k}^2)",
     "identity": "1",
+    "relu": "[z{l}_{k} > 0]",
+    "leaky_relu": "{{1 if z{l}_{k} > 0; 1/100 otherwise}}",
 }
 
 
@@ -399,6 +401,73 @@ def test_relu_answers_are_checked_on_both_sides_of_the_kink() -> None:
     assert missing.startswith("sigma1'(z1_1) = [z1_1 > 0] is missing")
 
 
+KINKED = ("relu", "leaky_relu")
+
+
+def seeded_missing_sigmas(count: int, seed: int = 0):
+    """``count`` (network, entry, mutation) triples: one sigma' left out of one path, on networks whose layers
+    are relu, leaky relu (at least one) or sigmoid, C squared error or abstract; every other odd triple
+    writes sigma' and dC/da out as their formulas ([z1_1 > 0], (a2_1 - t_1))."""
+    rng = random.Random(seed)
+    out = []
+    while len(out) < count:
+        net = random_network(rng, (*KINKED, "sigmoid"), ("squared_error", "abstract"))
+        if not set(KINKED) & set(net.activations):
+            continue
+        entry = random_entry(net, rng)
+        paths = lecture_paths(net, entry)
+        m = int(entry[1:].split("_")[0])
+        p = rng.randrange(len(paths))
+        units, factors = paths[p]
+        kinked_sigmas = [f for f in factors if f.startswith("sigma") and net.activations[int(f[5]) - 1] in KINKED]
+        if not kinked_sigmas:
+            continue
+        dropped = rng.choice(kinked_sigmas)
+        others = [f for q, (_, f) in enumerate(paths) if q != p]
+        answer = written(others + [[f for f in factors if f != dropped]])
+        if len(out) % 2:
+            for factor in {f for _, fs in paths for f in fs}:
+                answer = answer.replace(factor, concrete(factor, net))
+        where = frozenset(f"a{m + n}_{k}" for n, k in enumerate(units))
+        out.append((net, entry, Mutation("drop_factor", answer, where, expected=dropped)))
+    return out
+
+
+def test_a_missing_relu_sigma_prime_is_always_named() -> None:
+    """relu' is 0 or 1 and leaky relu' 1/100 or 1: at points where every unit is on, the answer without it
+    equals the truth, so the points must also turn units off."""
+    misses = []
+    for net, entry, mutation in seeded_missing_sigmas(40, seed=4):
+        result = grade(net, entry, mutation.answer)
+        if not named(net, mutation, result):
+            misses.append((net.describe(), entry, mutation.answer, result.lines()))
+    assert not misses, misses[:3]
+
+
+def test_the_reported_relu_answer_without_sigma_prime_is_incorrect() -> None:
+    net = symbp.Network([2, 2, 1], "relu", "squared_error")
+    result = grade(net, "W2_1_2", "(a2 - t) * a1_2")
+    assert result.verdict == "incorrect"
+    assert result.feedback[0].message.startswith("sigma2'(z2) = [z2 > 0] is missing")
+    assert grade(net, "W2_1_2", "(a2 - t) * [z2 > 0] * a1_2").verdict == "correct"
+
+
+@pytest.mark.parametrize("formula, kink", [("max(x, x/10)", 0), ("max(x, 2)", 2), ("abs(x - 3)", 3)])
+def test_a_defined_kinked_nonlinearity_is_checked_on_both_sides_of_its_kink(formula: str, kink: float) -> None:
+    """sigma' jumps at the kink (1 or 1/10, 0 or 1, -1 or 1): dropping it, or writing 0, is a mistake seen only
+    with the unit on each side of it, wherever the kink is."""
+    net = symbp.Network([2, 2, 1], ["kink", "identity"], "squared_error", define={"kink": formula})
+    x = sp.Symbol("x", real=True)
+    slope = sp.diff(sp.sympify(formula.replace("max", "Max").replace("abs", "Abs"), {"x": x}), x)  # oracle: sympy's own derivative
+    assert float(slope.subs(x, kink + 0.5)) != float(slope.subs(x, kink - 0.5))
+    for seed in range(4):
+        assert grade(net, "W1_1_2", "(a2 - t) * w2_1 * sigma1'(z1_1) * a0_2", seed=seed).verdict == "correct"
+        assert grade(net, "W1_1_2", "0", seed=seed).verdict == "incorrect"
+        result = grade(net, "W1_1_2", "(a2 - t) * w2_1 * a0_2", seed=seed)
+        assert result.verdict == "incorrect", (formula, seed)
+        assert result.feedback[0].kind == "missing_factor" and result.feedback[0].expected == "sigma1'(z1_1)"
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_a_factor_left_out_of_the_grouped_form_is_named_once(seed: int) -> None:
     rng = random.Random(700 + seed)
@@ -417,3 +486,33 @@ def test_a_factor_left_out_of_the_grouped_form_is_named_once(seed: int) -> None:
     assert item.kind == "missing_factor" and item.path == ()
     assert parse_answer(item.expected, net) == parse_answer(dropped, net)
     assert f"missing in all {len(paths)} paths" in item.message
+
+
+def test_a_defined_nonlinearity_grades_with_its_derivative_written_out() -> None:
+    net = symbp.Network([2, 2, 1], ["swish", "identity"], "squared_error", define={"swish": "x/(1+exp(-x))"})
+    x, z = sp.Symbol("x"), sp.Symbol("z1_1")
+    slope = sp.diff(x / (1 + sp.exp(-x)), x).subs(x, z)  # the oracle: sympy's derivative of the formula
+    written_out = str(slope).replace("**", "^")
+    assert grade(net, "W1_1_2", f"(a2 - t) * w2_1 * ({written_out}) * a0_2").verdict == "correct"
+    assert grade(net, "W1_1_2", "(a2 - t) * w2_1 * sigma1'(z1_1) * a0_2").verdict == "correct"
+    left_out = grade(net, "W1_1_2", "(a2 - t) * w2_1 * a0_2")
+    assert left_out.verdict == "incorrect" and left_out.feedback[0].expected == "sigma1'(z1_1)"
+
+
+def test_a_softmax_output_is_refused_naming_what_grading_accepts() -> None:
+    net = symbp.Network([2, 2, 2], ["sigmoid", "softmax"], "cross_entropy")
+    from symbp.grade import expected_answer
+
+    for attempt in (lambda: grade(net, "W1_1_2", "a0_2"), lambda: expected_answer(net, "W1_1_2")):
+        with pytest.raises(symbp.SymbpError, match="'softmax'.*accepts element-wise non-linearities: .*sigmoid"):
+            attempt()
+
+
+def test_a_batch_or_weight_decay_network_is_refused_naming_what_grading_accepts() -> None:
+    from symbp.grade import expected_answer
+
+    for net in (symbp.Network([2, 2, 1], "sigmoid", "squared_error", batch=2),
+                symbp.Network([2, 2, 1], "sigmoid", "squared_error", l2=0.1)):
+        for attempt in (lambda: grade(net, "W2_1_2", "a1_2"), lambda: expected_answer(net, "W2_1_2")):
+            with pytest.raises(symbp.SymbpError, match="accepts one example without weight decay: batch = 1, l2 = 0"):
+                attempt()

@@ -77,6 +77,21 @@ def test_bad_input_exits_2(args: list[str], message: str) -> None:
     assert result.exit_code == 2 and message in result.output
 
 
+SOFTMAX = ("--layers", "2,2,2", "--activations", "sigmoid,softmax", "--cost", "cross_entropy")
+
+
+def test_a_softmax_network_exits_2_with_one_line_and_no_report(tmp_path: Path) -> None:
+    answers = tmp_path / "class.csv"
+    answers.write_text("student,entry,answer\ns1,W1_1_2,a0_2\n")
+    report = tmp_path / "report.csv"
+    for args in (["--entry", "W1_1_2", "--answer", "a0_2"], ["--answers", str(answers), "--report", str(report)]):
+        result = run(*SOFTMAX, *args)
+        lines = result.output.strip().splitlines()
+        assert result.exit_code == 2 and len(lines) == 1, result.output
+        assert lines[0].startswith("symbp: error: non-linearity 'softmax'") and "sigmoid" in lines[0]
+    assert not report.exists()
+
+
 def class_rows(count: int) -> list[dict[str, str]]:
     """``count`` answers, cycling through right, missing sigma', swapped W, unreadable and delta notation."""
     kinds = [("W2_1_2", RIGHT), ("W2_1_2", NO_SIGMA2), ("W1_2_3", SWAPPED), ("W2_1_2", "a1_2 ;"),

@@ -161,7 +161,8 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         """
         text = self.parenthesize(expr, PRECEDENCE["Mul"], strict=True)
         # A negative factor too (softmax's -a_k a_j): "\cdot -" would read as a subtraction.
-        return rf"\left({text}\right)" if text.startswith((r"\begin{cases}", "- ")) else text
+        negative_number = isinstance(expr, Number) and text.startswith("-")  # "0.2 \cdot -0.5" reads as a subtraction
+        return rf"\left({text}\right)" if negative_number or text.startswith((r"\begin{cases}", "- ")) else text
 
     # SymPy expressions ---------------------------------------------------------------------
 
