@@ -75,3 +75,11 @@ def test_backprop_json_entry_does_not_grow_with_the_paths_and_unrolls_only_when_
 
     assert entry_size(6) < 1.2 * entry_size(3)
     assert entry_size(6, unrolled=True) > 2 * entry_size(3, unrolled=True)  # what the default leaves out
+
+
+def test_latex_header_names_the_packages_it_needs():
+    naive_and_backprop = _outputs()["latex"]
+    assert "\\color{" in naive_and_backprop  # the repeated-work marks: xcolor
+    assert "% needs \\usepackage{amsmath, xcolor}" in naive_and_backprop.splitlines()[:3]
+    backprop_only = print_derivations(LECTURE, [symbp.backprop(LECTURE, ["W2_1_2"])], "latex")
+    assert "\\color{" not in backprop_only and "% needs \\usepackage{amsmath}" in backprop_only.splitlines()[:3]

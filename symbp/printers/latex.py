@@ -311,7 +311,9 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
             return f"\\begin{{gathered}}\n{parts}\n\\end{{gathered}}"
         # One environment per part, under a comment saying what it is.
         labelled = [(self.method_for("_label_", p)(p), p) for p in node.parts]
-        header = f"% {network_line(node.network)}\n"
+        # The naive expansions' marks on repeated work are \color{...}: xcolor, besides amsmath's align*.
+        packages = "amsmath, xcolor" if any(isinstance(p, NaiveExpansion) for p in node.parts) else "amsmath"
+        header = f"% {network_line(node.network)}\n% needs \\usepackage{{{packages}}}\n"
         return header + "\n\n".join(f"% {text}\n{self._print(p)}" for text, p in labelled) + "\n"
 
     def algorithm_groups(self, node: Algorithm) -> list[list[str]]:
