@@ -24,7 +24,7 @@ import sympy as sp
 
 from .counts import naive_paths
 from .derive import backprop, naive, reference
-from .derive.naive import DEFAULT_MAX_PATHS, check_budget
+from .derive.naive import DEFAULT_MAX_PATHS, check_budget, require_network
 from .derive.reference import REFERENCE_MAX_LAYERS, reference_refusal
 from .display import Displayable
 from .errors import SymbpError
@@ -180,6 +180,7 @@ def check(
     >>> report.passed, report.counts["disagree"]
     (True, 0)
     """
+    require_network(network, "check")
     if isinstance(points, bool) or not isinstance(points, int) or points < 1:
         raise SymbpError(f"points {points!r} must be a whole number of at least 1")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:

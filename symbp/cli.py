@@ -151,6 +151,11 @@ def _usage_message(error: Exception, args: list[str] | None = None) -> str:
     # click's own words for the same (older Typer): "'abc' is not a valid integer."
     message = message.replace("is not a valid integer.", "is not a whole number").replace(
         "is not a valid float.", "is not a number")
+    # Typer's enum choices: "Invalid value for '--format' / '-f': Value error, 'html' is not one of 'text', ...".
+    choice = re.fullmatch(r"Invalid value for '([^']+)'.*?: (?:Value error, )?('.*') is not one of (.*?)\.?", message)
+    if choice:
+        option, value, accepted = choice.groups()
+        message = f"{option} {value} is not accepted; accepted: {accepted.replace(chr(39), '')}"
     # click reads an empty path as the current folder and says "file '' is a directory"
     message = re.sub(r"(\w+ )?'' is a directory\.$", "an empty path; give a file name", message)
     ctx = getattr(error, "ctx", None)

@@ -48,6 +48,8 @@ class Node(Displayable):
     notation; a bare node prints SymPy's own names for them.
     """
 
+    dataclass_repr = True
+    __str__ = object.__str__  # a node's str() is its repr: printers dispatch on nodes, never on str()
     in_notation = True
     """Whether printing it needs the network's symbol names (tables of numbers do not; a graph may be huge)."""
 
@@ -278,6 +280,7 @@ class RepeatedWorkPart(Node):
     """The lecture's "Notice any inefficiency?": each delta whose terms the naive paths recompute."""
 
     equations: tuple[Equation, ...]
+    title: str = "Work the naive expansions repeat (backprop stores each of these as one δ)"
 
 
 @dataclass(frozen=True)
@@ -429,10 +432,10 @@ def delta_index_equation(graph: Graph, m: int, leibniz: bool) -> Equation:
         above = m + 1
         z_above = Unit("z", above, ("i",))
         if net.D(above) == 1 and above == net.L:
-            upstream: Math = Term((Unit("delta", above, ("i",)), Unit("W", above, ("1", index))), implicit=True)
+            upstream: Math = Term((Unit("delta", above, ("i",)), Unit("W", above, ("1", index))))
             chain: list[Math] = [Partial(graph.C, z_above), Partial(z_above, a)]
         else:
-            upstream = IndexSum("i", net.D(above), Term((Unit("delta", above, ("i",)), Unit("W", above, ("i", index))), implicit=True), grouped=True)
+            upstream = IndexSum("i", net.D(above), Term((Unit("delta", above, ("i",)), Unit("W", above, ("i", index)))), grouped=True)
             chain = [IndexSum("i", net.D(above), Product((Partial(graph.C, z_above), Partial(z_above, a))), grouped=True)]
         if leibniz:
             sides.append(Product((*chain, Partial(a, z))))
@@ -481,7 +484,7 @@ def _softmax_index_equation(graph: Graph, leibniz: bool) -> Equation:
     return Equation(Unit("delta", L, ("j",)), tuple(sides), for_each, note, sides_on_new_rows=leibniz)
 
 
-def _delta_unit_equation(step: DeltaStep) -> Equation:
+def delta_unit_equation(step: DeltaStep) -> Equation:
     if step.jacobian:  # softmax: sum_k dC/da_k * da_k/dz_j, then cross-entropy's collapse
         terms = Sum(tuple(Product((partial, entry)) for partial, entry in step.jacobian))
         note = "the targets sum to 1" if step.collapse else ""
@@ -489,7 +492,8 @@ def _delta_unit_equation(step: DeltaStep) -> Equation:
     if step.is_base_case:
         upstream: Math = step.upstream
     else:
-        terms = tuple(Term((delta, weight), implicit=True) for delta, weight in step.terms)
+        # delta times weight with a dot, as the lecture's recursive case writes it.
+        terms = tuple(Term((delta, weight)) for delta, weight in step.terms)
         upstream = Sum(terms, grouped=True) if len(terms) > 1 else terms[0]
     return Equation(step.symbol, (Product((upstream, step.local)),))
 
@@ -544,7 +548,7 @@ def backprop_steps(derivation: BackpropDerivation) -> Backprop:
     for number, m in enumerate(layers, start=1):
         groups: list[tuple[Equation, ...]] = [(delta_index_equation(graph, m, leibniz=True),)]
         if not (m == net.L and net.D(m) == 1):  # otherwise the index form already is the one unit
-            groups.append(tuple(_delta_unit_equation(s) for s in derivation.deltas if s.layer == m))
+            groups.append(tuple(delta_unit_equation(s) for s in derivation.deltas if s.layer == m))
         where = "the output layer" if m == net.L else f"hidden layer {m}"
         steps.append(Section(f"Step {number}: gradients for {where}", tuple(groups)))
     if derivation.gradients:
@@ -585,7 +589,7 @@ def document_of(result: object) -> Node:
     several = (NaiveDerivations, ReferenceDerivations)
     builders: dict[type, Callable[[object], Node]] = {
         **{kind: lambda r: derivations_document(r.network, r.derivations) for kind in several},  # type: ignore[attr-defined]
-        DeltaStep: _delta_unit_equation,  # type: ignore[dict-item]
+        DeltaStep: delta_unit_equation,  # type: ignore[dict-item]
         GradientStep: lambda g: Equation(Partial(sp.Symbol("C"), sp.Symbol(g.entry.name)), (g.formula,)),  # type: ignore[attr-defined]
         CheckReport: CheckTable,
         CostSummary: CostTable,

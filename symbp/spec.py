@@ -19,6 +19,8 @@ from .errors import SymbpError
 ENTRY_KINDS = ("W", "b", "z", "a")
 # ASCII digits only: Python's \\d also matches Arabic-Indic or fullwidth digits.
 _ENTRY_PATTERN = re.compile(r"(?P<kind>[Wbza])(?P<layer>[0-9]+)(?:_(?P<row>[0-9]+)(?:_(?P<col>[0-9]+))?)?", re.ASCII)
+# The lecture's lowercase weight of a one-unit layer: w^{(3)}_j is W^{(3)}_{1j}.
+_SINGLE_OUTPUT_WEIGHT = re.compile(r"w(?P<layer>[0-9]+)_(?P<col>[0-9]+)", re.ASCII)
 ENTRY_FORMS = "W<m>_<i>_<j>, b<m>_<i>, z<m>_<i>, a<m>_<i>, a whole W<m>, b<m>, z<m> or a<m>, or all"
 CANONICAL_FORM = "numbers in ASCII digits without leading zeros, e.g. W2_1_2"
 
@@ -161,7 +163,7 @@ class Network:
     def entry(self, name: str) -> Entry:
         """Parse one canonical entry name, checking it exists in this network."""
         found = self.select([name])
-        if len(found) != 1 or found[0].name != name.strip():
+        if len(found) != 1 or found[0].name != self.canonical_name(name.strip()):
             raise SymbpError(f"{name!r} names a group, not one entry; accepted: W<m>_<i>_<j>, b<m>_<i>, z<m>_<i>, a<m>_<i>")
         return found[0]
 
@@ -173,7 +175,20 @@ class Network:
                 chosen[entry] = None
         return tuple(chosen)
 
+    def canonical_name(self, name: str) -> str:
+        """``w3_1`` (the lecture's weight into a one-unit layer) as ``W3_1_1``; other names as they are."""
+        match = _SINGLE_OUTPUT_WEIGHT.fullmatch(name)
+        if not match:
+            return name
+        m = _index(match["layer"])
+        if not 1 <= m <= self.L or self.D(m) != 1:
+            units = f"has {self.D(m)} units" if 1 <= m <= self.L else "does not exist"
+            raise SymbpError(f"entry {name!r}: w<m>_<j> is the lecture's weight into a one-unit layer, "
+                             f"but layer {match['layer']} {units}; write W{match['layer']}_<i>_{match['col']}")
+        return f"W{match['layer']}_1_{match['col']}"
+
     def _parse(self, name: str) -> list[Entry]:
+        name = self.canonical_name(name)
         if name == "all":
             return list(self.entries())
         match = _ENTRY_PATTERN.fullmatch(name)

@@ -83,3 +83,59 @@ def test_every_result_and_step_displays_from_one_base():
         assert isinstance(result, Displayable), type(result).__name__
         assert (result._repr_latex_() is None) != (result._repr_html_() is None), type(result).__name__
     assert "W1_1_2" in symbp.check(small, points=1)._repr_html_()
+
+
+# Entry lookups: the lecture's names, and errors that show the name meant --------------------------
+
+
+def test_the_lectures_lowercase_output_weight_names_W_of_the_one_unit_layer():
+    net = symbp.Network()  # 3,2,2,1: layer 3 has one unit, so w^(3)_1 is W^(3)_11
+    bp = symbp.backprop(net, "all")
+    # dC/dw^(3)_1 = delta^(3) a^(2)_1 (lecture: dz^(3)/dw_j^(3) = a_j^(2)).
+    assert sp.sympify(str(bp.gradient("w3_1").formula)) == sp.Symbol("delta3_1") * sp.Symbol("a2_1")
+    assert symbp.naive(net, "w3_1").entry.name == "W3_1_1"
+    with pytest.raises(symbp.SymbpError, match=r"layer 2 has 2 units; write W2_<i>_1"):
+        symbp.naive(net, "w2_1")
+
+
+def test_a_missing_entry_error_shows_the_closest_names_first():
+    bp = symbp.backprop(symbp.Network([3, 8, 8, 1]), "W2")
+    with pytest.raises(symbp.SymbpError, match=r"'W1_2_3' is not among the entries of this derivation; closest: W2_2_3"):
+        bp.gradient("W1_2_3")
+
+
+@pytest.mark.parametrize("name", ["W9_1_1", "nonsense"])
+def test_an_invalid_name_is_not_an_entry_of_the_network(name):
+    bp = symbp.backprop(symbp.Network(), "W2")
+    with pytest.raises(symbp.SymbpError, match=rf"'{name}' is not an entry of the 3,2,2,1 network: .*(W<m>_<i>_<j>|1\.\.3)"):
+        bp.gradient(name)
+
+
+@pytest.mark.parametrize("function", ["naive", "backprop", "reference", "check"])
+def test_forgetting_the_network_names_the_expected_first_argument(function):
+    with pytest.raises(symbp.SymbpError, match=rf"{function}\(\) takes a Network first, not str 'W1_2_3'"):
+        getattr(symbp, function)("W1_2_3")
+
+
+def test_an_unknown_format_is_one_house_style_line_naming_the_formats():
+    from typer.testing import CliRunner
+
+    from symbp.cli import app
+
+    result = CliRunner().invoke(app, ["derive", "-f", "html"])
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("symbp: error: --format 'html' is not accepted; accepted: text, latex, markdown, json")
+
+
+def test_print_shows_the_text_and_repr_is_one_short_line():
+    derivation = symbp.naive(NET, "W1_2_3")
+    assert repr(derivation) == "<NaiveDerivation of dC/dW1_2_3: 2 paths>"  # the lecture: two paths
+    # print(): the derivation in lecture notation, starting with its quantity.
+    assert str(derivation).startswith("∂C/∂W⁽¹⁾₂₃ by the naive chain expansion: 2 paths of 7 factors")
+    bp = symbp.backprop(NET, ["W2_1_2", "W1_2_3"])
+    assert repr(bp) == "<BackpropDerivation of 2 entries>"
+    assert "δ⁽²⁾₁ · a⁽¹⁾₂" in str(bp)  # dC/dW2_1_2 = delta_1^(2) a_2^(1)
+    report = symbp.check(symbp.Network([1, 1], "identity", "squared_error"), points=1)
+    assert repr(report) == "<CheckReport: passed>" and str(report).startswith("Check of network 1,1")
+    assert len(repr(report)) < 40

@@ -115,11 +115,11 @@ def test_backprop_writes_the_lecture_steps():
     assert fractions(step1)[:4] == [("C", "z^{(3)}"), ("C", "a^{(3)}"), ("a^{(3)}", "z^{(3)}"), ("C", "a^{(3)}")]
     assert r"\sigma^{(3)\prime}(z^{(3)})" in step1 and "base case" in step1
     # Step 2: dC/dz_j^{(2)} = dC/dz^{(3)} w_j^{(3)} sigma^{(2)'}(z_j^{(2)}), then each unit.
-    assert r"\delta^{(3)} w^{(3)}_{j} \cdot \sigma^{(2)\prime}(z^{(2)}_{j})" in step2 and "recursive case" in step2
-    assert r"\delta^{(2)}_{2} &= \delta^{(3)} w^{(3)}_{2} \cdot \sigma^{(2)\prime}(z^{(2)}_{2})" in step2
+    assert r"\delta^{(3)} \cdot w^{(3)}_{j} \cdot \sigma^{(2)\prime}(z^{(2)}_{j})" in step2 and "recursive case" in step2
+    assert r"\delta^{(2)}_{2} &= \delta^{(3)} \cdot w^{(3)}_{2} \cdot \sigma^{(2)\prime}(z^{(2)}_{2})" in step2
     # Step 3: (sum_{i=1}^{D^{(2)}} delta_i^{(2)} W_ij^{(2)}) sigma^{(1)'}(z_j^{(1)}), unit 2 written out.
-    assert r"\Bigl(\sum_{i=1}^{2} \delta^{(2)}_{i} W^{(2)}_{ij}\Bigr) \cdot \sigma^{(1)\prime}(z^{(1)}_{j})" in step3
-    assert r"\Bigl(\delta^{(2)}_{1} W^{(2)}_{12} + \delta^{(2)}_{2} W^{(2)}_{22}\Bigr) \cdot \sigma^{(1)\prime}(z^{(1)}_{2})" in step3
+    assert r"\Bigl(\sum_{i=1}^{2} \delta^{(2)}_{i} \cdot W^{(2)}_{ij}\Bigr) \cdot \sigma^{(1)\prime}(z^{(1)}_{j})" in step3
+    assert r"\Bigl(\delta^{(2)}_{1} \cdot W^{(2)}_{12} + \delta^{(2)}_{2} \cdot W^{(2)}_{22}\Bigr) \cdot \sigma^{(1)\prime}(z^{(1)}_{2})" in step3
     # The weights: dC/dW_ij^{(m)} = dC/dz_i^{(m)} dz_i^{(m)}/dW_ij^{(m)} = delta_i^{(m)} a_j^{(m-1)}; the bias is delta.
     assert r"= \delta^{(1)}_{2} \cdot a^{(0)}_{3}" in step4
     assert re.search(r"\\frac\{\\partial C\}\{\\partial b\^\{\(2\)\}_\{1\}\} &= .* = \\delta\^\{\(2\)\}_\{1\}$", step4, re.M)

@@ -23,7 +23,7 @@ import sympy as sp
 
 from ..counts import delta_layers
 from ..display import Displayable
-from .naive import chosen_entries, entry_lookup
+from .naive import chosen_entries, entry_lookup, require_network
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
 from ..spec import Entry, Network
@@ -108,7 +108,7 @@ class BackpropDerivation(Displayable):
             ) from None
 
     def gradient(self, entry: Entry | str) -> GradientStep:
-        return entry_lookup(self._gradients_by_name, entry)
+        return entry_lookup(self._gradients_by_name, entry, self.network)
 
     @property
     def entries(self) -> tuple[Entry, ...]:
@@ -169,6 +169,7 @@ def backprop(network: Network, entries: Entry | str | Sequence[Entry | str] | No
     >>> d.gradient("W1_2_3").formula
     a0_3*delta1_2
     """
+    require_network(network, "backprop")
     batch = build_graph(network)
     L = network.L
     wanted = chosen_entries(network, entries)

@@ -6,6 +6,8 @@ dC/dW^{(1)}_{23} exercises): nothing is shared between paths or between entries.
 
 from __future__ import annotations
 
+import difflib
+
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import product
@@ -85,7 +87,7 @@ class NaiveDerivation(Displayable):
 
     def gradient(self, entry: Entry | str) -> NaiveDerivation:
         """This derivation, when ``entry`` is its entry (the protocol of every result)."""
-        return entry_lookup({self.entry.name: self}, entry)
+        return entry_lookup({self.entry.name: self}, entry, self.network)
 
     def steps(self, entry: Entry | str) -> tuple[Path, ...]:
         """The paths of dC/d(entry), each a product of local derivatives."""
@@ -104,7 +106,7 @@ class EachEntry(Displayable):
         return tuple(d.entry for d in self.derivations)
 
     def gradient(self, entry: Entry | str):  # type: ignore[no-untyped-def]  # the per-entry derivation
-        return entry_lookup({d.entry.name: d for d in self.derivations}, entry)
+        return entry_lookup({d.entry.name: d for d in self.derivations}, entry, self.network)
 
     def steps(self, entry: Entry | str) -> tuple:
         return self.gradient(entry).steps(entry)
@@ -133,15 +135,33 @@ class NaiveDerivations(EachEntry):
         return repeated_work(self.derivations)
 
 
-def entry_lookup(found: Mapping[str, T], entry: Entry | str) -> T:
-    """``found[entry's name]``, or a ``SymbpError`` naming the entries there are."""
+def entry_lookup(found: Mapping[str, T], entry: Entry | str, network: Network | None = None) -> T:
+    """``found[entry's name]``, or a ``SymbpError`` saying whether ``entry`` is no entry of ``network`` or not derived here."""
     name = entry if isinstance(entry, str) else getattr(entry, "name", entry)
+    if isinstance(name, str) and network is not None:
+        try:
+            name = network.entry(name).name  # w3_1 -> W3_1_1
+        except SymbpError as error:
+            sizes = ",".join(map(str, network.layers))
+            raise SymbpError(f"{name!r} is not an entry of the {sizes} network: {error}") from None
     try:
         return found[name]  # type: ignore[index]
     except (KeyError, TypeError):
         names = list(found)
-        shown = ", ".join(names[:8]) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
-        raise SymbpError(f"{name!r} is not among the entries of this derivation: {shown}") from None
+        # The names most like the one asked for first, so a long list still shows the one meant.
+        closest = difflib.get_close_matches(str(name), names, n=5, cutoff=0.0)
+        rest = len(names) - len(closest)
+        shown = ", ".join(closest) + (f" (and {rest} more)" if rest else "")
+        raise SymbpError(f"{name!r} is not among the entries of this derivation; closest: {shown}") from None
+
+
+def require_network(network: object, function: str) -> None:
+    """A ``SymbpError`` (not an AttributeError later) when the first argument is not a ``Network``."""
+    if not isinstance(network, Network):
+        raise SymbpError(
+            f"{function}() takes a Network first, not {type(network).__name__} {network!r}; "
+            f"e.g. symbp.{function}(symbp.Network(), \"W1_2_3\")"
+        )
 
 
 def single_entry(network: Network, entries: Entry | str | Sequence[Entry | str] | None) -> Entry | None:
@@ -150,7 +170,7 @@ def single_entry(network: Network, entries: Entry | str | Sequence[Entry | str] 
         return entries
     if isinstance(entries, str):
         chosen = network.select([entries])
-        return chosen[0] if len(chosen) == 1 and chosen[0].name == entries else None
+        return chosen[0] if len(chosen) == 1 and chosen[0].name == network.canonical_name(entries.strip()) else None
     return None
 
 
@@ -183,6 +203,7 @@ def naive(
     >>> len(naive(Network(), ["W2_1_2", "W1_2_3"]).repeated.deltas)
     2
     """
+    require_network(network, "naive")
     entry = single_entry(network, entries)
     if entry is None:
         chosen = chosen_entries(network, entries)

@@ -30,7 +30,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from ..display import Displayable
-from .naive import EachEntry, chosen_entries, entry_lookup, single_entry
+from .naive import EachEntry, chosen_entries, entry_lookup, require_network, single_entry
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
 from ..spec import Entry, Network
@@ -72,7 +72,7 @@ class ReferenceDerivation(Displayable):
 
     def gradient(self, entry: Entry | str) -> ReferenceDerivation:
         """This derivation, when ``entry`` is its entry (the protocol of every result)."""
-        return entry_lookup({self.entry.name: self}, entry)
+        return entry_lookup({self.entry.name: self}, entry, self.network)
 
     def steps(self, entry: Entry | str) -> tuple[sp.Expr, ...]:
         """sympy.diff has no steps to show: the one expression."""
@@ -101,6 +101,7 @@ def reference(
     >>> r.expression
     a0_1*(W1_1_1*a0_1 + b1_1 - t_1)
     """
+    require_network(network, "reference")
     entry = single_entry(network, entries)
     if entry is None:
         return ReferenceDerivations(network, tuple(_reference(network, e, guard) for e in chosen_entries(network, entries)))

@@ -72,6 +72,15 @@ def display_html(result: object) -> str | None:
     return None if node.in_notation else f"<pre>{html.escape(print_document(node, 'text'))}</pre>"
 
 
+def display_text(result: object) -> str:
+    """``str()`` of a result or step: the text printer's output, symbols in lecture notation."""
+    from ..docmodel import document_of
+
+    node = document_of(result)
+    network = getattr(result, "network", getattr(node, "network", None)) if node.in_notation else None
+    return printer("text", network).doprint(node).strip()
+
+
 def print_document(node: Node, format: str = "text", width: float | None = None) -> str:
     """``node`` (a document, or a check, cost or gradient table) in ``format``, ending in a newline."""
     output = printer(format, getattr(node, "network", None) if node.in_notation else None, width).doprint(node)

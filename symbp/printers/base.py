@@ -158,3 +158,14 @@ def format_number(value: float, digits: int) -> str:
     text = f"{rounded:.{digits}f}"
     text = text.rstrip("0").rstrip(".") if "." in text else text
     return "0" if text in ("-0", "") else text
+
+
+def network_line(network: Network) -> str:
+    """``network 3,2,2,1 (L = 3) · σ: abstract (every layer) · C: abstract``."""
+    names = set(network.activations)
+    sigma = f"{network.activations[0]} (every layer)" if len(names) == 1 else ", ".join(network.activations)
+    sizes = ",".join(map(str, network.layers))
+    defined = "".join(f" · {formula}" for formula in network.formulas)
+    extras = (f" · batch: N = {network.batch}" if network.batch > 1 else "") + (
+        f" · weight decay: λ = {network.l2:g} (biases not decayed)" if network.l2 else "")
+    return f"network {sizes} (L = {network.L}) · σ: {sigma}{defined} · C: {network.cost}{extras}"

@@ -2,10 +2,11 @@
 
 The printer walks the same document as the others and writes each part once, so the
 output grows linearly with the number of entries. Every entry holds ``entry``,
-``method``, ``latex`` (its own equation, as the LaTeX printer prints it),
-``expression`` (``str()`` of the SymPy expression) and ``expression_latex``; naive
+``method``, ``latex`` (its own equation, as the LaTeX printer prints it);
+naive and reference entries ``expression`` (``str()`` of the SymPy expression) and ``expression_latex``; naive
 entries add their ``paths`` (each a list of factors), backprop entries the
-``deltas`` their formula reads, by name. Each backprop derivation's deltas and whole LaTeX
+``deltas`` their ``formula`` reads, by name, and no unrolled expression unless
+``unrolled=True`` (it grows like the naive expansion). Each backprop derivation's deltas and whole LaTeX
 stand once, under ``"backprop"``.
 """
 
@@ -25,6 +26,7 @@ from ..derive.backprop import BackpropDerivation, DeltaStep
 from ..derive.naive import NaiveDerivation
 from ..derive.reference import ReferenceDerivation
 from ..docmodel import CheckTable, CostTable, ExampleDocument, GradientTable
+from ..docmodel import delta_unit_equation
 from ..docmodel import Algorithm, Backprop, Document, NaiveExpansion, Partial, ReferenceResult, RepeatedWorkPart
 from ..graph import build_graph
 from ..spec import Network
@@ -67,7 +69,8 @@ class JsonDocumentPrinter(Printer):
     """Data of each document part, with its LaTeX and text from the other printers."""
 
     printmethod = "_symbp_json"
-    _default_settings = {"network": None}
+    _default_settings = {"network": None, "unrolled": False}
+    """``unrolled``: backprop entries also carry their expression with every delta substituted (size grows like naive)."""
 
     def __init__(self, settings: dict[str, Any] | None = None, **kwargs: Any):
         super().__init__({**(settings or {}), **kwargs})
@@ -105,17 +108,19 @@ class JsonDocumentPrinter(Printer):
         out = []
         for gradient, equation in zip(derivation.gradients, gradients):
             entry = gradient.entry
-            expression = derivation.expression(entry)
-            out.append({
+            data = {
                 "entry": entry.name,
                 "method": "backprop",
                 "latex": self._tex(equation),
-                "expression": str(expression),
-                "expression_latex": self._tex(expression),
                 "formula": str(gradient.formula),
                 "formula_latex": self._tex(gradient.formula),
                 "deltas": [str(delta) for delta, _ in gradient.terms],  # read directly; the rest under "backprop"
-            })
+            }
+            if self._settings["unrolled"]:
+                # The deltas substituted back: as long as the naive expansion, so only when asked for.
+                expression = derivation.expression(entry)
+                data |= {"expression": str(expression), "expression_latex": self._tex(expression)}
+            out.append(data)
         return {"entries": out, "backprop": [self._backprop_data(node, derivation)]}
 
     def _data_ReferenceResult(self, node: ReferenceResult, derivation: ReferenceDerivation) -> dict[str, list[Any]]:
@@ -128,7 +133,10 @@ class JsonDocumentPrinter(Printer):
         }]}
 
     def _data_RepeatedWorkPart(self, node: RepeatedWorkPart, work: object) -> dict[str, list[Any]]:
-        return {}  # the naive entries' LaTeX marks it
+        return {"repeated_work": [
+            {"delta": str(eq.lhs), "latex": self._tex(eq), "text": self._text.doprint(eq), "note": eq.note}
+            for eq in node.equations
+        ]}
 
     def _backprop_data(self, node: Backprop, derivation: BackpropDerivation) -> dict[str, Any]:
         graph = build_graph(derivation.network)
@@ -142,7 +150,8 @@ class JsonDocumentPrinter(Printer):
                     "layer": step.layer,
                     "unit": step.unit,
                     "formula": str(step.formula),
-                    "formula_latex": self._tex(step.formula),
+                    # The same (sum of delta W) sigma' order as the "latex" field above.
+                    "formula_latex": self._tex(delta_unit_equation(step).sides[-1]),
                     "base_case": step.is_base_case,
                     **softmax_delta_data(step),
                 }

@@ -58,6 +58,7 @@ from ..docmodel import DescentStep, ExampleDocument, Number, Numbers, Table, Upd
 from ..errors import SymbpError
 from ..graph import build_graph
 from ..spec import Network
+from .base import network_line
 from .base import DocumentPrinter, format_number, then
 from .lines import BREAK, estimate_width, latex_rows
 
@@ -293,7 +294,9 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         return environment([self.rows(node.equations)], self._settings["env"])
 
     def _print_Backprop(self, node: Backprop) -> str:
-        steps = [" \\\\[1ex]\n".join(" \\\\\n".join(rows) for rows in self.section_groups(s)) for s in node.steps]
+        # Each step's title as a comment line: LaTeX, KaTeX and MathJax all skip it, a reader of the source sees it.
+        steps = [f"% {s.title}\n" + " \\\\[1ex]\n".join(" \\\\\n".join(rows) for rows in self.section_groups(s))
+                 for s in node.steps]
         return environment([[s] for s in steps], self._settings["env"])
 
     def _print_ReferenceResult(self, node: ReferenceResult) -> str:
@@ -310,13 +313,19 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
     def _label_ReferenceResult(self, node: ReferenceResult) -> str:
         return f"reference: dC/d{node.variable.name}"
 
+    def _label_RepeatedWorkPart(self, node: RepeatedWorkPart) -> str:
+        return node.title.replace("δ", "delta")
+
     def _print_Document(self, node: Document) -> str:
         if self._settings["env"] != "align*":  # display math: every part, the repeated work too, one block
             parts = " \\\\[3ex]\n".join(self._print(p) for p in node.parts)
             return f"\\begin{{gathered}}\n{parts}\n\\end{{gathered}}"
-        # One environment per derivation; parts with no label (the repeated work) show as marks in the chains.
-        labelled = [(label(p), p) for p in node.parts if (label := self.method_for("_label_", p)) is not None]
-        return "\n\n".join(f"% {text}\n{self._print(p)}" for text, p in labelled) + "\n"
+        # One environment per part, under a comment saying what it is.
+        labelled = [(self.method_for("_label_", p)(p), p) for p in node.parts]
+        # The naive expansions' marks on repeated work are \color{...}: xcolor, besides amsmath's align*.
+        packages = "amsmath, xcolor" if any(isinstance(p, NaiveExpansion) for p in node.parts) else "amsmath"
+        header = f"% {network_line(node.network)}\n% needs \\usepackage{{{packages}}}\n"
+        return header + "\n\n".join(f"% {text}\n{self._print(p)}" for text, p in labelled) + "\n"
 
     def algorithm_groups(self, node: Algorithm) -> list[list[str]]:
         forward = node.forward

@@ -19,6 +19,7 @@ from ..docmodel import (
     derivations_document,
 )
 from ..docmodel import ExampleDocument, Section, Table
+from .base import network_line
 from .latex import DEFAULT_WIDTH, LatexDocumentPrinter
 
 # What plain text can trigger: emphasis, code, links, HTML and entities, table cells, math
@@ -66,10 +67,11 @@ class MarkdownDocumentPrinter(LatexDocumentPrinter):
         return f"{heading}\n\n{display(super()._print_ReferenceResult(node))}"
 
     def _print_RepeatedWorkPart(self, node: RepeatedWorkPart) -> str:
-        return ""  # the marks in the naive chains show it
+        return f"**{escape_markdown(node.title)}**\n\n{display(super()._print_RepeatedWorkPart(node))}"
 
     def _print_Document(self, node: Document) -> str:
-        return "\n".join(text for text in map(self._print, node.parts) if text)
+        header = f"*{escape_markdown(network_line(node.network))}*\n"
+        return "\n".join([header, *map(self._print, node.parts)])
 
     def _print_Algorithm(self, node: Algorithm) -> str:
         return display(super()._print_Algorithm(node))

@@ -46,7 +46,7 @@ from ..docmodel import CheckTable, CostTable, GradientTable, Lines
 from ..docmodel import DescentStep, ExampleDocument, Number, Numbers, Table, Updated
 from ..graph import build_graph, subscript, superscript
 from ..spec import Network, count_text
-from .base import DocumentPrinter, format_number, then
+from .base import DocumentPrinter, format_number, network_line, then
 from .lines import BREAK, text_rows
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,17 +55,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_WIDTH = 100
 """Columns when the caller does not say (wide enough for the lecture's chains on one row each)."""
-
-
-def network_line(network: Network) -> str:
-    """``network 3,2,2,1 (L = 3) · σ: abstract (every layer) · C: abstract``."""
-    names = set(network.activations)
-    sigma = f"{network.activations[0]} (every layer)" if len(names) == 1 else ", ".join(network.activations)
-    sizes = ",".join(map(str, network.layers))
-    defined = "".join(f" · {formula}" for formula in network.formulas)
-    extras = (f" · batch: N = {network.batch}" if network.batch > 1 else "") + (
-        f" · weight decay: λ = {network.l2:g} (biases not decayed)" if network.l2 else "")
-    return f"network {sizes} (L = {network.L}) · σ: {sigma}{defined} · C: {network.cost}{extras}"
 
 
 def _joined(terms: Sequence[Sequence[str]], one_per_row: bool = False) -> list[str]:
@@ -234,7 +223,7 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
         return "\n".join([title, "", *self.equation_rows(node.equation)])
 
     def _print_RepeatedWorkPart(self, node: RepeatedWorkPart) -> str:
-        lines = ["Work the naive expansions repeat (backprop stores each of these as one δ):", ""]
+        lines = [f"{node.title}:", ""]
         return "\n".join(lines + [row for eq in node.equations for row in self.equation_rows(eq)])
 
     def _print_Backprop(self, node: Backprop) -> str:
