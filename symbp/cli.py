@@ -1049,6 +1049,8 @@ def example(
     activations: ActivationsOption = None,
     define: DefineOption = None,
     cost: CostOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
     out: OutOption = None,
@@ -1057,7 +1059,8 @@ def example(
     """A worked example with every number: forward pass, backward pass, gradients, updates.
 
     Each z, a, C, delta and gradient is shown as its formula, then with the numbers
-    put in, then its value. JSON: {"forward": {"z1": [...], "a1": [...], ...}, "C": ...,
+    put in, then its value. With --batch N every example's pass is shown, then the
+1/N mean; with --l2 the decay's lambda W^(m)_ij in each dC/dW. JSON: {"forward": {"z1": [...], "a1": [...], ...}, "C": ...,
     "deltas": {"delta1": [...], ...}, "grad": {"W1": [[...]], "b1": [...], ...}}, with --lr also
     "updated" (the point after one step) and "steps" ([{"C": C after the step, "updated": {...}}, ...]).
 
@@ -1065,11 +1068,13 @@ def example(
     Examples:
       symbp example --layers 2,2,2 --activation sigmoid --cost squared_error --seed 1 --lr 0.5
       symbp example --layers 2,2,1 --activation sigmoid --cost squared_error --point p.json --digits 4 --round-intermediates
+      symbp example --layers 2,2,1 --activation sigmoid --cost squared_error --batch 2 --l2 0.1
     """
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--spec": spec})
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2,
+                       batched=True)
     _needs_numbers(network, "example")
     if steps > 1 and lr is None:
         raise SymbpError(f"--steps {steps} needs a learning rate; add e.g. --lr 0.5")
