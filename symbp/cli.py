@@ -1096,7 +1096,8 @@ def train(
     epochs: Annotated[int, typer.Option("--epochs", callback=_epochs, help="Passes over the data set (at most 1,000,000).")] = 1000,
     lr: Annotated[float, typer.Option("--lr", metavar="ETA", help="Learning rate.")] = 0.5,
     batch_size: Annotated[Optional[int], typer.Option(
-        "--batch-size", callback=_positive, show_default=False, help="Rows per step. Default: the whole data set.")] = None,
+        "--batch", "--batch-size", metavar="N", callback=_positive, show_default=False,
+        help="Minibatch: N rows per step, C their mean cost (as in derive --batch). Default: the whole data set.")] = None,
     seed: Annotated[int, typer.Option("--seed", callback=_seed, help="Seed of the initial weights and of the batch order.")] = 0,
     params: Annotated[Optional[Path], typer.Option(
         "--params", metavar="FILE", dir_okay=False, show_default=False,
@@ -1110,6 +1111,7 @@ def train(
     activations: ActivationsOption = None,
     define: DefineOption = None,
     cost: CostOption = None,
+    l2: L2Option = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
     out: OutOption = None,
@@ -1117,7 +1119,8 @@ def train(
 ) -> None:
     """Train a network on a small data set by gradient descent, with the generated gradient code.
 
-    Reports the cost before and after, and the accuracy when the targets are classes
+    Each step moves every parameter by -lr times the gradient of the minibatch's mean
+    cost, plus (with --l2) the decay's LAMBDA W. Reports the cost (with the decay) before and after, and the accuracy when the targets are classes
     (0 or 1). Without network options: D(0),8,D(L) with tanh then sigmoid and binary
     cross-entropy. JSON: {"costs": [C before, C after epoch 1, ...], "final_cost": ...,
     "accuracy": ..., "parameters": {"W1": [[...]], ...}}.
@@ -1126,7 +1129,7 @@ def train(
     Examples:
       symbp train --data xor --plot xor.png
       symbp train --data spiral --layers 2,16,16,1 --activations tanh,tanh,sigmoid \
-        --cost binary_cross_entropy --epochs 2000 --lr 0.3 --batch-size 10
+        --cost binary_cross_entropy --epochs 2000 --lr 0.3 --batch 10 --l2 0.001
     """
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--data": Path(data), "--spec": spec})
@@ -1135,6 +1138,8 @@ def train(
             _check_out(target, force, option)
             refuse_overwriting_inputs(target, option, {"--data": Path(data), "--spec": spec})
     format = _format(out, format, DataFormat.text)
+    from dataclasses import replace
+
     from .datasets import load
     from .numeric import point_shapes  # noqa: F401  (NumPy and SymPy load before the clock starts)
     from .spec import Network
@@ -1147,9 +1152,11 @@ def train(
     dataset = load(data)
     if all(option is None for option in (spec, layers, activation, activations, cost)):
         network = Network([dataset.x.shape[1], 8, dataset.t.shape[1]], ["tanh", "sigmoid"],
-                          "binary_cross_entropy" if dataset.is_classes else "squared_error")
-    else:
-        network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+                          "binary_cross_entropy" if dataset.is_classes else "squared_error", l2=l2 or 0.0)
+    else:  # a spec's batch is the minibatch here: the network itself is one example's
+        network = _network(spec, layers, activation, activations, cost, max_size, define=define, l2=l2, batched=True)
+        batch_size = batch_size if batch_size is not None or network.batch == 1 else network.batch
+        network = replace(network, batch=1)
     progress = _Progress("train")
 
     def report(done: int, total: int, current: float) -> None:
@@ -1171,11 +1178,12 @@ def train(
     accuracy = "" if result.accuracy is None else f", accuracy {result.accuracy:.0%}"
     if format is DataFormat.json:
         _emit(_dumps({"network": network.describe(), "data": dataset.name, "epochs": epochs, "lr": lr,
-                      "batch_size": result.batch_size, "seed": seed, "costs": list(result.costs),
+                      "batch_size": result.batch_size, "l2": network.l2, "seed": seed, "costs": list(result.costs),
                       "final_cost": result.final_cost, "accuracy": result.accuracy, "parameters": trained}), out, force)
     else:
         _emit(f"network {network.describe()}; data {dataset.name} ({len(dataset.x)} rows)\n"
-              f"{epochs} epochs, learning rate {lr:g}, batch size {result.batch_size}, seed {seed}\n"
+              f"{epochs} epochs, learning rate {lr:g}, batch size {result.batch_size}"
+              + (f", weight decay {network.l2:g}" if network.l2 else "") + f", seed {seed}\n"
               f"mean cost C: {result.costs[0]:.6f} before, {result.final_cost:.6f} after{accuracy}\n", out, force)
 
 
