@@ -962,6 +962,11 @@ def picture(
     _emit(source if chosen is PictureFormat.dot else draw(source, chosen.value), out, force)
 
 
+def _optional_batch(value: int | None) -> int | None:
+    """verify's --batch: samples per point, 1 to MAX_BATCH, or None for the spec's batch."""
+    return None if value is None else _batch(value)
+
+
 @app.command()
 def verify(
     target: Annotated[str, typer.Argument(
@@ -969,8 +974,9 @@ def verify(
         help="Your gradient function: FUNCTION(params, x, t) -> (C, grads) in FILE.py.")],
     points: Annotated[int, typer.Option("--points", "-n", callback=_points, help="Random points to compare at.")] = 5,
     seed: Annotated[int, typer.Option("--seed", callback=_seed, help="Seed of the random points.")] = 0,
-    batch: Annotated[int, typer.Option("--batch", callback=_batch,
-                                       help="Samples per point (rows of x and t).")] = 1,
+    batch: Annotated[Optional[int], typer.Option(
+        "--batch", metavar="N", callback=_optional_batch, show_default=False,
+        help="Samples per point (rows of x and t); symbp's C is their mean. Default: the spec's batch, else 1.")] = None,
     tol: Annotated[float, typer.Option("--tol", callback=_not_negative,
                                        help="Largest relative error that counts as a match.")] = 1e-6,
     per_example: Annotated[bool, typer.Option(
@@ -981,13 +987,15 @@ def verify(
     activations: ActivationsOption = None,
     define: DefineOption = None,
     cost: CostOption = None,
+    l2: L2Option = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
 ) -> None:
     """Check your own backprop code against symbp's gradients, and name the mistake.
 
     FUNCTION(params, x, t) returns (C, grads): params and grads hold W1 (D(1) x D(0)),
-    b1 (D(1),), ...; x has shape (N, D(0)) and t (N, D(L)); C is the mean cost. A
+    b1 (D(1),), ...; x has shape (N, D(0)) and t (N, D(L)); C is the mean cost, plus
+    (LAMBDA/2) sum W^2 with --l2 (then dC/dW gains LAMBDA W; biases are not decayed). A
     function of one example is detected. Exit status 0 when your gradients match,
     1 when they do not (the report names the mistake when it knows it) or when your
     code raises (its traceback is shown, your frames only), 2 when the file, the
@@ -997,15 +1005,19 @@ def verify(
     Examples:
       symbp verify my_nn.py:backward --layers 4,5,3 --activation sigmoid --cost squared_error
       symbp verify my_nn.py:backward --layers 2,3,1 --activation tanh --cost squared_error --batch 8
+      symbp verify my_nn.py:backward --layers 2,3,1 --activation tanh --cost squared_error --batch 8 --l2 0.01
       symbp verify my_nn.py:backward --spec net.toml --format json
     """
+    from dataclasses import replace
+
     from .testing import GradientContractError, compare_gradients, load_function
 
     try:
         fn = load_function(target)  # the file first: its problems are the likelier ones
-        network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+        network = _network(spec, layers, activation, activations, cost, max_size, define=define, l2=l2, batched=True)
         _needs_numbers(network, "verify")
-        report = compare_gradients(fn, network, points=points, seed=seed, batch=batch, rtol=tol,
+        samples = network.batch if batch is None else batch  # the network is one example's; samples are rows
+        report = compare_gradients(fn, replace(network, batch=1), points=points, seed=seed, batch=samples, rtol=tol,
                                    per_example=True if per_example else None)
     except (SymbpError, GradientContractError) as error:
         _fail(f"{target}: {error}" if isinstance(error, GradientContractError) else str(error))
