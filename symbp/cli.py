@@ -1247,6 +1247,8 @@ def grade(
     activations: ActivationsOption = None,
     define: DefineOption = None,
     cost: CostOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
     force: ForceOption = False,
@@ -1257,18 +1259,25 @@ def grade(
     the position of the first unreadable token). A class (--answers): prints how many
     are correct per entry and the most common mistakes, writes --report, and exits 0
     once every row is graded, whatever the verdicts (2 when the file cannot be read).
+    With --l2, dC/dW's answer ends in + lambda * W (lambda, λ or its number); a batch
+    (--batch N > 1) is refused: the notation has no names for example n's terms.
 
     \b
     Examples:
       symbp grade --entry W2_1_2 --answer "dC/da3 * sigma3'(z3) * w3_1 * sigma2'(z2_1) * a1_2"
       symbp grade --entry W2_1_2 --answer "delta2_1 * a1_2"
+      symbp grade --entry W2_1_2 --answer "delta2_1 * a1_2 + lambda * W2_1_2" --l2 0.01
       symbp grade --answers class.csv --report graded.csv --activation sigmoid --cost squared_error
       symbp grade --answers answers.csv --sheet week5.json --report report.csv
     """
     from . import grade as grade_answer
     from .grading import batch_summary, grade_rows, read_answer_file, report_rows
 
-    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2,
+                       batched=True)
+    from .grading import check_gradable
+
+    check_gradable(network)  # a batch is refused here, with the reason
     options = {"allow_delta": not no_delta, "points": points, "seed": seed}
     if (answer is None) == (answers is None):
         raise SymbpError("give one of --answer TEXT (with --entry) or --answers FILE")
