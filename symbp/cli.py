@@ -924,6 +924,8 @@ def picture(
     activations: ActivationsOption = None,
     define: DefineOption = None,
     cost: CostOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
     out: OutOption = None,
@@ -933,7 +935,8 @@ def picture(
 
     The lecture's computation-graph slide for your network: inputs, every z and a,
     and C. Naming an entry shows every path its naive expansion sums over. svg, png
-    and pdf need Graphviz's dot program and --out.
+    and pdf need Graphviz's dot program and --out. A batch is drawn as the graph of
+    one example n; the title gives C = (1/N) sum_n C^(n) and, with --l2, the decay.
 
     \b
     Examples:
@@ -946,7 +949,11 @@ def picture(
     if chosen is not PictureFormat.dot and out is None:
         raise SymbpError(f"--format {chosen.value} writes a binary file: add --out FILE (or -o - for standard "
                          "output), or use --format dot")
-    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2,
+                       batched=True)
+    if point is not None and network.batch > 1:
+        raise SymbpError(f"--point draws one example's numbers, and a batch of {network.batch} has {network.batch} "
+                         "graphs of numbers: use symbp example --batch (every example's numbers), or batch 1")
     from .derive.naive import naive
     from .render.dot import computation_graph_dot, draw
 
