@@ -19,9 +19,10 @@ NET = ("--layers", "2,2,1", "--activation", "sigmoid", "--cost", "squared_error"
 N, LAMBDA = 3, 0.1
 
 
-def torch_pass(point: dict, l2: float) -> dict:
-    """C, every z and delta (rows: examples), and the gradients, by autograd."""
+def torch_pass(point: dict, l2: float, hidden: str = "sigmoid") -> dict:
+    """C, every z and delta (rows: examples), and the gradients, by autograd; ``hidden`` sigmoid or silu."""
     torch = need_torch()
+    sigma = {"sigmoid": torch.sigmoid, "silu": torch.nn.functional.silu}
     p = {k: torch.tensor(v, dtype=torch.float64, requires_grad=k not in "xt") for k, v in point.items()}
     rows = p["x"].shape[0] if p["x"].dim() == 2 else 1
     a, zs = p["x"].reshape(rows, -1), []
@@ -29,7 +30,7 @@ def torch_pass(point: dict, l2: float) -> dict:
         z = a @ p[f"W{m}"].T + p[f"b{m}"]
         z.retain_grad()
         zs.append(z)
-        a = torch.sigmoid(z)
+        a = sigma[hidden if m == 1 else "sigmoid"](z)
     cost = (0.5 * ((a - p["t"].reshape(rows, -1)) ** 2).sum(dim=1)).mean()
     cost = cost + l2 / 2 * ((p["W1"] ** 2).sum() + (p["W2"] ** 2).sum())
     cost.backward()
@@ -116,3 +117,13 @@ def test_a_point_of_one_example_with_batch_2_is_refused_naming_the_rows(tmp_path
     path.write_text(json.dumps({"x": [1.0, 2.0], "t": [0.5], **{k: POINT[k] for k in ("W1", "b1", "W2", "b2")}}))
     result = invoke("example", *NET, "--batch", "2", "--point", str(path))
     assert result.exit_code == 2 and "'x' has shape (2,), the network needs (2, 2)" in result.stderr
+
+
+def test_a_defined_non_linearity_in_a_decayed_batch_matches_pytorch_silu(point_file):
+    data = json.loads(ok("example", "--define", "swish=x/(1+exp(-x))", "--layers", "2,2,1", "--activations",
+                         "swish,sigmoid", "--cost", "squared_error", "--batch", str(N), "--l2", str(LAMBDA),
+                         "--point", str(point_file), "-f", "json").stdout)
+    want = torch_pass(POINT, LAMBDA, hidden="silu")
+    assert data["C"] == pytest.approx(want["C"], rel=1e-12)
+    for key, value in want["grad"].items():
+        np.testing.assert_allclose(data["grad"][key], value, rtol=1e-10, atol=1e-15)

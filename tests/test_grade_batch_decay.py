@@ -119,3 +119,13 @@ def test_wrong_arguments_of_the_library_are_symbp_errors(args, words):
     network, entry, answer = args
     with pytest.raises(SymbpError, match=words):
         symbp.grade(network, entry, answer)
+
+
+def test_a_defined_non_linearity_is_graded_with_the_decay():
+    """swish' is written sigma1'(z1_1) as for any non-linearity; the answer is the lecture's path plus lambda W."""
+    options = ("--define", "swish=x/(1+exp(-x))", "--layers", "2,2,1", "--activations", "swish,sigmoid",
+               "--cost", "squared_error", "--l2", "0.2")
+    right = "dC/da2 * sigma2'(z2) * w2_1 * sigma1'(z1_1) * a0_2 + lambda * W1_1_2"
+    assert invoke("grade", "--entry", "W1_1_2", "--answer", right, *options).exit_code == 0
+    wrong = invoke("grade", "--entry", "W1_1_2", "--answer", right.replace("sigma1'(z1_1)", "sigma1(z1_1)"), *options)
+    assert wrong.exit_code == 1

@@ -122,6 +122,9 @@ def test_cli_picture_takes_batch_and_l2_and_refuses_a_batch_point_in_one_line(tm
     net = ("--layers", "2,2,1", "--activation", "sigmoid", "--cost", "squared_error")
     dot = ok("picture", "W1_1_1", *net, "--batch", "2", "--l2", "0.5").stdout
     assert "batch: N = 2 · weight decay: λ = 0.5" in dot and "(1 in each of the 2 examples)" in dot
+    defined = ok("picture", "W1_1_1", "--define", "swish=x/(1+exp(-x))", "--layers", "2,2,1", "--activations",
+                 "swish,sigmoid", "--cost", "squared_error", "--batch", "2", "--l2", "0.5").stdout
+    assert "swish(x) = x/(1+exp(-x))" in defined and "(1 in each of the 2 examples)" in defined
     point = tmp_path / "p.json"
     point.write_text('{"x": [[1, 2], [3, 4]], "t": [0.5, 0.1], "W1": [[1, 0], [0, 1]], "b1": [0, 0], '
                      '"W2": [[1, 1]], "b2": [0]}')

@@ -19,9 +19,12 @@ from test_cli import invoke, ok
 SIZES = (2, 3, 1)
 
 
-def torch_training(x: np.ndarray, t: np.ndarray, *, epochs: int, lr: float, batch: int, l2: float, seed: int):
-    """Costs over the whole set (with the decay) before and after each epoch, and the final parameters."""
+def torch_training(x: np.ndarray, t: np.ndarray, *, epochs: int, lr: float, batch: int, l2: float, seed: int,
+                   hidden: str = "tanh"):
+    """Costs over the whole set (with the decay) before and after each epoch, and the final parameters;
+    ``hidden`` the hidden layer's non-linearity: tanh, or silu (x sigmoid(x), symbp's --define swish)."""
     torch = need_torch()
+    sigma = {"tanh": torch.tanh, "silu": torch.nn.functional.silu}[hidden]
     rng = np.random.default_rng(seed)
     params = {}
     for m in range(1, len(SIZES)):
@@ -31,8 +34,8 @@ def torch_training(x: np.ndarray, t: np.ndarray, *, epochs: int, lr: float, batc
     X, T = torch.tensor(x), torch.tensor(t)
 
     def cost(rows):
-        hidden = torch.tanh(X[rows] @ params["W1"].T + params["b1"])
-        a = torch.sigmoid(hidden @ params["W2"].T + params["b2"])
+        a1 = sigma(X[rows] @ params["W1"].T + params["b1"])
+        a = torch.sigmoid(a1 @ params["W2"].T + params["b2"])
         target = T[rows]
         data = -(target * torch.log(a) + (1 - target) * torch.log(1 - a)).sum(dim=1).mean()
         return data + l2 / 2 * ((params["W1"] ** 2).sum() + (params["W2"] ** 2).sum())
@@ -63,6 +66,15 @@ def test_costs_and_parameters_follow_pytorch_sgd(batch, l2):
     for key, value in params.items():
         np.testing.assert_allclose(result["parameters"][key], value, rtol=1e-9, atol=1e-13)
     assert (result["batch_size"], result["l2"]) == (batch, l2)
+
+
+def test_a_defined_non_linearity_trains_with_minibatches_and_decay_as_pytorch_does():
+    data = load("xor")
+    result = json.loads(ok("train", "--data", "xor", "--define", "swish=x/(1+exp(-x))", "--layers", "2,3,1",
+                           "--activations", "swish,sigmoid", "--cost", "binary_cross_entropy", "--epochs", "4",
+                           "--lr", "0.7", "--batch", "3", "--l2", "0.05", "--seed", "2", "-f", "json").stdout)
+    costs, _ = torch_training(data.x, data.t, epochs=4, lr=0.7, batch=3, l2=0.05, seed=2, hidden="silu")
+    np.testing.assert_allclose(result["costs"], costs, rtol=1e-9)
 
 
 def test_decay_shrinks_the_weights_and_is_in_the_reported_cost():

@@ -133,3 +133,28 @@ def test_bad_batch_or_decay_is_one_line_and_exit_2(student, option, value, words
     result = invoke("verify", f"{student}:backprop", *NET, option, value)
     assert result.exit_code == 2 and words in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_defined_non_linearity_with_batch_and_decay(tmp_path):
+    """x sigmoid(x) and its derivative written out by hand in NumPy, against --define swish."""
+    student = tmp_path / "swish.py"
+    student.write_text(textwrap.dedent('''
+        import numpy as np
+
+        def backward(params, x, t, l2=0.25):
+            s = lambda z: 1 / (1 + np.exp(-z))
+            z1 = x @ params["W1"].T + params["b1"]
+            a1 = z1 * s(z1)
+            a2 = s(a1 @ params["W2"].T + params["b2"])
+            N = x.shape[0]
+            d2 = (a2 - t) * a2 * (1 - a2)
+            d1 = (d2 @ params["W2"]) * (s(z1) + z1 * s(z1) * (1 - s(z1)))
+            decay = l2 / 2 * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
+            return 0.5 * np.sum((a2 - t) ** 2) / N + decay, {
+                "W2": d2.T @ a1 / N + l2 * params["W2"], "b2": d2.mean(0),
+                "W1": d1.T @ x / N + l2 * params["W1"], "b1": d1.mean(0)}
+    '''))
+    options = ("--define", "swish=x/(1+exp(-x))", "--layers", "3,4,2", "--activations", "swish,sigmoid",
+               "--cost", "squared_error", "--batch", "5")
+    assert invoke("verify", f"{student}:backward", *options, "--l2", "0.25").exit_code == 0
+    assert invoke("verify", f"{student}:backward", *options, "--l2", "0.5").exit_code == 1
