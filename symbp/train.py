@@ -23,7 +23,7 @@ import numpy as np
 
 from .datasets import Dataset
 from .errors import SymbpError
-from .layout import learning_rate
+from .layout import learning_rate, parameter_layout
 from .spec import Network
 
 Progress = Callable[[int, int, float], None]
@@ -55,10 +55,9 @@ class TrainingResult:
 def initial_parameters(network: Network, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Weights uniform in +-1/sqrt(fan-in) (keeps z of order 1 for any width), biases zero."""
     params: dict[str, np.ndarray] = {}
-    for m in range(1, network.L + 1):
-        bound = 1 / np.sqrt(network.D(m - 1))
-        params[f"W{m}"] = rng.uniform(-bound, bound, (network.D(m), network.D(m - 1)))
-        params[f"b{m}"] = np.zeros(network.D(m))
+    for key, shape in parameter_layout(network).shapes:  # W1, b1, W2, ...: the draws keep this order
+        bound = 1 / np.sqrt(shape[-1])  # a W's fan-in is its columns, D(m-1)
+        params[key] = rng.uniform(-bound, bound, shape) if key.startswith("W") else np.zeros(shape)
     return params
 
 
