@@ -1079,9 +1079,11 @@ def example(
 
     Each z, a, C, delta and gradient is shown as its formula, then with the numbers
     put in, then its value. With --batch N every example's pass is shown, then the
-1/N mean; with --l2 the decay's lambda W^(m)_ij in each dC/dW. JSON: {"forward": {"z1": [...], "a1": [...], ...}, "C": ...,
-    "deltas": {"delta1": [...], ...}, "grad": {"W1": [[...]], "b1": [...], ...}}, with --lr also
-    "updated" (the point after one step) and "steps" ([{"C": C after the step, "updated": {...}}, ...]).
+    1/N mean; with --l2 the decay's lambda W^(m)_ij in each dC/dW. JSON: {"forward":
+    {"z1": [...], "a1": [...], ...}, "C": ..., "deltas": {"delta1": [...], ...}, "grad":
+    {"W1": [[...]], "b1": [...], ...}} (with a batch, z, a and delta have a row per
+    example), with --lr also "updated" (the point after one step) and "steps"
+    ([{"C": C after the step, "updated": {...}}, ...]).
 
     \b
     Examples:
@@ -1139,8 +1141,8 @@ def train(
     """Train a network on a small data set by gradient descent, with the generated gradient code.
 
     Each step moves every parameter by -lr times the gradient of the minibatch's mean
-    cost, plus (with --l2) the decay's LAMBDA W. Reports the cost (with the decay) before and after, and the accuracy when the targets are classes
-    (0 or 1). Without network options: D(0),8,D(L) with tanh then sigmoid and binary
+    cost, plus (with --l2) the decay's LAMBDA W. Reports the cost (with the decay)
+    before and after, and the accuracy when the targets are classes (0 or 1). Without network options: D(0),8,D(L) with tanh then sigmoid and binary
     cross-entropy. JSON: {"costs": [C before, C after epoch 1, ...], "final_cost": ...,
     "accuracy": ..., "parameters": {"W1": [[...]], ...}}.
 
@@ -1278,12 +1280,10 @@ def grade(
       symbp grade --answers answers.csv --sheet week5.json --report report.csv
     """
     from . import grade as grade_answer
-    from .grading import batch_summary, grade_rows, read_answer_file, report_rows
+    from .grading import batch_summary, check_gradable, grade_rows, read_answer_file, report_rows
 
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2,
                        batched=True)
-    from .grading import check_gradable
-
     check_gradable(network)  # a batch is refused here, with the reason
     options = {"allow_delta": not no_delta, "points": points, "seed": seed}
     if (answer is None) == (answers is None):
