@@ -392,7 +392,7 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         # Each step's title as a comment line: LaTeX, KaTeX and MathJax all skip it, a reader of the source sees it.
         groups = []
         for step in node.steps:
-            first, *rest = (rows for rows in self.section_groups(step) if rows)
+            first, *rest = [rows for rows in self.section_groups(step) if rows] or [[""]]
             groups += [[f"% {step.title}\n{first[0]}", *first[1:]], *rest]
         return environment(groups, self._settings["env"])
 
