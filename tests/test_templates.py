@@ -31,6 +31,10 @@ NETWORKS = {
     "four-layers": symbp.Network([3, 4, 3, 2, 2], ["tanh", "relu", "leaky_relu", "sigmoid"], "binary_cross_entropy"),
 }
 TEX_TEMPLATES = [t for t in TEMPLATES if t.endswith(".tex")]
+EVERY_ENTRY = symbp.Network([2, 3, 2], "sigmoid", "squared_error")
+"""Slides of all 27 entries: 17 W and b, 10 z and a."""
+BATCH_AND_DECAY = symbp.Network([2, 3, 2], "sigmoid", "squared_error", batch=2, l2=0.1)
+"""14 rows of notation: the batch's N and the decay's lambda besides the lecture's 12."""
 NASTY_TITLE = r"Week 5_% & # $ { } \ ~ ^ \input{/etc/passwd}"
 
 
@@ -64,6 +68,8 @@ def compiled(tmp_path_factory) -> dict[tuple[str, str], Path | Exception]:
     jobs = {(n, t): (net, t, None) for n, net in NETWORKS.items() for t in TEX_TEMPLATES}
     wide = symbp.Network([8, 8, 8, 8], ["sigmoid", "tanh", "softplus"], "squared_error")
     jobs.update({("wide", t): (wide, t, ["W3_8_8", "W2_8_8", "b1_8"]) for t in TEX_TEMPLATES})
+    jobs[("every-entry", "slides.tex")] = (EVERY_ENTRY, "slides.tex", ["all"])
+    jobs[("batch-and-decay", "slides.tex")] = (BATCH_AND_DECAY, "slides.tex", None)
 
     jobs.update({(n, "notes.md"): (net, "notes.md", None) for n, net in NETWORKS.items()})
 
@@ -89,6 +95,21 @@ def test_template_compiles(compiled, network, template):
     assert isinstance(result, Path), str(result)
     assert result.stat().st_size > 1000
     assert not overfull(result.with_suffix(".log").read_text()), "an equation runs off the page or frame"
+
+
+@pytest.mark.parametrize("network", ["every-entry", "batch-and-decay"])
+def test_long_tables_fit_their_frames(compiled, network):
+    """27 rows of counts and 14 of notation ran 231 pt and 10 pt below their frames."""
+    result = compiled[(network, "slides.tex")]
+    assert isinstance(result, Path), str(result)
+    assert not overfull(result.with_suffix(".log").read_text()), "a frame is too high"
+
+
+def test_the_counts_of_every_entry_continue_over_frames():
+    tex = render(EVERY_ENTRY, "slides.tex", ["all"])
+    assert tex.count(" paths) & ") + tex.count(" path) & ") == 27
+    assert tex.count("How much work each method does (continued)") == 3  # 27 entries, 8 a frame
+    assert tex.count("All of the above") == 1
 
 
 @pytest.mark.parametrize("template", TEX_TEMPLATES)
@@ -201,7 +222,7 @@ def test_context_documents_every_variable_the_templates_use():
         source = (REPO / "templates" / f"{template}.jinja").read_text()
         used |= set(re.findall(r"<%=?\s*(?:for \w+ in |if )?([a-z_]+)", source))
     context = document_context(symbp.Network())
-    loop_names = {"row", "entry", "step", "endfor", "endif", "else"}
+    loop_names = {"row", "entry", "step", "chunk", "loop", "endfor", "endif", "else"}
     assert used - loop_names <= set(context)
     docs = sys.modules["symbp.render.documents"].__doc__
     for name in context:

@@ -160,12 +160,17 @@ def format_number(value: float, digits: int) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def network_line(network: Network) -> str:
-    """``network 3,2,2,1 (L = 3) · σ: abstract (every layer) · C: abstract``."""
+def network_fields(network: Network) -> list[str]:
+    """The parts of ``network_line``: sizes, σ, each defined formula, C, then batch and weight decay as one."""
     names = set(network.activations)
     sigma = f"{network.activations[0]} (every layer)" if len(names) == 1 else ", ".join(network.activations)
     sizes = ",".join(map(str, network.layers))
-    defined = "".join(f" · {formula}" for formula in network.formulas)
-    extras = (f" · batch: N = {network.batch}" if network.batch > 1 else "") + (
-        f" · weight decay: λ = {network.l2:g} (biases not decayed)" if network.l2 else "")
-    return f"network {sizes} (L = {network.L}) · σ: {sigma}{defined} · C: {network.cost}{extras}"
+    extras = ([f"batch: N = {network.batch}"] if network.batch > 1 else []) + (
+        [f"weight decay: λ = {network.l2:g} (biases not decayed)"] if network.l2 else [])
+    fields = [f"network {sizes} (L = {network.L})", f"σ: {sigma}", *network.formulas, f"C: {network.cost}"]
+    return fields + ([" · ".join(extras)] if extras else [])
+
+
+def network_line(network: Network) -> str:
+    """``network 3,2,2,1 (L = 3) · σ: abstract (every layer) · C: abstract``."""
+    return " · ".join(network_fields(network))

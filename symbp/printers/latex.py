@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import sympy as sp
-from sympy.printing.latex import LatexPrinter
+from sympy.printing.latex import LatexPrinter, accepted_latex_functions
 from sympy.printing.precedence import PRECEDENCE
 
 from ..derive.backprop import BackpropDerivation
@@ -67,6 +67,12 @@ DEFAULT_WIDTH = 41.0
 
 ENVIRONMENTS = ("aligned", "align*", None)
 
+PAGE_ROWS = 20
+"""Rows an ``align*`` may have before it may break across pages (a page holds about 25 rows of fractions)."""
+
+BRACKET_SIZES = (r"\Big", r"\bigg", r"\Bigg")
+r"""A bracket broken over rows, by how many broken brackets it holds (\left ... \right cannot span rows)."""
+
 MARK_COLOURS = ("blue", "orange", "teal", "violet", "brown", "magenta")
 """xcolor base names that are CSS names too, so the same text works in KaTeX and MathJax."""
 
@@ -98,10 +104,15 @@ def escape_latex(text: str) -> str:
 
 
 def environment(groups: Sequence[Sequence[str]], env: str | None) -> str:
-    """Rows of each group joined, groups set a little apart, wrapped in ``env``."""
+    """Rows of each group joined, groups set a little apart, wrapped in ``env``.
+
+    An ``align*`` of more than ``PAGE_ROWS`` rows may break across pages after any row
+    (``\\displaybreak[0]``), so that it needs no ``\\allowdisplaybreaks`` in the preamble.
+    """
     if env not in ENVIRONMENTS:
         raise SymbpError(f"unknown environment {env!r}; accepted: aligned, align*, or None for bare rows")
-    body = " \\\\[1ex]\n".join(" \\\\\n".join(rows) for rows in groups if rows)
+    breakable = r"\displaybreak[0]" if env == "align*" and sum(map(len, groups)) > PAGE_ROWS else ""
+    body = f"{breakable} \\\\[1ex]\n".join(f"{breakable} \\\\\n".join(rows) for rows in groups if rows)
     return body if env is None else f"\\begin{{{env}}}\n{body}\n\\end{{{env}}}"
 
 
@@ -118,6 +129,24 @@ def _joined(terms: Sequence[Sequence[str]], bracket: bool = False, one_per_row: 
         pieces[0] = rf"\Bigl({pieces[0]}"
         pieces[-1] = rf"{pieces[-1]}\Bigr)"
     return pieces
+
+
+def _after_each(parts: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
+    """Terms or factors, each as (its operator, its pieces), joined; a part broken over rows ends its last row."""
+    pieces: list[str] = []
+    for lead, (head, *rest) in parts:
+        pieces += [lead + head, *rest]
+        if rest:
+            pieces.append(BREAK)
+    return pieces[:-1] if pieces[-1] == BREAK else pieces
+
+
+def _bracketed(head: str, pieces: Sequence[str], depth: int, after: str = "") -> list[str]:
+    """``head(pieces)after`` with a bracket that spans rows, sized by the ``depth`` of those inside it."""
+    size = BRACKET_SIZES[min(depth, len(BRACKET_SIZES) - 1)]
+    out = [f"{head}{size}l({pieces[0]}", *pieces[1:]]
+    out[-1] += f"{size}r){after}"
+    return out
 
 
 class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
@@ -146,6 +175,7 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         super().__init__(settings)
         self._network: Network | None = network
         self._function_names = {k: v for k, v in names.items() if not isinstance(k, sp.Symbol)}
+        self._printed: dict[sp.Basic, str] | None = None
 
     def renamed(self, names: Mapping[object, str]) -> LatexDocumentPrinter:
         """The same printer with some symbols shown under other names (index form)."""
@@ -237,21 +267,86 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
     def _pieces_Sum(self, node: Sum) -> list[str]:
         return _joined([self.pieces(t) for t in node.terms], bracket=node.grouped, one_per_row=node.one_per_row)
 
+    def function_head(self, expr: sp.Function) -> str | None:
+        name = self._function_names.get(expr.func)
+        if name is not None:
+            return name
+        function = expr.func.__name__
+        return f"\\{function}" if function == "exp" or function in accepted_latex_functions else None
+
     def _pieces_LongExpression(self, node: LongExpression) -> list[str]:
-        """Its terms (in SymPy's order), and a term wider than the width split into its factors."""
-        expr = node.expr
-        terms: list[list[str]] = []
-        for term in expr.as_ordered_terms() if isinstance(expr, sp.Add) else [expr]:
-            sign = ""
-            if term.could_extract_minus_sign():
-                sign, term = "- ", -term
-            text = self._print(term)
-            if isinstance(term, sp.Mul) and estimate_width(text) > self._settings["width"]:
-                head, *rest = [self.factor(f) for f in term.as_ordered_factors()]
-                terms.append([sign + head, *(rf"\cdot {f}" for f in rest)])
-            else:
-                terms.append([sign + text])
-        return _joined(terms)
+        """Pieces no wider than 0.8 of the width where possible (room for the left side, a quad, the estimate's error)."""
+        self._printed = {}  # each subexpression printed once, though the breaker asks for it at every level
+        try:
+            return self.expression_pieces(node.expr, 0.8 * self._settings["width"])[0]
+        finally:
+            self._printed = None
+
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        if self._printed is None or kwargs or not isinstance(expr, sp.Basic):
+            return super()._print(expr, **kwargs)
+        text = self._printed.get(expr)
+        if text is None:
+            text = self._printed[expr] = super()._print(expr)
+        return text
+
+    def expression_pieces(self, expr: sp.Expr, budget: float) -> tuple[list[str], int]:
+        """``expr`` as pieces no wider than ``budget`` where possible, and how many broken brackets nest in them.
+
+        An expression that fits is one piece. Else a sum breaks before each term, a
+        product before each factor, and a function (sigma, exp, a cost partial) or a
+        power whose argument is too wide opens its bracket on one row and closes it on a
+        later one; each broken bracket is one size larger than those it holds. What has
+        no such structure stays one piece.
+        """
+        text = self._print(expr)
+        if estimate_width(text) <= budget:
+            return [text], 0
+        if isinstance(expr, sp.Add):
+            terms = []
+            for term in self._as_ordered_terms(expr):
+                negative = term.could_extract_minus_sign()
+                pieces, depth = self.expression_pieces(-term if negative else term, budget)
+                terms.append((negative, pieces, depth))
+            parts = [("- " if negative else "+ " if k else "", pieces) for k, (negative, pieces, _) in enumerate(terms)]
+            return _after_each(parts), max(depth for *_, depth in terms)
+        if isinstance(expr, sp.Mul):
+            if expr.could_extract_minus_sign():
+                (head, *rest), depth = self.expression_pieces(-expr, budget)
+                return ["- " + head, *rest], depth
+            factors = [self._factor_pieces(factor, budget) for factor in expr.as_ordered_factors()]
+            parts = [(self.times if k else "", pieces) for k, (pieces, _) in enumerate(factors)]
+            return _after_each(parts), max(depth for _, depth in factors)
+        if isinstance(expr, sp.Pow) and expr.exp.is_Integer:
+            pieces, depth = self.expression_pieces(expr.base, budget)
+            if len(pieces) == 1:  # a base that fits: bracketing it would make the whole no narrower
+                return [text], 0
+            power = f"^{{{self._print(expr.exp)}}}"
+            if expr.exp > 0 and isinstance(expr.base, sp.Function) and depth:  # sigma(...)^2: its own brackets
+                return [*pieces[:-1], pieces[-1] + power], depth
+            return _bracketed("", pieces, depth, power), depth + 1
+        if isinstance(expr, sp.Function) and expr.args:
+            head = self.function_head(expr)
+            if head is not None:
+                pieces, depth = [], 0
+                for k, arg in enumerate(expr.args):
+                    inner, inner_depth = self.expression_pieces(arg, budget)
+                    if k:
+                        pieces[-1] += ","
+                    pieces += inner
+                    depth = max(depth, inner_depth)
+                if len(pieces) > 1:
+                    return _bracketed(head, pieces, depth), depth + 1
+        return [text], 0
+
+    def _factor_pieces(self, factor: sp.Expr, budget: float) -> tuple[list[str], int]:
+        text = self.factor(factor)
+        if estimate_width(text) <= budget:
+            return [text], 0
+        pieces, depth = self.expression_pieces(factor, budget)
+        if isinstance(factor, sp.Add):  # a sum as a factor keeps its brackets, broken
+            return _bracketed("", pieces, depth), depth + 1
+        return pieces, depth
 
     # Structure ---------------------------------------------------------------------------------
 
@@ -295,9 +390,11 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
 
     def _print_Backprop(self, node: Backprop) -> str:
         # Each step's title as a comment line: LaTeX, KaTeX and MathJax all skip it, a reader of the source sees it.
-        steps = [f"% {s.title}\n" + " \\\\[1ex]\n".join(" \\\\\n".join(rows) for rows in self.section_groups(s))
-                 for s in node.steps]
-        return environment([[s] for s in steps], self._settings["env"])
+        groups = []
+        for step in node.steps:
+            first, *rest = [rows for rows in self.section_groups(step) if rows] or [[""]]
+            groups += [[f"% {step.title}\n{first[0]}", *first[1:]], *rest]
+        return environment(groups, self._settings["env"])
 
     def _print_ReferenceResult(self, node: ReferenceResult) -> str:
         return self._print(node.equation)

@@ -49,15 +49,45 @@ def break_rows(pieces: Sequence[str], fits: Callable[[list[str], bool], bool]) -
 
 # Text: columns -------------------------------------------------------------------------------
 
+TIE = "\u00a0"
+"""A space that no row is cut at (as TeX's ``~``): inside a range ``j = 1, 2``; printed as a space."""
+
+
+def tied(text: str) -> str:
+    """``text`` with its spaces tied: it is never cut across rows."""
+    return text.replace(" ", TIE)
+
+
+def wrap_words(words: Sequence[str], width: int, separator: str = " ", indent: int = 2) -> list[str]:
+    """``words`` joined by ``separator`` into lines of at most ``width`` columns where a word fits.
+
+    Each line after the first starts ``indent`` columns in, with the separator's mark
+    (``· `` for the separator `` · ``); a word is never cut, and its ties print as spaces.
+    """
+    mark = separator.strip()
+    lead = " " * indent + (mark + " " if mark else "")
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + len(separator) + len(word) <= width:
+            lines[-1] += separator + word
+        else:
+            lines.append(lead + word if lines else word)
+    return [line.replace(TIE, " ") for line in lines]
+
+
+def wrap_text(text: str, width: int, indent: int = 2) -> list[str]:
+    """Prose ``text`` as lines of at most ``width`` columns, cut at its spaces (never at a tie)."""
+    return wrap_words(text.split(" "), width, " ", indent)
+
 
 def _hard_wrap(line: str, width: int, column: int) -> list[str]:
-    """A row longer than ``width`` cut at spaces (continuations two columns in)."""
+    """A row longer than ``width`` cut at spaces, never at a tie (continuations two columns in)."""
     rows = []
     while len(line) > width:
         cut = line.rfind(" ", column + 10, width + 1)
         if cut < 0:
             break  # no space to cut at: let the row run long
-        rows.append(line[:cut])
+        rows.append(line[:cut].rstrip())
         line = " " * (column + 2) + line[cut + 1 :]
     return [*rows, line]
 
@@ -66,8 +96,8 @@ def text_rows(lhs: str, pieces: Sequence[str], width: int, indent: int = 2, note
     """Rows of ``lhs = ...`` no wider than ``width`` columns where possible; ``=``, ``+``, ``-`` align under ``=``.
 
     A continued product sits two columns right of the operators of sums and equalities;
-    a single piece wider than a row is cut at its spaces. ``note`` goes at the end of
-    the last row (or below it when it does not fit).
+    a single piece wider than a row is cut at its spaces (not at its ties). ``note`` goes
+    at the end of the last row, or wrapped below it when it does not fit.
     """
     eq_column = indent + len(lhs) + 1
 
@@ -87,8 +117,8 @@ def text_rows(lhs: str, pieces: Sequence[str], width: int, indent: int = 2, note
         if len(rows[-1]) + 3 + len(note) <= width:
             rows[-1] = f"{rows[-1]}   {note}"
         else:
-            rows.append(" " * eq_column + note)
-    return rows
+            rows += [" " * eq_column + line for line in wrap_text(note, width - eq_column, indent=1)]
+    return [row.replace(TIE, " ") for row in rows]
 
 
 # LaTeX: an em estimate ---------------------------------------------------------------------------

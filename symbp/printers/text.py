@@ -46,8 +46,9 @@ from ..docmodel import CheckTable, CostTable, GradientTable, Lines
 from ..docmodel import DescentStep, ExampleDocument, Number, Numbers, Table, Updated
 from ..graph import build_graph, subscript, superscript
 from ..spec import Network, count_text
-from .base import DocumentPrinter, format_number, network_line, then
-from .lines import BREAK, text_rows
+from .base import DocumentPrinter, format_number, network_fields, then
+from .base import network_line  # noqa: F401 - render.dot reads it from here
+from .lines import BREAK, text_rows, tied, wrap_text, wrap_words
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..checking import CheckReport, CheckRow
@@ -179,7 +180,7 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
         return [f"({' '.join(pieces)})"] if node.grouped else pieces
 
     def _pieces_LongExpression(self, node: LongExpression) -> list[str]:
-        """Its terms, and a term wider than half the width split into its factors."""
+        """Its terms, and a term wider than half the width split into its factors (a row too wide then wraps at its spaces)."""
         expr = node.expr
         terms = []
         for term in self._as_ordered_terms(expr) if isinstance(expr, sp.Add) else [expr]:
@@ -203,7 +204,7 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
                 pieces.append(BREAK)
             pieces += then("= ", self.pieces(side))
         if node.for_each is not None:
-            pieces[-1] += f",  {self._print(node.for_each)}"
+            pieces[-1] += tied(f",  {self._print(node.for_each)}")  # a range is never cut across rows
         note = f"({node.note.replace('delta', 'δ')})" if node.note else ""
         return text_rows(self._print(node.lhs), pieces, self._settings["width"], note=note)
 
@@ -236,12 +237,21 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
         title = f"{self._print(node.equation.lhs)} by sympy.diff of the cost written out in x, W, b, t"
         return "\n".join([title, "", *self.equation_rows(node.equation)])
 
+    def network_lines(self, network: Network, before: str = "") -> list[str]:
+        """``before`` and ``network_line``, wrapped at the width between its fields."""
+        first, *rest = network_fields(network)
+        return wrap_words([before + first, *rest], self._settings["width"], " · ")
+
+    def wrapped(self, *paragraphs: str) -> list[str]:
+        """Prose paragraphs wrapped at the width."""
+        return [line for text in paragraphs for line in wrap_text(text, self._settings["width"])]
+
     def _print_Document(self, node: Document) -> str:
-        blocks = [network_line(node.network), *(self._print(part) for part in node.parts)]
+        blocks = ["\n".join(self.network_lines(node.network)), *(self._print(part) for part in node.parts)]
         return "\n\n".join(blocks) + "\n"
 
     def _print_Algorithm(self, node: Algorithm) -> str:
-        lines = ["The backpropagation algorithm (the lecture's complete version) for", network_line(node.network), ""]
+        lines = ["The backpropagation algorithm (the lecture's complete version) for", *self.network_lines(node.network), ""]
         lines += [self._print(node.forward), "", self._print(node.backward)]
         return "\n".join(lines) + "\n"
 
@@ -276,7 +286,7 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
         return "\n".join([f"{node.title}:", lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
 
     def _print_ExampleDocument(self, node: ExampleDocument) -> str:
-        blocks = [network_line(node.network) + "\n" + f"Worked example ({node.note})"]
+        blocks = ["\n".join([*self.network_lines(node.network), *self.wrapped(f"Worked example ({node.note})")])]
         blocks += [self._print(part) for part in node.parts]
         return "\n\n".join(blocks) + "\n"
 
@@ -290,30 +300,31 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
         cells: dict[str, dict[str, str]] = {}
         for row in report.rows:
             cells.setdefault(row.entry, {})[row.method] = _outcome_cell(row)
-        lines = [f"Check of {network_line(report.network)}"]
+        lines = self.network_lines(report.network, "Check of ")
         plural = "s" * (report.points != 1)
         if report.symbolic_only:
-            lines += [
-                "Abstract σ or C: each entry's naive = backprop and reference = backprop is proved symbolically where",
-                f"possible, else compared at {report.points} random point{plural} (seed {report.seed}) with the abstract parts",
-                "replaced by random functions, the same on both sides.",
-            ]
+            lines += self.wrapped(
+                "Abstract σ or C: each entry's naive = backprop and reference = backprop is proved symbolically where "
+                f"possible, else compared at {report.points} random point{plural} (seed {report.seed}) with the abstract "
+                "parts replaced by random functions, the same on both sides.")
         else:
-            lines += [
-                f"naive, backprop, reference: against finite differences (Richardson) at {report.points} random point{plural}"
-                f" (seed {report.seed});",
-                "naive = backprop, reference = backprop: proved symbolically where possible, else compared at the same points.",
-            ]
-        lines += [
-            f"proved: the difference reduces to 0; a number: verified numerically, the largest relative difference (within {report.tol:g});",
+            lines += self.wrapped(
+                f"naive, backprop, reference: against finite differences (Richardson) at {report.points} random "
+                f"point{plural} (seed {report.seed});",
+                "naive = backprop, reference = backprop: proved symbolically where possible, else compared at the same "
+                "points.")
+        lines += self.wrapped(
+            "proved: the difference reduces to 0; a number: verified numerically, the largest relative difference "
+            f"(within {report.tol:g});",
             "✗: disagree, with a counterexample below; skipped: not compared (the reason is below).",
-            "",
-        ]
+        )
+        lines.append("")
         lines += _table(["entry", *methods], ([e, *(c.get(m, "") for m in methods)] for e, c in cells.items()),
                         [False, *(True for _ in methods)])
         lines += ["", _counts_line(report)]
         for reason in dict.fromkeys(row.reason for row in report.rows if row.outcome == SKIPPED):
-            lines.append(f"skipped: {reason}")
+            lines += self.wrapped(f"skipped: {reason}")
+        # A counterexample stays one line, whatever its length: a script reads its point from it.
         for row in report.failures:
             lines.append(f"counterexample to {row.entry} {row.method}: {_counterexample_text(row)}")
         if report.failures:
@@ -330,14 +341,15 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
         header = ["", "paths", "naive ×", "naive +", "backprop ×", "backprop +"]
         right = [False, True, True, True, True, True]
         lines = [
-            f"Chain-rule arithmetic for {','.join(map(str, summary.network.layers))}, counted by formula (nothing expanded)",
-            "naive: every entry on its own, one product per path; "
-            "backprop: each δ once (counted in its layer's row), then one step per entry",
+            *self.wrapped(f"Chain-rule arithmetic for {','.join(map(str, summary.network.layers))}, counted by formula "
+                          "(nothing expanded)"),
+            *self.wrapped("naive: every entry on its own, one product per path; "
+                          "backprop: each δ once (counted in its layer's row), then one step per entry"),
         ]
         if summary.entries is not None:
             lines += ["", *_table(header, [row(r) for r in summary.entries], right)]
         else:
-            lines.append("every weight and bias, by layer (name entries, e.g. W1 or W2_1_2, for a row each)")
+            lines += self.wrapped("every weight and bias, by layer (name entries, e.g. W1 or W2_1_2, for a row each)")
         lines += ["", *_table(header, [row(r) for r in (*summary.layers, summary.total)], right)]
         naive, backprop = summary.total.naive, summary.total.backprop
         naive_ops, backprop_ops = naive.multiplications + naive.additions, backprop.multiplications + backprop.additions
@@ -353,7 +365,7 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
     def _print_GradientTable(self, node: GradientTable) -> str:
         result, network = node.result, node.network
         width = self._settings["width"]
-        lines = [f"Gradients by {result.method} for {network_line(network)}", "", f"C = {result.cost:.10g}", ""]
+        lines = [*self.network_lines(network, f"Gradients by {result.method} for "), "", f"C = {result.cost:.10g}", ""]
 
         def row(lhs: str, values: Any) -> str:
             return lhs + _array_text(values, len(lhs), width)
