@@ -24,7 +24,7 @@ import sympy as sp
 
 from .counts import naive_paths
 from .derive import backprop, naive, reference
-from .derive.naive import DEFAULT_MAX_PATHS, check_budget, require_network
+from .derive.naive import DEFAULT_MAX_PATHS, check_budget
 from .derive.reference import REFERENCE_MAX_LAYERS, reference_refusal
 from .display import Displayable
 from .errors import SymbpError
@@ -40,7 +40,7 @@ from .numeric import (
     random_point,
     stand_ins,
 )
-from .spec import Entry, Network
+from .spec import ENTRY_KINDS, Entry, Network, budget, require_network, selected_entries
 
 Progress = Callable[[int, int], None]
 
@@ -187,9 +187,7 @@ def check(
         raise SymbpError(f"seed {seed!r} must be a whole number of 0 or more")
     if not isinstance(tol, (int, float)) or not 0 <= tol < float("inf"):
         raise SymbpError(f"tol {tol!r} must be a finite number of 0 or more")
-    chosen = network.select(["all"]) if entries is None else tuple(
-        network.entry(e) if isinstance(e, str) else e for e in entries
-    )
+    chosen, max_work = selected_entries(network, entries, ENTRY_KINDS), budget(max_work, "max_work", DEFAULT_MAX_WORK)
     check_budget(network, chosen, max_paths)
     _check_work(network, len(chosen), points, max_work)
     return _Check(network, chosen, points, seed, tol, progress).report()

@@ -21,7 +21,7 @@ from .derive.backprop import BackpropDerivation
 from .errors import SymbpError
 from .graph import Graph, build_graph
 from .layout import parameter_layout, point_layout
-from .spec import Network
+from .spec import Network, require_network
 
 Values = dict[sp.Symbol, float]
 Point = dict[str, np.ndarray]
@@ -394,6 +394,7 @@ def gradient_at(
     from .derive import backprop, naive, reference
     from .derive.naive import DEFAULT_MAX_PATHS, check_budget
 
+    require_network(network, "gradient_at")
     if method not in GRADIENT_METHODS:
         raise SymbpError(f"unknown method {method!r}; accepted: {', '.join(GRADIENT_METHODS)}")
     if network.is_abstract:

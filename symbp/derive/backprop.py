@@ -23,10 +23,10 @@ import sympy as sp
 
 from ..counts import delta_layers
 from ..display import Displayable
-from .naive import chosen_entries, entry_lookup, require_network
+from .naive import entry_lookup
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
-from ..spec import Entry, Network
+from ..spec import Entry, Network, require_network, selected_entries
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def backprop(network: Network, entries: Entry | str | Sequence[Entry | str] | No
     require_network(network, "backprop")
     batch = build_graph(network)
     L = network.L
-    wanted = chosen_entries(network, entries)
+    wanted = selected_entries(network, entries)
 
     deltas: list[DeltaStep] = []
     # Layer by layer, each example in turn: delta^{(m),(n)} needs only delta^{(m+1),(n)}.

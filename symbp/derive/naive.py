@@ -19,7 +19,7 @@ from ..counts import naive_paths
 from ..display import Displayable
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
-from ..spec import Entry, Network
+from ..spec import Entry, Network, budget, require_network, selected_entries
 
 if TYPE_CHECKING:  # pragma: no cover
     from .repeated import RepeatedWork
@@ -137,11 +137,13 @@ class NaiveDerivations(EachEntry):
 
 def entry_lookup(found: Mapping[str, T], entry: Entry | str, network: Network | None = None) -> T:
     """``found[entry's name]``, or a ``SymbpError`` saying whether ``entry`` is no entry of ``network`` or not derived here."""
-    name = entry if isinstance(entry, str) else getattr(entry, "name", entry)
-    if isinstance(name, str) and network is not None:
+    name = entry.name if isinstance(entry, Entry) else entry
+    if network is not None:
         try:
-            name = network.entry(name).name  # w3_1 -> W3_1_1
+            name = network.entry(entry).name  # w3_1 -> W3_1_1; an Entry checked against the network
         except SymbpError as error:
+            if not isinstance(entry, str):
+                raise  # its message names the value and what is accepted
             sizes = ",".join(map(str, network.layers))
             raise SymbpError(f"{name!r} is not an entry of the {sizes} network: {error}") from None
     try:
@@ -155,46 +157,26 @@ def entry_lookup(found: Mapping[str, T], entry: Entry | str, network: Network | 
         raise SymbpError(f"{name!r} is not among the entries of this derivation; closest: {shown}") from None
 
 
-def require_network(network: object, function: str) -> None:
-    """A ``SymbpError`` (not an AttributeError later) when the first argument is not a ``Network``."""
-    if not isinstance(network, Network):
-        raise SymbpError(
-            f"{function}() takes a Network first, not {type(network).__name__} {network!r}; "
-            f"e.g. symbp.{function}(symbp.Network(), \"W1_2_3\")"
-        )
-
-
-def single_entry(network: Network, entries: Entry | str | Sequence[Entry | str] | None) -> Entry | None:
-    """The entry when ``entries`` names exactly one (``"W2_1_2"``, an ``Entry``), else None (groups, lists, default)."""
+def single_entry(network: Network, entries: object) -> Entry | None:
+    """The entry when ``entries`` names exactly one (``"W2_1_2"``, an ``Entry``), checked; else None (groups, lists, default)."""
     if isinstance(entries, Entry):
-        return entries
+        return network.entry(entries)
     if isinstance(entries, str):
         chosen = network.select([entries])
         return chosen[0] if len(chosen) == 1 and chosen[0].name == network.canonical_name(entries.strip()) else None
     return None
 
 
-def chosen_entries(network: Network, entries: Entry | str | Sequence[Entry | str] | None) -> tuple[Entry, ...]:
-    """Entries named by names, groups (W2, b1, all) or ``Entry`` objects; default: every W and b."""
-    if entries is None:
-        return tuple(network.entries(("W", "b")))
-    items = [entries] if isinstance(entries, (str, Entry)) else list(entries)
-    chosen: dict[Entry, None] = {}
-    for item in items:
-        for e in ((item,) if isinstance(item, Entry) else network.select([item])):
-            chosen[e] = None
-    return tuple(chosen)
-
-
 def naive(
-    network: Network, entries: Entry | str | Sequence[Entry | str] | None = None, max_paths: int = DEFAULT_MAX_PATHS
+    network: Network, entries: Entry | str | Sequence[Entry | str] | None = None, max_paths: int | None = DEFAULT_MAX_PATHS
 ) -> NaiveDerivation | NaiveDerivations:
     """Expand dC/d(entry) over every path to C, for one entry or several (default: every W and b).
 
     One entry (``"W1_2_3"``) gives its ``NaiveDerivation``; names, groups (``W2``, ``all``) or
     a list give ``NaiveDerivations``, which also carry the work the expansions repeat.
     Raises ``SymbpError`` before expanding anything when the entries have more than
-    ``max_paths`` paths together (the count is a product formula, so this is instant).
+    ``max_paths`` paths together (the count is a product formula, so this is instant;
+    None: ``DEFAULT_MAX_PATHS``), and for anything but a ``Network`` and entries of it.
 
     >>> from symbp import Network
     >>> d = naive(Network(), "W1_2_3")
@@ -206,7 +188,7 @@ def naive(
     require_network(network, "naive")
     entry = single_entry(network, entries)
     if entry is None:
-        chosen = chosen_entries(network, entries)
+        chosen = selected_entries(network, entries)
         check_budget(network, chosen, max_paths)
         return NaiveDerivations(network, tuple(_expand(network, e) for e in chosen))
     check_budget(network, (entry,), max_paths)
@@ -232,8 +214,9 @@ def _paths_of(graph: Graph, entry: Entry) -> list[tuple[Factor, ...]]:
     return _paths_from_a(graph, entry.layer, entry.row - 1)
 
 
-def check_budget(network: Network, entries: Sequence[Entry], max_paths: int) -> None:
-    """Refuse, before expanding anything, when ``entries`` together have more than ``max_paths`` paths."""
+def check_budget(network: Network, entries: Sequence[Entry], max_paths: int | None) -> None:
+    """Refuse, before expanding anything, when ``entries`` together have more than ``max_paths`` paths (None: the default)."""
+    max_paths = budget(max_paths, "max_paths", DEFAULT_MAX_PATHS)
     total = sum(naive_paths(network, entry) for entry in entries)
     if total > max_paths:
         what = entries[0].name if len(entries) == 1 else f"{len(entries)} entries"

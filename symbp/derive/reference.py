@@ -30,10 +30,10 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from ..display import Displayable
-from .naive import EachEntry, chosen_entries, entry_lookup, require_network, single_entry
+from .naive import EachEntry, entry_lookup, single_entry
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
-from ..spec import Entry, Network
+from ..spec import Entry, Network, require_network, selected_entries
 
 REFERENCE_MAX_LAYERS = 16
 """Deepest network the reference differentiates: SymPy recurses a few frames per
@@ -104,7 +104,7 @@ def reference(
     require_network(network, "reference")
     entry = single_entry(network, entries)
     if entry is None:
-        return ReferenceDerivations(network, tuple(_reference(network, e, guard) for e in chosen_entries(network, entries)))
+        return ReferenceDerivations(network, tuple(_reference(network, e, guard) for e in selected_entries(network, entries)))
     return _reference(network, entry, guard)
 
 
