@@ -238,7 +238,7 @@ class _Check:
         for k, entry in enumerate(self.entries):
             by_backprop = self.backprop.expression(entry)
             proved = (self.network.is_abstract or small) and self.network.L <= REFERENCE_MAX_LAYERS and _reduces_to_zero(
-                self.naive[k].expression - by_backprop
+                self.naive[k].expression() - by_backprop
             )
             rows.append(self._pair(entry, k, "naive", proved, numbers, sample))
             if self.reference is None:
@@ -247,7 +247,7 @@ class _Check:
             else:
                 # cancel only where there are no numbers to fall back on cheaply
                 proved = (self.network.is_abstract or small) and _reduces_to_zero(
-                    by_backprop - self.folder.fold(self.reference[k].expression), self.network.is_abstract
+                    by_backprop - self.folder.fold(self.reference[k].expression()), self.network.is_abstract
                 )
                 rows.append(self._pair(entry, k, "reference", proved, numbers, sample))
             done += 1
@@ -262,12 +262,12 @@ class _Check:
         named = forward_symbols(self.graph)
         by_backprop = compile_backprop(self.backprop, self.stand_ins)
         methods: dict[str, Callable[[dict], np.ndarray]] = {
-            "naive": compile_expressions(named, [d.expression for d in self.naive], self.stand_ins),
+            "naive": compile_expressions(named, [d.expression() for d in self.naive], self.stand_ins),
             "backprop": lambda values: by_backprop(values)[1],
         }
         if self.reference is not None:
             methods["reference"] = compile_expressions(
-                self.evaluator.graph_inputs, [r.expression for r in self.reference], self.stand_ins
+                self.evaluator.graph_inputs, [r.expression() for r in self.reference], self.stand_ins
             )
         return {name: np.array([fn(values) for values in sample]) for name, fn in methods.items()}
 

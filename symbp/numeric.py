@@ -407,9 +407,9 @@ def gradient_at(
     with_deltas, _ = compile_backprop(backprop(network, parameters))(values)  # the deltas, whatever the method
     if method == "naive":
         check_budget(network, parameters, DEFAULT_MAX_PATHS if max_paths is None else max_paths)
-        flat = compile_expressions(forward_symbols(graph), [naive(network, e).expression for e in parameters])(values)
+        flat = compile_expressions(forward_symbols(graph), [naive(network, e).expression() for e in parameters])(values)
     elif method == "reference":
-        exprs = [reference(network, e).expression for e in parameters]
+        exprs = [reference(network, e).expression() for e in parameters]
         flat = compile_expressions(evaluator.graph_inputs, exprs)(values)
     else:  # the compiled gradient function, on one row per example (a batch of one without a batch)
         cost, gradients = _compiled(network)(

@@ -22,6 +22,8 @@ from ..graph import Graph, build_graph
 from ..spec import Entry, Network, budget, require_network, selected_entries
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Self
+
     from .repeated import RepeatedWork
 
 T = TypeVar("T")
@@ -55,8 +57,20 @@ class Path:
         return sp.Mul(*[f.value for f in self.factors])
 
 
+class OneEntry(Displayable):
+    """A derivation of one ``entry``: the lookups of every result (see ``EachEntry``) answer for it alone."""
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return (self.entry,)  # type: ignore[attr-defined]  # a field of each subclass
+
+    def gradient(self, entry: Entry | str | None = None) -> Self:
+        """This derivation, when ``entry`` is its entry (or left out)."""
+        return entry_lookup({self.entry.name: self}, entry, self.network)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
-class NaiveDerivation(Displayable):
+class NaiveDerivation(OneEntry):
     """dC/d(entry) = sum over ``paths`` of the product of each path's factors.
 
     With a batch of N examples, ``paths`` run example by example (each example has as many),
@@ -77,26 +91,28 @@ class NaiveDerivation(Displayable):
     method = "naive"
 
     @cached_property
-    def expression(self) -> sp.Expr:
+    def _sum(self) -> sp.Expr:
         mean = sp.Rational(1, self.network.batch)
         return mean * sp.Add(*[path.product for path in self.paths]) + self.decay
 
-    @property
-    def entries(self) -> tuple[Entry, ...]:
-        return (self.entry,)
+    def expression(self, entry: Entry | str | None = None) -> sp.Expr:
+        """dC/d(entry): the sum over the paths of their products (over N examples, and the decay)."""
+        return self.gradient(entry)._sum
 
-    def gradient(self, entry: Entry | str) -> NaiveDerivation:
-        """This derivation, when ``entry`` is its entry (the protocol of every result)."""
-        return entry_lookup({self.entry.name: self}, entry, self.network)
-
-    def steps(self, entry: Entry | str) -> tuple[Path, ...]:
+    def steps(self, entry: Entry | str | None = None) -> tuple[Path, ...]:
         """The paths of dC/d(entry), each a product of local derivatives."""
         return self.gradient(entry).paths
 
 
 @dataclass(frozen=True)
 class EachEntry(Displayable):
-    """Several entries, each derived on its own: the protocol's lookups over ``derivations``."""
+    """Several entries, each derived on its own, answering as every result does.
+
+    Every result (naive, backprop, reference; of one entry or several) has ``entries`` and,
+    per entry, ``gradient(entry)`` (its derivation or step), ``steps(entry)`` and
+    ``expression(entry)`` (dC/d(entry) as a SymPy expression). ``entry`` is a name or an
+    ``Entry``, and may be left out when the result has one entry only.
+    """
 
     network: Network
     derivations: tuple
@@ -105,14 +121,14 @@ class EachEntry(Displayable):
     def entries(self) -> tuple[Entry, ...]:
         return tuple(d.entry for d in self.derivations)
 
-    def gradient(self, entry: Entry | str):  # type: ignore[no-untyped-def]  # the per-entry derivation
+    def gradient(self, entry: Entry | str | None = None):  # type: ignore[no-untyped-def]  # the per-entry derivation
         return entry_lookup({d.entry.name: d for d in self.derivations}, entry, self.network)
 
-    def steps(self, entry: Entry | str) -> tuple:
-        return self.gradient(entry).steps(entry)
+    def steps(self, entry: Entry | str | None = None) -> tuple:
+        return self.gradient(entry).steps()
 
-    def expression(self, entry: Entry | str) -> sp.Expr:
-        return self.gradient(entry).expression
+    def expression(self, entry: Entry | str | None = None) -> sp.Expr:
+        return self.gradient(entry).expression()
 
 
 @dataclass(frozen=True)
@@ -135,8 +151,15 @@ class NaiveDerivations(EachEntry):
         return repeated_work(self.derivations)
 
 
-def entry_lookup(found: Mapping[str, T], entry: Entry | str, network: Network | None = None) -> T:
-    """``found[entry's name]``, or a ``SymbpError`` saying whether ``entry`` is no entry of ``network`` or not derived here."""
+def entry_lookup(found: Mapping[str, T], entry: Entry | str | None, network: Network | None = None) -> T:
+    """``found[entry's name]``, or a ``SymbpError`` saying whether ``entry`` is no entry of ``network`` or not derived here.
+
+    ``entry`` None is the one entry when there is exactly one.
+    """
+    if entry is None:
+        if len(found) == 1:
+            return next(iter(found.values()))
+        raise SymbpError(f"name the entry: this result has {len(found)} entries ({_names_shown(list(found), '')})")
     name = entry.name if isinstance(entry, Entry) else entry
     if network is not None:
         try:
@@ -149,12 +172,15 @@ def entry_lookup(found: Mapping[str, T], entry: Entry | str, network: Network | 
     try:
         return found[name]  # type: ignore[index]
     except (KeyError, TypeError):
-        names = list(found)
-        # The names most like the one asked for first, so a long list still shows the one meant.
-        closest = difflib.get_close_matches(str(name), names, n=5, cutoff=0.0)
-        rest = len(names) - len(closest)
-        shown = ", ".join(closest) + (f" (and {rest} more)" if rest else "")
+        shown = _names_shown(list(found), str(name))
         raise SymbpError(f"{name!r} is not among the entries of this derivation; closest: {shown}") from None
+
+
+def _names_shown(names: list[str], near: str) -> str:
+    """At most five of ``names``, those most like ``near`` first, so a long list still shows the one meant."""
+    closest = difflib.get_close_matches(near, names, n=5, cutoff=0.0) if near else names[:5]
+    rest = len(names) - len(closest)
+    return ", ".join(closest) + (f" (and {rest} more)" if rest else "")
 
 
 def single_entry(network: Network, entries: object) -> Entry | None:
