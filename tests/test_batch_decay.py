@@ -57,15 +57,16 @@ def torch_gradients(network: symbp.Network, point: dict[str, np.ndarray]) -> tup
 
 RANDOM_NETWORKS = [
     symbp.Network([2, 3, 1], "sigmoid", "squared_error", batch=3, l2=0.1),
-    symbp.Network([3, 2, 2], ["tanh", "sigmoid"], "binary_cross_entropy", batch=4, l2=0.7),
-    symbp.Network([2, 2, 2, 1], ["relu", "softplus", "identity"], "squared_error", batch=2, l2=0.0),
+    pytest.param(symbp.Network([3, 2, 2], ["tanh", "sigmoid"], "binary_cross_entropy", batch=4, l2=0.7), marks=pytest.mark.slow),
+    pytest.param(symbp.Network([2, 2, 2, 1], ["relu", "softplus", "identity"], "squared_error", batch=2, l2=0.0), marks=pytest.mark.slow),
     symbp.Network([1, 3, 2], ["leaky_relu", "tanh"], "squared_error", batch=1, l2=2.5),
-    symbp.Network([2, 2, 3], ["tanh", "softmax"], "cross_entropy", batch=3, l2=0.2),
+    pytest.param(symbp.Network([2, 2, 3], ["tanh", "softmax"], "cross_entropy", batch=3, l2=0.2), marks=pytest.mark.slow),
     symbp.Network([2, 2, 1], ["swish", "sigmoid"], "squared_error", batch=2, l2=0.3,
                   define={"swish": "x/(1+exp(-x))"}),
 ]
 
 
+# The larger three run in .ci/run's `pytest -m slow`; the README's command keeps one of each kind fast.
 @pytest.mark.parametrize("network", RANDOM_NETWORKS, ids=lambda n: n.describe())
 def test_every_method_matches_pytorch_on_a_batch_with_decay(network):
     rng = np.random.default_rng(7)

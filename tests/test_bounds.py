@@ -82,6 +82,7 @@ def test_item_6_derive_all_1_100_100_1_is_refused_by_the_default_budget(tmp_path
 # 4. No recursion limit at 1,000 layers -----------------------------------------------------------------
 
 
+@pytest.mark.slow  # seconds: .ci/run runs it (pytest -m slow); the README's command stays fast
 def test_item_4_naive_and_backprop_at_1000_layers():
     L = 1000
     net = Network(layers=(1,) * (L + 1))
@@ -95,6 +96,7 @@ def test_item_4_naive_and_backprop_at_1000_layers():
     assert backprop(net, ["W1_1_1"]).gradient("W1_1_1").formula == g.delta[1][0] * g.a[0][0]
 
 
+@pytest.mark.slow  # seconds: .ci/run runs it (pytest -m slow); the README's command stays fast
 def test_item_4_derive_at_500_layers_has_no_recursion_error():
     result = invoke("derive", "--layers", ",".join(["1"] * 501))  # the naive expansion used to recurse per layer
     assert result.exit_code == 0, (result.stderr, result.exception)

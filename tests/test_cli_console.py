@@ -66,6 +66,7 @@ def test_library_error_is_one_line():
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "W9_1_1" in result.stderr
 
 
+@pytest.mark.slow  # seconds: .ci/run runs it (pytest -m slow); the README's command stays fast
 def test_check_exit_status_from_the_shell():
     passing = run("check", "--layers", "2,1", "--activation", "tanh", "--cost", "squared_error",
                   "--points", "2", "--format", "json")

@@ -173,6 +173,7 @@ def test_the_derivation_prints_sigma_prime_and_the_definition():
     assert "σ⁽¹⁾′(z⁽¹⁾ⱼ)" in text and "exp(-z⁽¹⁾ⱼ)" in text
 
 
+@pytest.mark.slow  # seconds: .ci/run runs it (pytest -m slow); the README's command stays fast
 def test_check_proves_or_verifies_every_entry_of_defined_networks():
     # log(x) has no value for x <= 0: the random points must avoid that, not call NaN a disagreement.
     for formula in (SWISH, GELU, RELU, "min(max(x, -1), 1)", "log(x)"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 import sympy as sp
 
 import symbp
@@ -61,6 +62,7 @@ def sigmoid_cost_by_hand():
     return (a3 - sp.Symbol("t_1", real=True)) ** 2 / 2
 
 
+@pytest.mark.slow  # seconds: .ci/run runs it (pytest -m slow); the README's command stays fast
 def test_naive_values_and_their_grouping_are_the_derivative():
     graph = build_graph(SIGMOID)
     equation = naive_expansion(symbp.naive(SIGMOID, "W1_2_3")).equation

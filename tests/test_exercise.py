@@ -226,6 +226,7 @@ def _start(tmp_path, hash_seed: str, name: str) -> subprocess.Popen:
                             env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+@pytest.mark.slow  # seconds: .ci/run runs it (pytest -m slow); the README's command stays fast
 def test_a_seed_gives_byte_identical_sheets_across_processes_and_hash_seeds(tmp_path):
     runs = [_start(tmp_path, "1", "a.tex"), _start(tmp_path, "2", "b.tex")]
     assert [run.wait(timeout=120) for run in runs] == [0, 0], [run.stderr.read() for run in runs]

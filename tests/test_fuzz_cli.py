@@ -13,6 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -117,6 +118,7 @@ def assert_well_behaved(args: list[str], folder: Path) -> None:
         assert sorted(p.name for p in folder.iterdir()) == before, (args, stderr)
 
 
+@pytest.mark.slow  # seconds: .ci/run runs it (pytest -m slow); the README's command stays fast
 @FUZZ
 @given(command_args=st.sampled_from(COMMANDS).flatmap(lambda c: st.tuples(st.just(c), tokens(c))),
        to_file=st.booleans())
@@ -159,6 +161,7 @@ def mutated(draw: st.DrawFn, seeds: list[bytes]) -> bytes:
     return bytes(data)
 
 
+@pytest.mark.slow  # seconds: .ci/run runs it (pytest -m slow); the README's command stays fast
 @FUZZ
 @given(data=mutated(SPEC_SEEDS), suffix=st.sampled_from([".toml", ".json", ".txt", ""]),
        command=st.sampled_from([["cost"], ["derive", "--method", "backprop"], ["algorithm"]]))
@@ -170,6 +173,7 @@ def test_fuzz_spec_file_bytes(data, suffix, command):
         assert_well_behaved([*command, "--spec", str(spec), "--max-size", "40", "--out", str(folder / "out.txt")], folder)
 
 
+@pytest.mark.slow  # seconds: .ci/run runs it (pytest -m slow); the README's command stays fast
 @FUZZ
 @given(data=mutated([POINT_SEED]), method=st.sampled_from(["backprop", "naive"]),
        format=st.sampled_from(["text", "json"]))

@@ -25,6 +25,10 @@ def plain(name: str) -> sp.Symbol:
 
 
 def test_sympy_latex_of_backprop_steps_is_the_lecture_s_notation():
+    # SymPy's cache hands back an earlier product of equal symbols, and a single-output network's w^{(3)}_{1}
+    # equals the W3_1_1 of a wider one built by another test in this process: start from an empty cache.
+    sp.core.cache.clear_cache()
+    BP = symbp.backprop(LECTURE)
     assert sp.latex(BP.delta(1, 2).formula) == (
         r"\sigma^{(1)\prime}(z^{(1)}_{2}) \left(W^{(2)}_{12} \delta^{(2)}_{1} + W^{(2)}_{22} \delta^{(2)}_{2}\right)"
     )

@@ -178,6 +178,7 @@ def test_naive_and_backprop_equal_sympy_diff_of_the_written_out_network():
             assert float(graph.substitute(expression).subs(at)) == pytest.approx(oracle, rel=1e-12)
 
 
+@pytest.mark.slow  # seconds: .ci/run runs it (pytest -m slow); the README's command stays fast
 def test_check_proves_every_comparison_of_the_readme_network():
     report = symbp.check(symbp.Network([3, 2, 3], ["sigmoid", "softmax"], "cross_entropy"), points=2)
     assert report.counts["disagree"] == 0 and report.counts["skipped"] == 0

@@ -16,14 +16,16 @@ from symbp.numeric import gradient_at
 
 from oracle import need_torch
 
-torch = need_torch()
-
 REL = 1e-9
 HIDDEN = ["tanh", "sigmoid", "softplus", "identity", "relu"]
-TORCH_SIGMA = {
-    "tanh": torch.tanh, "sigmoid": torch.sigmoid, "softplus": torch.nn.functional.softplus,
-    "identity": lambda v: v, "relu": torch.relu,
-}
+
+
+def torch_sigma(name: str):
+    torch = need_torch()  # imported here, not at collection: importing torch costs seconds in every worker
+    return {
+        "tanh": torch.tanh, "sigmoid": torch.sigmoid, "softplus": torch.nn.functional.softplus,
+        "identity": lambda v: v, "relu": torch.relu,
+    }[name]
 
 
 def random_case(seed: int):
@@ -42,12 +44,13 @@ def random_case(seed: int):
 
 def torch_gradients(net: symbp.Network, point, x_rows=None, t_rows=None):
     """C and every dC/dW, dC/db by autograd; C = -sum_k t_k log_softmax(z)_k or the squared error of softmax(z)."""
+    torch = need_torch()
     params = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in point.items() if k[0] in "Wb"}
     a = torch.tensor(point["x"] if x_rows is None else x_rows, dtype=torch.float64)
     t = torch.tensor(point["t"] if t_rows is None else t_rows, dtype=torch.float64)
     for m in range(1, net.L + 1):
         z = a @ params[f"W{m}"].T + params[f"b{m}"]
-        a = TORCH_SIGMA[net.activations[m - 1]](z) if m < net.L else None
+        a = torch_sigma(net.activations[m - 1])(z) if m < net.L else None
     if net.cost == "cross_entropy":
         per_sample = -(t * torch.log_softmax(z, dim=-1)).sum(dim=-1)
     else:

@@ -12,6 +12,7 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
+import pytest
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -59,6 +60,7 @@ def test_no_command_runs_the_version_option_unless_given():
         assert result.output.startswith(f"Usage: symbp {name} "), (name, result.output[:80])
 
 
+@pytest.mark.slow  # seconds: .ci/run runs it (pytest -m slow); the README's command stays fast
 def test_importing_a_submodule_leaves_the_function_of_the_same_name():
     # No function shares its name with a module (check lives in symbp.checking, grade in symbp.grading).
     code = (
