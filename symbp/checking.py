@@ -181,6 +181,8 @@ def check(
     (True, 0)
     """
     require_network(network, "check")
+    if progress is not None and not callable(progress):
+        raise SymbpError(f"progress {progress!r} must be a function progress(done, total), or None")
     if isinstance(points, bool) or not isinstance(points, int) or points < 1:
         raise SymbpError(f"points {points!r} must be a whole number of at least 1")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:

@@ -91,7 +91,7 @@ class Network:
                 "softmax over 1 output unit is the constant 1 (every gradient is 0); give the output layer "
                 "2 or more units, or for one unit use sigmoid with --cost binary_cross_entropy"
             )
-        if self.cost not in COSTS:
+        if not isinstance(self.cost, str) or self.cost not in COSTS:
             raise SymbpError(f"unknown cost {self.cost!r}; known costs: {', '.join(COSTS)}")
         if COSTS[self.cost].needs_unit_interval and not activation_named(activations[-1], define).stays_in_unit_interval:
             accepted = [n for n, a in ACTIVATIONS.items() if a.stays_in_unit_interval]
@@ -252,6 +252,13 @@ def require_network(network: object, function: str) -> None:
             f"{function}() takes a Network first, not {type(network).__name__} {_describe(network)}; "
             f"e.g. symbp.{function}(symbp.Network(), \"W1_2_3\")"
         )
+
+
+def require_text(**values: object) -> None:
+    """A ``SymbpError`` naming the first of ``values`` (name=value) that is not a str."""
+    for name, value in values.items():
+        if not isinstance(value, str):
+            raise SymbpError(f"{name} {_describe(value)} must be text (a str), not {type(value).__name__}")
 
 
 def selected_entries(

@@ -64,6 +64,17 @@ def network_of(obj: object, network: object = None) -> Network | None:
     return own if isinstance(own, Network) else network
 
 
+def latex_arguments(
+    obj: object, network: object, width: object, repeated: object, default_width: float
+) -> tuple[Network | None, float]:
+    """``symbp.latex``'s network (``network_of``) and width (``line_width``; None: ``default_width``), checked with ``repeated``."""
+    from ..derive.repeated import RepeatedWork
+
+    if repeated is not None and not isinstance(repeated, RepeatedWork):
+        raise SymbpError(f"repeated {repeated!r} must be the repeated work of naive expansions (.repeated) or None")
+    return network_of(obj, network), line_width(width) or default_width
+
+
 def printer(format: str, network: Network | None, width: float | None = None) -> Any:
     """The printer of ``format`` for ``network``; ``width`` in columns (text only; None: its default)."""
     width = line_width(width)
