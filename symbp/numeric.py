@@ -59,6 +59,7 @@ def random_point(network: Network, rng: np.random.Generator, evaluator: Evaluato
 
     An abstract network needs an ``evaluator`` with stand-ins for its abstract parts.
     """
+    require_network(network, "random_point")
     if evaluator is None:
         if network.is_abstract:
             raise SymbpError(f"network {network.describe()} has abstract parts: there are no numbers to try")

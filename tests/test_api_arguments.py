@@ -72,6 +72,9 @@ def test_a_valid_entry_object_is_the_entry_its_name_names():
     assert len(symbp.naive(NET, Entry("W", 1, 2, 3)).paths) == 2
     assert [len(d.paths) for d in symbp.naive(NET, [Entry("W", 2, 1, 2), "W1_2_3"]).derivations] == [1, 2]
     assert symbp.backprop(NET).gradient(Entry("W", 1, 2, 3)).entry.name == "W1_2_3"
+    as_object = symbp.document(NET, "notes.md", entries=[Entry("W", 1, 2, 3)])
+    assert as_object == symbp.document(NET, "notes.md", entries=["W1_2_3"])
+    assert {row.entry for row in symbp.check(SMALL, entries=[Entry("W", 1, 1, 2)], points=1).rows} == {"W1_1_2"}
 
 
 def test_a_batch_network_refuses_an_entry_object_of_one_example():
@@ -86,12 +89,12 @@ NOT_A_NETWORK = [None, 3, 3.5, b"W1", "W1_1_1", [3, 2, 1], {"layers": [3, 2, 1]}
 
 
 @pytest.mark.parametrize("function", ["naive", "backprop", "reference", "check", "document", "gradient_function",
-                                      "gradient_at", "explore"])
+                                      "gradient_at", "explore", "random_point"])
 @pytest.mark.parametrize("junk", NOT_A_NETWORK, ids=repr)
 def test_anything_but_a_network_first_is_refused_naming_it(function, junk):
     if function == "explore" and junk is None:
         return  # explore() without a network shows the lecture's: tested below
-    arguments = (junk, {}) if function == "gradient_at" else (junk,)
+    arguments = {"gradient_at": (junk, {}), "random_point": (junk, None)}.get(function, (junk,))
     with pytest.raises(SymbpError, match=rf"{function}\(\) takes a Network first, not {type(junk).__name__}"):
         getattr(symbp, function)(*arguments)
 
