@@ -8,7 +8,8 @@ Three spellings of the same notation are read, and may be mixed:
 
 Names are the CLI's entry names (``W2_1_2``, ``b2_1``, ``z2_1``, ``a1_2``, ``a0_3`` or
 ``x_3`` for an input, ``t_1``), ``w3_1`` for the weights of a single output unit,
-``delta2_1``, ``dC/da3_1``, ``sigma2'(z2_1)`` and ``sigma2(z2_1)``; an index may be
+``delta2_1``, ``dC/da3_1``, ``sigma2'(z2_1)`` and ``sigma2(z2_1)``, and with weight decay
+``lambda`` (``λ``, ``\\lambda``) or its number; an index may be
 left out where the layer has one unit (``z3``, ``t``, ``delta3``). A Leibniz factor
 ``da3/dz3`` (∂a⁽³⁾/∂z⁽³⁾) is its local derivative. Operators are ``+ - * / ^``,
 parentheses, and juxtaposition for a product; the functions of ``formula.FUNCTIONS``
@@ -23,7 +24,7 @@ with juxtaposition as a product and with LaTeX groups ``{...}`` and ``\\frac{..}
     product  := unary (("*" | "/")? unary)*
     unary    := ("-" | "+") unary | power
     power    := atom ("^" unary)?
-    atom     := NUMBER | UNIT | PARTIAL | FUNCTION "(" sum ")" | "(" sum ")" | "{" sum "}"
+    atom     := NUMBER | UNIT | PARTIAL | "lambda" | FUNCTION "(" sum ")" | "(" sum ")" | "{" sum "}"
               | "\\frac" "{" sum "}" "{" sum "}" | "{" sum "if" condition ";"? sum "otherwise" "}"
               | "[" condition "]"                 relu' as symbp prints it: 1 where it holds, else 0
     condition := sum (">" | "<") sum
@@ -77,6 +78,7 @@ _LEXICON: list[tuple[str, re.Pattern[str]]] = [
                            rf"\{{\s*\\partial\s*(?P<wrt>{_LATEX_UNIT.replace('?P<', '?P<wrt_')})\s*\}}")),
     ("latex", re.compile(r"(?=\\sigma|\\delta|[Wwazbtx]\s*(?:\^\{|_\{|_\d\s*\^\{))" + _LATEX_UNIT)),
     ("unicode", re.compile(rf"(?=[σδ]|[WwazbtxC][⁽{_SUBSCRIPT_DIGITS}′])" + _UNICODE_UNIT)),
+    ("decay", re.compile(r"\\lambda\b|λ|lambda\b")),
     ("word", re.compile(r"[A-Za-z][A-Za-z0-9_]*'?")),
     ("number", re.compile(r"[0-9]+\.?[0-9]*|\.[0-9]+")),
     ("power", re.compile(rf"[{_SUPERSCRIPT_DIGITS}]+")),
@@ -192,6 +194,8 @@ def _token(kind: str, match: re.Match[str], at: int) -> AnswerToken:
         return AnswerToken("keyword", "otherwise" if "otherwise" in text else "if", position)
     if kind == "word":
         return AnswerToken("name", text, position, unit=_unit_from_word(text))
+    if kind == "decay":
+        return AnswerToken("name", text, position, unit=Unit("lambda", None, ()))
     if kind == "iverson":
         return AnswerToken("op", "]" if text.endswith("]") else "[", position)
     if kind == "cases":
@@ -392,6 +396,10 @@ class _Names:
         unit = token.unit
         assert unit is not None
         g, net = self.graph, self.network
+        if unit.base == "lambda":
+            if g.decay is None:
+                raise self.parser.fail(token, "lambda is the weight decay, and this network has none (add --l2 LAMBDA)")
+            return g.decay
         if unit.base in ("t", "x"):
             layer = net.L if unit.base == "t" else 0
             vector = g.t if unit.base == "t" else g.a[0]
@@ -407,7 +415,8 @@ class _Names:
             raise self.parser.fail(token, "a prime belongs to sigma: sigma2'(z2_1)")
         if unit.base in ("W", "w"):
             m = self._layer(token, unit, 1)
-            indices = unit.indices if len(unit.indices) == 2 else (1, *unit.indices) if net.D(m) == 1 else None
+            indices = (unit.indices if len(unit.indices) == 2
+                       else (1, *unit.indices) if net.D(m) == 1 and len(unit.indices) == 1 else None)
             if indices is None or not (1 <= indices[0] <= net.D(m) and 1 <= indices[1] <= net.D(m - 1)):
                 raise self.parser.fail(token, f"W of layer {m} is W{m}_<i>_<j> with i in 1..{net.D(m)}, "
                                               f"j in 1..{net.D(m - 1)}")

@@ -924,6 +924,8 @@ def picture(
     activations: ActivationsOption = None,
     define: DefineOption = None,
     cost: CostOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
     out: OutOption = None,
@@ -933,7 +935,8 @@ def picture(
 
     The lecture's computation-graph slide for your network: inputs, every z and a,
     and C. Naming an entry shows every path its naive expansion sums over. svg, png
-    and pdf need Graphviz's dot program and --out.
+    and pdf need Graphviz's dot program and --out. A batch is drawn as the graph of
+    one example n; the title gives C = (1/N) sum_n C^(n) and, with --l2, the decay.
 
     \b
     Examples:
@@ -946,7 +949,11 @@ def picture(
     if chosen is not PictureFormat.dot and out is None:
         raise SymbpError(f"--format {chosen.value} writes a binary file: add --out FILE (or -o - for standard "
                          "output), or use --format dot")
-    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2,
+                       batched=True)
+    if point is not None and network.batch > 1:
+        raise SymbpError(f"--point draws one example's numbers, and a batch of {network.batch} has {network.batch} "
+                         "graphs of numbers: use symbp example --batch (every example's numbers), or batch 1")
     from .derive.naive import naive
     from .render.dot import computation_graph_dot, draw
 
@@ -962,6 +969,11 @@ def picture(
     _emit(source if chosen is PictureFormat.dot else draw(source, chosen.value), out, force)
 
 
+def _optional_batch(value: int | None) -> int | None:
+    """verify's --batch: samples per point, 1 to MAX_BATCH, or None for the spec's batch."""
+    return None if value is None else _batch(value)
+
+
 @app.command()
 def verify(
     target: Annotated[str, typer.Argument(
@@ -969,8 +981,9 @@ def verify(
         help="Your gradient function: FUNCTION(params, x, t) -> (C, grads) in FILE.py.")],
     points: Annotated[int, typer.Option("--points", "-n", callback=_points, help="Random points to compare at.")] = 5,
     seed: Annotated[int, typer.Option("--seed", callback=_seed, help="Seed of the random points.")] = 0,
-    batch: Annotated[int, typer.Option("--batch", callback=_batch,
-                                       help="Samples per point (rows of x and t).")] = 1,
+    batch: Annotated[Optional[int], typer.Option(
+        "--batch", metavar="N", callback=_optional_batch, show_default=False,
+        help="Samples per point (rows of x and t); symbp's C is their mean. Default: the spec's batch, else 1.")] = None,
     tol: Annotated[float, typer.Option("--tol", callback=_not_negative,
                                        help="Largest relative error that counts as a match.")] = 1e-6,
     per_example: Annotated[bool, typer.Option(
@@ -981,13 +994,15 @@ def verify(
     activations: ActivationsOption = None,
     define: DefineOption = None,
     cost: CostOption = None,
+    l2: L2Option = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
 ) -> None:
     """Check your own backprop code against symbp's gradients, and name the mistake.
 
     FUNCTION(params, x, t) returns (C, grads): params and grads hold W1 (D(1) x D(0)),
-    b1 (D(1),), ...; x has shape (N, D(0)) and t (N, D(L)); C is the mean cost. A
+    b1 (D(1),), ...; x has shape (N, D(0)) and t (N, D(L)); C is the mean cost, plus
+    (LAMBDA/2) sum W^2 with --l2 (then dC/dW gains LAMBDA W; biases are not decayed). A
     function of one example is detected. Exit status 0 when your gradients match,
     1 when they do not (the report names the mistake when it knows it) or when your
     code raises (its traceback is shown, your frames only), 2 when the file, the
@@ -997,15 +1012,19 @@ def verify(
     Examples:
       symbp verify my_nn.py:backward --layers 4,5,3 --activation sigmoid --cost squared_error
       symbp verify my_nn.py:backward --layers 2,3,1 --activation tanh --cost squared_error --batch 8
+      symbp verify my_nn.py:backward --layers 2,3,1 --activation tanh --cost squared_error --batch 8 --l2 0.01
       symbp verify my_nn.py:backward --spec net.toml --format json
     """
+    from dataclasses import replace
+
     from .testing import GradientContractError, compare_gradients, load_function
 
     try:
         fn = load_function(target)  # the file first: its problems are the likelier ones
-        network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+        network = _network(spec, layers, activation, activations, cost, max_size, define=define, l2=l2, batched=True)
         _needs_numbers(network, "verify")
-        report = compare_gradients(fn, network, points=points, seed=seed, batch=batch, rtol=tol,
+        samples = network.batch if batch is None else batch  # the network is one example's; samples are rows
+        report = compare_gradients(fn, replace(network, batch=1), points=points, seed=seed, batch=samples, rtol=tol,
                                    per_example=True if per_example else None)
     except (SymbpError, GradientContractError) as error:
         _fail(f"{target}: {error}" if isinstance(error, GradientContractError) else str(error))
@@ -1049,6 +1068,8 @@ def example(
     activations: ActivationsOption = None,
     define: DefineOption = None,
     cost: CostOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
     out: OutOption = None,
@@ -1057,19 +1078,24 @@ def example(
     """A worked example with every number: forward pass, backward pass, gradients, updates.
 
     Each z, a, C, delta and gradient is shown as its formula, then with the numbers
-    put in, then its value. JSON: {"forward": {"z1": [...], "a1": [...], ...}, "C": ...,
-    "deltas": {"delta1": [...], ...}, "grad": {"W1": [[...]], "b1": [...], ...}}, with --lr also
-    "updated" (the point after one step) and "steps" ([{"C": C after the step, "updated": {...}}, ...]).
+    put in, then its value. With --batch N every example's pass is shown, then the
+    1/N mean; with --l2 the decay's lambda W^(m)_ij in each dC/dW. JSON: {"forward":
+    {"z1": [...], "a1": [...], ...}, "C": ..., "deltas": {"delta1": [...], ...}, "grad":
+    {"W1": [[...]], "b1": [...], ...}} (with a batch, z, a and delta have a row per
+    example), with --lr also "updated" (the point after one step) and "steps"
+    ([{"C": C after the step, "updated": {...}}, ...]).
 
     \b
     Examples:
       symbp example --layers 2,2,2 --activation sigmoid --cost squared_error --seed 1 --lr 0.5
       symbp example --layers 2,2,1 --activation sigmoid --cost squared_error --point p.json --digits 4 --round-intermediates
+      symbp example --layers 2,2,1 --activation sigmoid --cost squared_error --batch 2 --l2 0.1
     """
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--spec": spec})
     format = _format(out, format, Format.text)
-    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2,
+                       batched=True)
     _needs_numbers(network, "example")
     if steps > 1 and lr is None:
         raise SymbpError(f"--steps {steps} needs a learning rate; add e.g. --lr 0.5")
@@ -1091,7 +1117,8 @@ def train(
     epochs: Annotated[int, typer.Option("--epochs", callback=_epochs, help="Passes over the data set (at most 1,000,000).")] = 1000,
     lr: Annotated[float, typer.Option("--lr", metavar="ETA", help="Learning rate.")] = 0.5,
     batch_size: Annotated[Optional[int], typer.Option(
-        "--batch-size", callback=_positive, show_default=False, help="Rows per step. Default: the whole data set.")] = None,
+        "--batch", "--batch-size", metavar="N", callback=_positive, show_default=False,
+        help="Minibatch: N rows per step, C their mean cost (as in derive --batch). Default: the whole data set.")] = None,
     seed: Annotated[int, typer.Option("--seed", callback=_seed, help="Seed of the initial weights and of the batch order.")] = 0,
     params: Annotated[Optional[Path], typer.Option(
         "--params", metavar="FILE", dir_okay=False, show_default=False,
@@ -1105,6 +1132,7 @@ def train(
     activations: ActivationsOption = None,
     define: DefineOption = None,
     cost: CostOption = None,
+    l2: L2Option = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
     out: OutOption = None,
@@ -1112,8 +1140,9 @@ def train(
 ) -> None:
     """Train a network on a small data set by gradient descent, with the generated gradient code.
 
-    Reports the cost before and after, and the accuracy when the targets are classes
-    (0 or 1). Without network options: D(0),8,D(L) with tanh then sigmoid and binary
+    Each step moves every parameter by -lr times the gradient of the minibatch's mean
+    cost, plus (with --l2) the decay's LAMBDA W. Reports the cost (with the decay)
+    before and after, and the accuracy when the targets are classes (0 or 1). Without network options: D(0),8,D(L) with tanh then sigmoid and binary
     cross-entropy. JSON: {"costs": [C before, C after epoch 1, ...], "final_cost": ...,
     "accuracy": ..., "parameters": {"W1": [[...]], ...}}.
 
@@ -1121,7 +1150,7 @@ def train(
     Examples:
       symbp train --data xor --plot xor.png
       symbp train --data spiral --layers 2,16,16,1 --activations tanh,tanh,sigmoid \
-        --cost binary_cross_entropy --epochs 2000 --lr 0.3 --batch-size 10
+        --cost binary_cross_entropy --epochs 2000 --lr 0.3 --batch 10 --l2 0.001
     """
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--data": Path(data), "--spec": spec})
@@ -1130,6 +1159,8 @@ def train(
             _check_out(target, force, option)
             refuse_overwriting_inputs(target, option, {"--data": Path(data), "--spec": spec})
     format = _format(out, format, DataFormat.text)
+    from dataclasses import replace
+
     from .datasets import load
     from .numeric import point_shapes  # noqa: F401  (NumPy and SymPy load before the clock starts)
     from .spec import Network
@@ -1142,9 +1173,11 @@ def train(
     dataset = load(data)
     if all(option is None for option in (spec, layers, activation, activations, cost)):
         network = Network([dataset.x.shape[1], 8, dataset.t.shape[1]], ["tanh", "sigmoid"],
-                          "binary_cross_entropy" if dataset.is_classes else "squared_error")
-    else:
-        network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+                          "binary_cross_entropy" if dataset.is_classes else "squared_error", l2=l2 or 0.0)
+    else:  # a spec's batch is the minibatch here: the network itself is one example's
+        network = _network(spec, layers, activation, activations, cost, max_size, define=define, l2=l2, batched=True)
+        batch_size = batch_size if batch_size is not None or network.batch == 1 else network.batch
+        network = replace(network, batch=1)
     progress = _Progress("train")
 
     def report(done: int, total: int, current: float) -> None:
@@ -1166,11 +1199,12 @@ def train(
     accuracy = "" if result.accuracy is None else f", accuracy {result.accuracy:.0%}"
     if format is DataFormat.json:
         _emit(_dumps({"network": network.describe(), "data": dataset.name, "epochs": epochs, "lr": lr,
-                      "batch_size": result.batch_size, "seed": seed, "costs": list(result.costs),
+                      "batch_size": result.batch_size, "l2": network.l2, "seed": seed, "costs": list(result.costs),
                       "final_cost": result.final_cost, "accuracy": result.accuracy, "parameters": trained}), out, force)
     else:
         _emit(f"network {network.describe()}; data {dataset.name} ({len(dataset.x)} rows)\n"
-              f"{epochs} epochs, learning rate {lr:g}, batch size {result.batch_size}, seed {seed}\n"
+              f"{epochs} epochs, learning rate {lr:g}, batch size {result.batch_size}"
+              + (f", weight decay {network.l2:g}" if network.l2 else "") + f", seed {seed}\n"
               f"mean cost C: {result.costs[0]:.6f} before, {result.final_cost:.6f} after{accuracy}\n", out, force)
 
 
@@ -1222,6 +1256,8 @@ def grade(
     activations: ActivationsOption = None,
     define: DefineOption = None,
     cost: CostOption = None,
+    batch: BatchOption = None,
+    l2: L2Option = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
     force: ForceOption = False,
@@ -1232,18 +1268,23 @@ def grade(
     the position of the first unreadable token). A class (--answers): prints how many
     are correct per entry and the most common mistakes, writes --report, and exits 0
     once every row is graded, whatever the verdicts (2 when the file cannot be read).
+    With --l2, dC/dW's answer ends in + lambda * W (lambda, λ or its number); a batch
+    (--batch N > 1) is refused: the notation has no names for example n's terms.
 
     \b
     Examples:
       symbp grade --entry W2_1_2 --answer "dC/da3 * sigma3'(z3) * w3_1 * sigma2'(z2_1) * a1_2"
       symbp grade --entry W2_1_2 --answer "delta2_1 * a1_2"
+      symbp grade --entry W2_1_2 --answer "delta2_1 * a1_2 + lambda * W2_1_2" --l2 0.01
       symbp grade --answers class.csv --report graded.csv --activation sigmoid --cost squared_error
       symbp grade --answers answers.csv --sheet week5.json --report report.csv
     """
     from . import grade as grade_answer
-    from .grading import batch_summary, grade_rows, read_answer_file, report_rows
+    from .grading import batch_summary, check_gradable, grade_rows, read_answer_file, report_rows
 
-    network = _network(spec, layers, activation, activations, cost, max_size, define=define)
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2,
+                       batched=True)
+    check_gradable(network)  # a batch is refused here, with the reason
     options = {"allow_delta": not no_delta, "points": points, "seed": seed}
     if (answer is None) == (answers is None):
         raise SymbpError("give one of --answer TEXT (with --entry) or --answers FILE")

@@ -7,7 +7,8 @@ allow, alone and in pairs, at the points where the student's function was run,
 and returns those whose gradients equal the student's to the tolerance.
 
 Samples are rows, as in the generated code: z_m = a_{m-1} @ W_m.T + b_m, and the
-correct recursion is dC/da_{m-1} = delta_m @ W_m, dW_m = delta_m.T @ a_{m-1} / N.
+correct recursion is dC/da_{m-1} = delta_m @ W_m, dW_m = delta_m.T @ a_{m-1} / N,
+plus lambda W_m with weight decay (C gains (lambda/2) sum W^2; biases are not decayed).
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ KINDS = (
     "sign_flipped",
     "bias_summed_not_averaged",
     "bias_first_example",
+    "decay_forgotten",
+    "decay_doubled",
+    "decay_on_biases",
+    "decay_averaged",
 )
 """Every kind of mistake ``candidate_mistakes`` can offer."""
 
@@ -120,9 +125,21 @@ def mistaken_backprop(network: Network, params: Arrays, x: np.ndarray, t: np.nda
             grads[f"b{m}"] = delta[m][0]
         else:
             grads[f"b{m}"] = delta[m].sum(axis=0) / (1 if has("bias_summed_not_averaged") else N)
-    scale = (2.0 if has("half_forgotten") else 1.0) * (-1.0 if has("sign_flipped") else 1.0)
-    scale *= N if has("mean_forgotten") else 1
-    return {key: scale * value for key, value in grads.items()}
+    scale = (2.0 if has("half_forgotten") else 1.0) * (N if has("mean_forgotten") else 1)
+    grads = {key: scale * value for key, value in grads.items()}
+    for key, value in _decay(network, params, N, has).items():
+        grads[key] = grads[key] + value
+    sign = -1.0 if has("sign_flipped") else 1.0
+    return {key: sign * value for key, value in grads.items()}
+
+
+def _decay(network: Network, params: Arrays, N: int, has: Callable[[str], bool]) -> dict[str, np.ndarray]:
+    """What weight decay adds: lambda W^{(m)} to each dC/dW^{(m)}, or what a mistaken line adds instead."""
+    if not network.l2 or has("decay_forgotten"):
+        return {}
+    factor = network.l2 * (2.0 if has("decay_doubled") else 1.0) / (N if has("decay_averaged") else 1)
+    keys = [f"{letter}{m}" for m in range(1, network.L + 1) for letter in ("Wb" if has("decay_on_biases") else "W")]
+    return {key: factor * params[key] for key in keys}
 
 
 # Which mistakes are possible on this network ------------------------------------------------
@@ -147,6 +164,10 @@ def candidate_mistakes(network: Network, batch: int) -> Iterator[Mistake]:
         yield Mistake("mean_forgotten")
         yield Mistake("bias_summed_not_averaged")
         yield Mistake("bias_first_example")
+    if network.l2:
+        yield from (Mistake(kind) for kind in ("decay_forgotten", "decay_doubled", "decay_on_biases"))
+        if batch > 1:
+            yield Mistake("decay_averaged")
 
 
 def _per_layer(kind: str, layers: Sequence[int]) -> Iterator[Mistake]:

@@ -829,7 +829,7 @@ def worked_example_document(example: WorkedExample) -> ExampleDocument:
     parts: list[Node] = [
         Section("Forward pass", (tuple(_computed_equation(c, c.symbol, d) for c in first.forward),)),
         Section("Backward pass, output layer first", (tuple(_computed_equation(c, c.symbol, d) for c in first.backward),)),
-        Section("Gradients from the deltas", (tuple(_computed_equation(c, Partial(graph.C, c.symbol), d) for c in first.gradients),)),
+        Section("Gradients from the deltas", (tuple(_computed_equation(c, Partial(graph.total, c.symbol), d) for c in first.gradients),)),
     ]
     naive_numbers = example.naive
     if naive_numbers is not None:
@@ -860,7 +860,7 @@ def worked_example_document(example: WorkedExample) -> ExampleDocument:
         if len(steps) > 1:
             costs = [first.cost, *(step.cost for step in steps)]
             table_rows = tuple((Number(k, 0), Number(cost, d)) for k, cost in enumerate(costs))
-            parts.append(Table(f"{len(steps)} steps: the cost after each (step 0: the start)", ("step", graph.C), table_rows))
+            parts.append(Table(f"{len(steps)} steps: the cost after each (step 0: the start)", ("step", graph.total), table_rows))
     note = (f"every intermediate is rounded to {d} decimals before it is used, as by hand"
             if example.round_intermediates
             else f"full precision is carried; values are shown to {d} decimals")

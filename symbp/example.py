@@ -1,5 +1,10 @@
 """Worked examples: every intermediate number of backprop at one point, and gradient-descent steps.
 
+With a batch of N examples every example's forward and backward pass is written
+out (z^{(m),(n)}, a^{(m),(n)}, C^{(n)}, delta^{(m),(n)}), then C = (1/N) sum_n C^{(n)}
+and dC/dW^{(m)}_{ij} = (1/N) sum_n delta^{(m),(n)}_i a^{(m-1),(n)}_j; weight decay adds
+(lambda/2) sum W^2 to C and lambda W^{(m)}_{ij} to each dC/dW, with lambda's number put in.
+
 Each number comes from the formula symbp derives and shows: z^{(m)}_i and a^{(m)}_i
 from the graph's forward equations, C from the cost, each delta from the backprop
 derivation's step (output layer first), each dC/dW^{(m)}_{ij} = delta^{(m)}_i a^{(m-1)}_j
@@ -28,9 +33,10 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
+from .derive.backprop import GradientStep
 from .errors import SymbpError
 from .graph import Graph, build_graph
-from .layout import learning_rate
+from .layout import learning_rate, parameter_layout
 from .numeric import Point, compile_expressions, point_shapes
 from .spec import Entry, Network
 
@@ -160,16 +166,27 @@ def _plan(network: Network) -> _Plan:
 
     graph = build_graph(network)
     forward = []
-    for m in range(1, network.L + 1):
-        forward += [_formula(z, d) for z, d in zip(graph.z[m], graph.z_definition[m])]
-        forward += [_formula(a, d) for a, d in zip(graph.a[m], graph.a_definition[m])]
-    forward.append(_formula(graph.C, graph.C_definition))
+    for g in graph.examples:  # a batch: example 1's forward pass in full, then example 2's, ...
+        for m in range(1, network.L + 1):
+            forward += [_formula(z, d) for z, d in zip(g.z[m], g.z_definition[m])]
+            forward += [_formula(a, d) for a, d in zip(g.a[m], g.a_definition[m])]
+        forward.append(_formula(g.C, g.C_definition))
+    if graph.total not in {g.C for g in graph.examples}:  # C = (1/N) sum_n C^{(n)} + (lambda/2) sum W^2
+        forward.append(_formula(graph.total, graph.mean * sp.Add(*[g.C for g in graph.examples]) + graph.decay_cost))
     derivation = backprop(network, tuple(network.entries(kinds=("W", "b"))))
     backward = tuple(  # softmax's base case is one sum over the Jacobian, not upstream times sigma'
         _formula(step.symbol, step.formula, () if step.jacobian else (step.upstream, step.local)) for step in derivation.deltas
     )
-    gradients = tuple((g.entry, _formula(graph.symbol(g.entry), g.formula)) for g in derivation.gradients)
+    gradients = tuple((g.entry, _formula(graph.symbol(g.entry), _as_written(g))) for g in derivation.gradients)
     return _Plan(graph, tuple(forward), backward, gradients)
+
+
+def _as_written(step: GradientStep) -> sp.Expr:
+    """dC/dW as the lecture writes it: (1/N) (sum over the examples) + lambda W, not SymPy's distributed sum."""
+    total = sp.Add(*[delta * multiplier for delta, multiplier in step.terms])
+    if step.mean != 1:
+        total = sp.Mul(step.mean, total, evaluate=False)
+    return sp.Add(total, step.decay, evaluate=False) if step.decay != 0 else total
 
 
 def _require_numbers(network: Network) -> None:
@@ -184,11 +201,16 @@ def forward_backward(network: Network, point: Point, digits: int = DEFAULT_DIGIT
     plan = _plan(network)
     graph = plan.graph
     keep = (lambda v: round_half_up(v, digits)) if round_intermediates else float
-    values: dict[sp.Symbol, float] = dict(zip(graph.a[0], map(float, point["x"])))
-    values.update(zip(graph.t, map(float, point["t"])))
+    x, t = (np.reshape(point[key], (network.batch, -1)) for key in ("x", "t"))  # one row per example
+    values: dict[sp.Symbol, float] = {}
+    for g, x_n, t_n in zip(graph.examples, x, t):
+        values.update(zip(g.a[0], map(float, x_n)))
+        values.update(zip(g.t, map(float, t_n)))
     for m in range(1, network.L + 1):
         values.update(zip(graph.W[m], map(float, np.asarray(point[f"W{m}"]).ravel())))
         values.update(zip(graph.b[m], map(float, point[f"b{m}"])))
+    if graph.decay is not None:
+        values[graph.decay] = network.l2
 
     def run(formulas: Sequence[_Formula]) -> tuple[Computed, ...]:
         done = []
@@ -201,23 +223,31 @@ def forward_backward(network: Network, point: Point, digits: int = DEFAULT_DIGIT
     forward, backward = run(plan.forward), run(plan.backward)
     gradients = run([f for _, f in plan.gradients])
     by_entry = {entry: c.value for (entry, _), c in zip(plan.gradients, gradients)}
-    grad: dict[str, np.ndarray] = {}
-    for m in range(1, network.L + 1):
-        grad[f"W{m}"] = np.array([[by_entry[Entry("W", m, i, j)] for j in range(1, network.D(m - 1) + 1)]
-                                  for i in range(1, network.D(m) + 1)])
-        grad[f"b{m}"] = np.array([by_entry[Entry("b", m, i)] for i in range(1, network.D(m) + 1)])
-    layer = lambda symbols: np.array([values[s] for s in symbols])  # noqa: E731
+    grad = {key: np.zeros(shape) for key, shape in parameter_layout(network).shapes}
+    for entry, value in by_entry.items():
+        grad[f"{entry.kind}{entry.layer}"][_where(entry)] = value
+
+    def layer(family: str, m: int) -> np.ndarray:
+        """One layer's values: (D,) for one example, (N, D) for a batch (one row per example)."""
+        rows = np.array([[values[s] for s in getattr(g, family)[m]] for g in graph.examples])
+        return rows if network.batch > 1 else rows[0]
+
     return Pass(
         point={k: np.array(v, dtype=float) for k, v in point.items()},
         forward=forward,
         backward=backward,
         gradients=gradients,
-        cost=values[graph.C],
-        z={f"z{m}": layer(graph.z[m]) for m in range(1, network.L + 1)},
-        a={f"a{m}": layer(graph.a[m]) for m in range(0, network.L + 1)},
-        delta={f"delta{m}": layer(graph.delta[m]) for m in range(1, network.L + 1)},
+        cost=values[graph.total],
+        z={f"z{m}": layer("z", m) for m in range(1, network.L + 1)},
+        a={f"a{m}": layer("a", m) for m in range(0, network.L + 1)},
+        delta={f"delta{m}": layer("delta", m) for m in range(1, network.L + 1)},
         grad=grad,
     )
+
+
+def _where(entry: Entry) -> tuple[int, ...]:
+    """The index of a weight or bias in its array: (row, col) of W, (row,) of b."""
+    return (entry.row - 1, entry.col - 1) if entry.kind == "W" else (entry.row - 1,)
 
 
 def descent_step(network: Network, point: Mapping[str, np.ndarray], grad: Mapping[str, np.ndarray], lr: float,
@@ -226,8 +256,7 @@ def descent_step(network: Network, point: Mapping[str, np.ndarray], grad: Mappin
     updated = {key: np.array(value, dtype=float) for key, value in point.items()}
     updates = []
     for entry in network.entries(kinds=("W", "b")):
-        key = f"{entry.kind}{entry.layer}"
-        where = (entry.row - 1, entry.col - 1) if entry.kind == "W" else (entry.row - 1,)
+        key, where = f"{entry.kind}{entry.layer}", _where(entry)
         before, gradient = float(point[key][where]), float(grad[key][where])
         after = keep(before - lr * gradient)
         updated[key][where] = after
@@ -250,9 +279,8 @@ def naive_numbers(network: Network, done: Pass, name: str) -> NaiveNumbers:
         factor_values = compile_expressions(tuple(values), [f.value for f in path.factors])(values)
         factors = tuple((f.of, f.wrt, float(v)) for f, v in zip(path.factors, factor_values))
         paths.append(NaivePathNumbers(factors, float(np.prod(factor_values))))
-    key = f"{entry.kind}{entry.layer}"
-    where = (entry.row - 1, entry.col - 1) if entry.kind == "W" else (entry.row - 1,)
-    return NaiveNumbers(entry, tuple(paths), float(sum(p.product for p in paths)), float(done.grad[key][where]))
+    return NaiveNumbers(entry, tuple(paths), float(sum(p.product for p in paths)),
+                        float(done.grad[f"{entry.kind}{entry.layer}"][_where(entry)]))
 
 
 def worked_example(network: Network, point: Point, *, lr: float | None = None, steps: int = 1,
@@ -260,10 +288,11 @@ def worked_example(network: Network, point: Point, *, lr: float | None = None, s
                    entry: str | None = None) -> WorkedExample:
     """The forward and backward pass at ``point``; with ``lr``, ``steps`` steps of gradient descent."""
     _require_numbers(network)
-    if network.batch > 1 or network.l2:  # worked by hand for one example, as the lecture does
+    if entry is not None and (network.batch > 1 or network.l2):  # the paths' sum is then not all of dC/dW
         raise SymbpError(
-            f"a worked example follows one example without weight decay, not batch {network.batch} and l2 "
-            f"{network.l2:g}; accepted: batch 1, l2 0 (symbp grad gives a batch's numbers)"
+            f"--entry {entry} shows the naive paths of one example without weight decay, but this network has "
+            f"batch {network.batch} and l2 {network.l2:g}; there dC/dW is (1/N) times the examples' path sums plus "
+            "lambda W, shown in the gradients: leave out --entry, or use batch 1 and l2 0"
         )
     if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 15:
         raise SymbpError(f"digits {digits!r} is out of range; give a whole number of 0 to 15 decimals")

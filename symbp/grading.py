@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from html import escape
 from pathlib import Path
@@ -65,7 +65,7 @@ RELATIVE_TOLERANCE = 1e-9
 class Feedback:
     """One difference from the truth. ``kind`` is one of:
     missing_path, extra_term, missing_factor, extra_factor, wrong_factor, swapped_indices,
-    wrong_layer, sign, scale, delta_not_allowed, unmatched, more."""
+    wrong_layer, sign, scale, delta_not_allowed, unmatched, more; with weight decay decay_missing, decay_wrong, decay_on_bias."""
 
     kind: str
     message: str
@@ -177,10 +177,13 @@ class _Truth:
 def check_gradable(network: Network) -> None:
     """Refuse a network whose answers the notation cannot write: softmax's Jacobian entries
     da^{(L)}_k/dz^{(L)}_j (k != j) have no name in it, and its paths are not one sigma' each; nor have a batch's
-    per-example quantities."""
-    if network.batch > 1 or network.l2:  # per-example quantities (a2_1 of example n) have no answer notation
-        raise SymbpError(f"a network with batch {network.batch} and l2 {network.l2:g} cannot be graded yet; "
-                         "grading accepts one example without weight decay: batch = 1, l2 = 0")
+    per-example quantities. Weight decay is graded: dC/dW then has lambda W as its last term."""
+    if not isinstance(network, Network):
+        raise SymbpError(f"network {network!r} must be a symbp.Network, e.g. Network([3, 2, 2, 1])")
+    if network.batch > 1:  # per-example quantities (a2_1 of example n) have no answer notation
+        raise SymbpError(f"a batch of {network.batch} cannot be graded: its dC/dW is (1/N) sum_n of terms of "
+                         "example n, which the answer notation has no names for; grading accepts batch = 1 "
+                         "(each example's gradient is graded as one example's)")
     vector = [m for m in range(1, network.L + 1) if network.activation(m).output_only]
     if vector:
         elementwise = ", ".join(name for name, activation in ACTIVATIONS.items() if not activation.output_only)
@@ -250,15 +253,26 @@ def expected_answer(network: Network, entry: Entry | str, max_paths: int = DEFAU
     "dC/da3 * sigma3'(z3) * w3_1 * sigma2'(z2_1) * a1_2"
     """
     check_gradable(network)
-    if isinstance(entry, str):
-        entry = network.entry(entry)
-    truth = _truth(network, entry, max_paths)
+    entry = _entry(network, entry)
+    plain = replace(network, l2=0.0)
+    truth = _truth(plain, entry, max_paths)
     if not truth.paths:
-        naive(network, entry, max_paths)  # over the budget: its error names the paths
-    return " + ".join(
+        naive(plain, entry, max_paths)  # over the budget: its error names the paths
+    paths = " + ".join(
         " * ".join(ascii_name(network, abstract_factor(truth.graph, factor)) for factor in path.factors)
         for path in truth.paths
     )
+    decay = build_graph(network).decay_term(entry)
+    return f"{paths} + lambda * {ascii_name(network, truth.graph.symbol(entry))}" if decay != 0 else paths
+
+
+def _entry(network: Network, entry: object) -> Entry:
+    """The Entry of a name such as ``W2_1_2`` (or an Entry as it is)."""
+    if isinstance(entry, str):
+        return network.entry(entry)
+    if not isinstance(entry, Entry):
+        raise SymbpError(f"entry {entry!r} must be a name such as 'W2_1_2' or 'b1_2'")
+    return entry
 
 
 # Grading -------------------------------------------------------------------------------------------------
@@ -290,12 +304,67 @@ def _grade(
     max_paths: int,
 ) -> GradeResult:
     check_gradable(network)
-    if isinstance(entry, str):
-        entry = network.entry(entry)
+    entry = _entry(network, entry)
     if isinstance(points, bool) or not isinstance(points, int) or points < 1:
         raise SymbpError(f"points {points!r} must be a positive integer (random points of the numeric check)")
-    truth = _truth(network, entry, min(max_paths, MAX_EXPANDED_TERMS))  # more paths than that: numbers decide
     written = parse_answer(answer, network)
+    if network.l2:
+        return _grade_decayed(network, entry, answer, written, allow_delta, points, seed, max_paths)
+    return _grade_written(network, entry, answer, written, allow_delta, points, seed, max_paths)
+
+
+def _grade_decayed(network: Network, entry: Entry, answer: str, written: sp.Expr, allow_delta: bool, points: int,
+                   seed: int, max_paths: int) -> GradeResult:
+    """With weight decay dC/dW is the paths' sum plus lambda W: the answer less lambda W (lambda written as
+    a symbol or its number) is graded against the paths; a missing decay term, or one on a bias, is named."""
+    graph = build_graph(network)
+    plain = replace(network, l2=0.0)  # the same symbols, without lambda: the naive paths alone
+    lam = sp.Rational(repr(network.l2))
+    value = written.xreplace({graph.decay: lam})
+    term = graph.decay_term(entry).xreplace({graph.decay: lam})
+    result = _grade_written(plain, entry, answer, value - term, allow_delta, points, seed, max_paths)
+    name = ascii_name(network, graph.symbol(entry))
+    if not result.correct:
+        written_term = _coefficient(value, graph.symbol(entry)) * graph.symbol(entry)
+        if entry.kind == "W" and _grade_written(plain, entry, answer, value - written_term, allow_delta, points, seed,
+                                                max_paths).correct:
+            if written_term == 0:
+                item = Feedback("decay_missing", f"the weight decay's term lambda * {name} is missing: with l2 = "
+                                                 f"{network.l2:g}, dC/d{name} = (sum over the paths) + lambda * {name}")
+            else:
+                item = Feedback("decay_wrong", f"the weight decay's term is {ascii_name(network, written_term)}, but "
+                                               f"dC/d{name} gains lambda * {name} = {network.l2:g} * {name}")
+            result = replace(result, feedback=(item,))
+        elif entry.kind == "b" and _grade_written(plain, entry, answer, value - lam * graph.symbol(entry), allow_delta,
+                                                   points, seed, max_paths).correct:
+            item = Feedback("decay_on_bias", f"biases are not decayed: dC/d{name} has no lambda * {name}")
+            result = replace(result, feedback=(item,))
+    if result.counterexample is not None and term != 0:
+        result = replace(result, counterexample=_with_decay(result.counterexample, name, float(lam), seed))
+    return replace(result, network=network)
+
+
+def _coefficient(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
+    """The number multiplying ``symbol`` alone in ``expr`` (0 when none, or when ``expr`` is too large to expand)."""
+    if _expanded_terms(expr) > MAX_EXPANDED_TERMS:
+        return sp.Integer(0)
+    coefficient = sp.expand(expr).coeff(symbol)
+    return coefficient if coefficient.is_Number else sp.Integer(0)
+
+
+def _with_decay(counterexample: Counterexample, name: str, lam: float, seed: int) -> Counterexample:
+    """The counterexample of the paths' part, with lambda W added back to both values. W is no factor of
+    its own paths (dz/dW is an a), so when the answer has no W it takes any value: one drawn from the seed."""
+    values = dict(counterexample.values)
+    if name not in values:
+        values[name] = round(float(np.random.default_rng(seed).uniform(-1, 1)), 4)
+    shift = lam * values[name]
+    return Counterexample(tuple(sorted(values.items())), counterexample.answer + shift, counterexample.truth + shift)
+
+
+def _grade_written(network: Network, entry: Entry, answer: str, written: sp.Expr, allow_delta: bool, points: int,
+                   seed: int, max_paths: int) -> GradeResult:
+    truth = _truth(network, entry, min(max_paths, MAX_EXPANDED_TERMS))  # more paths than that: numbers decide
     deltas = written.free_symbols & set(truth.abstract_deltas)
     if deltas and not allow_delta:
         names = ", ".join(sorted(ascii_name(network, d) for d in deltas))

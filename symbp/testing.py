@@ -36,7 +36,7 @@ from .costs import COSTS
 from .diagnosis import Diagnosis, Mistake, Sample, diagnose, relative_errors
 from .errors import SymbpError
 from .graph import superscript
-from .numeric import point_shapes
+from .layout import parameter_layout
 from .spec import Network
 
 StudentFunction = Callable[[dict[str, np.ndarray], np.ndarray, np.ndarray], Any]
@@ -170,10 +170,8 @@ def _truth(network: Network) -> LossAndGradients:
 
 def _draw(network: Network, batch: int, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Random parameters, inputs and targets (in (0, 1) when the cost needs it)."""
-    params = {}
-    for m in range(1, network.L + 1):
-        params[f"W{m}"] = rng.uniform(-1, 1, (network.D(m), network.D(m - 1)))
-        params[f"b{m}"] = rng.uniform(-0.5, 0.5, network.D(m))
+    params = {key: rng.uniform(-1, 1, shape) if key[0] == "W" else rng.uniform(-0.5, 0.5, shape)
+              for key, shape in parameter_layout(network).shapes}
     x = rng.uniform(-1, 1, (batch, network.D(0)))
     low, high = (0.05, 0.95) if COSTS[network.cost].needs_unit_interval else (-1, 1)
     t = rng.uniform(low, high, (batch, network.D(network.L)))
@@ -275,7 +273,7 @@ def _kind(value: Any) -> str:
 
 def _shapes(network: Network) -> dict[str, tuple[int, ...]]:
     """The shape of every gradient: W1, b1, ... as in a point."""
-    return {key: shape for key, shape in point_shapes(network).items() if key not in ("x", "t")}
+    return dict(parameter_layout(network).shapes)
 
 
 def _shape_message(key: str, got: tuple[int, ...], shape: tuple[int, ...]) -> str:
@@ -341,7 +339,8 @@ def _setting(report: GradientReport) -> str:
     sigma = n.activations[0] if len(set(n.activations)) == 1 else ",".join(n.activations)
     layout = "one example per call" if report.per_example else f"batch {report.batch}"
     return (f"network {','.join(map(str, n.layers))} · σ: {sigma} · C: {n.cost} · "
-            f"{report.points} point{'s' * (report.points != 1)}, {layout}, seed {report.seed} · tolerance {report.rtol:g}")
+            + (f"λ = {n.l2:g} · " if n.l2 else "")
+            + f"{report.points} point{'s' * (report.points != 1)}, {layout}, seed {report.seed} · tolerance {report.rtol:g}")
 
 
 def diagnosis_lines(report: GradientReport) -> list[str]:
@@ -395,6 +394,14 @@ DESCRIPTIONS = {
         "the bias gradients are summed over the batch, not averaged: N times the true ∂C/∂b",
     "bias_first_example":
         "the bias gradients are taken from the first example only, not averaged over the batch",
+    "decay_forgotten":
+        "the weight decay is forgotten: ∂C/∂W⁽ᵐ⁾ lacks its λW⁽ᵐ⁾",
+    "decay_doubled":
+        "the weight decay is doubled: 2λW⁽ᵐ⁾ where λW⁽ᵐ⁾ belongs (the derivative of (λ/2)W² is λW)",
+    "decay_on_biases":
+        "the biases are decayed too: ∂C/∂b⁽ᵐ⁾ gains λb⁽ᵐ⁾, but only weights are decayed",
+    "decay_averaged":
+        "the weight decay is divided by N with the batch mean: λW⁽ᵐ⁾/N where λW⁽ᵐ⁾ belongs",
 }
 """What each kind of mistake does, in the lecture's notation; ``describe_mistake`` fills in the layers."""
 

@@ -2,8 +2,10 @@
 
 Each step runs ``symbp.gradient_function(network)``'s ``loss_and_gradients`` (the NumPy module
 ``symbp codegen`` writes, compiled once) on one batch and moves every parameter by
-``-lr`` times its gradient. The cost recorded per epoch is the mean cost over the
-whole data set, so the curve does not depend on the batch order.
+``-lr`` times its gradient: the gradient of the batch's mean cost, plus lambda W with
+weight decay (``Network(..., l2=lambda)``: the generated code adds (lambda/2) sum W^2 to C).
+The cost recorded per epoch is the mean cost over the whole data set (with the decay),
+so the curve does not depend on the batch order.
 
 >>> from symbp import Network
 >>> from symbp.datasets import load
@@ -21,7 +23,7 @@ import numpy as np
 
 from .datasets import Dataset
 from .errors import SymbpError
-from .layout import learning_rate
+from .layout import learning_rate, parameter_layout
 from .spec import Network
 
 Progress = Callable[[int, int, float], None]
@@ -53,10 +55,9 @@ class TrainingResult:
 def initial_parameters(network: Network, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Weights uniform in +-1/sqrt(fan-in) (keeps z of order 1 for any width), biases zero."""
     params: dict[str, np.ndarray] = {}
-    for m in range(1, network.L + 1):
-        bound = 1 / np.sqrt(network.D(m - 1))
-        params[f"W{m}"] = rng.uniform(-bound, bound, (network.D(m), network.D(m - 1)))
-        params[f"b{m}"] = np.zeros(network.D(m))
+    for key, shape in parameter_layout(network).shapes:  # W1, b1, W2, ...: the draws keep this order
+        bound = 1 / np.sqrt(shape[-1])  # a W's fan-in is its columns, D(m-1)
+        params[key] = rng.uniform(-bound, bound, shape) if key.startswith("W") else np.zeros(shape)
     return params
 
 
@@ -90,7 +91,10 @@ def accuracy(network: Network, params: Mapping[str, np.ndarray], data: Dataset) 
 
 def train(network: Network, data: Dataset, *, epochs: int = 1000, lr: float = 0.5, batch_size: int | None = None,
           seed: int = 0, progress: Progress | None = None) -> TrainingResult:
-    """Gradient descent over ``epochs`` passes of ``data`` in shuffled batches (default: the whole set)."""
+    """Gradient descent over ``epochs`` passes of ``data`` in shuffled batches (default: the whole set).
+
+    ``network.batch`` must be 1: the generated code takes any number of rows, and ``batch_size`` says how many.
+    """
     from .codegen import gradient_function as compile_network
 
     if network.is_abstract:
@@ -100,6 +104,9 @@ def train(network: Network, data: Dataset, *, epochs: int = 1000, lr: float = 0.
             f"data {data.name!r} has {data.x.shape[1]} inputs and {data.t.shape[1]} targets per row; "
             f"network {','.join(map(str, network.layers))} needs {network.D(0)} and {network.D(network.L)}"
         )
+    if network.batch != 1:
+        raise SymbpError(f"network {network.describe()} has batch {network.batch}; give the network of one "
+                         f"example and batch_size={network.batch} (the rows of each step)")
     _check_targets(network.cost, data)
     if epochs < 1:
         raise SymbpError(f"epochs {epochs} must be 1 or more")

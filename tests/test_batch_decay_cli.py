@@ -169,8 +169,9 @@ def test_spec_files_give_batch_and_l2_and_options_override_them(tmp_path):
     spec.write_text('layers = [2, 2, 1]\nactivations = "sigmoid"\ncost = "squared_error"\nbatch = 2\nl2 = 0.5\n')
     assert "batch: N = 2 · weight decay: λ = 0.5" in ok("derive", "W2_1_1", "--spec", str(spec)).stdout
     assert "batch: N = 4" in ok("derive", "W2_1_1", "--spec", str(spec), "--batch", "4").stdout
-    result = make_runner().invoke(app, ["example", "--spec", str(spec), "--point", str(spec)])
-    assert result.exit_code == 2 and "works on one example without weight decay" in result.stderr
+    example = json.loads(ok("example", "--spec", str(spec), "-f", "json").stdout)
+    assert (example["network"]["batch"], example["network"]["l2"]) == (2, 0.5)
+    assert len(example["forward"]["z1"]) == 2
 
 
 def test_help_says_biases_are_not_decayed():
@@ -215,15 +216,21 @@ def test_a_softmax_batch_s_base_case_is_a_minus_t_row_by_row():
     np.testing.assert_allclose(A - targets.numpy(), logits.grad.numpy(), rtol=1e-12)
 
 
-def test_commands_that_show_one_example_refuse_a_batch_in_one_line(tmp_path):
+def test_the_explorer_refuses_a_batch_in_one_line():
     result = invoke("render", "-t", "explorer.html", *NET, *BATCH)
     assert result.exit_code == 2 and result.stderr.startswith("symbp: error: the explorer page shows one example")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_notes_with_a_point_work_the_batch_example_through(tmp_path):
+    """The notes' worked example shows every example's pass and C at PyTorch's value."""
     point = tmp_path / "point.json"
     point.write_text(json.dumps(POINT))
-    result = invoke("render", "-t", "notes.md", *NET, *BATCH, "--point", str(point))
-    assert result.exit_code == 2 and result.stderr.startswith("symbp: error: a worked example follows one example")
-    assert len(result.stderr.strip().splitlines()) == 1
+    notes = ok("render", "-t", "notes.md", *NET, *BATCH, "--point", str(point), "--digits", "6").stdout
+    worked = notes[notes.index("## A worked example"):]
+    assert r"\delta^{(1),(3)}_{1}" in worked and r"\lambda" in worked
+    cost, _ = torch_gradients(NETWORK, arrays(POINT))
+    assert f"= {cost:.6f}" in worked
 
 
 def test_a_batch_counts_against_the_size_and_work_limits():

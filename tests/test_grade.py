@@ -509,11 +509,11 @@ def test_a_softmax_output_is_refused_naming_what_grading_accepts() -> None:
             attempt()
 
 
-def test_a_batch_or_weight_decay_network_is_refused_naming_what_grading_accepts() -> None:
+def test_a_batch_network_is_refused_naming_what_grading_accepts() -> None:
+    """Weight decay is graded (tests/test_grade_batch_decay.py); a batch has no answer notation."""
     from symbp.grading import expected_answer
 
-    for net in (symbp.Network([2, 2, 1], "sigmoid", "squared_error", batch=2),
-                symbp.Network([2, 2, 1], "sigmoid", "squared_error", l2=0.1)):
-        for attempt in (lambda: grade(net, "W2_1_2", "a1_2"), lambda: expected_answer(net, "W2_1_2")):
-            with pytest.raises(symbp.SymbpError, match="accepts one example without weight decay: batch = 1, l2 = 0"):
-                attempt()
+    net = symbp.Network([2, 2, 1], "sigmoid", "squared_error", batch=2)
+    for attempt in (lambda: grade(net, "W2_1_2", "a1_2"), lambda: expected_answer(net, "W2_1_2")):
+        with pytest.raises(symbp.SymbpError, match="a batch of 2 cannot be graded.*grading accepts batch = 1"):
+            attempt()

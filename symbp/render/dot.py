@@ -6,6 +6,10 @@ so a page's script can point at them. With a naive derivation given, every edge 
 bold and coloured, so the picture shows why the path count is the product of
 the widths above the entry. After a softmax output every z^{(L)}_j has an edge to every
 a^{(L)}_k (the Jacobian), one more factor of D(L).
+
+A batch of N examples is drawn as the graph of one example n (z^{(m),(n)}, a^{(m),(n)},
+C^{(n)}): every example has the same graph, and the title says C = (1/N) sum_n C^{(n)}.
+Weight decay is no edge of the graph: the title says what it adds to C and to dC/dW.
 """
 
 from __future__ import annotations
@@ -51,9 +55,10 @@ def computation_graph_dot(network: Network, naive: NaiveDerivation | None = None
             names[z] += f"\\nδ = {number(delta)}"
     on_path: set[tuple[sp.Symbol, sp.Symbol]] = set()
     if naive is not None:
+        drawn = _as_example_n(graph)  # a batch: every example's paths are example n's
         for path in naive.paths:
             for factor in path.factors:
-                on_path.add((factor.wrt, factor.of))  # forward direction: wrt feeds of
+                on_path.add((drawn.get(factor.wrt, factor.wrt), drawn.get(factor.of, factor.of)))  # wrt feeds of
 
     def node_id(symbol: sp.Symbol) -> str:
         return f'"{symbol.name}"'
@@ -77,9 +82,13 @@ def computation_graph_dot(network: Network, naive: NaiveDerivation | None = None
             style += f', label="{label}", fontsize=9'
         return f'  {node_id(source)} -> {node_id(target)}{style}, id="{edge_id(source.name, target.name)}"];'
 
-    title = network_line(network)  # the σ/C line the other commands print
+    title = network_line(network) + _batch_and_decay_note(network)  # the σ/C line the other commands print
     if naive is not None:
         title += f"  |  naive paths of dC/d{naive.entry.name}: {len(naive.paths)}"
+        if network.batch > 1:
+            title += f" ({len(naive.paths) // network.batch} in each of the {network.batch} examples)"
+        if naive.entry.kind == "W" and network.l2:
+            title += f", then + λ{graph.text_names[graph.symbol(naive.entry)]}"
     lines = [
         "digraph computation {",
         "  rankdir=LR; nodesep=0.25; ranksep=0.6;",
@@ -110,6 +119,31 @@ def computation_graph_dot(network: Network, naive: NaiveDerivation | None = None
     lines.extend(edge(a, graph.C) for a in graph.a[network.L])
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _as_example_n(graph) -> dict[sp.Symbol, sp.Symbol]:
+    """A batch's per-example symbols (x, z, a, C of example 1, 2, ...) -> those of the drawn example n."""
+    drawn: dict[sp.Symbol, sp.Symbol] = {}
+    for example in graph.example_graphs:
+        for family in ("z", "a"):
+            for own, template in zip(getattr(example, family), getattr(graph, family)):
+                drawn.update(zip(own, template))
+        drawn[example.C] = graph.C
+    return drawn
+
+
+def _batch_and_decay_note(network: Network) -> str:
+    """What the drawn graph leaves out: the other examples of a batch, and the decay of the weights."""
+    if network.batch == 1 and not network.l2:
+        return ""
+    parts = ["C = " + ("(1/N) Σₙ C⁽ⁿ⁾" if network.batch > 1 else "C₀")]
+    if network.l2:
+        parts[0] += " + (λ/2) Σ W²"
+    if network.batch > 1:
+        parts.append(f"drawn: example n, one of N = {network.batch} with the same graph")
+    if network.l2:
+        parts.append("each ∂C/∂W gains λW")
+    return "\\n" + "; ".join(parts)
 
 
 def _in_index_order(column: list[sp.Symbol], node_id) -> str:

@@ -20,3 +20,20 @@ def forward(params, x, sigma=sigmoid):
 def squared_error(a, t):
     """Mean over the rows of 1/2 sum_k (a_k - t_k)^2."""
     return 0.5 * np.sum((a - t) ** 2) / a.shape[0]
+
+
+DECAY = 0.1
+"""lambda of the weight-decay students: C gains (lambda/2) sum W^2, dC/dW gains lambda W (biases are not decayed)."""
+
+
+def decayed_backward(params, x, t, weight_decay, bias_decay=0.0):
+    """Right backprop of the mean squared error plus decay, but with the decay's term on W^{(m)} as
+    ``weight_decay`` (a number times W^{(m)}; right: DECAY) and on b^{(m)} as ``bias_decay`` (right: 0)."""
+    z, a = forward(params, x)
+    N = x.shape[0]
+    W1, W2 = params["W1"], params["W2"]
+    delta2 = (a[2] - t) * a[2] * (1 - a[2])
+    delta1 = (delta2 @ W2) * a[1] * (1 - a[1])
+    grads = {"W2": delta2.T @ a[1] / N + weight_decay * W2, "b2": delta2.mean(0) + bias_decay * params["b2"],
+             "W1": delta1.T @ a[0] / N + weight_decay * W1, "b1": delta1.mean(0) + bias_decay * params["b1"]}
+    return squared_error(a[2], t) + DECAY / 2 * (np.sum(W1 ** 2) + np.sum(W2 ** 2)), grads
