@@ -24,7 +24,7 @@ import sympy as sp
 
 from .counts import naive_paths
 from .derive import backprop, naive, reference
-from .derive.naive import DEFAULT_MAX_PATHS, check_budget, require_network
+from .derive.naive import DEFAULT_MAX_PATHS, check_budget
 from .derive.reference import REFERENCE_MAX_LAYERS, reference_refusal
 from .display import Displayable
 from .errors import SymbpError
@@ -40,7 +40,7 @@ from .numeric import (
     random_point,
     stand_ins,
 )
-from .spec import Entry, Network
+from .spec import ENTRY_KINDS, Entry, Network, budget, require_network, selected_entries
 
 Progress = Callable[[int, int], None]
 
@@ -181,15 +181,15 @@ def check(
     (True, 0)
     """
     require_network(network, "check")
+    if progress is not None and not callable(progress):
+        raise SymbpError(f"progress {progress!r} must be a function progress(done, total), or None")
     if isinstance(points, bool) or not isinstance(points, int) or points < 1:
         raise SymbpError(f"points {points!r} must be a whole number of at least 1")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SymbpError(f"seed {seed!r} must be a whole number of 0 or more")
     if not isinstance(tol, (int, float)) or not 0 <= tol < float("inf"):
         raise SymbpError(f"tol {tol!r} must be a finite number of 0 or more")
-    chosen = network.select(["all"]) if entries is None else tuple(
-        network.entry(e) if isinstance(e, str) else e for e in entries
-    )
+    chosen, max_work = selected_entries(network, entries, ENTRY_KINDS), budget(max_work, "max_work", DEFAULT_MAX_WORK)
     check_budget(network, chosen, max_paths)
     _check_work(network, len(chosen), points, max_work)
     return _Check(network, chosen, points, seed, tol, progress).report()
@@ -240,7 +240,7 @@ class _Check:
         for k, entry in enumerate(self.entries):
             by_backprop = self.backprop.expression(entry)
             proved = (self.network.is_abstract or small) and self.network.L <= REFERENCE_MAX_LAYERS and _reduces_to_zero(
-                self.naive[k].expression - by_backprop
+                self.naive[k].expression() - by_backprop
             )
             rows.append(self._pair(entry, k, "naive", proved, numbers, sample))
             if self.reference is None:
@@ -249,7 +249,7 @@ class _Check:
             else:
                 # cancel only where there are no numbers to fall back on cheaply
                 proved = (self.network.is_abstract or small) and _reduces_to_zero(
-                    by_backprop - self.folder.fold(self.reference[k].expression), self.network.is_abstract
+                    by_backprop - self.folder.fold(self.reference[k].expression()), self.network.is_abstract
                 )
                 rows.append(self._pair(entry, k, "reference", proved, numbers, sample))
             done += 1
@@ -264,12 +264,12 @@ class _Check:
         named = forward_symbols(self.graph)
         by_backprop = compile_backprop(self.backprop, self.stand_ins)
         methods: dict[str, Callable[[dict], np.ndarray]] = {
-            "naive": compile_expressions(named, [d.expression for d in self.naive], self.stand_ins),
+            "naive": compile_expressions(named, [d.expression() for d in self.naive], self.stand_ins),
             "backprop": lambda values: by_backprop(values)[1],
         }
         if self.reference is not None:
             methods["reference"] = compile_expressions(
-                self.evaluator.graph_inputs, [r.expression for r in self.reference], self.stand_ins
+                self.evaluator.graph_inputs, [r.expression() for r in self.reference], self.stand_ins
             )
         return {name: np.array([fn(values) for values in sample]) for name, fn in methods.items()}
 

@@ -42,7 +42,7 @@ from .errors import SymbpError
 from .graph import Graph, build_graph
 from .inplace import InPlaceWriter, Scratch, Target
 from .layout import parameter_layout
-from .spec import Network
+from .spec import Network, require_network
 
 LossAndGradients = Callable[[Mapping[str, np.ndarray], np.ndarray, np.ndarray], tuple[float, dict[str, np.ndarray]]]
 
@@ -717,6 +717,7 @@ def gradient_function(network: Network, dtype: str = "float64") -> LossAndGradie
     >>> float(cost), grads["W1"].tolist(), grads["b1"].tolist()
     (0.125, [[-0.5]], [-0.5])
     """
+    require_network(network, "gradient_function")
     source = module_source(network, dtype)
     filename = f"<symbp.codegen {network.describe()} {dtype}>"
     # Registered so that tracebacks and inspect.getsource show the generated lines.

@@ -560,7 +560,7 @@ def backprop_steps(derivation: BackpropDerivation) -> Backprop:
 def reference_result(derivation: ReferenceDerivation) -> ReferenceResult:
     graph = build_graph(derivation.network)
     lhs = Partial(graph.C, derivation.variable)
-    return ReferenceResult(derivation.variable, Equation(lhs, (LongExpression(derivation.expression),)))
+    return ReferenceResult(derivation.variable, Equation(lhs, (LongExpression(derivation.expression()),)))
 
 
 Derivation = Union[NaiveDerivation, BackpropDerivation, ReferenceDerivation]

@@ -294,8 +294,8 @@ def worked_example(network: Network, point: Point, *, lr: float | None = None, s
             f"batch {network.batch} and l2 {network.l2:g}; there dC/dW is (1/N) times the examples' path sums plus "
             "lambda W, shown in the gradients: leave out --entry, or use batch 1 and l2 0"
         )
-    if not 0 <= digits <= 15:
-        raise SymbpError(f"digits {digits} is out of range; give 0 to 15 decimals")
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 15:
+        raise SymbpError(f"digits {digits!r} is out of range; give a whole number of 0 to 15 decimals")
     if not 1 <= steps <= MAX_STEPS:
         raise SymbpError(f"steps {steps} is out of range; give 1 to {MAX_STEPS}")
     if lr is not None:

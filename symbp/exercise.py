@@ -97,8 +97,10 @@ class Difficulty:
 
 def parse_layers(text: str) -> tuple[tuple[int, int], ...]:
     """``"2-4,1-3,1"`` -> ((2, 4), (1, 3), (1, 1)): a width range per layer, D(0) first."""
+    if not isinstance(text, str):
+        raise SymbpError(f"layers {text!r} must be text: {_LAYERS_FORMS}")
     ranges = []
-    for item in str(text).split(","):
+    for item in text.split(","):
         match = _SIZE.fullmatch(item)
         if match is None:
             raise SymbpError(f"layers {text!r}: {item.strip()!r} is not a size; give {_LAYERS_FORMS}")
@@ -127,17 +129,19 @@ def parse_depth(text: str | None, L: int) -> tuple[int, int]:
     return (low, high)
 
 
-def _names(names: str | Sequence[str]) -> tuple[str, ...]:
-    """``"sigmoid,tanh"`` or a list of names, without repeats, in order."""
+def _names(names: str | Sequence[str], what: str) -> tuple[str, ...]:
+    """``"sigmoid,tanh"`` or a list of names, without repeats, in order; ``what`` they are, for the error."""
     items = names.split(",") if isinstance(names, str) else names
-    return tuple(dict.fromkeys(str(name).strip() for name in items))
+    if not isinstance(items, (list, tuple)) or not all(isinstance(name, str) for name in items):
+        raise SymbpError(f"{what} {names!r} must be names, as one text \"a,b\" or a list of texts")
+    return tuple(dict.fromkeys(name.strip() for name in items))
 
 
 def difficulty(layers: str = DEFAULT_LAYERS, activations: str | Sequence[str] = DEFAULT_ACTIVATIONS,
                costs: str | Sequence[str] = DEFAULT_COSTS, depth: str | None = None) -> Difficulty:
     """The knobs checked: known non-linearities and costs, widths and depth in range."""
     ranges = parse_layers(layers)
-    chosen_activations, chosen_costs = _names(activations), _names(costs)
+    chosen_activations, chosen_costs = _names(activations, "activations"), _names(costs, "costs")
     offered = [name for name, activation in ACTIVATIONS.items() if activation.vector_value is None]
     for name in chosen_activations:
         if name not in ACTIVATIONS:
@@ -226,7 +230,7 @@ def exercises(seed: int = 0, count: int = 6, kinds: str | Sequence[str] = KINDS,
         raise SymbpError(f"seed {seed!r} must be a whole number of 0 or more")
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
         raise SymbpError(f"count {count!r} must be a whole number from 1 to {MAX_COUNT}")
-    kinds = _names(kinds)
+    kinds = _names(kinds, "kinds")
     unknown = [k for k in kinds if k not in KINDS]
     if unknown or not kinds:
         raise SymbpError(f"exercise kind {unknown[0] if unknown else ''!r} is unknown; accepted: {', '.join(KINDS)}")

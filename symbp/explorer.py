@@ -36,7 +36,7 @@ from .layout import learning_rate
 from .printers.mathml import MathMLDocumentPrinter
 from .render.documents import builtin_template_dir
 from .render.dot import computation_graph_dot, draw, edge_id
-from .spec import Network
+from .spec import Network, require_network
 
 DEFAULT_TITLE = "Backpropagation, explored"
 
@@ -174,6 +174,24 @@ def check_size(network: Network) -> None:
         )
 
 
+def page_arguments(
+    network: Network, title: str, point: Mapping[str, object] | None, lr: float | None
+) -> PointValues | None:
+    """Refuse what the page cannot show (before any of it is built); the numbers at ``point``, if given."""
+    require_network(network, "explore")
+    if not isinstance(title, str):
+        raise SymbpError(f"title {title!r} must be text (a str), e.g. {DEFAULT_TITLE!r}")
+    check_size(network)
+    if network.batch > 1 or network.l2:  # the page clicks through one example's z and a
+        raise SymbpError(
+            f"the explorer page shows one example without weight decay, not batch {network.batch} and l2 "
+            f"{network.l2:g}; accepted: batch 1, l2 0 (notes.tex, slides.tex and notes.md show a batch and decay)"
+        )
+    if lr is not None and point is None:
+        raise SymbpError("a learning rate needs a point: give a point (CLI: --point FILE) with the learning rate")
+    return point_values(network, point, lr) if point is not None else None
+
+
 def explorer_data(
     network: Network,
     *,
@@ -185,15 +203,7 @@ def explorer_data(
 
     With ``point`` (x, t, W1, b1, ... as in a point file), the numbers there; with ``lr`` too, each update.
     """
-    check_size(network)
-    if network.batch > 1 or network.l2:  # the page clicks through one example's z and a
-        raise SymbpError(
-            f"the explorer page shows one example without weight decay, not batch {network.batch} and l2 "
-            f"{network.l2:g}; accepted: batch 1, l2 0 (notes.tex, slides.tex and notes.md show a batch and decay)"
-        )
-    if lr is not None and point is None:
-        raise SymbpError("a learning rate needs a point: give --point FILE with --lr")
-    values = point_values(network, point, lr) if point is not None else None
+    values = page_arguments(network, title, point, lr)
     graph = build_graph(network)
     printer = MathMLDocumentPrinter(network=network)
 
@@ -335,9 +345,9 @@ def explore(
     >>> "<iframe" in symbp.explore(symbp.Network([1, 1]))._repr_html_()
     True
     """
-    if lr is not None:  # refused here, not later when Jupyter displays the page
-        if point is None:
-            raise SymbpError("a learning rate needs a point: give point={...} with lr")
-        lr = learning_rate(lr)
-    return Explorer(network if network is not None else Network(), title, height, point, lr)
+    network = Network() if network is None else network
+    if isinstance(height, bool) or not isinstance(height, int) or height < 1:
+        raise SymbpError(f"height {height!r} must be a whole number of pixels of at least 1, e.g. 720")
+    page_arguments(network, title, point, lr)  # refused here, not later when Jupyter displays the page
+    return Explorer(network, title, height, point, None if lr is None else learning_rate(lr))
 

@@ -219,7 +219,7 @@ def _truth(network: Network, entry: Entry, max_paths: int) -> _Truth:
         Counter(f for f in (abstract_factor(graph, factor).xreplace(constants) for factor in path.factors) if not f.is_Number)
         for path in derivation.paths
     )
-    return _Truth(graph, derivation.paths, path_factors, derivation.expression, compact, concrete, local, named_values, deltas)
+    return _Truth(graph, derivation.paths, path_factors, derivation.expression(), compact, concrete, local, named_values, deltas)
 
 
 def abstract_factor(graph: Graph, factor) -> sp.Expr:

@@ -21,7 +21,7 @@ from .derive.backprop import BackpropDerivation
 from .errors import SymbpError
 from .graph import Graph, build_graph
 from .layout import parameter_layout, point_layout
-from .spec import Network
+from .spec import Network, require_network
 
 Values = dict[sp.Symbol, float]
 Point = dict[str, np.ndarray]
@@ -59,6 +59,7 @@ def random_point(network: Network, rng: np.random.Generator, evaluator: Evaluato
 
     An abstract network needs an ``evaluator`` with stand-ins for its abstract parts.
     """
+    require_network(network, "random_point")
     if evaluator is None:
         if network.is_abstract:
             raise SymbpError(f"network {network.describe()} has abstract parts: there are no numbers to try")
@@ -394,6 +395,7 @@ def gradient_at(
     from .derive import backprop, naive, reference
     from .derive.naive import DEFAULT_MAX_PATHS, check_budget
 
+    require_network(network, "gradient_at")
     if method not in GRADIENT_METHODS:
         raise SymbpError(f"unknown method {method!r}; accepted: {', '.join(GRADIENT_METHODS)}")
     if network.is_abstract:
@@ -406,9 +408,9 @@ def gradient_at(
     with_deltas, _ = compile_backprop(backprop(network, parameters))(values)  # the deltas, whatever the method
     if method == "naive":
         check_budget(network, parameters, DEFAULT_MAX_PATHS if max_paths is None else max_paths)
-        flat = compile_expressions(forward_symbols(graph), [naive(network, e).expression for e in parameters])(values)
+        flat = compile_expressions(forward_symbols(graph), [naive(network, e).expression() for e in parameters])(values)
     elif method == "reference":
-        exprs = [reference(network, e).expression for e in parameters]
+        exprs = [reference(network, e).expression() for e in parameters]
         flat = compile_expressions(evaluator.graph_inputs, exprs)(values)
     else:  # the compiled gradient function, on one row per example (a batch of one without a batch)
         cost, gradients = _compiled(network)(

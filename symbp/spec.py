@@ -9,8 +9,9 @@ import math
 import re
 import sys
 from math import prod
+from numbers import Integral
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from .activations import ACTIVATIONS, Activation, Definitions, activation_named, definitions
 from .costs import COSTS, pairing_refusal
@@ -23,6 +24,7 @@ _ENTRY_PATTERN = re.compile(r"(?P<kind>[Wbza])(?P<layer>[0-9]+)(?:_(?P<row>[0-9]
 _SINGLE_OUTPUT_WEIGHT = re.compile(r"w(?P<layer>[0-9]+)_(?P<col>[0-9]+)", re.ASCII)
 ENTRY_FORMS = "W<m>_<i>_<j>, b<m>_<i>, z<m>_<i>, a<m>_<i>, a whole W<m>, b<m>, z<m> or a<m>, or all"
 CANONICAL_FORM = "numbers in ASCII digits without leading zeros, e.g. W2_1_2"
+ENTRY_ITEMS = f"entry names or groups ({ENTRY_FORMS}) or symbp.Entry objects, one or a list"
 
 DEFAULT_MAX_PARAMETERS = 20_000
 """Symbolic work (graph, derivations, lambdify) costs about 0.1 ms a parameter, so the
@@ -89,7 +91,7 @@ class Network:
                 "softmax over 1 output unit is the constant 1 (every gradient is 0); give the output layer "
                 "2 or more units, or for one unit use sigmoid with --cost binary_cross_entropy"
             )
-        if self.cost not in COSTS:
+        if not isinstance(self.cost, str) or self.cost not in COSTS:
             raise SymbpError(f"unknown cost {self.cost!r}; known costs: {', '.join(COSTS)}")
         if COSTS[self.cost].needs_unit_interval and not activation_named(activations[-1], define).stays_in_unit_interval:
             accepted = [n for n, a in ACTIVATIONS.items() if a.stays_in_unit_interval]
@@ -160,20 +162,41 @@ class Network:
             else:
                 yield Entry(kind, m, i)
 
-    def entry(self, name: str) -> Entry:
-        """Parse one canonical entry name, checking it exists in this network."""
+    def entry(self, name: str | Entry) -> Entry:
+        """One entry of this network: its canonical name (``W2_1_2``) or an ``Entry``, checked to exist."""
         found = self.select([name])
+        if isinstance(name, Entry):
+            return found[0]
         if len(found) != 1 or found[0].name != self.canonical_name(name.strip()):
             raise SymbpError(f"{name!r} names a group, not one entry; accepted: W<m>_<i>_<j>, b<m>_<i>, z<m>_<i>, a<m>_<i>")
         return found[0]
 
-    def select(self, names: Sequence[str]) -> tuple[Entry, ...]:
-        """Entries named by canonical names or groups (``W2``, ``b1``, ``all``), without repeats."""
+    def select(self, names: Iterable[str | Entry]) -> tuple[Entry, ...]:
+        """Entries named by canonical names, groups (``W2``, ``b1``, ``all``) or ``Entry`` objects, without repeats."""
         chosen: dict[Entry, None] = {}
         for raw in names:
+            if isinstance(raw, Entry):
+                chosen[self._checked(raw)] = None
+                continue
+            if not isinstance(raw, str):
+                raise SymbpError(f"entry {_describe(raw)} ({type(raw).__name__}) is not accepted; accepted: {ENTRY_ITEMS}")
             for entry in self._parse(raw.strip()):
                 chosen[entry] = None
         return tuple(chosen)
+
+    def _checked(self, entry: Entry) -> Entry:
+        """``entry`` when it is one of this network's (the same fields as the entry its name parses to)."""
+        try:
+            parsed = self._parse(entry.name)
+        except SymbpError as error:
+            raise SymbpError(f"{_describe(entry)} is not an entry of network {_sizes_text(self.layers)}: {error}") from None
+        if parsed == [entry]:
+            return entry
+        raise SymbpError(
+            f"{_describe(entry)} is not an entry of network {_sizes_text(self.layers)} (its name {entry.name} is "
+            f"{_describe(parsed[0])}); accepted: kind one of {', '.join(self.per_example_kinds)}, layer 1..{self.L}, "
+            "row 1..D(layer), col 1..D(layer - 1) for W and 0 otherwise, all whole numbers"
+        )
 
     def canonical_name(self, name: str) -> str:
         """``w3_1`` (the lecture's weight into a one-unit layer) as ``W3_1_1``; other names as they are."""
@@ -220,6 +243,60 @@ class Network:
         if not 1 <= j <= self.D(m - 1):
             raise SymbpError(f"entry {name!r}: layer {m - 1} has units 1..{self.D(m - 1)}, not {col}")
         return [Entry("W", m, i, j)]
+
+
+def require_network(network: object, function: str) -> None:
+    """A ``SymbpError`` (not an AttributeError later) when the first argument is not a ``Network``."""
+    if not isinstance(network, Network):
+        raise SymbpError(
+            f"{function}() takes a Network first, not {type(network).__name__} {_describe(network)}; "
+            f"e.g. symbp.{function}(symbp.Network(), \"W1_2_3\")"
+        )
+
+
+def require_text(**values: object) -> None:
+    """A ``SymbpError`` naming the first of ``values`` (name=value) that is not a str."""
+    for name, value in values.items():
+        if not isinstance(value, str):
+            raise SymbpError(f"{name} {_describe(value)} must be text (a str), not {type(value).__name__}")
+
+
+def selected_entries(
+    network: Network, entries: str | Entry | Iterable[str | Entry] | None, default: Sequence[str] = ("W", "b")
+) -> tuple[Entry, ...]:
+    """The entries that ``entries`` names, each checked against ``network``; None: every entry of the kinds ``default``.
+
+    The one gate of every public function that takes entries: a name, a group (``W2``, ``b1``,
+    ``all``), an ``Entry``, or a list of them; anything else, or nothing at all, is a ``SymbpError``.
+    """
+    if entries is None:
+        return tuple(network.entries(default))
+    if isinstance(entries, (str, Entry)):
+        items: list[object] = [entries]
+    elif isinstance(entries, (bytes, bytearray, Mapping)) or not isinstance(entries, Iterable):
+        raise SymbpError(f"entries {_describe(entries)} ({type(entries).__name__}) are not accepted; accepted: {ENTRY_ITEMS}")
+    else:
+        items = list(entries)
+    chosen = network.select(items)  # type: ignore[arg-type]  # select names what is wrong with an item
+    if not chosen:
+        raise SymbpError(f"no entries chosen; name at least one: {ENTRY_ITEMS} (e.g. \"W1_2_3\", \"W2\", \"all\")")
+    return chosen
+
+
+def budget(value: object, name: str, default: int) -> int:
+    """A limit such as ``max_paths``: a whole number of at least 1; None means ``default``."""
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise SymbpError(f"{name} {_describe(value)} must be a whole number of at least 1 (or None: the default, {default:,})")
+    return int(value)
+
+
+def _describe(value: object) -> str:
+    """A short repr of any value (the one ``layout`` uses for numbers), for messages."""
+    from .layout import _describe as short  # here, not at the top: layout imports this module
+
+    return short(value)
 
 
 def _index(digits: str) -> int:

@@ -39,10 +39,57 @@ def test_every_method_answers_expression_of_an_entry_with_the_lecture_s_formula(
     assert result.gradient("W2_1_2") is not None
 
 
+RESULTS = {
+    "naive one": lambda entries: symbp.naive(NET, entries[0]),
+    "naive several": lambda entries: symbp.naive(NET, entries),
+    "backprop": lambda entries: symbp.backprop(NET, entries),
+    "reference one": lambda entries: symbp.reference(NET, entries[0]),
+    "reference several": lambda entries: symbp.reference(NET, entries),
+}
+
+
+@pytest.mark.parametrize("kind", RESULTS)
+def test_every_result_has_one_shape_expression_gradient_and_steps_are_methods_of_an_entry(kind):
+    result = RESULTS[kind](["W2_1_2", "W1_2_3"])
+    # The lecture: dC/dW^{(2)}_{12} over the named quantities; the reference's is the same once they are substituted.
+    expected = lecture_dC_dW2_1_2()
+    got = result.expression("W2_1_2")
+    if kind.startswith("reference"):
+        expected, got = G.substitute(expected), G.substitute(got)
+    assert sp.expand(got.doit() - expected.doit()) == 0
+    assert result.gradient("W2_1_2") is not None and len(result.steps("W2_1_2")) >= 1
+    for name in ("expression", "gradient", "steps"):
+        assert callable(getattr(result, name)), name
+
+
+@pytest.mark.parametrize("kind", RESULTS)
+def test_the_entry_may_be_left_out_when_a_result_has_one(kind):
+    result = RESULTS[kind](["W1_2_3"])
+    assert result.expression() == result.expression("W1_2_3")
+    assert result.steps() == result.steps("W1_2_3")
+    assert result.gradient() == result.gradient("W1_2_3")
+
+
+@pytest.mark.parametrize("kind", ["naive several", "backprop", "reference several"])
+def test_leaving_out_the_entry_of_a_result_of_several_names_them(kind):
+    result = RESULTS[kind](["W2_1_2", "W1_2_3"])
+    for name in ("expression", "gradient", "steps"):
+        with pytest.raises(symbp.SymbpError, match=r"name the entry: this result has 2 entries \(W2_1_2, W1_2_3\)"):
+            getattr(result, name)()
+
+
+def test_a_single_result_is_its_own_gradient_and_the_several_hold_them():
+    one = symbp.naive(NET, "W1_2_3")
+    assert one.gradient("W1_2_3") is one and one.entries == (symbp.Entry("W", 1, 2, 3),)
+    several = symbp.naive(NET, ["W2_1_2", "W1_2_3"])
+    assert several.gradient("W1_2_3").steps() == one.steps()  # the lecture's two paths, found the same way
+    assert len(one.steps()) == 2
+
+
 def test_reference_of_several_entries_differentiates_each_on_its_own():
     result = symbp.reference(NET, ["b3_1", "W3_1_2"])
     # dC/dW^{(3)}_{12} = dC/db^{(3)} a^{(2)}_2, whatever C and sigma are: the cost depends on W3_1_2 only through z^{(3)}.
-    a2_2 = result.gradient("W3_1_2").expression / result.expression("b3_1")
+    a2_2 = result.gradient("W3_1_2").expression() / result.expression("b3_1")
     assert sp.simplify(a2_2.diff(G.W[3][0, 1])) == 0 and a2_2.has(G.W[1][0, 0])
 
 

@@ -92,7 +92,7 @@ def test_item_4_naive_and_backprop_at_1000_layers():
     expected = sp.Mul(g.dC_da[0], *(g.sigma_prime[m][0] for m in range(1, L + 1)),
                       *(g.W[m][0, 0] for m in range(2, L + 1)), g.a[0][0])
     assert len(derivation.paths) == 1 and len(derivation.paths[0].factors) == 2 * L + 1
-    assert derivation.expression == expected
+    assert derivation.expression() == expected
     assert backprop(net, ["W1_1_1"]).gradient("W1_1_1").formula == g.delta[1][0] * g.a[0][0]
 
 

@@ -174,7 +174,7 @@ def test_naive_and_backprop_equal_sympy_diff_of_the_written_out_network():
     for entry in ("W1_2_1", "b1_1", "W2_3_2", "b2_1"):
         symbol = graph.symbol(net.entry(entry))
         oracle = float(sp.diff(cost, symbol).subs(at))
-        for expression in (symbp.naive(net, entry).expression, symbp.backprop(net).expression(entry)):
+        for expression in (symbp.naive(net, entry).expression(), symbp.backprop(net).expression(entry)):
             assert float(graph.substitute(expression).subs(at)) == pytest.approx(oracle, rel=1e-12)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence, Union
+from typing import Callable, Iterable, Sequence, Union
 
 from ..errors import SymbpError
-from ..spec import LECTURE_ENTRIES, Network
+from ..spec import LECTURE_ENTRIES, Entry, Network, require_network, selected_entries
 
 from .backprop import BackpropDerivation, DeltaStep, GradientStep, backprop
 from .naive import DEFAULT_MAX_PATHS, Factor, NaiveDerivation, NaiveDerivations, Path, naive
@@ -54,24 +54,27 @@ def default_entries(network: Network) -> tuple[str, ...]:
 
 def derivations(
     network: Network,
-    entries: Sequence[str] | None = None,
+    entries: str | Entry | Iterable[str | Entry] | None = None,
     methods: Sequence[str] = ("naive", "backprop"),
     *,
-    max_paths: int = DEFAULT_MAX_PATHS,
+    max_paths: int | None = DEFAULT_MAX_PATHS,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Derivation]:
     """What ``symbp derive`` shows: per method in ``METHODS`` order (``all``: every one), naive and reference per entry.
 
-    ``entries`` are names or groups (W2, b1, all); default: ``default_entries``. The naive
+    ``entries`` are names, groups (W2, b1, all) or ``Entry`` objects; default: ``default_entries``. The naive
     budget counts every entry asked for together; ``progress(done, total)`` follows the slow parts.
     """
     from .naive import check_budget
 
-    chosen = network.select(list(entries) if entries else list(default_entries(network)))
-    wanted = METHODS if "all" in methods else [m for m in METHODS if m in methods]
+    require_network(network, "derivations")
+    chosen = selected_entries(network, default_entries(network) if entries is None else entries)
+    if not isinstance(methods, (list, tuple)) or not all(isinstance(m, str) for m in methods):
+        raise SymbpError(f"methods {methods!r} must be a list of method names; accepted: {', '.join(METHODS)}, all")
     unknown = [m for m in methods if m not in (*METHODS, "all")]
     if unknown:
         raise SymbpError(f"unknown method {unknown[0]!r}; accepted: {', '.join(METHODS)}, all")
+    wanted = METHODS if "all" in methods else [m for m in METHODS if m in methods]
     if "naive" in wanted:
         check_budget(network, chosen, max_paths)
     slow = len(chosen) * (("naive" in wanted) + ("reference" in wanted))

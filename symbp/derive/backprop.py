@@ -23,10 +23,10 @@ import sympy as sp
 
 from ..counts import delta_layers
 from ..display import Displayable
-from .naive import chosen_entries, entry_lookup, require_network
+from .naive import entry_lookup
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
-from ..spec import Entry, Network
+from ..spec import Entry, Network, require_network, selected_entries
 
 
 @dataclass(frozen=True)
@@ -107,14 +107,15 @@ class BackpropDerivation(Displayable):
                 f"delta({layer!r}, {unit!r}) does not exist; layers are 1..{self.network.L}, units 1..D(layer)"
             ) from None
 
-    def gradient(self, entry: Entry | str) -> GradientStep:
+    def gradient(self, entry: Entry | str | None = None) -> GradientStep:
+        """The step of dC/d(entry) (``entry`` may be left out when there is one); see ``EachEntry`` for the protocol."""
         return entry_lookup(self._gradients_by_name, entry, self.network)
 
     @property
     def entries(self) -> tuple[Entry, ...]:
         return tuple(g.entry for g in self.gradients)
 
-    def steps(self, entry: Entry | str) -> tuple[DeltaStep | GradientStep, ...]:
+    def steps(self, entry: Entry | str | None = None) -> tuple[DeltaStep | GradientStep, ...]:
         """The deltas dC/d(entry) reads, directly or through other deltas (output layer first), then its own step."""
         gradient = self.gradient(entry)
         needed = {delta for delta, _ in gradient.terms}
@@ -123,7 +124,7 @@ class BackpropDerivation(Displayable):
                 needed |= {delta for delta, _ in step.terms}
         return (*(s for s in self.deltas if s.symbol in needed), gradient)
 
-    def expression(self, entry: Entry | str) -> sp.Expr:
+    def expression(self, entry: Entry | str | None = None) -> sp.Expr:
         """dC/d(entry) with the deltas unrolled, over named z, a, W, sigma', dC/da."""
         return self.gradient(entry).formula.xreplace(self.unrolled_deltas)
 
@@ -172,7 +173,7 @@ def backprop(network: Network, entries: Entry | str | Sequence[Entry | str] | No
     require_network(network, "backprop")
     batch = build_graph(network)
     L = network.L
-    wanted = chosen_entries(network, entries)
+    wanted = selected_entries(network, entries)
 
     deltas: list[DeltaStep] = []
     # Layer by layer, each example in turn: delta^{(m),(n)} needs only delta^{(m+1),(n)}.

@@ -19,9 +19,11 @@ from ..counts import naive_paths
 from ..display import Displayable
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
-from ..spec import Entry, Network
+from ..spec import Entry, Network, budget, require_network, selected_entries
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Self
+
     from .repeated import RepeatedWork
 
 T = TypeVar("T")
@@ -55,8 +57,20 @@ class Path:
         return sp.Mul(*[f.value for f in self.factors])
 
 
+class OneEntry(Displayable):
+    """A derivation of one ``entry``: the lookups of every result (see ``EachEntry``) answer for it alone."""
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return (self.entry,)  # type: ignore[attr-defined]  # a field of each subclass
+
+    def gradient(self, entry: Entry | str | None = None) -> Self:
+        """This derivation, when ``entry`` is its entry (or left out)."""
+        return entry_lookup({self.entry.name: self}, entry, self.network)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
-class NaiveDerivation(Displayable):
+class NaiveDerivation(OneEntry):
     """dC/d(entry) = sum over ``paths`` of the product of each path's factors.
 
     With a batch of N examples, ``paths`` run example by example (each example has as many),
@@ -77,26 +91,28 @@ class NaiveDerivation(Displayable):
     method = "naive"
 
     @cached_property
-    def expression(self) -> sp.Expr:
+    def _sum(self) -> sp.Expr:
         mean = sp.Rational(1, self.network.batch)
         return mean * sp.Add(*[path.product for path in self.paths]) + self.decay
 
-    @property
-    def entries(self) -> tuple[Entry, ...]:
-        return (self.entry,)
+    def expression(self, entry: Entry | str | None = None) -> sp.Expr:
+        """dC/d(entry): the sum over the paths of their products (over N examples, and the decay)."""
+        return self.gradient(entry)._sum
 
-    def gradient(self, entry: Entry | str) -> NaiveDerivation:
-        """This derivation, when ``entry`` is its entry (the protocol of every result)."""
-        return entry_lookup({self.entry.name: self}, entry, self.network)
-
-    def steps(self, entry: Entry | str) -> tuple[Path, ...]:
+    def steps(self, entry: Entry | str | None = None) -> tuple[Path, ...]:
         """The paths of dC/d(entry), each a product of local derivatives."""
         return self.gradient(entry).paths
 
 
 @dataclass(frozen=True)
 class EachEntry(Displayable):
-    """Several entries, each derived on its own: the protocol's lookups over ``derivations``."""
+    """Several entries, each derived on its own, answering as every result does.
+
+    Every result (naive, backprop, reference; of one entry or several) has ``entries`` and,
+    per entry, ``gradient(entry)`` (its derivation or step), ``steps(entry)`` and
+    ``expression(entry)`` (dC/d(entry) as a SymPy expression). ``entry`` is a name or an
+    ``Entry``, and may be left out when the result has one entry only.
+    """
 
     network: Network
     derivations: tuple
@@ -105,14 +121,14 @@ class EachEntry(Displayable):
     def entries(self) -> tuple[Entry, ...]:
         return tuple(d.entry for d in self.derivations)
 
-    def gradient(self, entry: Entry | str):  # type: ignore[no-untyped-def]  # the per-entry derivation
+    def gradient(self, entry: Entry | str | None = None):  # type: ignore[no-untyped-def]  # the per-entry derivation
         return entry_lookup({d.entry.name: d for d in self.derivations}, entry, self.network)
 
-    def steps(self, entry: Entry | str) -> tuple:
-        return self.gradient(entry).steps(entry)
+    def steps(self, entry: Entry | str | None = None) -> tuple:
+        return self.gradient(entry).steps()
 
-    def expression(self, entry: Entry | str) -> sp.Expr:
-        return self.gradient(entry).expression
+    def expression(self, entry: Entry | str | None = None) -> sp.Expr:
+        return self.gradient(entry).expression()
 
 
 @dataclass(frozen=True)
@@ -135,66 +151,58 @@ class NaiveDerivations(EachEntry):
         return repeated_work(self.derivations)
 
 
-def entry_lookup(found: Mapping[str, T], entry: Entry | str, network: Network | None = None) -> T:
-    """``found[entry's name]``, or a ``SymbpError`` saying whether ``entry`` is no entry of ``network`` or not derived here."""
-    name = entry if isinstance(entry, str) else getattr(entry, "name", entry)
-    if isinstance(name, str) and network is not None:
+def entry_lookup(found: Mapping[str, T], entry: Entry | str | None, network: Network | None = None) -> T:
+    """``found[entry's name]``, or a ``SymbpError`` saying whether ``entry`` is no entry of ``network`` or not derived here.
+
+    ``entry`` None is the one entry when there is exactly one.
+    """
+    if entry is None:
+        if len(found) == 1:
+            return next(iter(found.values()))
+        raise SymbpError(f"name the entry: this result has {len(found)} entries ({_names_shown(list(found), '')})")
+    name = entry.name if isinstance(entry, Entry) else entry
+    if network is not None:
         try:
-            name = network.entry(name).name  # w3_1 -> W3_1_1
+            name = network.entry(entry).name  # w3_1 -> W3_1_1; an Entry checked against the network
         except SymbpError as error:
+            if not isinstance(entry, str):
+                raise  # its message names the value and what is accepted
             sizes = ",".join(map(str, network.layers))
             raise SymbpError(f"{name!r} is not an entry of the {sizes} network: {error}") from None
     try:
         return found[name]  # type: ignore[index]
     except (KeyError, TypeError):
-        names = list(found)
-        # The names most like the one asked for first, so a long list still shows the one meant.
-        closest = difflib.get_close_matches(str(name), names, n=5, cutoff=0.0)
-        rest = len(names) - len(closest)
-        shown = ", ".join(closest) + (f" (and {rest} more)" if rest else "")
+        shown = _names_shown(list(found), str(name))
         raise SymbpError(f"{name!r} is not among the entries of this derivation; closest: {shown}") from None
 
 
-def require_network(network: object, function: str) -> None:
-    """A ``SymbpError`` (not an AttributeError later) when the first argument is not a ``Network``."""
-    if not isinstance(network, Network):
-        raise SymbpError(
-            f"{function}() takes a Network first, not {type(network).__name__} {network!r}; "
-            f"e.g. symbp.{function}(symbp.Network(), \"W1_2_3\")"
-        )
+def _names_shown(names: list[str], near: str) -> str:
+    """At most five of ``names``, those most like ``near`` first, so a long list still shows the one meant."""
+    closest = difflib.get_close_matches(near, names, n=5, cutoff=0.0) if near else names[:5]
+    rest = len(names) - len(closest)
+    return ", ".join(closest) + (f" (and {rest} more)" if rest else "")
 
 
-def single_entry(network: Network, entries: Entry | str | Sequence[Entry | str] | None) -> Entry | None:
-    """The entry when ``entries`` names exactly one (``"W2_1_2"``, an ``Entry``), else None (groups, lists, default)."""
+def single_entry(network: Network, entries: object) -> Entry | None:
+    """The entry when ``entries`` names exactly one (``"W2_1_2"``, an ``Entry``), checked; else None (groups, lists, default)."""
     if isinstance(entries, Entry):
-        return entries
+        return network.entry(entries)
     if isinstance(entries, str):
         chosen = network.select([entries])
         return chosen[0] if len(chosen) == 1 and chosen[0].name == network.canonical_name(entries.strip()) else None
     return None
 
 
-def chosen_entries(network: Network, entries: Entry | str | Sequence[Entry | str] | None) -> tuple[Entry, ...]:
-    """Entries named by names, groups (W2, b1, all) or ``Entry`` objects; default: every W and b."""
-    if entries is None:
-        return tuple(network.entries(("W", "b")))
-    items = [entries] if isinstance(entries, (str, Entry)) else list(entries)
-    chosen: dict[Entry, None] = {}
-    for item in items:
-        for e in ((item,) if isinstance(item, Entry) else network.select([item])):
-            chosen[e] = None
-    return tuple(chosen)
-
-
 def naive(
-    network: Network, entries: Entry | str | Sequence[Entry | str] | None = None, max_paths: int = DEFAULT_MAX_PATHS
+    network: Network, entries: Entry | str | Sequence[Entry | str] | None = None, max_paths: int | None = DEFAULT_MAX_PATHS
 ) -> NaiveDerivation | NaiveDerivations:
     """Expand dC/d(entry) over every path to C, for one entry or several (default: every W and b).
 
     One entry (``"W1_2_3"``) gives its ``NaiveDerivation``; names, groups (``W2``, ``all``) or
     a list give ``NaiveDerivations``, which also carry the work the expansions repeat.
     Raises ``SymbpError`` before expanding anything when the entries have more than
-    ``max_paths`` paths together (the count is a product formula, so this is instant).
+    ``max_paths`` paths together (the count is a product formula, so this is instant;
+    None: ``DEFAULT_MAX_PATHS``), and for anything but a ``Network`` and entries of it.
 
     >>> from symbp import Network
     >>> d = naive(Network(), "W1_2_3")
@@ -206,7 +214,7 @@ def naive(
     require_network(network, "naive")
     entry = single_entry(network, entries)
     if entry is None:
-        chosen = chosen_entries(network, entries)
+        chosen = selected_entries(network, entries)
         check_budget(network, chosen, max_paths)
         return NaiveDerivations(network, tuple(_expand(network, e) for e in chosen))
     check_budget(network, (entry,), max_paths)
@@ -232,8 +240,9 @@ def _paths_of(graph: Graph, entry: Entry) -> list[tuple[Factor, ...]]:
     return _paths_from_a(graph, entry.layer, entry.row - 1)
 
 
-def check_budget(network: Network, entries: Sequence[Entry], max_paths: int) -> None:
-    """Refuse, before expanding anything, when ``entries`` together have more than ``max_paths`` paths."""
+def check_budget(network: Network, entries: Sequence[Entry], max_paths: int | None) -> None:
+    """Refuse, before expanding anything, when ``entries`` together have more than ``max_paths`` paths (None: the default)."""
+    max_paths = budget(max_paths, "max_paths", DEFAULT_MAX_PATHS)
     total = sum(naive_paths(network, entry) for entry in entries)
     if total > max_paths:
         what = entries[0].name if len(entries) == 1 else f"{len(entries)} entries"

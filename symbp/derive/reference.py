@@ -29,11 +29,10 @@ from typing import Sequence
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from ..display import Displayable
-from .naive import EachEntry, chosen_entries, entry_lookup, require_network, single_entry
+from .naive import EachEntry, OneEntry, single_entry
 from ..errors import SymbpError
 from ..graph import Graph, build_graph
-from ..spec import Entry, Network
+from ..spec import Entry, Network, require_network, selected_entries
 
 REFERENCE_MAX_LAYERS = 16
 """Deepest network the reference differentiates: SymPy recurses a few frames per
@@ -53,7 +52,7 @@ def _tree_size(expr: sp.Expr) -> int:
 
 
 @dataclass(frozen=True)
-class ReferenceDerivation(Displayable):
+class ReferenceDerivation(OneEntry):
     """dC/d(entry) by ``sympy.diff(cost, variable)``, then substituted down to x, W, b, t."""
 
     network: Network
@@ -62,21 +61,18 @@ class ReferenceDerivation(Displayable):
     """The cost that was differentiated (for W and b over the named a^{(m-1)}: the mean over a batch,
     plus the decay (lambda/2) sum (W^{(m)}_{ij})^2)."""
     variable: sp.Symbol
-    expression: sp.Expr
+    derivative: sp.Expr
+    """``sympy.diff(cost, variable)``, substituted down to x, W, b, t."""
 
     method = "reference"
 
-    @property
-    def entries(self) -> tuple[Entry, ...]:
-        return (self.entry,)
+    def expression(self, entry: Entry | str | None = None) -> sp.Expr:
+        """dC/d(entry): ``derivative``."""
+        return self.gradient(entry).derivative
 
-    def gradient(self, entry: Entry | str) -> ReferenceDerivation:
-        """This derivation, when ``entry`` is its entry (the protocol of every result)."""
-        return entry_lookup({self.entry.name: self}, entry, self.network)
-
-    def steps(self, entry: Entry | str) -> tuple[sp.Expr, ...]:
+    def steps(self, entry: Entry | str | None = None) -> tuple[sp.Expr, ...]:
         """sympy.diff has no steps to show: the one expression."""
-        return (self.gradient(entry).expression,)
+        return (self.expression(entry),)
 
 
 @dataclass(frozen=True)
@@ -98,13 +94,13 @@ def reference(
 
     >>> from symbp import Network
     >>> r = reference(Network([1, 1], "identity", "squared_error"), "W1_1_1")
-    >>> r.expression
+    >>> r.expression()
     a0_1*(W1_1_1*a0_1 + b1_1 - t_1)
     """
     require_network(network, "reference")
     entry = single_entry(network, entries)
     if entry is None:
-        return ReferenceDerivations(network, tuple(_reference(network, e, guard) for e in chosen_entries(network, entries)))
+        return ReferenceDerivations(network, tuple(_reference(network, e, guard) for e in selected_entries(network, entries)))
     return _reference(network, entry, guard)
 
 

@@ -12,7 +12,9 @@ module and one line in ``FORMATS``, the registry the entry points choose from.
 
 from __future__ import annotations
 
+import math
 from importlib import import_module
+from numbers import Real
 from typing import TYPE_CHECKING, Any, Sequence
 
 from ..errors import SymbpError
@@ -35,9 +37,48 @@ TABLE_FORMATS = ("text", "json")
 """The formats of the check, cost and gradient tables (numbers, not mathematics)."""
 
 
+def line_width(width: object) -> float | None:
+    """``width`` (columns of text, em of LaTeX) when it is a positive finite number; None (the printer's default) stays."""
+    if width is None:
+        return None
+    if isinstance(width, bool) or not isinstance(width, Real) or not (math.isfinite(width) and width >= 1):
+        raise SymbpError(f"width {width!r} must be a number of at least 1 (columns of text, em of LaTeX), e.g. 80 or 30")
+    return float(width)
+
+
+def network_of(obj: object, network: object = None) -> Network | None:
+    """The network ``obj`` (a derivation, a step, a document node) is of; ``network``, if given, must be that one.
+
+    For a SymPy expression, which carries no network, ``network`` names its symbols.
+    """
+    from ..spec import Network
+
+    own = getattr(obj, "network", None)
+    if network is not None and not isinstance(network, Network):
+        raise SymbpError(f"network {network!r} must be a symbp.Network (or None: the one of what is printed)")
+    if isinstance(own, Network) and network is not None and network != own:
+        raise SymbpError(
+            f"network {network.describe()} is not the network of this {type(obj).__name__} ({own.describe()}); "
+            "give its own network, or none"
+        )
+    return own if isinstance(own, Network) else network
+
+
+def latex_arguments(
+    obj: object, network: object, width: object, repeated: object, default_width: float
+) -> tuple[Network | None, float]:
+    """``symbp.latex``'s network (``network_of``) and width (``line_width``; None: ``default_width``), checked with ``repeated``."""
+    from ..derive.repeated import RepeatedWork
+
+    if repeated is not None and not isinstance(repeated, RepeatedWork):
+        raise SymbpError(f"repeated {repeated!r} must be the repeated work of naive expansions (.repeated) or None")
+    return network_of(obj, network), line_width(width) or default_width
+
+
 def printer(format: str, network: Network | None, width: float | None = None) -> Any:
     """The printer of ``format`` for ``network``; ``width`` in columns (text only; None: its default)."""
-    if format not in FORMATS:
+    width = line_width(width)
+    if not isinstance(format, str) or format not in FORMATS:
         raise SymbpError(f"unknown format {format!r}; accepted: {', '.join(FORMATS)}")
     module, name = FORMATS[format]
     settings: dict[str, Any] = {"network": network}
@@ -91,12 +132,18 @@ def print_derivations(network: Network, items: Sequence[Derivation], format: str
     """What ``symbp derive --format FORMAT`` writes for these derivations (``width`` in columns, text only)."""
     from ..docmodel import derivations_document
 
+    for item in items:
+        network_of(item, network)
+
     return printer(format, network, width).doprint(derivations_document(network, items))
 
 
 def print_algorithm(network: Network, format: str = "text", width: float | None = None) -> str:
     """What ``symbp algorithm --format FORMAT`` writes: the lecture's "Truly Complete Version" for ``network``."""
     from ..docmodel import algorithm_document
+    from ..spec import require_network
+
+    require_network(network, "print_algorithm")
 
     return print_document(algorithm_document(network), format, width)
 

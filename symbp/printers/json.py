@@ -98,8 +98,8 @@ class JsonDocumentPrinter(Printer):
             "entry": derivation.entry.name,
             "method": "naive",
             "latex": self._tex(node),
-            "expression": str(derivation.expression),
-            "expression_latex": self._tex(derivation.expression),
+            "expression": str(derivation.expression()),
+            "expression_latex": self._tex(derivation.expression()),
             "paths": [[self._factor_data(f) for f in path.factors] for path in derivation.paths],
         }]}
 
@@ -128,8 +128,8 @@ class JsonDocumentPrinter(Printer):
             "entry": derivation.entry.name,
             "method": "reference",
             "latex": self._tex(node),
-            "expression": str(derivation.expression),
-            "expression_latex": self._tex(derivation.expression),
+            "expression": str(derivation.expression()),
+            "expression_latex": self._tex(derivation.expression()),
         }]}
 
     def _data_RepeatedWorkPart(self, node: RepeatedWorkPart, work: object) -> dict[str, list[Any]]:

@@ -58,6 +58,7 @@ from ..docmodel import DescentStep, ExampleDocument, Number, Numbers, Table, Upd
 from ..errors import SymbpError
 from ..graph import build_graph
 from ..spec import Network
+from . import latex_arguments
 from .base import network_line
 from .base import DocumentPrinter, format_number, then
 from .lines import BREAK, estimate_width, latex_rows
@@ -518,7 +519,7 @@ def latex(
     >>> latex(symbp.build_graph(net).W[2][0, 1], net)
     'W^{(2)}_{12}'
     """
-    network = getattr(obj, "network", network)
+    network, width = latex_arguments(obj, network, width, repeated, DEFAULT_WIDTH)
     printer = LatexDocumentPrinter(network=network, env=env, width=width, **settings)
     if isinstance(obj, NaiveDerivation):
         node = naive_expansion(obj, repeated)

@@ -64,7 +64,8 @@ from ..derive.naive import naive
 from ..derive.repeated import RepeatedWork, repeated_work
 from ..errors import SymbpError
 from ..graph import build_graph
-from ..spec import LECTURE_ENTRIES, Entry, Network
+from ..spec import LECTURE_ENTRIES, Entry, Network, budget, require_network, require_text, selected_entries
+from ..printers import line_width
 from ..printers.base import count_up
 from ..printers.latex import (
     DEFAULT_WIDTH,
@@ -371,6 +372,10 @@ def document(
     slides and Markdown (``digits`` decimals shown), the values on the page of ``explorer.html``
     (see ``symbp.explorer``).
     """
+    require_network(network, "document")
+    entries = None if entries is None else selected_entries(network, entries)
+    max_paths, width = budget(max_paths, "max_paths", DOCUMENT_MAX_PATHS), line_width(width)
+    require_text(template=template, title=title, author=author, course=course)
     if template.removesuffix(".jinja") == "explorer.html":  # a page with its own script: see symbp.explorer
         from ..explorer import explorer_page
 
