@@ -10,7 +10,10 @@ Names are the CLI's entry names (``W2_1_2``, ``b2_1``, ``z2_1``, ``a1_2``, ``a0_
 ``x_3`` for an input, ``t_1``), ``w3_1`` for the weights of a single output unit,
 ``delta2_1``, ``dC/da3_1``, ``sigma2'(z2_1)`` and ``sigma2(z2_1)``, and with weight decay
 ``lambda`` (``λ``, ``\\lambda``) or its number; an index may be
-left out where the layer has one unit (``z3``, ``t``, ``delta3``). A Leibniz factor
+left out where the layer has one unit (``z3``, ``t``, ``delta3``). In a batch example n's
+z, a, delta, t, x, sigma' and dC/da carry ``_n`` and its number (``a1_2_n1``, ``dC/da3_n2``,
+``sigma2'(z2_1_n1)``; a⁽¹⁾⁽²⁾₂ and ``a^{(1),(2)}_{2}``, the layer then the example, as symbp prints them;
+``dC/da3_n1`` is example 1's cost's partial); W, b and sigma are every example's. A Leibniz factor
 ``da3/dz3`` (∂a⁽³⁾/∂z⁽³⁾) is its local derivative. Operators are ``+ - * / ^``,
 parentheses, and juxtaposition for a product; the functions of ``formula.FUNCTIONS``
 and ``e``. An answer written as an equation chain ``dC/dW2_1_2 = ... = ...`` is read
@@ -33,7 +36,7 @@ with juxtaposition as a product and with LaTeX groups ``{...}`` and ``\\frac{..}
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import sympy as sp
@@ -50,15 +53,16 @@ _SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
 _FROM_SCRIPT = str.maketrans(_SUPERSCRIPT_DIGITS + _SUBSCRIPT_DIGITS, "0123456789" * 2)
 
-_ASCII_UNIT = r"[Wwazb]\d+(?:_\d+)*"
+_ASCII_UNIT = r"[Wwazb]\d+(?:_\d+)*(?:_n\d+)?"
 _LATEX_UNIT = (
     r"(?P<base>\\sigma|\\delta|[Wwazbtx])\s*"
     r"(?:(?:_\{\s*(?P<subfirst>[\d,\s]+?)\s*\}|_(?P<subfirst1>\d))\s*(?=\^\{\s*\())?"  # the lecture's w_1^{(3)}
-    r"(?:\^\{\s*\(\s*(?P<layer>\d+)\s*\)\s*(?P<prime>\\prime|')?\s*\})?\s*"
+    r"(?:\^\{\s*\(\s*(?P<layer>\d+)\s*\)\s*(?:,?\s*\(\s*(?P<example>\d+)\s*\)\s*)?(?P<prime>\\prime|')?\s*\})?\s*"
     r"(?:_\{\s*(?P<sub>[\d,\s]+?)\s*\}|_(?P<sub1>\d))?(?P<tick>')?"
 )
 _UNICODE_UNIT = (
     rf"(?P<base>[WwazbtxCσδ])(?P<subfirst>[{_SUBSCRIPT_DIGITS},]+(?=⁽))?(?:⁽(?P<layer>[{_SUPERSCRIPT_DIGITS}]+)⁾)?"
+    rf"(?:⁽(?P<example>[{_SUPERSCRIPT_DIGITS}]+)⁾)?"
     rf"(?P<sub>[{_SUBSCRIPT_DIGITS},]*)(?P<prime>′)?"
 )
 
@@ -71,10 +75,11 @@ _LEXICON: list[tuple[str, re.Pattern[str]]] = [
     ("space", re.compile(
         r"(?:\s|\\[,;:! ]|\\q?quad\b|&|\\displaystyle\b|\$|\\(?:begin|end)\{(?!cases\})[a-z*]+\}"
         r"|\\(?:left|right|[bB]igg?[lr]?)\.)+")),
-    ("partial", re.compile(rf"d(?P<of>C|{_ASCII_UNIT})\s*/\s*d(?P<wrt>{_ASCII_UNIT})")),
+    ("partial", re.compile(rf"d(?P<of>C(?:_n\d+)?|{_ASCII_UNIT})\s*/\s*d(?P<wrt>{_ASCII_UNIT})")),
     ("partial", re.compile(rf"∂\s*(?P<of>C|{_UNICODE_UNIT.replace('?P<', '?P<of_')})\s*/\s*∂\s*"
                            rf"(?P<wrt>{_UNICODE_UNIT.replace('?P<', '?P<wrt_')})")),
-    ("partial", re.compile(rf"\\frac\s*\{{\s*\\partial\s*(?P<of>C|{_LATEX_UNIT.replace('?P<', '?P<of_')})\s*\}}\s*"
+    ("partial", re.compile(rf"\\frac\s*\{{\s*\\partial\s*"
+                           rf"(?P<of>C(?:\^\{{\s*\(\s*(?P<of_cexample>\d+)\s*\)\s*\}})?|{_LATEX_UNIT.replace('?P<', '?P<of_')})\s*\}}\s*"
                            rf"\{{\s*\\partial\s*(?P<wrt>{_LATEX_UNIT.replace('?P<', '?P<wrt_')})\s*\}}")),
     ("latex", re.compile(r"(?=\\sigma|\\delta|[Wwazbtx]\s*(?:\^\{|_\{|_\d\s*\^\{))" + _LATEX_UNIT)),
     ("unicode", re.compile(rf"(?=[σδ]|[WwazbtxC][⁽{_SUBSCRIPT_DIGITS}′])" + _UNICODE_UNIT)),
@@ -102,6 +107,8 @@ class Unit:
     layer: int | None
     indices: tuple[int, ...]
     prime: bool = False
+    example: int | None = None
+    """Which example of a batch (``a1_2_n1``, a⁽¹⁾⁽¹⁾₂, a^{(1),(1)}_{2}); None when not written."""
 
 
 def _unit_from_groups(groups: dict[str, str | None], prefix: str) -> Unit:
@@ -118,23 +125,33 @@ def _unit_from_groups(groups: dict[str, str | None], prefix: str) -> Unit:
         indices = (int(sub[0]), int(sub[1]))  # W^{(2)}_{12}: symbp runs digits together below width 10
     else:
         indices = (int(sub),) if sub else ()
-    return Unit(base, layer, indices, bool(groups.get(prefix + "prime") or groups.get(prefix + "tick")))
+    example_text = groups.get(prefix + "example")
+    example = int(example_text.translate(_FROM_SCRIPT)) if example_text else None
+    if base == "C" and example is None:  # C⁽¹⁾ is example 1's cost: C has no layer
+        layer, example = None, layer
+    return Unit(base, layer, indices, bool(groups.get(prefix + "prime") or groups.get(prefix + "tick")), example)
 
 
-_WORD_UNIT = re.compile(r"(?P<base>W|w|a|z|b|delta|sigma)(?P<layer>\d+)?(?:_(?P<i>\d+))?(?:_(?P<j>\d+))?(?P<prime>')?")
-_WORD_TARGET = re.compile(r"(?P<base>t|x)(?:_?(?P<i>\d+))?")
+_EXAMPLE = r"(?:_n(?P<example>\d+))?"
+_WORD_UNIT = re.compile(
+    rf"(?P<base>W|w|a|z|b|delta|sigma)(?P<layer>\d+)?(?:_(?P<i>\d+))?(?:_(?P<j>\d+))?{_EXAMPLE}(?P<prime>')?")
+_WORD_TARGET = re.compile(rf"(?P<base>t|x)(?:_?(?P<i>\d+))?{_EXAMPLE}")
+_WORD_COST = re.compile(rf"C{_EXAMPLE}")
 
 
 def _unit_from_word(word: str) -> Unit | None:
-    if word in ("C", "C'"):  # the lecture's C' is dC/da^{(L)} of a single output
-        return Unit("C", None, (), prime=word == "C'")
+    if word == "C'":  # the lecture's C' is dC/da^{(L)} of a single output
+        return Unit("C", None, (), prime=True)
+    if cost := _WORD_COST.fullmatch(word):  # C_n1 is example 1's cost
+        return Unit("C", None, (), example=int(cost["example"]) if cost["example"] else None)
     match = _WORD_UNIT.fullmatch(word) or _WORD_TARGET.fullmatch(word)
     if match is None:
         return None
     groups = match.groupdict()
-    layer = groups.get("layer")
+    layer, example = groups.get("layer"), groups.get("example")
     indices = tuple(int(groups[k]) for k in ("i", "j") if groups.get(k))
-    return Unit(groups["base"], int(layer) if layer else None, indices, bool(groups.get("prime")))
+    return Unit(groups["base"], int(layer) if layer else None, indices, bool(groups.get("prime")),
+                int(example) if example else None)
 
 
 @dataclass(frozen=True)
@@ -209,10 +226,13 @@ def _token(kind: str, match: re.Match[str], at: int) -> AnswerToken:
 
 
 def _partial_side(groups: dict[str, str | None], side: str, style: str) -> Unit | None:
-    if groups[side] == "C":
-        return Unit("C", None, ())
     if style == "ascii":
         return _unit_from_word(groups[side] or "")
+    if style == "latex" and (groups[side] or "").startswith("C"):  # C^{(1)}: example 1's cost
+        example = groups.get(side + "_cexample")
+        return Unit("C", None, (), example=int(example) if example else None)
+    if groups[side] == "C":
+        return Unit("C", None, ())
     return _unit_from_groups(groups, side + "_")
 
 
@@ -392,10 +412,33 @@ class _Names:
             raise self.parser.fail(token, f"{unit.base} needs a layer {lowest}..{L}, e.g. {example}")
         return unit.layer
 
+    def example(self, token: AnswerToken, unit: Unit) -> Graph:
+        """The graph of the example ``unit`` belongs to: a batch's z, a, delta, t, x, sigma' and dC/da carry
+        ``_nK`` (example K); W, b and sigma are every example's."""
+        batch = self.network.batch
+        shared = unit.base in ("W", "w", "b", "sigma", "lambda")
+        if unit.example is None:
+            if batch == 1 or shared:
+                return self.graph
+            raise self.parser.fail(token, f"in a batch of {batch} examples every {unit.base} is one example's: "
+                                          f"add _n1 .. _n{batch} to the name, e.g. {_example_name(self.network, unit)}")
+        if batch == 1:
+            raise self.parser.fail(token, "_n names an example of a batch, and this network has one example "
+                                          "(add --batch N, or leave _n out)")
+        if shared:
+            raise self.parser.fail(token, f"{unit.base} is shared by every example of the batch: "
+                                          f"leave _n{unit.example} out")
+        if not 1 <= unit.example <= batch:
+            raise self.parser.fail(token, f"the examples of the batch are numbered 1..{batch} (_n1 .. _n{batch})")
+        return self.graph.examples[unit.example - 1]
+
     def unit(self, token: AnswerToken) -> sp.Expr:
         unit = token.unit
         assert unit is not None
-        g, net = self.graph, self.network
+        net = self.network
+        if unit.base in ("t", "x") and unit.layer is not None and unit.example is None and net.batch > 1:
+            unit = replace(unit, layer=None, example=unit.layer)  # t⁽¹⁾, t^{(1)}: example 1's target
+        g = self.example(token, unit)
         if unit.base == "lambda":
             if g.decay is None:
                 raise self.parser.fail(token, "lambda is the weight decay, and this network has none (add --l2 LAMBDA)")
@@ -429,7 +472,8 @@ class _Names:
         """sigma^{(m)}(z) or sigma^{(m)'}(z); the layer may be left to the argument's z."""
         unit = token.unit
         assert unit is not None
-        z_unit = _z_position(self.graph, argument)
+        self.example(token, unit)  # sigma is every example's: sigma2'(z2_1_n1)
+        z_unit = _z_position(example_of(self.graph, argument), argument)
         m = unit.layer if unit.layer is not None else z_unit[0] if z_unit else None
         if m is None or not 1 <= m <= self.network.L:
             raise self.parser.fail(token, f"sigma needs a layer 1..{self.network.L}: write sigma2'(z2_1)")
@@ -441,10 +485,22 @@ class _Names:
         if of is None or wrt is None:
             raise self.parser.fail(token, "a partial is written dC/da3_1, da2_1/dz2_1 or dz2_1/dW2_1_2")
         wrt_value = self.unit(AnswerToken("name", token.text, token.position, unit=wrt))
+        if of.base == "C" and of.example is not None:  # dC_n1/da2_1_n1; C^{(1)} has no term of example 2
+            cost = self.example(token, of)
+            if example_of(self.graph, wrt_value) not in (cost, self.graph):
+                return sp.Integer(0)
         if of.base == "C":
             return dC_d(self.graph, wrt_value, lambda: self.parser.fail(token, "write dC/da, dC/dz or the entry's own derivative"))
         of_value = self.unit(AnswerToken("name", token.text, token.position, unit=of))
         return local_derivative(self.graph, of_value, wrt_value)
+
+
+def _example_name(network: Network, unit: Unit) -> str:
+    """The ASCII name of ``unit`` in example 1 of a batch: a1_2_n1, t_1_n1, dC/da3_1_n1 for C'."""
+    if unit.base == "C":
+        return f"dC/da{network.L}{'' if network.D(network.L) == 1 else '_1'}_n1"
+    indices = "".join(f"_{i}" for i in unit.indices)
+    return f"{unit.base}{unit.layer if unit.layer is not None else ''}{indices}_n1"
 
 
 def _z_position(graph: Graph, value: sp.Expr) -> tuple[int, int] | None:
@@ -467,8 +523,19 @@ def sigma_prime_function(layer: int) -> sp.FunctionClass:
     return sp.Function(f"sigma{layer}_prime", real=True)
 
 
+def example_of(graph: Graph, value: sp.Expr) -> Graph:
+    """The graph of the batch's example whose z, a, delta, sigma', dC/da or t ``value`` is; else ``graph``
+    (W and b are every example's; without a batch there is one graph)."""
+    for example in graph.example_graphs:
+        if any(value in vector for family in (example.z, example.a, example.delta, example.sigma_prime)
+               for vector in family) or value in example.t or value in example.dC_da:
+            return example
+    return graph
+
+
 def sigma_of(graph: Graph, m: int, argument: sp.Expr, prime: bool) -> sp.Expr:
     """sigma^{(m)}(argument) or its derivative: the named a or sigma' when argument is z^{(m)}_i."""
+    graph = example_of(graph, argument)
     position = _z_position(graph, argument)
     if position and position[0] == m:
         return (graph.sigma_prime if prime else graph.a)[m][position[1]]
@@ -481,7 +548,9 @@ def sigma_of(graph: Graph, m: int, argument: sp.Expr, prime: bool) -> sp.Expr:
 
 
 def dC_d(graph: Graph, wrt: sp.Expr, refuse: Callable[[], SymbpError]) -> sp.Expr:
+    """dC/d(wrt); in a batch the cost is that of wrt's example, dC^{(n)}/da^{(m),(n)}, as symbp writes it."""
     L = graph.network.L
+    graph = example_of(graph, wrt)
     if (at := _position(graph, "a", wrt)) is not None:
         m, j = at
         if m == L:
@@ -495,6 +564,7 @@ def dC_d(graph: Graph, wrt: sp.Expr, refuse: Callable[[], SymbpError]) -> sp.Exp
 
 def local_derivative(graph: Graph, of: sp.Expr, wrt: sp.Expr) -> sp.Expr:
     """d(of)/d(wrt) between neighbours of the graph: sigma', a weight, an activation, 1, or 0."""
+    graph = example_of(graph, of)
     if (at := _position(graph, "a", of)) is not None and at[0] >= 1:
         return graph.sigma_prime[at[0]][at[1]] if wrt == graph.z[at[0]][at[1]] else sp.Integer(0)
     if (at := _position(graph, "z", of)) is not None:

@@ -1268,14 +1268,18 @@ def grade(
     the position of the first unreadable token). A class (--answers): prints how many
     are correct per entry and the most common mistakes, writes --report, and exits 0
     once every row is graded, whatever the verdicts (2 when the file cannot be read).
-    With --l2, dC/dW's answer ends in + lambda * W (lambda, λ or its number); a batch
-    (--batch N > 1) is refused: the notation has no names for example n's terms.
+    With --l2, dC/dW's answer ends in + lambda * W (lambda, λ or its number). With
+    --batch N, example n's quantities carry _n and its number (a1_2_n1, delta2_1_n2,
+    sigma2'(z2_1_n1), dC/da3_n1, t_n2) and dC/dW is the mean over the examples:
+    (delta2_1_n1 * a1_2_n1 + delta2_1_n2 * a1_2_n2) / 2. (--sheet grades each
+    exercise's own network, which has one example.)
 
     \b
     Examples:
       symbp grade --entry W2_1_2 --answer "dC/da3 * sigma3'(z3) * w3_1 * sigma2'(z2_1) * a1_2"
       symbp grade --entry W2_1_2 --answer "delta2_1 * a1_2"
       symbp grade --entry W2_1_2 --answer "delta2_1 * a1_2 + lambda * W2_1_2" --l2 0.01
+      symbp grade --entry W2_1_2 --answer "(delta2_1_n1 * a1_2_n1 + delta2_1_n2 * a1_2_n2) / 2" --batch 2
       symbp grade --answers class.csv --report graded.csv --activation sigmoid --cost squared_error
       symbp grade --answers answers.csv --sheet week5.json --report report.csv
     """
@@ -1284,7 +1288,7 @@ def grade(
 
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2,
                        batched=True)
-    check_gradable(network)  # a batch is refused here, with the reason
+    check_gradable(network)  # a softmax output is refused here, with the reason
     options = {"allow_delta": not no_delta, "points": points, "seed": seed}
     if (answer is None) == (answers is None):
         raise SymbpError("give one of --answer TEXT (with --entry) or --answers FILE")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -65,7 +66,8 @@ RELATIVE_TOLERANCE = 1e-9
 class Feedback:
     """One difference from the truth. ``kind`` is one of:
     missing_path, extra_term, missing_factor, extra_factor, wrong_factor, swapped_indices,
-    wrong_layer, sign, scale, delta_not_allowed, unmatched, more; with weight decay decay_missing, decay_wrong, decay_on_bias."""
+    wrong_layer, sign, scale, delta_not_allowed, unmatched, more; with weight decay decay_missing, decay_wrong,
+    decay_on_bias; with a batch batch_mean_missing, batch_one_example, batch_mixed_examples."""
 
     kind: str
     message: str
@@ -136,19 +138,23 @@ def ascii_name(network: Network, expr: sp.Expr) -> str:
     if name is None:  # a formula: its symbols by their answer names (z3, not z3_1)
         return str(expr.xreplace({s: sp.Symbol(ascii_name(network, s)) for s in expr.free_symbols}))
     L, single = network.L, network.D(network.L) == 1
+    name, example = _EXAMPLE_SUFFIX.fullmatch(name).groups(default="")  # a batch's a1_2_n1: example 1's a1_2
     if name.startswith("dsigma"):
         m, i = name[len("dsigma"):].split("_")
-        return f"sigma{m}'({ascii_name(network, sp.Symbol(f'z{m}_{i}'))})"
+        return f"sigma{m}'({ascii_name(network, sp.Symbol(f'z{m}_{i}{example}'))})"
     if name.startswith("dC_d"):
-        return "dC/d" + ascii_name(network, sp.Symbol(name[len("dC_d"):]))
+        return "dC/d" + ascii_name(network, sp.Symbol(name[len("dC_d"):] + example))
     if name.startswith("t_"):
-        return "t" if single else name
+        return ("t" if single else name) + example
     if single and name.startswith(f"W{L}_1_"):
         return f"w{L}_{name.rsplit('_', 1)[1]}"
     for letter in ("delta", "a", "z", "b"):
         if name.startswith(letter) and single and name == f"{letter}{L}_1":
-            return f"{letter}{L}"
-    return name
+            return f"{letter}{L}{example}"
+    return name + example
+
+
+_EXAMPLE_SUFFIX = re.compile(r"(.*?)(_n\d+)?")
 
 
 # The truth over abstract factors ---------------------------------------------------------------------
@@ -176,14 +182,11 @@ class _Truth:
 
 def check_gradable(network: Network) -> None:
     """Refuse a network whose answers the notation cannot write: softmax's Jacobian entries
-    da^{(L)}_k/dz^{(L)}_j (k != j) have no name in it, and its paths are not one sigma' each; nor have a batch's
-    per-example quantities. Weight decay is graded: dC/dW then has lambda W as its last term."""
+    da^{(L)}_k/dz^{(L)}_j (k != j) have no name in it, and its paths are not one sigma' each.
+    Weight decay is graded (dC/dW then has lambda W as its last term), and so is a batch: example n's
+    quantities carry _n and its number (a1_2_n1, delta2_1_n2), dC/dW is (1/N) times the sum over the examples."""
     if not isinstance(network, Network):
         raise SymbpError(f"network {network!r} must be a symbp.Network, e.g. Network([3, 2, 2, 1])")
-    if network.batch > 1:  # per-example quantities (a2_1 of example n) have no answer notation
-        raise SymbpError(f"a batch of {network.batch} cannot be graded: its dC/dW is (1/N) sum_n of terms of "
-                         "example n, which the answer notation has no names for; grading accepts batch = 1 "
-                         "(each example's gradient is graded as one example's)")
     vector = [m for m in range(1, network.L + 1) if network.activation(m).output_only]
     if vector:
         elementwise = ", ".join(name for name, activation in ACTIVATIONS.items() if not activation.output_only)
@@ -197,15 +200,16 @@ def _truth(network: Network, entry: Entry, max_paths: int) -> _Truth:
     """The naive paths when they are within ``max_paths``, else none (numbers and backprop's form then decide)."""
     graph = build_graph(network)
     concrete: dict[sp.Basic, sp.Expr] = {}
-    for m in range(1, network.L + 1):
-        for symbol, value in zip(graph.sigma_prime[m], graph.sigma_prime_value[m]):
+    for example in graph.examples:  # a batch's examples each have their own sigma' and dC/da
+        for m in range(1, network.L + 1):
+            for symbol, value in zip(example.sigma_prime[m], example.sigma_prime_value[m]):
+                if value != symbol:
+                    concrete[symbol] = value
+        for symbol, value in zip(example.dC_da, example.dC_da_value):
             if value != symbol:
                 concrete[symbol] = value
-    for symbol, value in zip(graph.dC_da, graph.dC_da_value):
-        if value != symbol:
-            concrete[symbol] = value
-    named_values = {network.activation(m).value(z): a for m in range(1, network.L + 1)
-                    if not network.activation(m).is_abstract for z, a in zip(graph.z[m], graph.a[m])}
+    named_values = {network.activation(m).value(z): a for example in graph.examples for m in range(1, network.L + 1)
+                    if not network.activation(m).is_abstract for z, a in zip(example.z[m], example.a[m])}
     local = _local_deltas(network, graph)
     deltas: dict[sp.Symbol, sp.Expr] = {}
     for symbol, value in local.items():
@@ -223,12 +227,14 @@ def _truth(network: Network, entry: Entry, max_paths: int) -> _Truth:
 
 
 def abstract_factor(graph: Graph, factor) -> sp.Expr:
-    """A path's factor as a named symbol: dC/da^{(L)}_k and sigma'^{(m)}(z_i) even when they have formulas."""
-    if factor.of == graph.C:
-        return graph.dC_da[graph.a[-1].index(factor.wrt)]
-    for m in range(1, graph.network.L + 1):
-        if factor.of in graph.a[m]:
-            return graph.sigma_prime[m][graph.a[m].index(factor.of)]
+    """A path's factor as a named symbol: dC/da^{(L)}_k and sigma'^{(m)}(z_i) even when they have formulas
+    (in a batch, those of the path's example)."""
+    for example in graph.examples:
+        if factor.of == example.C:
+            return example.dC_da[example.a[-1].index(factor.wrt)]
+        for m in range(1, graph.network.L + 1):
+            if factor.of in example.a[m]:
+                return example.sigma_prime[m][example.a[m].index(factor.of)]
     return factor.value
 
 
@@ -236,9 +242,10 @@ def _local_deltas(network: Network, graph: Graph) -> dict[sp.Symbol, sp.Expr]:
     """Each delta by one step of backprop's recursion, with sigma' and dC/da left as named symbols."""
     values: dict[sp.Symbol, sp.Expr] = {}
     for step in backprop(network).deltas:  # output layer first; every W and b needs every delta
-        local = graph.sigma_prime[step.layer][step.unit - 1]
+        example = graph.examples[step.example - 1] if step.example is not None else graph
+        local = example.sigma_prime[step.layer][step.unit - 1]
         if step.is_base_case:
-            upstream = graph.dC_da[step.unit - 1]
+            upstream = example.dC_da[step.unit - 1]
         else:
             upstream = sp.Add(*[delta * weight for delta, weight in step.terms])
         values[step.symbol] = upstream * local
@@ -262,6 +269,8 @@ def expected_answer(network: Network, entry: Entry | str, max_paths: int = DEFAU
         " * ".join(ascii_name(network, abstract_factor(truth.graph, factor)) for factor in path.factors)
         for path in truth.paths
     )
+    if network.batch > 1:  # the paths run example by example: their mean
+        paths = f"({paths}) / {network.batch}"
     decay = build_graph(network).decay_term(entry)
     return f"{paths} + lambda * {ascii_name(network, truth.graph.symbol(entry))}" if decay != 0 else paths
 
@@ -390,11 +399,15 @@ def _judge(network: Network, entry: Entry, answer: str, written: sp.Expr, truth:
     if counterexample is None:
         return GradeResult(network, entry, answer, CORRECT, method)
     paths = naive_paths(network, entry)
-    if paths > MAX_FEEDBACK_PATHS:
-        feedback = (Feedback("unmatched", f"dC/d{entry.name} is a sum over {paths:,} paths, too many to match "
-                                          "with the answer's terms one by one; see the counterexample"),)
+    batch, decisive = _batch_feedback(network, entry, truth, written, numeric, points, seed)
+    if decisive:
+        feedback = batch
+    elif paths > MAX_FEEDBACK_PATHS:
+        feedback = (*batch, Feedback("unmatched", f"dC/d{entry.name} is a sum over {paths:,} paths, too many to "
+                                                  "match with the answer's terms one by one; see the counterexample"))
     else:
-        feedback = _feedback(network, entry, truth, abstract) if _expanded_terms(abstract) <= MAX_EXPANDED_TERMS else ()
+        feedback = (*batch, *(_feedback(network, entry, truth, abstract)
+                              if _expanded_terms(abstract) <= MAX_EXPANDED_TERMS else ()))
     if not feedback:
         feedback = (Feedback("unmatched", "the answer differs from every form of the chain rule symbp knows; "
                                           "see the counterexample"),)
@@ -402,6 +415,60 @@ def _judge(network: Network, entry: Entry, answer: str, written: sp.Expr, truth:
         more = len(feedback) - MAX_FEEDBACK_ITEMS + 1
         feedback = (*feedback[:MAX_FEEDBACK_ITEMS - 1], Feedback("more", f"and {more} more differences"))
     return GradeResult(network, entry, answer, INCORRECT, method, feedback, counterexample)
+
+
+def _batch_feedback(network: Network, entry: Entry, truth: _Truth, written: sp.Expr, numeric: sp.Expr, points: int,
+                    seed: int) -> tuple[tuple[Feedback, ...], bool]:
+    """A batch's typical mistakes, and whether they say all that differs: the 1/N left out (the answer is N
+    times the truth), one example's term alone (with or without 1/N), a term mixing two examples' quantities."""
+    N = network.batch
+    if N == 1:
+        return (), False
+    name = f"dC/d{entry.name}"
+    mean = f"(1/{N}) (example 1's term + {'' if N == 2 else '... + '}example {N}'s term)"
+
+    by_example: dict[int, list[sp.Expr]] = {}
+    for term in sp.Add.make_args(truth.compact):
+        by_example.setdefault(min(_examples(term), default=0), []).append(term)
+    parts = [sp.Add(*terms) for k, terms in sorted(by_example.items()) if k]  # example n's term, with its 1/N
+    rng = np.random.default_rng(seed)
+    at = [_values_at(network, truth, numeric, rng, signs)
+          for signs in _sign_patterns(network, truth.graph, points, rng)]
+    answers = np.array([_evaluate(numeric, values) for values in at])
+    terms = np.array([[_evaluate(part, values) for values in at] for part in parts])  # [example, point]
+
+    def equals(candidate: np.ndarray) -> bool:
+        return bool(np.all(np.abs(answers - candidate) <= RELATIVE_TOLERANCE * np.maximum(1.0, np.abs(candidate))))
+
+    if len(parts) == N and equals(N * terms.sum(axis=0)):
+        missing = Feedback("batch_mean_missing", f"the 1/N is missing: the answer is the sum over the {N} examples, "
+                                                 f"{N} times {name} = {mean}: C is the mean of the examples' costs")
+        return (missing,), True
+    for k, part in enumerate(terms if len(parts) == N else (), 1):
+        for candidate, scaled in ((part, ""), (N * part, " (and without the 1/N)")):
+            if equals(candidate):
+                return (Feedback("batch_one_example", f"the answer has example {k}'s term only{scaled}: {name} = "
+                                                      f"{mean}, every example's term, divided by N = {N}"),), True
+    items = []
+    if _expanded_terms(written) <= MAX_EXPANDED_TERMS:
+        for _, factors in _terms(written):
+            examples = sorted(_examples(sp.Mul(*factors)))
+            if len(examples) > 1:
+                shown = _shown(network, factors)
+                owners = "; ".join(f"{', '.join(sorted(ascii_name(network, f) for f in factors if k in _examples(f)))} "
+                                   f"of example {k}" for k in examples)
+                items.append(Feedback("batch_mixed_examples", f"the term {shown} mixes examples {examples[0]} and "
+                                                              f"{examples[1]} ({owners}): each term of the sum over n "
+                                                              "is one example's quantities", found=shown))
+    return tuple(items), False
+
+
+_EXAMPLE_OF_NAME = re.compile(r"_n(\d+)$")
+
+
+def _examples(expr: sp.Expr) -> set[int]:
+    """The examples of a batch whose quantities ``expr`` has (a1_2_n1: example 1)."""
+    return {int(match.group(1)) for symbol in expr.free_symbols if (match := _EXAMPLE_OF_NAME.search(symbol.name))}
 
 
 def _concrete(network: Network, graph: Graph, expr: sp.Expr, concrete: Mapping[sp.Basic, sp.Expr]) -> sp.Expr:
@@ -461,11 +528,7 @@ def _numeric_difference(network: Network, known: _Truth, answer: sp.Expr, points
     while compared < len(patterns) or (not nonzero and compared < len(patterns) + EXTRA_POINTS):
         signs = patterns[compared] if compared < len(patterns) else _random_signs(graph, rng)
         compared += 1
-        values = _random_values(network, graph, rng, signs)
-        for application in sorted((answer.atoms(AppliedUndef) | truth.atoms(AppliedUndef)), key=str):
-            values[application] = sp.Float(rng.uniform(0.2, 0.8))
-        for delta, local in known.local_deltas.items():
-            values[delta] = local.xreplace(values).evalf()
+        values = _values_at(network, known, answer, rng, signs)
         answer_value, truth_value = _evaluate(answer, values), _evaluate(truth, values)
         nonzero += truth_value != 0
         scale = max(1.0, abs(truth_value)) if math.isfinite(truth_value) else 1.0
@@ -474,6 +537,17 @@ def _numeric_difference(network: Network, known: _Truth, answer: sp.Expr, points
             shown = sorted(((ascii_name(network, s), float(values[s])) for s in used if s in values))
             return Counterexample(tuple(shown), answer_value, truth_value), compared
     return None, compared
+
+
+def _values_at(network: Network, known: _Truth, answer: sp.Expr, rng: np.random.Generator,
+               signs: Signs) -> dict[sp.Basic, sp.Expr]:
+    """A random point (``_random_values``), with the answer's wrong-layer sigma' and every delta given values."""
+    values = _random_values(network, known.graph, rng, signs)
+    for application in sorted((answer.atoms(AppliedUndef) | known.compact.atoms(AppliedUndef)), key=str):
+        values[application] = sp.Float(rng.uniform(0.2, 0.8))
+    for delta, local in known.local_deltas.items():
+        values[delta] = local.xreplace(values).evalf()
+    return values
 
 
 def _truth_symbols(truth: _Truth) -> set[sp.Basic]:
@@ -551,23 +625,31 @@ def _random_values(network: Network, graph: Graph, rng: np.random.Generator, sig
     def draw(low: float = -1.0, high: float = 1.0) -> sp.Float:
         return sp.Float(rng.uniform(low, high))
 
-    values: dict[sp.Basic, sp.Expr] = {a: draw() for a in graph.a[0]}
-    values.update({t: draw(0.1, 0.9) for t in graph.t})
-    for m in range(1, network.L + 1):
-        values.update({w: draw() for w in graph.W[m]})
-        activation = network.activation(m)
-        for i, z in enumerate(graph.z[m]):
-            centres = _kink_centres(activation)
-            centre = centres[0] if len(centres) == 1 else float(rng.choice(centres))
-            values[z] = centre + signs[(m, i)] * draw(0.2, 1.2)
-            values[graph.b[m][i]] = values[z] - (graph.z_definition[m][i] - graph.b[m][i]).xreplace(values)
-            a = graph.a[m][i]
-            values[a] = draw(0.1, 0.9) if activation.is_abstract else activation.value(values[z]).evalf()
-            prime = graph.sigma_prime_value[m][i]
-            values[graph.sigma_prime[m][i]] = draw(0.2, 0.8) if prime == graph.sigma_prime[m][i] else prime.xreplace(values).evalf()
-    for k, d in enumerate(graph.dC_da):
-        value = graph.dC_da_value[k]
-        values[d] = draw() if value == d else value.xreplace(values).evalf()
+    values: dict[sp.Basic, sp.Expr] = {}
+    for first, example in zip((True, *[False] * (len(graph.examples) - 1)), graph.examples):
+        values.update({a: draw() for a in example.a[0]})
+        values.update({t: draw(0.1, 0.9) for t in example.t})
+        for m in range(1, network.L + 1):
+            activation = network.activation(m)
+            if first:
+                values.update({w: draw() for w in example.W[m]})
+            for i, z in enumerate(example.z[m]):
+                if first:  # b is every example's: the signs place the first example's z, the rest follow
+                    centres = _kink_centres(activation)
+                    centre = centres[0] if len(centres) == 1 else float(rng.choice(centres))
+                    values[z] = centre + signs[(m, i)] * draw(0.2, 1.2)
+                    b = example.b[m][i]
+                    values[b] = values[z] - (example.z_definition[m][i] - b).xreplace(values)
+                else:
+                    values[z] = example.z_definition[m][i].xreplace(values)
+                a = example.a[m][i]
+                values[a] = draw(0.1, 0.9) if activation.is_abstract else activation.value(values[z]).evalf()
+                prime = example.sigma_prime_value[m][i]
+                values[example.sigma_prime[m][i]] = (draw(0.2, 0.8) if prime == example.sigma_prime[m][i]
+                                                     else prime.xreplace(values).evalf())
+        for k, d in enumerate(example.dC_da):
+            value = example.dC_da_value[k]
+            values[d] = draw() if value == d else value.xreplace(values).evalf()
     return values
 
 
@@ -605,7 +687,7 @@ def _abstractify(expr: sp.Expr, truth: _Truth) -> sp.Expr:
 
 
 def _feedback(network: Network, entry: Entry, truth: _Truth, abstract: sp.Expr) -> tuple[Feedback, ...]:
-    terms = _terms(_abstractify(abstract, truth))
+    terms = _terms(_abstractify(abstract * network.batch, truth))  # a batch's paths are each 1/N of the mean
     paths = list(range(len(truth.paths)))
     pairs: list[tuple[int, int]] = []
     for p in list(paths):  # identical multisets first
@@ -642,11 +724,17 @@ def _feedback(network: Network, entry: Entry, truth: _Truth, abstract: sp.Expr) 
         items.append(Feedback("missing_path", f"the path {' -> '.join(chain)} is missing", chain))
     for t in free_terms:
         coefficient, factors = terms[t]
-        shown = " * ".join(ascii_name(network, f) + (f"^{n}" if n > 1 else "") for f, n in sorted(factors.items(), key=str))
+        coefficient /= network.batch  # as the answer writes it
+        shown = _shown(network, factors)
         prefix = "" if coefficient == 1 else f"{coefficient} * "
         items.append(Feedback("extra_term", f"the term {prefix}{shown or '1'} is no path of dC/d{entry.name}",
                               found=prefix + shown))
     return tuple(items)
+
+
+def _shown(network: Network, factors: Counter) -> str:
+    """A term's factors in the answer notation: a1_2_n1 * delta2_n2."""
+    return " * ".join(ascii_name(network, f) + (f"^{n}" if n > 1 else "") for f, n in sorted(factors.items(), key=str))
 
 
 def _in_every_path(per_path: list[list[Feedback]], everywhere: bool) -> list[Feedback]:
@@ -702,7 +790,7 @@ def _chain(network: Network, path: Path) -> tuple[str, ...]:
     """The entry, each activation the path passes, and C: W1_2_3 -> a1_2 -> a2_2 -> a3 -> C."""
     graph = build_graph(network)
     nodes = list(reversed(path.nodes))
-    activations = {a for m in range(network.L + 1) for a in graph.a[m]}
+    activations = {a for example in graph.examples for m in range(network.L + 1) for a in example.a[m]}
     return (ascii_name(network, nodes[0]), *(ascii_name(network, n) for n in nodes[1:-1] if n in activations), "C")
 
 

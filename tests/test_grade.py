@@ -509,11 +509,13 @@ def test_a_softmax_output_is_refused_naming_what_grading_accepts() -> None:
             attempt()
 
 
-def test_a_batch_network_is_refused_naming_what_grading_accepts() -> None:
-    """Weight decay is graded (tests/test_grade_batch_decay.py); a batch has no answer notation."""
+def test_a_batch_network_is_graded_and_a_name_without_its_example_is_refused() -> None:
+    """A batch is graded (tests/test_grade_batch.py); an answer naming a1_2 without its example is refused,
+    naming the _n spelling, and the expected answer is the mean of the examples' paths."""
     from symbp.grading import expected_answer
 
     net = symbp.Network([2, 2, 1], "sigmoid", "squared_error", batch=2)
-    for attempt in (lambda: grade(net, "W2_1_2", "a1_2"), lambda: expected_answer(net, "W2_1_2")):
-        with pytest.raises(symbp.SymbpError, match="a batch of 2 cannot be graded.*grading accepts batch = 1"):
-            attempt()
+    with pytest.raises(symbp.SymbpError, match="in a batch of 2 examples every a is one example's: add _n1 .. _n2"):
+        grade(net, "W2_1_2", "a1_2")
+    assert expected_answer(net, "W2_1_2").endswith(") / 2")
+    assert grade(net, "W2_1_2", expected_answer(net, "W2_1_2")).correct

@@ -1,6 +1,7 @@
 """Grading with weight decay (``--l2``): dC/dW^{(m)}_{ij} = (the paths' sum) + lambda W^{(m)}_{ij}, lambda
-written as ``lambda``, ``λ``, ``\\lambda`` or its number; biases are not decayed. A batch is refused in one
-line with the reason. Also: unreadable weight names and wrong argument types are one-line errors.
+written as ``lambda``, ``λ``, ``\\lambda`` or its number; biases are not decayed. In a batch an answer
+naming one example's quantity without its example is refused in one line (batch answers: test_grade_batch.py).
+Also: unreadable weight names and wrong argument types are one-line errors.
 
 The right answers are written from the lecture (dC/dW = delta a, one path product per path) plus the
 derivative of (lambda/2) W^2, which sympy.diff gives here; the wrong ones plant one mistake each.
@@ -95,10 +96,11 @@ def test_a_class_file_is_graded_with_the_decay(tmp_path):
     assert "lambda * W2_1_2 is missing" in rows["bob"]["feedback"]
 
 
-def test_a_batch_is_refused_in_one_line_with_the_reason():
+def test_a_one_example_answer_in_a_batch_is_refused_in_one_line_naming_the_example_spelling():
     result = invoke("grade", "--entry", "W2_1_2", "--answer", "delta2_1 * a1_2", *NET, "--batch", "2")
     assert result.exit_code == 2 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("symbp: error: a batch of 2 cannot be graded: its dC/dW is (1/N) sum_n")
+    assert "'delta2_1' at position 1: in a batch of 2 examples every delta is one example's" in result.stderr
+    assert "e.g. delta2_1_n1" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
