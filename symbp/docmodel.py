@@ -257,6 +257,16 @@ class Equation(Node):
 
 
 @dataclass(frozen=True)
+class Title(Node):
+    """A heading in words with quantities among them (``dC/dW`` as a ``Partial``), each in its format's notation.
+
+    Every printer writes the same words, so a derivation has one heading in text, LaTeX, Markdown, JSON and MathML.
+    """
+
+    pieces: tuple[str | Math, ...]
+
+
+@dataclass(frozen=True)
 class Section(Node):
     """A titled group of equations; ``groups`` are blocks set a little apart."""
 
@@ -274,6 +284,11 @@ class NaiveExpansion(Node):
     factors: int
     equation: Equation
 
+    @property
+    def heading(self) -> Title:
+        s = "s" * (self.paths != 1)
+        return Title((self.equation.lhs, f" by the naive chain expansion: {self.paths} path{s} of {self.factors} factors"))
+
 
 @dataclass(frozen=True)
 class RepeatedWorkPart(Node):
@@ -281,6 +296,10 @@ class RepeatedWorkPart(Node):
 
     equations: tuple[Equation, ...]
     title: str = "Work the naive expansions repeat (backprop stores each of these as one δ)"
+
+    @property
+    def heading(self) -> Title:
+        return Title((self.title,))
 
 
 @dataclass(frozen=True)
@@ -291,6 +310,8 @@ class Backprop(Node):
     entries: tuple[str, ...]
     """The entry names whose gradients the last step gives."""
 
+    heading = Title(("Backprop: each δ once, output layer first; then every gradient from its δ",))
+
 
 @dataclass(frozen=True)
 class ReferenceResult(Node):
@@ -298,6 +319,10 @@ class ReferenceResult(Node):
 
     variable: sp.Symbol
     equation: Equation
+
+    @property
+    def heading(self) -> Title:
+        return Title((self.equation.lhs, " by sympy.diff of the cost written out in x, W, b, t"))
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from ..docmodel import (
     Sigma,
     Sum,
     Term,
+    Title,
     Transpose,
     Gradient,
     Unit,
@@ -400,26 +401,22 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
     def _print_ReferenceResult(self, node: ReferenceResult) -> str:
         return self._print(node.equation)
 
-    # ``naive: dC/dW2_1_2``: the comment line above each derivation in a file.
+    def _print_Title(self, node: Title) -> str:
+        """The heading's words as they are, its quantities as inline math: ``$\\partial C / \\partial W^{(2)}_{12}$``."""
+        return "".join(piece if isinstance(piece, str) else f"${self.inline(piece)}$" for piece in node.pieces)
 
-    def _label_NaiveExpansion(self, node: NaiveExpansion) -> str:
-        return f"naive: dC/d{node.entry.name}"
-
-    def _label_Backprop(self, node: Backprop) -> str:
-        return f"backprop: {', '.join(f'dC/d{name}' for name in node.entries)}"
-
-    def _label_ReferenceResult(self, node: ReferenceResult) -> str:
-        return f"reference: dC/d{node.variable.name}"
-
-    def _label_RepeatedWorkPart(self, node: RepeatedWorkPart) -> str:
-        return node.title.replace("δ", "delta")
+    def inline(self, node: object) -> str:
+        """``node`` for the flow of a line: a partial as ``\\partial C / \\partial W`` (not a tall fraction)."""
+        if isinstance(node, Partial):
+            return rf"\partial {self._print(node.of)} / \partial {self._print(node.wrt)}"
+        return self._print(node)
 
     def _print_Document(self, node: Document) -> str:
         if self._settings["env"] != "align*":  # display math: every part, the repeated work too, one block
             parts = " \\\\[3ex]\n".join(self._print(p) for p in node.parts)
             return f"\\begin{{gathered}}\n{parts}\n\\end{{gathered}}"
-        # One environment per part, under a comment saying what it is.
-        labelled = [(self.method_for("_label_", p)(p), p) for p in node.parts]
+        # One environment per part, under a comment with its heading (the words of every format's heading).
+        labelled = [(self._print(p.heading), p) for p in node.parts]
         # The naive expansions' marks on repeated work are \color{...}: xcolor, besides amsmath's align*.
         packages = "amsmath, xcolor" if any(isinstance(p, NaiveExpansion) for p in node.parts) else "amsmath"
         header = f"% {network_line(node.network)}\n% needs \\usepackage{{{packages}}}\n"

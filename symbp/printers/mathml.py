@@ -44,6 +44,7 @@ from ..docmodel import (
     Sigma,
     Sum,
     Term,
+    Title,
     Transpose,
     Unit,
     Vector,
@@ -312,14 +313,25 @@ class MathMLDocumentPrinter(DocumentPrinter, Printer):
     def _print_RepeatedWorkPart(self, node: RepeatedWorkPart) -> str:
         return self._table(node.equations)
 
+    def _print_Title(self, node: Title) -> str:
+        """An HTML paragraph with the heading's words, its quantities as inline ``<math>``."""
+        words = "".join(_escape(p) if isinstance(p, str) else f"<math>{self._print(p)}</math>" for p in node.pieces)
+        return f'<p class="symbp-title">{words}</p>'
+
     def _print_Backprop(self, node: Backprop) -> str:
-        return "\n".join(self._print(step) for step in node.steps)
+        steps = (f'<p class="symbp-title">{_escape(step.title)}</p>\n{self._print(step)}' for step in node.steps)
+        return "\n".join([self._print(node.heading), *steps])
 
     def _print_ReferenceResult(self, node: ReferenceResult) -> str:
         return self._print(node.equation)
 
     def _print_Document(self, node: Document) -> str:
-        return "\n".join(self._print(part) for part in node.parts) + "\n"
+        """Each part under its heading; a backprop part's heading and step titles are its own."""
+        blocks = [
+            self._print(part) if isinstance(part, Backprop) else f"{self._print(part.heading)}\n{self._print(part)}"
+            for part in node.parts
+        ]
+        return "\n".join(blocks) + "\n"
 
     def _print_Algorithm(self, node: Algorithm) -> str:
         return "\n".join(self._print(section) for section in (node.forward, node.backward))
