@@ -615,7 +615,9 @@ def document_of(result: object) -> Node:
     builders: dict[type, Callable[[object], Node]] = {
         **{kind: lambda r: derivations_document(r.network, r.derivations) for kind in several},  # type: ignore[attr-defined]
         DeltaStep: delta_unit_equation,  # type: ignore[dict-item]
-        GradientStep: lambda g: Equation(Partial(sp.Symbol("C"), sp.Symbol(g.entry.name)), (g.formula,)),  # type: ignore[attr-defined]
+        # The graph's own (real) symbols, so that a printer given the network names them in lecture notation.
+        GradientStep: lambda g: Equation(  # type: ignore[dict-item]
+            Partial(sp.Symbol("C", real=True), sp.Symbol(g.entry.name, real=True)), (g.formula,)),
         CheckReport: CheckTable,
         CostSummary: CostTable,
         GradeResult: lambda r: Lines(tuple(r.lines())),  # type: ignore[attr-defined]

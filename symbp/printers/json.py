@@ -28,7 +28,7 @@ from ..derive.naive import NaiveDerivation
 from ..derive.reference import ReferenceDerivation
 from ..docmodel import CheckTable, CostTable, ExampleDocument, GradientTable
 from ..docmodel import delta_unit_equation
-from ..docmodel import Algorithm, Backprop, Document, NaiveExpansion, Partial, ReferenceResult, RepeatedWorkPart
+from ..docmodel import Algorithm, Backprop, Document, Equation, NaiveExpansion, Partial, ReferenceResult, RepeatedWorkPart
 from ..graph import build_graph
 from ..spec import Network
 from .latex import LatexDocumentPrinter
@@ -233,6 +233,10 @@ class JsonDocumentPrinter(Printer):
             "a": _lists(result.a),
             "delta": _lists(result.delta),
         })
+
+    def _print_Equation(self, node: Equation) -> str:
+        """A step alone (``bp.delta(1, 2)``, ``bp.gradient("W1_2_3")``): its equation in LaTeX and in text."""
+        return dumps({"latex": self._tex(node), "text": self._text.doprint(node).strip()})
 
     def _print_Basic(self, expr: sp.Basic) -> str:
         return json.dumps(str(expr))
