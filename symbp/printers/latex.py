@@ -151,6 +151,22 @@ def _bracketed(head: str, pieces: Sequence[str], depth: int, after: str = "") ->
     return out
 
 
+def text_lines(words: str, width: float) -> list[str]:
+    r"""``words`` as ``\text{...}`` lines of at most ``width`` em each (a longer word stands alone).
+
+    >>> text_lines("(base case through softmax's Jacobian)", 10)
+    ['\\text{(base case through}', "\\text{softmax's Jacobian)}"]
+    """
+    lines: list[str] = []
+    for word in words.split():
+        longer = f"{lines[-1]} {word}" if lines else word
+        if lines and estimate_width(rf"\text{{{longer}}}") <= width:
+            lines[-1] = longer
+        else:
+            lines.append(word)
+    return [rf"\text{{{line}}}" for line in lines]
+
+
 class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
     """SymPy's LaTeX printer with the graph's names for symbols and abstract functions, and the document nodes."""
 
@@ -362,8 +378,10 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         note = rf"\qquad \text{{({node.note})}}" if node.note else ""
         own_row: list[str] = []
         if estimate_width(note) > self._settings["width"] / 2:
-            # A long note would run off a slide: it gets a row of its own, wrapped to half the line.
-            own_row = [BREAK, rf"\parbox[t]{{{self._settings['width'] / 2:g}em}}{{\raggedright ({node.note})}}"]
+            # A long note would run off a slide: it gets rows of its own, wrapped to half the line
+            # (\text rows, not a \parbox, which MathJax and so Jupyter and Markdown viewers lack).
+            for line in text_lines(f"({node.note})", self._settings["width"] / 2):
+                own_row += [BREAK, line]
             note = ""
         if pieces:
             pieces[-1] += after + note
