@@ -372,11 +372,9 @@ def _network(spec: Path | None, layers: str | None, activation: str | None, acti
 
 
 def _needs_numbers(network: Network, command: str) -> None:
-    if network.is_abstract:
-        raise SymbpError(
-            f"{command} needs numbers, but network {network.describe()} has abstract parts; "
-            "name them, e.g. --activation sigmoid --cost squared_error"
-        )
+    from .spec import require_numbers
+
+    require_numbers(network, command)
 
 
 # Output ----------------------------------------------------------------------------------------------
@@ -682,13 +680,9 @@ def _finite(gradient_at: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 def _read_point(path: Path) -> dict[str, Any]:
-    from .specfile import load_json, read_text_file
+    from .specfile import read_point
 
-    what = f"point file {str(path)!r}"
-    data = load_json(read_text_file(path, "point file", "give a JSON file (see symbp grad --help)"), what)
-    if not isinstance(data, dict):
-        raise SymbpError(f"{what} must hold a JSON object with keys x, t, W1, b1, ...")
-    return data
+    return read_point(path)
 
 
 @app.command()
@@ -741,40 +735,11 @@ def render(
     """
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--template": Path(template), "--spec": spec})
-    from .render.documents import find_template
-
-    name, folder = find_template(template)
-    suffix = name.removesuffix(".jinja").rsplit(".", 1)[-1]
-    kind = {"tex": "latex", "html": "html"}.get(suffix, "markdown")
-    pdf = output_format(out, "pdf" if pdf else None, [kind, "pdf"] if kind == "latex" else [kind], kind,
-                        option="--pdf", writer=f"template {template!r}") == "pdf"
-    if pdf and out is None:
-        raise SymbpError("--pdf writes a file: add --out FILE.pdf (or -o - for standard output)")
-    if pdf and kind != "latex":
-        raise SymbpError(f"--pdf compiles LaTeX, but template {template!r} is not a .tex template")
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
-    from .render.documents import DOCUMENT_MAX_PATHS
-    from .render.documents import document as write_document
+    from .render.output import render_file
 
-    chosen = [n.strip() for item in entries for n in item.split(",")] if entries else None
-    document = write_document(network, name, chosen, title=title, author=author, course=course,
-                               template_dir=folder, max_paths=max_paths or DOCUMENT_MAX_PATHS,
-                               point=_read_point(point) if point is not None else None, lr=lr, digits=digits)
-    if pdf:
-        _write_pdf(document, out, force)
-    else:
-        _emit(document, out, force)
-
-
-def _write_pdf(document: str, out: Path | None, force: bool) -> None:
-    """Compile in a temporary folder, then write the PDF; a failure's log goes beside ``out`` if allowed."""
-    from .render.pdf import LatexError, failure_with_log, latex_to_pdf
-
-    try:
-        pdf, _ = latex_to_pdf(document)
-    except LatexError as error:
-        raise failure_with_log(error, None if is_stdout(out) else out) from None
-    _emit(pdf, out, force)
+    _emit(render_file(network, template, entries, out=out, pdf=pdf, point=point, max_paths=max_paths, title=title,
+                      author=author, course=course, lr=lr, digits=digits), out, force)
 
 
 @app.command()
@@ -946,27 +911,11 @@ def picture(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--spec": spec})
     chosen = _format(out, format, PictureFormat.dot)
-    if chosen is not PictureFormat.dot and out is None:
-        raise SymbpError(f"--format {chosen.value} writes a binary file: add --out FILE (or -o - for standard "
-                         "output), or use --format dot")
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2,
                        batched=True)
-    if point is not None and network.batch > 1:
-        raise SymbpError(f"--point draws one example's numbers, and a batch of {network.batch} has {network.batch} "
-                         "graphs of numbers: use symbp example --batch (every example's numbers), or batch 1")
-    from .derive.naive import naive
-    from .render.dot import computation_graph_dot, draw
+    from .render.output import picture_file
 
-    derivation = naive(network, network.entry(entry), max_paths=_budget(max_paths)) if entry else None
-    numbers = None
-    if point is not None:
-        _needs_numbers(network, "picture --point")
-        from .example import graph_numbers
-        from .numeric import point_from_mapping
-
-        numbers = graph_numbers(network, point_from_mapping(network, _read_point(point)))
-    source = computation_graph_dot(network, derivation, numbers)
-    _emit(source if chosen is PictureFormat.dot else draw(source, chosen.value), out, force)
+    _emit(picture_file(network, entry, format=chosen.value, out=out, point=point, max_paths=max_paths), out, force)
 
 
 def _optional_batch(value: int | None) -> int | None:
