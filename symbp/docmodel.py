@@ -343,6 +343,9 @@ class Algorithm(Node):
     forward: Section
     backward: Section
 
+    heading = Title(("The backpropagation algorithm (the lecture's complete version) for",))
+    """Followed by the network's line in every format."""
+
 
 # Builders ------------------------------------------------------------------------------------
 

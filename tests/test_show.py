@@ -72,3 +72,13 @@ def test_refusals_name_what_is_accepted():
         symbp.show(symbp.naive(NET, "W2_1_2"), network=symbp.Network([2, 1]))
     with pytest.raises(symbp.SymbpError, match="cannot show"):
         symbp.show(42)
+
+
+def test_every_format_heads_the_algorithm_with_the_same_words_and_network():
+    from symbp.docmodel import algorithm_document
+
+    net = symbp.Network([2, 2, 1], "sigmoid", "squared_error")
+    for format in FORMATS:
+        shown = symbp.show(algorithm_document(net), format)
+        assert "The backpropagation algorithm (the lecture's complete version) for" in shown, format
+        assert "network 2,2,1 (L = 2)" in shown, format

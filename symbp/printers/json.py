@@ -172,7 +172,8 @@ class JsonDocumentPrinter(Printer):
         return dumps(data)
 
     def _print_Algorithm(self, node: Algorithm) -> str:
-        return dumps({"network": network_data(node.network), "latex": self._tex(node), "text": self._text.doprint(node)})
+        return dumps({"network": network_data(node.network), "title": self._text.doprint(node.heading),
+                      "latex": self._tex(node), "text": self._text.doprint(node)})
 
 
     def _print_ExampleDocument(self, node: ExampleDocument) -> str:

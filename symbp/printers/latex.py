@@ -452,7 +452,11 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         ]
 
     def _print_Algorithm(self, node: Algorithm) -> str:
-        return environment(self.algorithm_groups(node), self._settings["env"])
+        body = environment(self.algorithm_groups(node), self._settings["env"])
+        if self._settings["env"] != "align*":  # display math (Jupyter, templates): the mathematics alone
+            return body
+        # A file: its heading and network as comments, as a document's parts have theirs.
+        return f"% {self._print(node.heading)}\n% {network_line(node.network)}\n% needs \\usepackage{{amsmath}}\n{body}\n"
 
 
     # Worked examples ----------------------------------------------------------------------------

@@ -73,7 +73,8 @@ class MarkdownDocumentPrinter(LatexDocumentPrinter):
         return "\n".join([header, *map(self._print, node.parts)])
 
     def _print_Algorithm(self, node: Algorithm) -> str:
-        return display(super()._print_Algorithm(node))
+        header = f"{self._print(node.heading)}\n*{escape_markdown(network_line(node.network))}*\n"
+        return f"{header}\n{display(super()._print_Algorithm(node))}"
 
 
     def _markdown_Section(self, node: Section) -> str:

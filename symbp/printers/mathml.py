@@ -51,7 +51,7 @@ from ..docmodel import (
 )
 from ..graph import build_graph
 from ..spec import Network
-from .base import DocumentPrinter
+from .base import DocumentPrinter, network_line
 
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵐ⁻⁺′"
 _SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ₌"
@@ -334,7 +334,13 @@ class MathMLDocumentPrinter(DocumentPrinter, Printer):
         return "\n".join(blocks) + "\n"
 
     def _print_Algorithm(self, node: Algorithm) -> str:
-        return "\n".join(self._print(section) for section in (node.forward, node.backward))
+        """The heading with the network's line, then each pass under its title."""
+        heading = self._print(Title((*node.heading.pieces, " ", network_line(node.network))))
+        sections = [
+            f"{self._print(Title((s.title + ', for ', s.for_each) if s.for_each else (s.title,)))}\n{self._print(s)}"
+            for s in (node.forward, node.backward)
+        ]
+        return "\n".join([heading, *sections])
 
     def doprint(self, expr: object) -> str:
         return self._print(expr)

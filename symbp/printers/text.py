@@ -252,7 +252,7 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
         return "\n\n".join(blocks) + "\n"
 
     def _print_Algorithm(self, node: Algorithm) -> str:
-        lines = ["The backpropagation algorithm (the lecture's complete version) for", *self.network_lines(node.network), ""]
+        lines = [self._print(node.heading), *self.network_lines(node.network), ""]
         lines += [self._print(node.forward), "", self._print(node.backward)]
         return "\n".join(lines) + "\n"
 
