@@ -41,6 +41,7 @@ _EXPORTS = {
     "gradient_at": "symbp.numeric",
     "random_point": "symbp.numeric",
     "latex": "symbp.printers.latex",
+    "show": "symbp.printers",
     "document": "symbp.render.documents",
     "gradient_function": "symbp.codegen",
     "explore": "symbp.explorer",
@@ -63,6 +64,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .graph import Graph, build_graph
     from .numeric import gradient_at, random_point
     from .render.documents import document
+    from .printers import show
     from .printers.latex import latex
     from .spec import DEFAULT_NETWORK, LECTURE_ENTRIES, Entry, Network
 

@@ -372,11 +372,9 @@ def _network(spec: Path | None, layers: str | None, activation: str | None, acti
 
 
 def _needs_numbers(network: Network, command: str) -> None:
-    if network.is_abstract:
-        raise SymbpError(
-            f"{command} needs numbers, but network {network.describe()} has abstract parts; "
-            "name them, e.g. --activation sigmoid --cost squared_error"
-        )
+    from .spec import require_numbers
+
+    require_numbers(network, command)
 
 
 # Output ----------------------------------------------------------------------------------------------
@@ -682,13 +680,9 @@ def _finite(gradient_at: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 def _read_point(path: Path) -> dict[str, Any]:
-    from .specfile import load_json, read_text_file
+    from .specfile import read_point
 
-    what = f"point file {str(path)!r}"
-    data = load_json(read_text_file(path, "point file", "give a JSON file (see symbp grad --help)"), what)
-    if not isinstance(data, dict):
-        raise SymbpError(f"{what} must hold a JSON object with keys x, t, W1, b1, ...")
-    return data
+    return read_point(path)
 
 
 @app.command()
@@ -741,40 +735,11 @@ def render(
     """
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--template": Path(template), "--spec": spec})
-    from .render.documents import find_template
-
-    name, folder = find_template(template)
-    suffix = name.removesuffix(".jinja").rsplit(".", 1)[-1]
-    kind = {"tex": "latex", "html": "html"}.get(suffix, "markdown")
-    pdf = output_format(out, "pdf" if pdf else None, [kind, "pdf"] if kind == "latex" else [kind], kind,
-                        option="--pdf", writer=f"template {template!r}") == "pdf"
-    if pdf and out is None:
-        raise SymbpError("--pdf writes a file: add --out FILE.pdf (or -o - for standard output)")
-    if pdf and kind != "latex":
-        raise SymbpError(f"--pdf compiles LaTeX, but template {template!r} is not a .tex template")
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
-    from .render.documents import DOCUMENT_MAX_PATHS
-    from .render.documents import document as write_document
+    from .render.output import render_file
 
-    chosen = [n.strip() for item in entries for n in item.split(",")] if entries else None
-    document = write_document(network, name, chosen, title=title, author=author, course=course,
-                               template_dir=folder, max_paths=max_paths or DOCUMENT_MAX_PATHS,
-                               point=_read_point(point) if point is not None else None, lr=lr, digits=digits)
-    if pdf:
-        _write_pdf(document, out, force)
-    else:
-        _emit(document, out, force)
-
-
-def _write_pdf(document: str, out: Path | None, force: bool) -> None:
-    """Compile in a temporary folder, then write the PDF; a failure's log goes beside ``out`` if allowed."""
-    from .render.pdf import LatexError, failure_with_log, latex_to_pdf
-
-    try:
-        pdf, _ = latex_to_pdf(document)
-    except LatexError as error:
-        raise failure_with_log(error, None if is_stdout(out) else out) from None
-    _emit(pdf, out, force)
+    _emit(render_file(network, template, entries, out=out, pdf=pdf, point=point, max_paths=max_paths, title=title,
+                      author=author, course=course, lr=lr, digits=digits), out, force)
 
 
 @app.command()
@@ -946,27 +911,11 @@ def picture(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--point": point, "--spec": spec})
     chosen = _format(out, format, PictureFormat.dot)
-    if chosen is not PictureFormat.dot and out is None:
-        raise SymbpError(f"--format {chosen.value} writes a binary file: add --out FILE (or -o - for standard "
-                         "output), or use --format dot")
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2,
                        batched=True)
-    if point is not None and network.batch > 1:
-        raise SymbpError(f"--point draws one example's numbers, and a batch of {network.batch} has {network.batch} "
-                         "graphs of numbers: use symbp example --batch (every example's numbers), or batch 1")
-    from .derive.naive import naive
-    from .render.dot import computation_graph_dot, draw
+    from .render.output import picture_file
 
-    derivation = naive(network, network.entry(entry), max_paths=_budget(max_paths)) if entry else None
-    numbers = None
-    if point is not None:
-        _needs_numbers(network, "picture --point")
-        from .example import graph_numbers
-        from .numeric import point_from_mapping
-
-        numbers = graph_numbers(network, point_from_mapping(network, _read_point(point)))
-    source = computation_graph_dot(network, derivation, numbers)
-    _emit(source if chosen is PictureFormat.dot else draw(source, chosen.value), out, force)
+    _emit(picture_file(network, entry, format=chosen.value, out=out, point=point, max_paths=max_paths), out, force)
 
 
 def _optional_batch(value: int | None) -> int | None:
@@ -1015,17 +964,12 @@ def verify(
       symbp verify my_nn.py:backward --layers 2,3,1 --activation tanh --cost squared_error --batch 8 --l2 0.01
       symbp verify my_nn.py:backward --spec net.toml --format json
     """
-    from dataclasses import replace
-
-    from .testing import GradientContractError, compare_gradients, load_function
+    from .testing import GradientContractError, load_function, report_output, verify_function
 
     try:
         fn = load_function(target)  # the file first: its problems are the likelier ones
         network = _network(spec, layers, activation, activations, cost, max_size, define=define, l2=l2, batched=True)
-        _needs_numbers(network, "verify")
-        samples = network.batch if batch is None else batch  # the network is one example's; samples are rows
-        report = compare_gradients(fn, replace(network, batch=1), points=points, seed=seed, batch=samples, rtol=tol,
-                                   per_example=True if per_example else None)
+        report = verify_function(fn, network, points=points, seed=seed, batch=batch, tol=tol, per_example=per_example)
     except (SymbpError, GradientContractError) as error:
         _fail(f"{target}: {error}" if isinstance(error, GradientContractError) else str(error))
     except SystemExit as error:  # the user's code ended the process: that is no pass, whatever its status
@@ -1034,14 +978,7 @@ def verify(
         sys.exit(CHECK_FAILED_EXIT)
     except Exception as error:
         _user_traceback(error, target)
-    if format is DataFormat.json:
-        from .testing import report_data
-
-        _emit(_dumps(report_data(report)), None, False)
-    else:
-        from .testing import report_text
-
-        _emit(report_text(report), None, False)
+    _emit(report_output(report, format.value), None, False)
     if not report.passed:
         raise typer.Exit(CHECK_FAILED_EXIT)
 
@@ -1159,25 +1096,15 @@ def train(
             _check_out(target, force, option)
             refuse_overwriting_inputs(target, option, {"--data": Path(data), "--spec": spec})
     format = _format(out, format, DataFormat.text)
-    from dataclasses import replace
-
-    from .datasets import load
     from .numeric import point_shapes  # noqa: F401  (NumPy and SymPy load before the clock starts)
-    from .spec import Network
-    from .train import train as run
+    from .train import train_on
 
     if plot is not None:
         from .plots import plot_format
 
         plot_format(str(plot))
-    dataset = load(data)
-    if all(option is None for option in (spec, layers, activation, activations, cost)):
-        network = Network([dataset.x.shape[1], 8, dataset.t.shape[1]], ["tanh", "sigmoid"],
-                          "binary_cross_entropy" if dataset.is_classes else "squared_error", l2=l2 or 0.0)
-    else:  # a spec's batch is the minibatch here: the network itself is one example's
-        network = _network(spec, layers, activation, activations, cost, max_size, define=define, l2=l2, batched=True)
-        batch_size = batch_size if batch_size is not None or network.batch == 1 else network.batch
-        network = replace(network, batch=1)
+    given = any(option is not None for option in (spec, layers, activation, activations, cost))
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, l2=l2, batched=True) if given else None
     progress = _Progress("train")
 
     def report(done: int, total: int, current: float) -> None:
@@ -1185,27 +1112,14 @@ def train(
         progress(done, total)
 
     try:
-        result = run(network, dataset, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, progress=report)
+        training = train_on(data, network, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, l2=l2, progress=report)
     finally:
         progress.close()
-    trained = {key: value.tolist() for key, value in result.parameters.items()}
     if params is not None:
-        point = {"x": dataset.x[0].tolist(), "t": dataset.t[0].tolist(), **trained}
-        _emit(_dumps(point), params, force, "--params")
+        _emit(training.point_file(), params, force, "--params")
     if plot is not None:
-        from .plots import render as render_plot, training_plot
-
-        _emit(render_plot(training_plot(result), plot_format(str(plot))), plot, force, "--plot")
-    accuracy = "" if result.accuracy is None else f", accuracy {result.accuracy:.0%}"
-    if format is DataFormat.json:
-        _emit(_dumps({"network": network.describe(), "data": dataset.name, "epochs": epochs, "lr": lr,
-                      "batch_size": result.batch_size, "l2": network.l2, "seed": seed, "costs": list(result.costs),
-                      "final_cost": result.final_cost, "accuracy": result.accuracy, "parameters": trained}), out, force)
-    else:
-        _emit(f"network {network.describe()}; data {dataset.name} ({len(dataset.x)} rows)\n"
-              f"{epochs} epochs, learning rate {lr:g}, batch size {result.batch_size}"
-              + (f", weight decay {network.l2:g}" if network.l2 else "") + f", seed {seed}\n"
-              f"mean cost C: {result.costs[0]:.6f} before, {result.final_cost:.6f} after{accuracy}\n", out, force)
+        _emit(training.plot(plot_format(str(plot))), plot, force, "--plot")
+    _emit(training.report(format.value), out, force)
 
 
 def _user_traceback(error: Exception, target: str) -> NoReturn:
@@ -1283,44 +1197,19 @@ def grade(
       symbp grade --answers class.csv --report graded.csv --activation sigmoid --cost squared_error
       symbp grade --answers answers.csv --sheet week5.json --report report.csv
     """
-    from . import grade as grade_answer
-    from .grading import batch_summary, check_gradable, grade_rows, read_answer_file, report_rows
+    from .grading import check_grade_options, grade_answers
 
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2,
                        batched=True)
-    check_gradable(network)  # a softmax output is refused here, with the reason
-    options = {"allow_delta": not no_delta, "points": points, "seed": seed}
-    if (answer is None) == (answers is None):
-        raise SymbpError("give one of --answer TEXT (with --entry) or --answers FILE")
-    if answers is None:
-        if entry is None:
-            raise SymbpError("--answer needs --entry, e.g. --entry W2_1_2")
-        if report is not None or sheet is not None:
-            raise SymbpError(f"{'--report' if report is not None else '--sheet'} goes with --answers FILE")
-        result = grade_answer(network, entry, answer or "", **options)
-        typer.echo("\n".join(result.lines()))
-        raise typer.Exit(0 if result.correct else 1)
-    if report is not None and report.suffix.lower() not in (".csv", ".json"):
-        raise SymbpError(f"--report {str(report)!r} must end in .csv or .json")
+    check_grade_options(network, entry=entry, answer=answer, answers=answers, report=report, sheet=sheet)
     _check_out(report, force, "--report")
     refuse_overwriting_inputs(report, "--report", {"--answers": answers, "--spec": spec, "--sheet": sheet})
-    rows = read_answer_file(answers, entry)
-    if sheet is not None:
-        from .sheetgrade import grade_sheet
-        from .specfile import load_json
-
-        try:
-            sheet_text = sheet.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise SymbpError(f"--sheet {str(sheet)!r} cannot be read: {error}") from None
-        results = grade_sheet(load_json(sheet_text, "--sheet"), rows, **options)
-    else:
-        results = grade_rows(network, rows, **options)
-    if report is not None:
-        records = report_rows(results)
-        _emit(_dumps(records) if report.suffix.lower() == ".json" else _csv(records), report, force, "--report")
-    typer.echo("\n".join(batch_summary(results)))
-
+    graded = grade_answers(network, entry=entry, answer=answer, answers=answers, report=report, sheet=sheet,
+                           allow_delta=not no_delta, points=points, seed=seed)
+    if graded.report is not None:
+        _emit(graded.report, report, force, "--report")
+    typer.echo("\n".join(graded.lines))
+    raise typer.Exit(graded.status)
 
 
 class SheetFormat(str, Enum):
@@ -1413,20 +1302,6 @@ def exercise(
     write_all([(out, documents[0], "--out"), (solutions_out, documents[1], "the solutions")], force)  # both or neither
     for written in (out, solutions_out):
         typer.echo(f"wrote {written}", err=True)
-
-
-def _csv(records: list[dict[str, str]]) -> str:
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(records[0]) if records else ["student", "item", "verdict", "feedback"],
-                            lineterminator="\n")
-    writer.writeheader()
-    # A cell starting with = + - @ is a formula to a spreadsheet: a student's name must not run as one.
-    writer.writerows({k: "'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for k, v in r.items()}
-                     for r in records)
-    return buffer.getvalue()
 
 
 def main() -> None:

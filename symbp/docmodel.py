@@ -257,6 +257,16 @@ class Equation(Node):
 
 
 @dataclass(frozen=True)
+class Title(Node):
+    """A heading in words with quantities among them (``dC/dW`` as a ``Partial``), each in its format's notation.
+
+    Every printer writes the same words, so a derivation has one heading in text, LaTeX, Markdown, JSON and MathML.
+    """
+
+    pieces: tuple[str | Math, ...]
+
+
+@dataclass(frozen=True)
 class Section(Node):
     """A titled group of equations; ``groups`` are blocks set a little apart."""
 
@@ -274,6 +284,11 @@ class NaiveExpansion(Node):
     factors: int
     equation: Equation
 
+    @property
+    def heading(self) -> Title:
+        s = "s" * (self.paths != 1)
+        return Title((self.equation.lhs, f" by the naive chain expansion: {self.paths} path{s} of {self.factors} factors"))
+
 
 @dataclass(frozen=True)
 class RepeatedWorkPart(Node):
@@ -281,6 +296,10 @@ class RepeatedWorkPart(Node):
 
     equations: tuple[Equation, ...]
     title: str = "Work the naive expansions repeat (backprop stores each of these as one δ)"
+
+    @property
+    def heading(self) -> Title:
+        return Title((self.title,))
 
 
 @dataclass(frozen=True)
@@ -291,6 +310,8 @@ class Backprop(Node):
     entries: tuple[str, ...]
     """The entry names whose gradients the last step gives."""
 
+    heading = Title(("Backprop: each δ once, output layer first; then every gradient from its δ",))
+
 
 @dataclass(frozen=True)
 class ReferenceResult(Node):
@@ -298,6 +319,10 @@ class ReferenceResult(Node):
 
     variable: sp.Symbol
     equation: Equation
+
+    @property
+    def heading(self) -> Title:
+        return Title((self.equation.lhs, " by sympy.diff of the cost written out in x, W, b, t"))
 
 
 @dataclass(frozen=True)
@@ -317,6 +342,9 @@ class Algorithm(Node):
     network: Network
     forward: Section
     backward: Section
+
+    heading = Title(("The backpropagation algorithm (the lecture's complete version) for",))
+    """Followed by the network's line in every format."""
 
 
 # Builders ------------------------------------------------------------------------------------
@@ -590,7 +618,9 @@ def document_of(result: object) -> Node:
     builders: dict[type, Callable[[object], Node]] = {
         **{kind: lambda r: derivations_document(r.network, r.derivations) for kind in several},  # type: ignore[attr-defined]
         DeltaStep: delta_unit_equation,  # type: ignore[dict-item]
-        GradientStep: lambda g: Equation(Partial(sp.Symbol("C"), sp.Symbol(g.entry.name)), (g.formula,)),  # type: ignore[attr-defined]
+        # The graph's own (real) symbols, so that a printer given the network names them in lecture notation.
+        GradientStep: lambda g: Equation(  # type: ignore[dict-item]
+            Partial(sp.Symbol("C", real=True), sp.Symbol(g.entry.name, real=True)), (g.formula,)),
         CheckReport: CheckTable,
         CostSummary: CostTable,
         GradeResult: lambda r: Lines(tuple(r.lines())),  # type: ignore[attr-defined]

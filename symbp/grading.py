@@ -1028,3 +1028,83 @@ def report_rows(results: Iterable[BatchResult]) -> list[dict[str, str]]:
         {"student": r.row.student, "item": r.row.item, "verdict": r.verdict, "feedback": " | ".join(r.feedback)}
         for r in results
     ]
+
+
+# What ``symbp grade`` does ------------------------------------------------------------------------
+
+
+def check_grade_options(network: Network, *, entry: str | None, answer: str | None, answers: object,
+                        report: object, sheet: object) -> None:
+    """Refuse, before any work, a network that cannot be graded and options that do not go together.
+
+    One answer (``answer`` with ``entry``) or a class's ``answers`` file (with an optional ``report``,
+    ``.csv`` or ``.json``, and ``sheet``).
+    """
+    check_gradable(network)  # a softmax output is refused here, with the reason
+    if (answer is None) == (answers is None):
+        raise SymbpError("give one of --answer TEXT (with --entry) or --answers FILE")
+    if answers is None:
+        if entry is None:
+            raise SymbpError("--answer needs --entry, e.g. --entry W2_1_2")
+        if report is not None or sheet is not None:
+            raise SymbpError(f"{'--report' if report is not None else '--sheet'} goes with --answers FILE")
+    elif report is not None and report.suffix.lower() not in (".csv", ".json"):  # type: ignore[attr-defined]
+        raise SymbpError(f"--report {str(report)!r} must end in .csv or .json")
+
+
+@dataclass(frozen=True)
+class Graded:
+    """What ``symbp grade`` prints (``lines``), writes to ``--report`` (``report``: None when not asked) and exits with."""
+
+    lines: tuple[str, ...]
+    report: str | None
+    status: int
+    """0 correct (a class: every row graded), 1 incorrect."""
+
+
+def grade_answers(network: Network, *, entry: str | None = None, answer: str | None = None, answers: object = None,
+                  report: object = None, sheet: object = None, **options) -> Graded:
+    """One answer to dC/d(entry), or a class's ``answers`` file (each row by ``sheet``'s exercise, if given).
+
+    Call ``check_grade_options`` first. ``options``: ``allow_delta``, ``points``, ``seed`` of ``grade``.
+    """
+    if answers is None:
+        result = grade(network, entry, answer or "", **options)
+        return Graded(tuple(result.lines()), None, 0 if result.correct else 1)
+    rows = read_answer_file(answers, entry)  # type: ignore[arg-type]
+    if sheet is not None:
+        from .sheetgrade import grade_sheet
+
+        try:
+            sheet_text = sheet.read_text(encoding="utf-8")  # type: ignore[attr-defined]
+        except (OSError, UnicodeDecodeError) as error:
+            raise SymbpError(f"--sheet {str(sheet)!r} cannot be read: {error}") from None
+        results = grade_sheet(load_json(sheet_text, "--sheet"), rows, **options)
+    else:
+        results = grade_rows(network, rows, **options)
+    written = None
+    if report is not None:
+        records = report_rows(results)
+        written = report_json(records) if report.suffix.lower() == ".json" else report_csv(records)  # type: ignore[attr-defined]
+    return Graded(tuple(batch_summary(results)), written, 0)
+
+
+def report_json(records: list[dict[str, str]]) -> str:
+    from .printers.json import dumps
+
+    return dumps(records)
+
+
+def report_csv(records: list[dict[str, str]]) -> str:
+    """The report as CSV (student, item, verdict, feedback); a cell a spreadsheet would run as a formula is quoted."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(records[0]) if records else ["student", "item", "verdict", "feedback"],
+                            lineterminator="\n")
+    writer.writeheader()
+    # A cell starting with = + - @ is a formula to a spreadsheet: a student's name must not run as one.
+    writer.writerows({k: "'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for k, v in r.items()}
+                     for r in records)
+    return buffer.getvalue()

@@ -254,6 +254,15 @@ def require_network(network: object, function: str) -> None:
         )
 
 
+def require_numbers(network: Network, what: str) -> None:
+    """A ``SymbpError`` when ``what`` (a command, e.g. ``picture --point``) needs numbers and ``network`` has abstract parts."""
+    if network.is_abstract:
+        raise SymbpError(
+            f"{what} needs numbers, but network {network.describe()} has abstract parts; "
+            "name them, e.g. --activation sigmoid --cost squared_error"
+        )
+
+
 def require_text(**values: object) -> None:
     """A ``SymbpError`` naming the first of ``values`` (name=value) that is not a str."""
     for name, value in values.items():

@@ -64,6 +64,15 @@ def read_text_file(path: Path, what: str, accepted: str) -> str:
         raise SymbpError(f"{what} {str(path)!r} cannot be read: {error}") from None
 
 
+def read_point(path: Path) -> dict[str, Any]:
+    """A point file's JSON object (x, t, W1, b1, ...), as ``symbp grad``, ``example``, ``picture`` and ``render`` read it."""
+    what = f"point file {str(path)!r}"
+    data = load_json(read_text_file(path, "point file", "give a JSON file (see symbp grad --help)"), what)
+    if not isinstance(data, dict):
+        raise SymbpError(f"{what} must hold a JSON object with keys x, t, W1, b1, ...")
+    return data
+
+
 def read_spec(path: str | Path) -> dict[str, Any]:
     """The ``Network`` arguments a spec file gives (only the keys it has).
 

@@ -600,3 +600,29 @@ def load_function(target: str) -> StudentFunction:
         what = "no function" if function is None else "no callable"
         raise SymbpError(f"{path_text} has {what} {name!r}; it defines: {', '.join(defined) or 'no functions'}")
     return function
+
+
+def verify_function(fn: StudentFunction, network: Network, *, points: int = 5, seed: int = 0,
+                    batch: int | None = None, tol: float = 1e-6, per_example: bool = False) -> GradientReport:
+    """What ``symbp verify`` reports: ``fn`` against symbp's gradients of ``network`` at ``points`` random points.
+
+    ``network`` is the spec as given; its batch (or ``batch``, if given) is the samples per point, the rows of
+    x and t. ``per_example`` says ``fn`` takes one example; otherwise that is detected.
+    """
+    from dataclasses import replace
+
+    from .spec import require_numbers
+
+    require_numbers(network, "verify")
+    samples = network.batch if batch is None else batch  # the network is one example's; samples are rows
+    return compare_gradients(fn, replace(network, batch=1), points=points, seed=seed, batch=samples, rtol=tol,
+                             per_example=True if per_example else None)
+
+
+def report_output(report: GradientReport, format: str = "text") -> str:
+    """The report as ``symbp verify --format`` writes it: ``text`` or ``json``."""
+    if format == "json":
+        from .printers.json import dumps
+
+        return dumps(report_data(report))
+    return report_text(report)

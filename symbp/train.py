@@ -150,3 +150,66 @@ def _check_targets(cost: str, data: Dataset) -> None:
             f"data {data.name!r} row {row + 1}: targets {data.t[row].tolist()} do not go with cost {cost!r}; "
             f"its targets must be {accepted}"
         )
+
+
+@dataclass(frozen=True)
+class Training:
+    """One ``symbp train`` run: its data set and result, and what is written from them."""
+
+    dataset: Dataset
+    result: TrainingResult
+
+    def parameters(self) -> dict[str, list]:
+        return {key: value.tolist() for key, value in self.result.parameters.items()}
+
+    def point_file(self) -> str:
+        """The trained parameters as a point file (x and t: the data set's first row), for grad and example."""
+        from .printers.json import dumps
+
+        return dumps({"x": self.dataset.x[0].tolist(), "t": self.dataset.t[0].tolist(), **self.parameters()})
+
+    def plot(self, fmt: str) -> bytes:
+        """The cost curve as PNG, SVG or PDF bytes."""
+        from .plots import render, training_plot
+
+        return render(training_plot(self.result), fmt)
+
+    def report(self, format: str = "text") -> str:
+        """What ``symbp train --format`` prints: the run and its cost before and after (``text`` or ``json``)."""
+        result, network = self.result, self.result.network
+        if format == "json":
+            from .printers.json import dumps
+
+            return dumps({"network": network.describe(), "data": self.dataset.name, "epochs": result.epochs,
+                          "lr": result.lr, "batch_size": result.batch_size, "l2": network.l2, "seed": result.seed,
+                          "costs": list(result.costs), "final_cost": result.final_cost, "accuracy": result.accuracy,
+                          "parameters": self.parameters()})
+        accuracy = "" if result.accuracy is None else f", accuracy {result.accuracy:.0%}"
+        return (f"network {network.describe()}; data {self.dataset.name} ({len(self.dataset.x)} rows)\n"
+                f"{result.epochs} epochs, learning rate {result.lr:g}, batch size {result.batch_size}"
+                + (f", weight decay {network.l2:g}" if network.l2 else "") + f", seed {result.seed}\n"
+                f"mean cost C: {result.costs[0]:.6f} before, {result.final_cost:.6f} after{accuracy}\n")
+
+
+def train_on(data: str, network: Network | None = None, *, epochs: int = 1000, lr: float = 0.5,
+             batch_size: int | None = None, seed: int = 0, l2: float | None = None,
+             progress: Progress | None = None) -> Training:
+    """``symbp train``: ``network`` trained on ``data`` (a shipped set's name or a CSV/JSON file).
+
+    ``network`` None: D(0),8,D(L) with tanh then sigmoid, and binary cross-entropy for classes (targets 0/1),
+    else squared error, with weight decay ``l2``. A network with a batch of N is one example's network
+    trained in minibatches of N rows, unless ``batch_size`` says otherwise.
+    """
+    from dataclasses import replace
+
+    from .datasets import load
+
+    dataset = load(data)
+    if network is None:
+        network = Network([dataset.x.shape[1], 8, dataset.t.shape[1]], ["tanh", "sigmoid"],
+                          "binary_cross_entropy" if dataset.is_classes else "squared_error", l2=l2 or 0.0)
+    else:  # a spec's batch is the minibatch here: the network itself is one example's
+        batch_size = batch_size if batch_size is not None or network.batch == 1 else network.batch
+        network = replace(network, batch=1)
+    result = train(network, dataset, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, progress=progress)
+    return Training(dataset, result)

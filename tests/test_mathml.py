@@ -28,13 +28,26 @@ NETWORKS = [
 
 
 def elements(markup: str) -> list[str]:
-    """Every element name in each ``<math>`` block of ``markup`` (each must parse as XML on its own)."""
+    """Every element name in each ``<math>`` block of ``markup`` (each must parse as XML on its own).
+
+    A line is a ``<math>`` block or a heading, ``<p class="symbp-title">`` holding words and inline ``<math>``.
+    """
     names: list[str] = []
     for block in filter(None, (line.strip() for line in markup.splitlines())):
         root = parseString(block).documentElement
+        if root.tagName == "p":
+            assert root.getAttribute("class") == "symbp-title"
+            assert {child.tagName for child in root.childNodes if child.nodeType == child.ELEMENT_NODE} <= {"math"}
+            names += [node.tagName for math in root.getElementsByTagName("math") for node in math.getElementsByTagName("*")]
+            continue
         assert root.tagName == "math"
         names += [node.tagName for node in root.getElementsByTagName("*")] + [root.tagName]
     return names
+
+
+def math_blocks(markup: str) -> list[str]:
+    """The display ``<math>`` lines of ``markup``, headings left out."""
+    return [line for line in markup.splitlines() if line.startswith("<math")]
 
 
 @pytest.mark.parametrize("net", NETWORKS, ids=lambda n: n.describe())
@@ -55,7 +68,7 @@ def test_every_derivation_is_xml_with_core_elements_only(net):
 def test_lecture_chain_for_W2_1_2_has_its_five_factors():
     net = symbp.Network()
     markup = mathml(derivations_document(net, [symbp.naive(net, "W2_1_2")]))
-    root = parseString(markup.strip()).documentElement
+    root = parseString(math_blocks(markup)[0]).documentElement
     chain = root.getElementsByTagName("mtr")[0].getElementsByTagName("mtd")[1]
     # The lecture: dC/da3 · da3/dz3 · dz3/da2_1 · da2_1/dz2_1 · dz2_1/dW2_12, five Leibniz fractions.
     assert len(chain.getElementsByTagName("mfrac")) == 5
@@ -67,7 +80,7 @@ def test_lecture_chain_for_W2_1_2_has_its_five_factors():
 def test_repeated_work_is_marked_with_its_delta():
     net = symbp.Network()
     markup = mathml(derivations_document(net, [symbp.naive(net, "W1_2_3")]))
-    first = markup.splitlines()[0]  # the expansion; the repeated-work part follows
+    first = math_blocks(markup)[0]  # the expansion; the repeated-work part follows
     marks = [m for m in parseString(first).getElementsByTagName("munder") if m.getAttribute("class") == "symbp-mark"]
     # Both paths of dC/dW^{(1)}_{23} pass z^{(3)}: delta3 marks the shared start of each path.
     assert sorted(m.getAttribute("data-delta") for m in marks) == ["delta3_1", "delta3_1"]
@@ -86,3 +99,19 @@ def test_names_become_scripts():
     )
     net = symbp.Network([10, 2, 1])
     assert mathml(symbp.build_graph(net).W[1][0, 9], net) == unicode_mathml("W⁽¹⁾₁,₁₀")
+
+
+def test_headings_are_the_text_printers_words():
+    """Each part of a derivation document stands under the same heading as in text (words read from the lecture)."""
+    net = symbp.Network()
+    markup = mathml(derivations_document(net, [symbp.naive(net, "W1_2_3"), symbp.backprop(net, "W1_2_3")]))
+    # The words of each heading: its text outside any inline <math>.
+    titles = ["".join(node.data for node in parseString(line).documentElement.childNodes if node.nodeType == node.TEXT_NODE)
+              for line in markup.splitlines() if line.startswith("<p")]
+    text = str(symbp.naive(net, "W1_2_3"))
+    assert titles[0] == " by the naive chain expansion: 2 paths of 7 factors"
+    assert text.startswith("∂C/∂W⁽¹⁾₂₃" + titles[0])
+    assert titles[1].startswith("Work the naive expansions repeat")
+    assert titles[2] == "Backprop: each δ once, output layer first; then every gradient from its δ"
+    assert titles[3:] == ["Step 1: gradients for the output layer", "Step 2: gradients for hidden layer 2",
+                          "Step 3: gradients for hidden layer 1", "Step 4: the gradients asked for, from the deltas"]

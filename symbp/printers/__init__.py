@@ -8,11 +8,14 @@ module and one line in ``FORMATS``, the registry the entry points choose from.
 >>> net = symbp.Network()
 >>> print(print_derivations(net, [symbp.naive(net, "W2_1_2")], "text").splitlines()[2])
 ∂C/∂W⁽²⁾₁₂ by the naive chain expansion: 1 path of 5 factors
+
+From Python, ``symbp.show(result, format)`` prints any result or step in any of ``PRINTERS``.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 from importlib import import_module
 from numbers import Real
 from typing import TYPE_CHECKING, Any, Sequence
@@ -31,7 +34,13 @@ FORMATS = {
     "markdown": ("symbp.printers.markdown", "MarkdownDocumentPrinter"),
     "json": ("symbp.printers.json", "JsonDocumentPrinter"),
 }
-"""Format name -> (module, printer class); a printer is imported only when its format is asked for."""
+"""Format name -> (module, printer class); a printer is imported only when its format is asked for.
+
+These are the formats of the command line's files; ``PRINTERS`` adds MathML, for web pages (the explorer, ``show``).
+"""
+
+PRINTERS = {**FORMATS, "mathml": ("symbp.printers.mathml", "MathMLDocumentPrinter")}
+"""Every printer: ``FORMATS`` and MathML (derivations and the algorithm; no worked examples or tables)."""
 
 TABLE_FORMATS = ("text", "json")
 """The formats of the check, cost and gradient tables (numbers, not mathematics)."""
@@ -78,9 +87,9 @@ def latex_arguments(
 def printer(format: str, network: Network | None, width: float | None = None) -> Any:
     """The printer of ``format`` for ``network``; ``width`` in columns (text only; None: its default)."""
     width = line_width(width)
-    if not isinstance(format, str) or format not in FORMATS:
-        raise SymbpError(f"unknown format {format!r}; accepted: {', '.join(FORMATS)}")
-    module, name = FORMATS[format]
+    if not isinstance(format, str) or format not in PRINTERS:
+        raise SymbpError(f"unknown format {format!r}; accepted: {', '.join(PRINTERS)}")
+    module, name = PRINTERS[format]
     settings: dict[str, Any] = {"network": network}
     if format == "text" and width is not None:
         settings["width"] = int(width)
@@ -120,6 +129,40 @@ def display_text(result: object) -> str:
     node = document_of(result)
     network = getattr(result, "network", getattr(node, "network", None)) if node.in_notation else None
     return printer("text", network).doprint(node).strip()
+
+
+def show(result: object, format: str = "text", *, network: Network | None = None, width: float | None = None) -> str:
+    """Any symbp result or step in ``format`` (text, latex, markdown, json, mathml): the one way to print from Python.
+
+    A derivation (``naive``, ``backprop``, ``reference``, one entry or several) prints as ``symbp derive`` writes
+    it: the network line, then each part under its heading (several naive entries: their repeated work too). A step
+    (``bp.delta(1, 2)``, ``bp.gradient("W1_2_3")``) prints as its equation, a check report, cost summary or grade
+    as its table (text or json). A step does not know its network: give ``network`` to print its symbols in the
+    lecture's notation (a derivation's own network is the default). ``width``: columns of text, em of LaTeX.
+
+    >>> import symbp
+    >>> net = symbp.Network()
+    >>> print(show(symbp.naive(net, "W2_1_2"), "markdown").splitlines()[2])
+    **$\\partial C / \\partial W^{(2)}_{12}$ by the naive chain expansion: 1 path of 5 factors**
+    >>> print(show(symbp.backprop(net, "W2_1_2").delta(2, 1), network=net), end="")
+    δ⁽²⁾₁ = δ⁽³⁾ · w⁽³⁾₁ · σ⁽²⁾′(z⁽²⁾₁)
+    """
+    from ..docmodel import BUILDERS, Equation, derivations_document, document_of
+
+    if type(result) in BUILDERS:  # one derivation: a document of one part, as the command line writes it
+        node = derivations_document(result.network, [result])  # type: ignore[attr-defined]
+    else:
+        node = document_of(result)
+    if not node.in_notation:
+        if format not in TABLE_FORMATS:
+            raise SymbpError(f"a {type(result).__name__} prints as a table of numbers; format {format!r} is not "
+                             f"accepted for it; accepted: {', '.join(TABLE_FORMATS)}")
+        return print_document(node, format, width)
+    network = network_of(result, network) or getattr(node, "network", None)
+    output = printer(format, network, width).doprint(node)
+    if isinstance(node, Equation) and format in ("text", "markdown"):  # a step alone: not indented, in a $$ block
+        output = textwrap.dedent(output).strip() if format == "text" else f"$$\n{output.strip()}\n$$"
+    return output if output.endswith("\n") else output + "\n"
 
 
 def print_document(node: Node, format: str = "text", width: float | None = None) -> str:

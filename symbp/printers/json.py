@@ -3,11 +3,12 @@
 The printer walks the same document as the others and writes each part once, so the
 output grows linearly with the number of entries. Every entry holds ``entry``,
 ``method``, ``latex`` (its own equation, as the LaTeX printer prints it);
-naive and reference entries ``expression`` (``str()`` of the SymPy expression) and ``expression_latex``; naive
+naive and reference entries their ``title`` (the text printer's heading, the words every format heads them with),
+``expression`` (``str()`` of the SymPy expression) and ``expression_latex``; naive
 entries add their ``paths`` (each a list of factors), backprop entries the
 ``deltas`` their ``formula`` reads, by name, and no unrolled expression unless
 ``unrolled=True`` (it grows like the naive expansion). Each backprop derivation's deltas and whole LaTeX
-stand once, under ``"backprop"``.
+stand once, under ``"backprop"``, with its ``title`` and its ``steps``' titles.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ..derive.naive import NaiveDerivation
 from ..derive.reference import ReferenceDerivation
 from ..docmodel import CheckTable, CostTable, ExampleDocument, GradientTable
 from ..docmodel import delta_unit_equation
-from ..docmodel import Algorithm, Backprop, Document, NaiveExpansion, Partial, ReferenceResult, RepeatedWorkPart
+from ..docmodel import Algorithm, Backprop, Document, Equation, NaiveExpansion, Partial, ReferenceResult, RepeatedWorkPart
 from ..graph import build_graph
 from ..spec import Network
 from .latex import LatexDocumentPrinter
@@ -97,6 +98,7 @@ class JsonDocumentPrinter(Printer):
         return {"entries": [{
             "entry": derivation.entry.name,
             "method": "naive",
+            "title": self._text.doprint(node.heading),
             "latex": self._tex(node),
             "expression": str(derivation.expression()),
             "expression_latex": self._tex(derivation.expression()),
@@ -127,6 +129,7 @@ class JsonDocumentPrinter(Printer):
         return {"entries": [{
             "entry": derivation.entry.name,
             "method": "reference",
+            "title": self._text.doprint(node.heading),
             "latex": self._tex(node),
             "expression": str(derivation.expression()),
             "expression_latex": self._tex(derivation.expression()),
@@ -142,6 +145,8 @@ class JsonDocumentPrinter(Printer):
         graph = build_graph(derivation.network)
         return {
             "entries": list(node.entries),
+            "title": self._text.doprint(node.heading),
+            "steps": [step.title for step in node.steps],
             "latex": self._tex(node),
             "deltas": [
                 {
@@ -167,7 +172,8 @@ class JsonDocumentPrinter(Printer):
         return dumps(data)
 
     def _print_Algorithm(self, node: Algorithm) -> str:
-        return dumps({"network": network_data(node.network), "latex": self._tex(node), "text": self._text.doprint(node)})
+        return dumps({"network": network_data(node.network), "title": self._text.doprint(node.heading),
+                      "latex": self._tex(node), "text": self._text.doprint(node)})
 
 
     def _print_ExampleDocument(self, node: ExampleDocument) -> str:
@@ -228,6 +234,10 @@ class JsonDocumentPrinter(Printer):
             "a": _lists(result.a),
             "delta": _lists(result.delta),
         })
+
+    def _print_Equation(self, node: Equation) -> str:
+        """A step alone (``bp.delta(1, 2)``, ``bp.gradient("W1_2_3")``): its equation in LaTeX and in text."""
+        return dumps({"latex": self._tex(node), "text": self._text.doprint(node).strip()})
 
     def _print_Basic(self, expr: sp.Basic) -> str:
         return json.dumps(str(expr))

@@ -43,6 +43,7 @@ from ..docmodel import (
     Sigma,
     Sum,
     Term,
+    Title,
     Transpose,
     Gradient,
     Unit,
@@ -148,6 +149,22 @@ def _bracketed(head: str, pieces: Sequence[str], depth: int, after: str = "") ->
     out = [f"{head}{size}l({pieces[0]}", *pieces[1:]]
     out[-1] += f"{size}r){after}"
     return out
+
+
+def text_lines(words: str, width: float) -> list[str]:
+    r"""``words`` as ``\text{...}`` lines of at most ``width`` em each (a longer word stands alone).
+
+    >>> text_lines("(base case through softmax's Jacobian)", 10)
+    ['\\text{(base case through}', "\\text{softmax's Jacobian)}"]
+    """
+    lines: list[str] = []
+    for word in words.split():
+        longer = f"{lines[-1]} {word}" if lines else word
+        if lines and estimate_width(rf"\text{{{longer}}}") <= width:
+            lines[-1] = longer
+        else:
+            lines.append(word)
+    return [rf"\text{{{line}}}" for line in lines]
 
 
 class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
@@ -361,8 +378,10 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         note = rf"\qquad \text{{({node.note})}}" if node.note else ""
         own_row: list[str] = []
         if estimate_width(note) > self._settings["width"] / 2:
-            # A long note would run off a slide: it gets a row of its own, wrapped to half the line.
-            own_row = [BREAK, rf"\parbox[t]{{{self._settings['width'] / 2:g}em}}{{\raggedright ({node.note})}}"]
+            # A long note would run off a slide: it gets rows of its own, wrapped to half the line
+            # (\text rows, not a \parbox, which MathJax and so Jupyter and Markdown viewers lack).
+            for line in text_lines(f"({node.note})", self._settings["width"] / 2):
+                own_row += [BREAK, line]
             note = ""
         if pieces:
             pieces[-1] += after + note
@@ -400,26 +419,22 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
     def _print_ReferenceResult(self, node: ReferenceResult) -> str:
         return self._print(node.equation)
 
-    # ``naive: dC/dW2_1_2``: the comment line above each derivation in a file.
+    def _print_Title(self, node: Title) -> str:
+        """The heading's words as they are, its quantities as inline math: ``$\\partial C / \\partial W^{(2)}_{12}$``."""
+        return "".join(piece if isinstance(piece, str) else f"${self.inline(piece)}$" for piece in node.pieces)
 
-    def _label_NaiveExpansion(self, node: NaiveExpansion) -> str:
-        return f"naive: dC/d{node.entry.name}"
-
-    def _label_Backprop(self, node: Backprop) -> str:
-        return f"backprop: {', '.join(f'dC/d{name}' for name in node.entries)}"
-
-    def _label_ReferenceResult(self, node: ReferenceResult) -> str:
-        return f"reference: dC/d{node.variable.name}"
-
-    def _label_RepeatedWorkPart(self, node: RepeatedWorkPart) -> str:
-        return node.title.replace("δ", "delta")
+    def inline(self, node: object) -> str:
+        """``node`` for the flow of a line: a partial as ``\\partial C / \\partial W`` (not a tall fraction)."""
+        if isinstance(node, Partial):
+            return rf"\partial {self._print(node.of)} / \partial {self._print(node.wrt)}"
+        return self._print(node)
 
     def _print_Document(self, node: Document) -> str:
         if self._settings["env"] != "align*":  # display math: every part, the repeated work too, one block
             parts = " \\\\[3ex]\n".join(self._print(p) for p in node.parts)
             return f"\\begin{{gathered}}\n{parts}\n\\end{{gathered}}"
-        # One environment per part, under a comment saying what it is.
-        labelled = [(self.method_for("_label_", p)(p), p) for p in node.parts]
+        # One environment per part, under a comment with its heading (the words of every format's heading).
+        labelled = [(self._print(p.heading), p) for p in node.parts]
         # The naive expansions' marks on repeated work are \color{...}: xcolor, besides amsmath's align*.
         packages = "amsmath, xcolor" if any(isinstance(p, NaiveExpansion) for p in node.parts) else "amsmath"
         header = f"% {network_line(node.network)}\n% needs \\usepackage{{{packages}}}\n"
@@ -437,7 +452,11 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         ]
 
     def _print_Algorithm(self, node: Algorithm) -> str:
-        return environment(self.algorithm_groups(node), self._settings["env"])
+        body = environment(self.algorithm_groups(node), self._settings["env"])
+        if self._settings["env"] != "align*":  # display math (Jupyter, templates): the mathematics alone
+            return body
+        # A file: its heading and network as comments, as a document's parts have theirs.
+        return f"% {self._print(node.heading)}\n% {network_line(node.network)}\n% needs \\usepackage{{amsmath}}\n{body}\n"
 
 
     # Worked examples ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from ..docmodel import (
     NaiveExpansion,
     ReferenceResult,
     RepeatedWorkPart,
+    Title,
     derivations_document,
 )
 from ..docmodel import ExampleDocument, Section, Table
@@ -49,32 +50,31 @@ class MarkdownDocumentPrinter(LatexDocumentPrinter):
     def __init__(self, settings: dict[str, Any] | None = None, **kwargs: Any):
         super().__init__({**(settings or {}), **kwargs, "env": "aligned"})
 
-    def _quantity(self, symbol: object) -> str:
-        return rf"$\partial C / \partial {self._print(symbol)}$"
+    def _print_Title(self, node: Title) -> str:
+        """The heading in bold: the words escaped, the quantities as inline math."""
+        words = "".join(escape_markdown(p) if isinstance(p, str) else f"${self.inline(p)}$" for p in node.pieces)
+        return f"**{words}**"
 
     def _print_NaiveExpansion(self, node: NaiveExpansion) -> str:
-        s = "s" * (node.paths != 1)
-        heading = f"**Naive chain expansion** of {self._quantity(node.entry)} ({node.paths} path{s})"
-        return f"{heading}\n\n{display(super()._print_NaiveExpansion(node))}"
+        return f"{self._print(node.heading)}\n\n{display(super()._print_NaiveExpansion(node))}"
 
     def _print_Backprop(self, node: Backprop) -> str:
-        return "\n".join(
-            f"**{escape_markdown(step.title)}**\n\n{display(self._print_Section(step))}" for step in node.steps
-        )
+        steps = (f"**{escape_markdown(step.title)}**\n\n{display(self._print_Section(step))}" for step in node.steps)
+        return "\n".join([f"{self._print(node.heading)}\n", *steps])
 
     def _print_ReferenceResult(self, node: ReferenceResult) -> str:
-        heading = f"**Reference** (`sympy.diff`) for {self._quantity(node.variable)}"
-        return f"{heading}\n\n{display(super()._print_ReferenceResult(node))}"
+        return f"{self._print(node.heading)}\n\n{display(super()._print_ReferenceResult(node))}"
 
     def _print_RepeatedWorkPart(self, node: RepeatedWorkPart) -> str:
-        return f"**{escape_markdown(node.title)}**\n\n{display(super()._print_RepeatedWorkPart(node))}"
+        return f"{self._print(node.heading)}\n\n{display(super()._print_RepeatedWorkPart(node))}"
 
     def _print_Document(self, node: Document) -> str:
         header = f"*{escape_markdown(network_line(node.network))}*\n"
         return "\n".join([header, *map(self._print, node.parts)])
 
     def _print_Algorithm(self, node: Algorithm) -> str:
-        return display(super()._print_Algorithm(node))
+        header = f"{self._print(node.heading)}\n*{escape_markdown(network_line(node.network))}*\n"
+        return f"{header}\n{display(super()._print_Algorithm(node))}"
 
 
     def _markdown_Section(self, node: Section) -> str:
@@ -97,7 +97,7 @@ def markdown(obj: object, *, width: float = DEFAULT_WIDTH) -> str:
 
     >>> import symbp
     >>> print(markdown(symbp.naive(symbp.Network(), "W2_1_2")).splitlines()[0])
-    **Naive chain expansion** of $\\partial C / \\partial W^{(2)}_{12}$ (1 path)
+    **$\\partial C / \\partial W^{(2)}_{12}$ by the naive chain expansion: 1 path of 5 factors**
     """
     items = list(obj) if isinstance(obj, (list, tuple)) else [obj]
     network = items[0].network

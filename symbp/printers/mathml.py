@@ -44,13 +44,14 @@ from ..docmodel import (
     Sigma,
     Sum,
     Term,
+    Title,
     Transpose,
     Unit,
     Vector,
 )
 from ..graph import build_graph
 from ..spec import Network
-from .base import DocumentPrinter
+from .base import DocumentPrinter, network_line
 
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵐ⁻⁺′"
 _SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖ₌"
@@ -312,17 +313,34 @@ class MathMLDocumentPrinter(DocumentPrinter, Printer):
     def _print_RepeatedWorkPart(self, node: RepeatedWorkPart) -> str:
         return self._table(node.equations)
 
+    def _print_Title(self, node: Title) -> str:
+        """An HTML paragraph with the heading's words, its quantities as inline ``<math>``."""
+        words = "".join(_escape(p) if isinstance(p, str) else f"<math>{self._print(p)}</math>" for p in node.pieces)
+        return f'<p class="symbp-title">{words}</p>'
+
     def _print_Backprop(self, node: Backprop) -> str:
-        return "\n".join(self._print(step) for step in node.steps)
+        steps = (f'<p class="symbp-title">{_escape(step.title)}</p>\n{self._print(step)}' for step in node.steps)
+        return "\n".join([self._print(node.heading), *steps])
 
     def _print_ReferenceResult(self, node: ReferenceResult) -> str:
         return self._print(node.equation)
 
     def _print_Document(self, node: Document) -> str:
-        return "\n".join(self._print(part) for part in node.parts) + "\n"
+        """Each part under its heading; a backprop part's heading and step titles are its own."""
+        blocks = [
+            self._print(part) if isinstance(part, Backprop) else f"{self._print(part.heading)}\n{self._print(part)}"
+            for part in node.parts
+        ]
+        return "\n".join(blocks) + "\n"
 
     def _print_Algorithm(self, node: Algorithm) -> str:
-        return "\n".join(self._print(section) for section in (node.forward, node.backward))
+        """The heading with the network's line, then each pass under its title."""
+        heading = self._print(Title((*node.heading.pieces, " ", network_line(node.network))))
+        sections = [
+            f"{self._print(Title((s.title + ', for ', s.for_each) if s.for_each else (s.title,)))}\n{self._print(s)}"
+            for s in (node.forward, node.backward)
+        ]
+        return "\n".join([heading, *sections])
 
     def doprint(self, expr: object) -> str:
         return self._print(expr)

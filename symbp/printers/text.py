@@ -36,6 +36,7 @@ from ..docmodel import (
     Sigma,
     Sum,
     Term,
+    Title,
     Transpose,
     Gradient,
     Vector,
@@ -218,24 +219,24 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
         title = node.title + (f", for {self._print(node.for_each)}" if node.for_each else "")
         return "\n".join([f"{title}:", *self.section_rows(node)])
 
+    def _print_Title(self, node: Title) -> str:
+        return "".join(piece if isinstance(piece, str) else self._print(piece) for piece in node.pieces)
+
     def _print_NaiveExpansion(self, node: NaiveExpansion) -> str:
-        s = "s" * (node.paths != 1)
-        title = f"{self._print(node.equation.lhs)} by the naive chain expansion: {node.paths} path{s} of {node.factors} factors"
-        return "\n".join([title, "", *self.equation_rows(node.equation)])
+        return "\n".join([self._print(node.heading), "", *self.equation_rows(node.equation)])
 
     def _print_RepeatedWorkPart(self, node: RepeatedWorkPart) -> str:
-        lines = [f"{node.title}:", ""]
+        lines = [f"{self._print(node.heading)}:", ""]
         return "\n".join(lines + [row for eq in node.equations for row in self.equation_rows(eq)])
 
     def _print_Backprop(self, node: Backprop) -> str:
-        lines = ["Backprop: each δ once, output layer first; then every gradient from its δ"]
+        lines = [self._print(node.heading)]
         for step in node.steps:
             lines += ["", step.title, *self.section_rows(step)]
         return "\n".join(lines)
 
     def _print_ReferenceResult(self, node: ReferenceResult) -> str:
-        title = f"{self._print(node.equation.lhs)} by sympy.diff of the cost written out in x, W, b, t"
-        return "\n".join([title, "", *self.equation_rows(node.equation)])
+        return "\n".join([self._print(node.heading), "", *self.equation_rows(node.equation)])
 
     def network_lines(self, network: Network, before: str = "") -> list[str]:
         """``before`` and ``network_line``, wrapped at the width between its fields."""
@@ -251,7 +252,7 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
         return "\n\n".join(blocks) + "\n"
 
     def _print_Algorithm(self, node: Algorithm) -> str:
-        lines = ["The backpropagation algorithm (the lecture's complete version) for", *self.network_lines(node.network), ""]
+        lines = [self._print(node.heading), *self.network_lines(node.network), ""]
         lines += [self._print(node.forward), "", self._print(node.backward)]
         return "\n".join(lines) + "\n"
 
