@@ -666,19 +666,14 @@ def grad(
     _emit(print_document(GradientTable(result, network), format.value), out, force)
 
 
-def _finite(gradient_at: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """gradient_at's result, refused when float64 overflows at the point (JSON has no Infinity)."""
+def _finite(gradient_at: Callable[..., Any], network: Network, *args: Any, **kwargs: Any) -> Any:
+    """gradient_at's result, refused when a value at the point is NaN or infinite (JSON has neither)."""
     import numpy as np
 
-    with np.errstate(all="ignore"):  # the one-line refusal below replaces NumPy's warnings
-        result = gradient_at(*args, **kwargs)
-    bad = [name for name, value in [("C", result.cost), *result.gradients.items()] if not np.all(np.isfinite(value))]
-    if bad:
-        raise SymbpError(
-            f"the cost or its gradient overflows float64 at this point (not finite: {', '.join(bad)}); "
-            "give a point with smaller numbers (or a smaller --l2)"
-        )
-    return result
+    from .numeric import require_finite
+
+    with np.errstate(all="ignore"):  # the one-line refusal replaces NumPy's warnings
+        return require_finite(network, gradient_at(network, *args, **kwargs))
 
 
 def _read_point(path: Path) -> dict[str, Any]:

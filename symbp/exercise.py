@@ -306,15 +306,21 @@ def _count(number: int, knobs: Difficulty, rng: random.Random) -> Exercise:
 
 
 def _numeric(number: int, knobs: Difficulty, rng: random.Random) -> Exercise:
-    from .example import forward_backward, nice_point
+    from .example import forward_backward, nice_point, worked_example
 
     network = _network(knobs, rng, numbers=True)
     entry = _entry(network, knobs, rng, ("W",))
     lr = rng.choice(LEARNING_RATES)
-    best, best_size = None, -1.0
+    best, best_size, finite = None, -1.0, None
     for _ in range(MAX_DRAWS):
         point = nice_point(network, rng.randrange(2**32))
-        numbers = forward_backward(network, point)
+        try:
+            numbers = forward_backward(network, point)
+            if network.activation(1).formula is not None:  # the step's new point must be inside its domain too
+                worked_example(network, point, lr=lr)
+        except SymbpError:  # a defined sigma outside its domain (log of a negative z): draw again
+            continue
+        finite = point
         if not all(np.all(np.abs(z) > 1e-9) for z in numbers.z.values()):
             continue  # a z of exactly 0 puts relu at its kink, where the derivative is a convention
         grads = [np.ravel(g) for g in numbers.grad.values()]
@@ -324,7 +330,11 @@ def _numeric(number: int, knobs: Difficulty, rng: random.Random) -> Exercise:
             best, best_size = point, size
         if size >= SMALLEST_SHOWN:
             break
-    point = best if best is not None else point
+    if finite is None:
+        raise SymbpError(f"none of {MAX_DRAWS} points drawn for network {network.describe()} gives every z and a a "
+                         "finite number (a defined non-linearity outside its domain, such as log of a negative z); "
+                         "accepted: non-linearities defined for every real z, e.g. log(1+exp(x))")
+    point = best if best is not None else finite
     # Two significant digits for the smallest number shown (path terms too), however small the draw left it.
     smallest = min(best_size, _smallest_path_term(network, entry, point))
     digits = int(min(MAX_DIGITS, max(DIGITS, np.floor(-np.log10(smallest)) + 2)))
