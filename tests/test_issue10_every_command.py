@@ -143,3 +143,38 @@ def test_a_bad_l2_or_define_is_one_line_naming_it_in_every_command(command, opti
     result = run(command, *extra, *network, *activations, *option)
     assert result.exit_code == 2, (command, option, result.stdout, result.stderr)
     assert result.stderr.count("\n") == 1 and named in result.stderr, (command, result.stderr)
+
+
+UNDEFINED = {"x": [1, 2], "t": [0.5], "W1": [[-1, 0], [0, 1]], "b1": [0, 0], "W2": [[1, 1]], "b2": [0]}
+"""z1_1 = -1: log(z1_1) is NaN; sqrt(z) at z1_1 = 0 (W1 row 1 zero) has an infinite derivative."""
+
+
+@pytest.mark.parametrize("command", [["grad"], ["example"], ["picture"], ["render", "-t", "notes.md"],
+                                     ["render", "-t", "explorer.html"]])
+def test_a_value_undefined_at_the_point_is_one_line_naming_it(command, tmp_path):
+    point = tmp_path / "p.json"
+    point.write_text(json.dumps(UNDEFINED))
+    result = run(*command, "--point", str(point), "--layers", "2,2,1", "--define", "lg=log(x)",
+                 "--activations", "lg,sigmoid", "--cost", "squared_error")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "a1_1 is undefined (NaN)" in result.stderr and "z1_1 = -1" in result.stderr
+    assert "Warning" not in result.stderr
+
+
+def test_grad_names_an_infinite_delta_and_the_example_of_a_batch(tmp_path):
+    point = tmp_path / "p.json"
+    point.write_text(json.dumps({**UNDEFINED, "W1": [[0, 0], [0, 1]]}))  # z1_1 = 0: sqrt'(0) = 1/(2 sqrt(0))
+    result = run("grad", "--point", str(point), "--layers", "2,2,1", "--define", "sq=sqrt(x)",
+                 "--activations", "sq,sigmoid", "--cost", "squared_error")
+    assert result.exit_code == 2 and "delta1_1 is infinite" in result.stderr and "sigma1'" in result.stderr
+    point.write_text(json.dumps({**UNDEFINED, "x": [[1, 2], [-1, 2]], "t": [[0.5], [0.5]], "W1": [[1, 0], [0, 1]]}))
+    result = run("grad", "--point", str(point), "--layers", "2,2,1", "--define", "lg=log(x)",
+                 "--activations", "lg,sigmoid", "--cost", "squared_error", "--batch", "2")
+    assert result.exit_code == 2 and "a1_1_n2 is undefined (NaN)" in result.stderr, result.stderr
+
+
+def test_train_names_a_formula_outside_its_domain():
+    result = run("train", "--data", "xor", "--epochs", "2", "--layers", "2,2,1", "--define", "lg=log(x)",
+                 "--activations", "lg,sigmoid", "--cost", "squared_error")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "lg(x) = log(x)" in result.stderr
+    assert "Warning" not in result.stderr
