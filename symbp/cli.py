@@ -664,19 +664,14 @@ def grad(
     _emit(print_document(GradientTable(result, network), format.value), out, force)
 
 
-def _finite(gradient_at: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """gradient_at's result, refused when float64 overflows at the point (JSON has no Infinity)."""
+def _finite(gradient_at: Callable[..., Any], network: Network, *args: Any, **kwargs: Any) -> Any:
+    """gradient_at's result, refused when a value at the point is NaN or infinite (JSON has neither)."""
     import numpy as np
 
-    with np.errstate(all="ignore"):  # the one-line refusal below replaces NumPy's warnings
-        result = gradient_at(*args, **kwargs)
-    bad = [name for name, value in [("C", result.cost), *result.gradients.items()] if not np.all(np.isfinite(value))]
-    if bad:
-        raise SymbpError(
-            f"the cost or its gradient overflows float64 at this point (not finite: {', '.join(bad)}); "
-            "give a point with smaller numbers (or a smaller --l2)"
-        )
-    return result
+    from .numeric import require_finite
+
+    with np.errstate(all="ignore"):  # the one-line refusal replaces NumPy's warnings
+        return require_finite(network, gradient_at(network, *args, **kwargs))
 
 
 def _read_point(path: Path) -> dict[str, Any]:
@@ -1237,6 +1232,15 @@ def exercise(
     costs: Annotated[Optional[str], typer.Option(
         "--costs", metavar="NAMES", show_default=False,
         help="Costs to draw from, separated by commas. Default: abstract,squared_error.")] = None,
+    define: DefineOption = None,
+    l2: L2Option = None,
+    batch: Annotated[Optional[int], typer.Option(
+        "--batch", metavar="N", show_default=False, parser=_whole,
+        help="Only 1: each exercise asks for one example's gradients (a batch's are their 1/N mean).")] = None,
+    spec: Annotated[Optional[Path], typer.Option(
+        "--spec", metavar="FILE", dir_okay=False, show_default=False,
+        help="TOML or JSON spec file (as derive reads it): its layers, non-linearity, cost, define and l2 are "
+             "the sheet's; --layers, --activations, --costs, --define and --l2 override them.")] = None,
     depth: Annotated[Optional[str], typer.Option(
         "--depth", metavar="RANGE", show_default=False,
         help="Layers between the asked entry and the output, e.g. 1 or 0-1 (0: the output layer's weights). "
@@ -1261,6 +1265,7 @@ def exercise(
       symbp exercise --seed 7 --count 6 --out week5.pdf --pdf
       symbp exercise --kind chain,spot-the-error --layers 3,2,2,1 --depth 1-2 --out quiz.md
       symbp exercise --kind numeric --layers 2,2,1 --activations sigmoid --costs squared_error -f json
+      symbp exercise --define sw='x/(1+exp(-x))' --activations sw,tanh --l2 0.01 --out week6.md
     """
     from .exercise import KINDS, exercises, render_sheet
 
@@ -1276,8 +1281,7 @@ def exercise(
     _check_out(out, force)
     if solutions_out is not None:
         _check_out(solutions_out, force)
-    knobs = {name: value for name, value in (("layers", layers), ("activations", activations), ("costs", costs))
-             if value is not None}
+    knobs = _sheet_knobs(spec, layers, activations, costs, define, l2, batch)
     sheet = exercises(seed, count, ",".join(kind) if kind else KINDS, depth=depth, **knobs)
     if chosen == "json":
         _emit(render_sheet(sheet, "json"), out, force)
@@ -1302,6 +1306,33 @@ def exercise(
     write_all([(out, documents[0], "--out"), (solutions_out, documents[1], "the solutions")], force)  # both or neither
     for written in (out, solutions_out):
         typer.echo(f"wrote {written}", err=True)
+
+
+def _sheet_knobs(spec: Path | None, layers: str | None, activations: str | None, costs: str | None,
+                 define: list[str] | None, l2: float | None, batch: int | None) -> dict[str, Any]:
+    """exercise's knobs: the spec file's network (its widths, its one non-linearity, its cost), then the options."""
+    from .specfile import network_arguments
+
+    arguments = network_arguments(spec, define=define, l2=l2)
+    batch = arguments.get("batch", 1) if batch is None else batch
+    if batch != 1:
+        raise SymbpError(f"batch {batch} is not offered in exercises: each exercise asks for one example's "
+                         "gradients (a batch's dC/dW is the 1/N mean of such answers); accepted: batch 1 (for a "
+                         "batch's numbers use symbp example --batch)")
+    knobs: dict[str, Any] = {"define": arguments.get("define", {}), "l2": arguments.get("l2", 0.0)}
+    if spec is not None:
+        from .spec import Network
+
+        network = Network(**{**arguments, "batch": 1})  # the spec's network, checked as every command checks it
+        if len(set(network.activations)) > 1:
+            raise SymbpError(f"spec {str(spec)!r} gives non-linearities {', '.join(network.activations)}, but an "
+                             "exercise's network has one in every layer; accepted: one name (or --activations to "
+                             "draw from)")
+        knobs.update(layers=",".join(map(str, network.layers)), activations=network.activations[:1],
+                     costs=(network.cost,))
+    knobs.update((name, value) for name, value in (("layers", layers), ("activations", activations),
+                                                   ("costs", costs)) if value is not None)
+    return knobs
 
 
 def main() -> None:

@@ -366,7 +366,7 @@ def module_source(network: Network, dtype: str = "float64") -> str:
     # The code takes any number of rows and averages over them: one example's derivation is the whole batch's.
     example = replace(network, batch=1)
     form = vectorize(backprop(example, tuple(example.entries(kinds=("W", "b")))))
-    return _ModuleWriter(form, dtype).source()
+    return _ModuleWriter(form, dtype, network.batch).source()
 
 
 _IN_PLACE = {
@@ -390,8 +390,10 @@ class _ModuleWriter:
     array per block, and later calls none at all.
     """
 
-    def __init__(self, form: VectorizedBackprop, dtype: str) -> None:
+    def __init__(self, form: VectorizedBackprop, dtype: str, batch: int = 1) -> None:
         self.form = form
+        self.batch = batch
+        """The N the user derived for (``--batch``); the code takes any number of rows."""
         self.net = form.network
         self.dtype = dtype
         self.print = _Print()
@@ -490,6 +492,29 @@ class _ModuleWriter:
             *[f"    b{m}_rows[...] = b{m}" for m in range(1, self.net.L + 1)],
         ]
 
+    def _mean_and_decay(self) -> list[str]:
+        """How the batch mean and the weight decay enter loss_and_gradients (nothing for one example, no decay)."""
+        if self.batch == 1 and not self.form.decay:
+            return []
+        L = self.net.L
+        decay_cost = " + (L2/2) sum_m sum_ij (W^{(m)}_ij)^2" if self.form.decay else ""
+        decay_grad = " + L2 W^{(m)}" if self.form.decay else ""
+        derived = (f" (symbp codegen --batch {self.batch} derived it for N = {self.batch}; any N works)"
+                   if self.batch > 1 else "")
+        return [
+            "",
+            f"How the batch mean{' and the weight decay enter' if self.form.decay else ' enters'} "
+            "loss_and_gradients; N is the number",
+            f"of rows of x, one row per example n{derived}:",
+            "",
+            f"    cost = (1/N) sum_n C(a^{{({L}),(n)}}, t^{{(n)}}){decay_cost}",
+            f"    dC/dW^{{(m)}} = (1/N) sum_n delta^{{(m),(n)}} (a^{{(m-1),(n)}})^T{decay_grad}",
+            "    dC/db^{(m)} = (1/N) sum_n delta^{(m),(n)}" + (" (biases are not decayed)" if self.form.decay else ""),
+            "",
+            "Each block of rows adds its examples' C, delta a^T and delta into cost, dW and db; the return divides",
+            "by N" + (" and then adds the decay." if self.form.decay else "."),
+        ]
+
     def _header(self, shapes: dict[str, tuple[int, ...]], arrays: dict[str, int]) -> list[str]:
         net, L = self.net, self.net.L
         return [
@@ -507,6 +532,7 @@ class _ModuleWriter:
                 f"and grads holds its gradient for each key of params, in the same shape, as {self.dtype}."]
               if self.form.decay else
               [f"N samples, and grads holds its gradient for each key of params, in the same shape, as {self.dtype}."]),
+            *self._mean_and_decay(),
             "",
             "Samples are rows, so the lecture's z^{(m)} = W^{(m)} a^{(m-1)} + b^{(m)} reads",
             "z_m = a_{m-1} @ W_m.T + b_m here, and each delta^{(m)} = dC/dz^{(m)} holds one row per sample.",

@@ -31,6 +31,8 @@ class Cost:
     logit_delta: Callable[[sp.Expr, sp.Expr], sp.Expr] | None = None
     # The output non-linearities it may follow (None: any).
     after: tuple[str, ...] | None = None
+    # Targets are probability vectors (one-hot or any t_k >= 0 with sum_k t_k = 1).
+    probability_targets: bool = False
 
     @property
     def is_abstract(self) -> bool:
@@ -63,7 +65,8 @@ COSTS: dict[str, Cost] = {
             logit_delta=lambda a, t: a - t,
         ),
         # Categorical: t one-hot or any probability vector; a the softmax outputs.
-        Cost("cross_entropy", _cross_entropy, lambda a, t: -t / a, after=("softmax", "abstract")),
+        Cost("cross_entropy", _cross_entropy, lambda a, t: -t / a, after=("softmax", "abstract"),
+             probability_targets=True),
     ]
 }
 

@@ -43,7 +43,31 @@ SIGMA: dict[str, tuple[Elementwise, Elementwise]] = {
 COST_GRADIENT: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "squared_error": lambda a, t: a - t,
     "binary_cross_entropy": lambda a, t: -t / a + (1 - t) / (1 - a),
+    "cross_entropy": lambda a, t: -t / a,
 }
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    """a_k = exp(z_k) / sum_j exp(z_j) along each row (shifted by the row's largest z, which cancels)."""
+    e = np.exp(z - np.max(z, axis=1, keepdims=True))
+    return e / np.sum(e, axis=1, keepdims=True)
+
+
+def _softmax_delta(network: Network, a: np.ndarray, t: np.ndarray, has: Callable[[str], bool]) -> np.ndarray:
+    """delta^{(L)} of a softmax output: J^T dC/da, J = diag(a) - a a^T, per row; or what a mistaken line makes.
+
+    With cross-entropy J^T (-t/a) = a sum_k t_k - t, the lecture's a - t when the targets sum to 1.
+    """
+    upstream = COST_GRADIENT[network.cost](a, t)
+    if has("output_delta_without_sigma_prime"):  # the Jacobian left out: dC/da alone
+        return upstream
+    if has("softmax_elementwise"):  # sigma'(z) = a(1 - a) element-wise, as for a sigmoid, not the Jacobian
+        return upstream * a * (1 - a)
+    if has("softmax_target_not_subtracted"):  # delta = a: the - t of a - t forgotten
+        return a.copy()
+    if network.cost == "cross_entropy":
+        return a * np.sum(t, axis=1, keepdims=True) - t
+    return a * (upstream - np.sum(upstream * a, axis=1, keepdims=True))
 
 
 @dataclass(frozen=True, order=True)
@@ -80,6 +104,8 @@ KINDS = (
     "decay_doubled",
     "decay_on_biases",
     "decay_averaged",
+    "softmax_target_not_subtracted",
+    "softmax_elementwise",
 )
 """Every kind of mistake ``candidate_mistakes`` can offer."""
 
@@ -93,7 +119,8 @@ def forward(network: Network, params: Arrays, x: np.ndarray) -> tuple[list[np.nd
     for m in range(1, network.L + 1):
         z = activations[-1] @ params[f"W{m}"].T + params[f"b{m}"]
         zs.append(z)
-        activations.append(SIGMA[network.activations[m - 1]][0](z))
+        name = network.activations[m - 1]
+        activations.append(_softmax(z) if name == "softmax" else SIGMA[name][0](z))
     return zs, activations
 
 
@@ -109,10 +136,13 @@ def mistaken_backprop(network: Network, params: Arrays, x: np.ndarray, t: np.nda
     delta: dict[int, np.ndarray] = {}
     upstream = COST_GRADIENT[network.cost](a[L], t)  # dC/da^{(L)}
     for m in range(L, 0, -1):
-        _, sigma_prime = SIGMA[network.activations[m - 1]]
-        local = sigma_prime(a[m] if has("sigma_prime_at_a", m) else zs[m])
-        missing = has("output_delta_without_sigma_prime") if m == L else has("sigma_prime_missing", m)
-        delta[m] = upstream if missing else upstream * local
+        if m == L and network.activations[-1] == "softmax":  # not element-wise: the Jacobian's base case
+            delta[m] = _softmax_delta(network, a[L], t, has)
+        else:
+            _, sigma_prime = SIGMA[network.activations[m - 1]]
+            local = sigma_prime(a[m] if has("sigma_prime_at_a", m) else zs[m])
+            missing = has("output_delta_without_sigma_prime") if m == L else has("sigma_prime_missing", m)
+            delta[m] = upstream if missing else upstream * local
         W = params[f"W{m}"]
         upstream = delta[m] @ (W.T if has("weights_not_transposed", m) else W)  # dC/da^{(m-1)}
 
@@ -150,7 +180,12 @@ def candidate_mistakes(network: Network, batch: int) -> Iterator[Mistake]:
     L, D = network.L, network.D
     yield Mistake("output_delta_without_sigma_prime", (L,))
     yield from _per_layer("sigma_prime_missing", range(1, L))
-    yield from _per_layer("sigma_prime_at_a", range(1, L + 1))
+    softmax = network.activations[-1] == "softmax"
+    yield from _per_layer("sigma_prime_at_a", range(1, L if softmax else L + 1))  # softmax' has no sigma'(a) form
+    if softmax:
+        yield Mistake("softmax_elementwise", (L,))
+        if network.cost == "cross_entropy":
+            yield Mistake("softmax_target_not_subtracted", (L,))
     yield from _per_layer("weights_not_transposed", [m for m in range(2, L + 1) if D(m) == D(m - 1)])
     yield from _per_layer("outer_product_transposed", [m for m in range(1, L + 1) if D(m) == D(m - 1)])
     for m in range(1, L + 1):
@@ -234,7 +269,8 @@ def diagnose(network: Network, samples: Sequence[Sample], rtol: float, max_mista
     have got the averaging over the batch wrong (symbp averaged).
     """
     first_wrong = first_wrong_layer(network, samples, rtol)
-    supported = all(name in SIGMA for name in network.activations) and network.cost in COST_GRADIENT
+    supported = (all(name in SIGMA for name in network.activations[:-1])
+                 and network.activations[-1] in (*SIGMA, "softmax") and network.cost in COST_GRADIENT)
     if not supported:
         return Diagnosis((), first_wrong, supported=False)
     batch = 1 if per_example else samples[0].x.shape[0]

@@ -25,6 +25,7 @@ precision is carried and ``digits`` only says what a printer shows.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
@@ -37,7 +38,7 @@ from .derive.backprop import GradientStep
 from .errors import SymbpError
 from .graph import Graph, build_graph
 from .layout import learning_rate, parameter_layout
-from .numeric import Point, compile_expressions, point_shapes
+from .numeric import Point, compile_expressions, not_finite, point_shapes
 from .spec import Entry, Network
 
 DEFAULT_DIGITS = 6
@@ -215,7 +216,11 @@ def forward_backward(network: Network, point: Point, digits: int = DEFAULT_DIGIT
     def run(formulas: Sequence[_Formula]) -> tuple[Computed, ...]:
         done = []
         for f in formulas:
-            value = keep(float(f.evaluate(values)[0]))
+            with np.errstate(all="ignore"):  # a NaN or infinity is refused below, naming the quantity
+                value = keep(float(f.evaluate(values)[0]))
+            if not math.isfinite(value):
+                inputs = ", ".join(f"{s} = {values[s]:g}" for s in f.inputs)
+                raise not_finite(str(f.symbol), value, f": {f.symbol} = {f.formula}" + (f" with {inputs}" if inputs else ""))
             done.append(Computed(f.symbol, f.formula, tuple((s, values[s]) for s in f.inputs), value, f.factors))
             values[f.symbol] = value
         return tuple(done)

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
 
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, Definitions, activation_named, definitions
 from .costs import COSTS
 from .counts import naive_count, naive_factors_per_path, naive_paths
 from .derive.backprop import backprop
@@ -93,6 +93,14 @@ class Difficulty:
     costs: tuple[str, ...]
     depth: tuple[int, int]
     """Layers between the asked entry's layer and the output: 0 is the output layer's weights."""
+    define: Definitions = ()
+    """Non-linearities written as formulas in x (``--define``), usable among ``activations``."""
+    l2: float = 0.0
+    """Weight decay lambda of every network drawn: dC/dW^{(m)}_{ij} gains lambda W^{(m)}_{ij}."""
+
+    def activation(self, name: str):
+        """The built-in or defined non-linearity ``name``."""
+        return activation_named(name, self.define)
 
 
 def parse_layers(text: str) -> tuple[tuple[int, int], ...]:
@@ -138,14 +146,17 @@ def _names(names: str | Sequence[str], what: str) -> tuple[str, ...]:
 
 
 def difficulty(layers: str = DEFAULT_LAYERS, activations: str | Sequence[str] = DEFAULT_ACTIVATIONS,
-               costs: str | Sequence[str] = DEFAULT_COSTS, depth: str | None = None) -> Difficulty:
-    """The knobs checked: known non-linearities and costs, widths and depth in range."""
+               costs: str | Sequence[str] = DEFAULT_COSTS, depth: str | None = None,
+               define: Mapping[str, str] | Definitions = (), l2: float = 0.0) -> Difficulty:
+    """The knobs checked: known (or defined) non-linearities and costs, widths and depth in range, the decay."""
     ranges = parse_layers(layers)
     chosen_activations, chosen_costs = _names(activations, "activations"), _names(costs, "costs")
+    defined = definitions(define)
+    l2 = Network(define=defined, l2=l2).l2  # checked as every network checks it
     offered = [name for name, activation in ACTIVATIONS.items() if activation.vector_value is None]
+    offered += [name for name, _ in defined]
     for name in chosen_activations:
-        if name not in ACTIVATIONS:
-            raise SymbpError(f"unknown non-linearity {name!r}; known: {', '.join(ACTIVATIONS)}")
+        activation_named(name, defined)  # an unknown name is refused naming the known and defined ones
         if name not in offered:  # softmax mixes every output: its answers are not in the notation symbp grade reads
             raise SymbpError(f"non-linearity {name!r} is not offered in exercises; offered: {', '.join(offered)}")
     for name in chosen_costs:
@@ -157,7 +168,7 @@ def difficulty(layers: str = DEFAULT_LAYERS, activations: str | Sequence[str] = 
                              + ", ".join(c for c in COSTS if COSTS[c].after is None))
     if not chosen_activations or not chosen_costs:
         raise SymbpError("give at least one non-linearity and one cost to draw from")
-    return Difficulty(ranges, chosen_activations, chosen_costs, parse_depth(depth, len(ranges) - 1))
+    return Difficulty(ranges, chosen_activations, chosen_costs, parse_depth(depth, len(ranges) - 1), defined, l2)
 
 
 # The exercises ------------------------------------------------------------------------------------------------------
@@ -220,11 +231,14 @@ class ExerciseSheet:
 
 def exercises(seed: int = 0, count: int = 6, kinds: str | Sequence[str] = KINDS, *, layers: str = DEFAULT_LAYERS,
               activations: str | Sequence[str] = DEFAULT_ACTIVATIONS, costs: str | Sequence[str] = DEFAULT_COSTS,
-              depth: str | None = None) -> ExerciseSheet:
+              depth: str | None = None, define: Mapping[str, str] | Definitions = (),
+              l2: float = 0.0) -> ExerciseSheet:
     """``count`` exercises, the kinds taken in turn, on networks drawn within the knobs; the same seed, the same sheet.
 
     ``layers`` is a width or a range per layer (``"2-4,1-3,1"``); ``depth`` the layers between the
-    asked entry and the output (``"0-1"``; default any).
+    asked entry and the output (``"0-1"``; default any). ``define`` names non-linearities written as
+    formulas in x (``{"swish": "x/(1+exp(-x))"}``) that ``activations`` may then draw; ``l2`` is the
+    weight decay lambda of every network (each dC/dW then ends in lambda W).
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SymbpError(f"seed {seed!r} must be a whole number of 0 or more")
@@ -234,7 +248,7 @@ def exercises(seed: int = 0, count: int = 6, kinds: str | Sequence[str] = KINDS,
     unknown = [k for k in kinds if k not in KINDS]
     if unknown or not kinds:
         raise SymbpError(f"exercise kind {unknown[0] if unknown else ''!r} is unknown; accepted: {', '.join(KINDS)}")
-    knobs = difficulty(layers, activations, costs, depth)
+    knobs = difficulty(layers, activations, costs, depth, define, l2)
     if "numeric" in kinds:
         _concrete_choices(knobs)  # refuse up front, not after half the sheet
     rng = random.Random(seed)
@@ -243,7 +257,7 @@ def exercises(seed: int = 0, count: int = 6, kinds: str | Sequence[str] = KINDS,
 
 
 def _concrete_choices(knobs: Difficulty) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    activations = tuple(a for a in knobs.activations if not ACTIVATIONS[a].is_abstract)
+    activations = tuple(a for a in knobs.activations if not knobs.activation(a).is_abstract)
     costs = tuple(c for c in knobs.costs if c != "abstract")
     if not activations or not costs:
         raise SymbpError("numeric exercises need numbers: allow a concrete non-linearity and cost, "
@@ -256,14 +270,15 @@ def _network(knobs: Difficulty, rng: random.Random, numbers: bool = False) -> Ne
     widest = NUMERIC_MAX_WIDTH if numbers else MAX_WIDTH
     sizes = [rng.randint(min(low, widest), min(high, widest)) for low, high in knobs.layers]
     activation = rng.choice(activations)
-    fitting = [c for c in costs if not COSTS[c].needs_unit_interval or ACTIVATIONS[activation].stays_in_unit_interval]
+    fitting = [c for c in costs
+               if not COSTS[c].needs_unit_interval or knobs.activation(activation).stays_in_unit_interval]
     if not fitting:
         raise SymbpError(f"no allowed cost goes with non-linearity {activation!r} (binary cross-entropy needs sigmoid); "
                          "allow squared_error or abstract too")
     cost = rng.choice(fitting)
     if numbers and cost == "binary_cross_entropy":
         sizes[-1] = min(sizes[-1], 2)  # its row of numbers is two terms per output and does not break: two fit
-    return Network(sizes, activation, cost)
+    return Network(sizes, activation, cost, define=knobs.define, l2=knobs.l2)
 
 
 def _entry(network: Network, knobs: Difficulty, rng: random.Random, kinds: Sequence[str] = ("W", "b"),
@@ -291,15 +306,21 @@ def _count(number: int, knobs: Difficulty, rng: random.Random) -> Exercise:
 
 
 def _numeric(number: int, knobs: Difficulty, rng: random.Random) -> Exercise:
-    from .example import forward_backward, nice_point
+    from .example import forward_backward, nice_point, worked_example
 
     network = _network(knobs, rng, numbers=True)
     entry = _entry(network, knobs, rng, ("W",))
     lr = rng.choice(LEARNING_RATES)
-    best, best_size = None, -1.0
+    best, best_size, finite = None, -1.0, None
     for _ in range(MAX_DRAWS):
         point = nice_point(network, rng.randrange(2**32))
-        numbers = forward_backward(network, point)
+        try:
+            numbers = forward_backward(network, point)
+            if network.activation(1).formula is not None:  # the step's new point must be inside its domain too
+                worked_example(network, point, lr=lr)
+        except SymbpError:  # a defined sigma outside its domain (log of a negative z): draw again
+            continue
+        finite = point
         if not all(np.all(np.abs(z) > 1e-9) for z in numbers.z.values()):
             continue  # a z of exactly 0 puts relu at its kink, where the derivative is a convention
         grads = [np.ravel(g) for g in numbers.grad.values()]
@@ -309,7 +330,11 @@ def _numeric(number: int, knobs: Difficulty, rng: random.Random) -> Exercise:
             best, best_size = point, size
         if size >= SMALLEST_SHOWN:
             break
-    point = best if best is not None else point
+    if finite is None:
+        raise SymbpError(f"none of {MAX_DRAWS} points drawn for network {network.describe()} gives every z and a a "
+                         "finite number (a defined non-linearity outside its domain, such as log of a negative z); "
+                         "accepted: non-linearities defined for every real z, e.g. log(1+exp(x))")
+    point = best if best is not None else finite
     # Two significant digits for the smallest number shown (path terms too), however small the draw left it.
     smallest = min(best_size, _smallest_path_term(network, entry, point))
     digits = int(min(MAX_DIGITS, max(DIGITS, np.floor(-np.log10(smallest)) + 2)))
@@ -326,11 +351,17 @@ def _smallest(values: Sequence[float]) -> float:
 def _smallest_path_term(network: Network, entry: Entry, point: Mapping[str, np.ndarray]) -> float:
     from .example import worked_example
 
-    if naive_paths(network, entry) > NUMERIC_MAX_PATHS:
+    if not _along_paths(network, entry):
         return 1.0
     example = worked_example(network, point, digits=MAX_DIGITS, entry=entry.name)
     assert example.naive is not None  # asked for by entry
     return _smallest([path.product for path in example.naive.paths])
+
+
+def _along_paths(network: Network, entry: Entry) -> bool:
+    """A numeric solution checks the gradient along its naive paths when they are few and are all of it
+    (with weight decay dC/dW also has lambda W, which the worked example shows in the gradients)."""
+    return naive_paths(network, entry) <= NUMERIC_MAX_PATHS and not network.l2
 
 
 def _tuples(value: Any) -> Any:
@@ -404,7 +435,8 @@ def _plant(derivation: NaiveDerivation, kind: str, place: tuple[int, int]) -> Mi
         factor = path.factors[k]
         expected, found = factor.value, _swapped_weight(graph, factor)
         paths[p] = Path((*path.factors[:k], Factor(factor.of, factor.wrt, found), *path.factors[k + 1:]))
-    return Mistake(kind, path, expected, found, NaiveDerivation(derivation.network, derivation.entry, tuple(paths)))
+    return Mistake(kind, path, expected, found,
+                   NaiveDerivation(derivation.network, derivation.entry, tuple(paths), derivation.decay))
 
 
 # Sheets: what each exercise shows ------------------------------------------------------------------------------
@@ -446,12 +478,38 @@ def _naive_rows(derivation: NaiveDerivation, width: float) -> str:
 def _network_text(network: Network) -> str:
     widths = ", ".join(map(str, network.layers))
     (activation,) = set(network.activations)
-    if ACTIVATIONS[activation].is_abstract:
+    if network.activation(1).is_abstract:
         sigma = r"abstract non-linearities $\sigma^{(m)}$"
+    elif network.activation(1).formula is not None:
+        sigma = rf"$\sigma^{{(m)}}$ = {_defined_text(network, activation)}, in every layer"
     else:
         sigma = rf"$\sigma^{{(m)}}$ = {activation.replace('_', ' ')} in every layer"
     cost = "an abstract cost $C$" if network.cost == "abstract" else f"cost $C$ = {network.cost.replace('_', ' ')}"
+    if network.l2:
+        cost += (rf" plus the weight decay $\frac{{\lambda}}{{2}} \sum_{{m, i, j}} (W^{{(m)}}_{{ij}})^2$ with "
+                 rf"$\lambda = {network.l2:g}$ (biases are not decayed, so each "
+                 r"$\partial C / \partial W^{(m)}_{ij}$ gains $\lambda W^{(m)}_{ij}$)")
     return rf"the network of layer widths ${widths}$ ($L = {network.L}$), {sigma} and {cost}"
+
+
+def _defined_text(network: Network, name: str) -> str:
+    """A defined non-linearity with its formula and the derivative SymPy derived, as the lecture's sigma'."""
+    from .activations import FORMULA_VARIABLE as x
+
+    activation = activation_named(name, network.define)
+    assert activation.value is not None and activation.derivative is not None  # a defined one has both
+    value, derivative = activation.value(x), activation.derivative(x, activation.value(x))
+    label = r"\mathrm{" + name.replace("_", r"\_") + "}"
+    return (rf"${label}$ (defined as $\sigma(x) = {sp.latex(value)}$, so that "
+            rf"$\sigma'(x) = {sp.latex(derivative)}$)")
+
+
+def _decayed(network: Network, entry: Entry, text: str) -> str:
+    """An answer for dC/d(entry) with the weight decay's lambda W added when the entry is a decayed weight."""
+    graph = build_graph(network)
+    if graph.decay_term(entry) == 0:
+        return text
+    return f"{text} + lambda * {ascii_name(network, graph.symbol(entry))}"
 
 
 def _derivative(network: Network, entry: Entry, width: float) -> str:
@@ -476,7 +534,8 @@ def _chain_sheet(exercise: Exercise, width: float) -> PrintedExercise:
     solution = Block(text=rf"${d}$ sums over {count} path{'s' * (count != 1)}"
                           + (", then the factors every path shares stand once, outside the sum:" if count > 1 else ":"),
                      rows=_naive_rows(derivation, width))
-    return PrintedExercise(exercise, (question,), (solution,), answer_text(network, derivation.paths))
+    return PrintedExercise(exercise, (question,), (solution,),
+                           _decayed(network, entry, answer_text(network, derivation.paths)))
 
 
 def _backprop_sheet(exercise: Exercise, width: float) -> PrintedExercise:
@@ -509,9 +568,9 @@ def _backprop_sheet(exercise: Exercise, width: float) -> PrintedExercise:
                                         for delta, weight in step.terms) + ")"
         answers[f"z{m}_{step.unit}"] = f"{upstream} * {local}"
     for gradient in derivation.gradients:
-        answers[gradient.entry.name] = " + ".join(
+        answers[gradient.entry.name] = _decayed(network, gradient.entry, " + ".join(
             ascii_name(network, delta) + ("" if factor == 1 else f" * {ascii_name(network, factor)}")
-            for delta, factor in gradient.terms)
+            for delta, factor in gradient.terms))
     return PrintedExercise(exercise, (question,), solution, answers)
 
 
@@ -523,6 +582,8 @@ def _count_sheet(exercise: Exercise, width: float) -> PrintedExercise:
     multiplications = naive_count(network, entry).multiplications
     per_layer = backprop_needed(network, entry)
     backprop_total = sum(per_layer)
+    decayed = network.l2 and entry.kind == "W"
+    decay_product = r" + 1 \quad (\lambda W)" if decayed else ""
     question = Block(text=rf"For {_network_text(network)}: (a) over how many paths from the entry to $C$ does the "
                           rf"naive chain expansion of ${d}$ sum? (b) How many local derivatives does each path "
                           r"multiply, and how many multiplications does the whole expansion take? (c) How many "
@@ -534,7 +595,7 @@ def _count_sheet(exercise: Exercise, width: float) -> PrintedExercise:
     rows = " \\\\\n".join([
         path_row,
         rf"\text{{factors per path}} &= 1 + 2 (L - m) + 2 = 1 + 2 \cdot {L - m} + 2 = {factors}",
-        rf"\text{{multiplications}} &= {paths} \cdot ({factors} - 1) = {multiplications}",
+        rf"\text{{multiplications}} &= {paths} \cdot ({factors} - 1){decay_product} = {multiplications}",
     ])
     steps = " + ".join(map(str, per_layer))
     layers = f"layer ${m + 1}$" if m + 2 == L else f"layers ${L - 1}$ to ${m + 1}$"
@@ -544,7 +605,8 @@ def _count_sheet(exercise: Exercise, width: float) -> PrintedExercise:
              r"one by $\sigma'$)" if m < L else "")
     backprop_block = Block(
         text=rf"Backprop computes only the $\delta$s this gradient needs: every $\delta^{{({L})}}_{{j}}$ with one "
-             rf"product each{lower}, then one product $\delta a$ for the weight:",
+             rf"product each{lower}, then one product $\delta a$ for the weight"
+             + (r" and one more, $\lambda W$, for the weight decay:" if decayed else ":"),
         rows=rf"\text{{backprop}} &= {steps} = {backprop_total}")
     first = Block(text=r"Each path picks one unit in every layer above the entry's; it multiplies $\partial C / \partial a$, "
                        r"two factors per layer crossed ($\sigma'$ and a weight) and two at the entry's own layer:",
@@ -558,14 +620,16 @@ def backprop_needed(network: Network, entry: Entry) -> tuple[int, ...]:
     """Multiplications backprop takes for dC/d(entry) alone, layer by layer from the output, then delta*a (weights).
 
     Every delta of the layers above the entry's is needed (each feeds every lower one), of the entry's own
-    layer only its row's: a base-case delta is one product, a lower one D(n+1) products in its sum and one by sigma'.
+    layer only its row's: a base-case delta is one product, a lower one D(n+1) products in its sum and one by sigma';
+    weight decay's lambda W is one more product for a weight.
     """
     L, m = network.L, entry.layer
     per_layer = [network.D(L) if m < L else 1]
     per_layer += [network.D(n) * (network.D(n + 1) + 1) for n in range(L - 1, m, -1)]
     if m < L:
         per_layer.append(network.D(m + 1) + 1)
-    return (*per_layer, 1 if entry.kind == "W" else 0)
+    decay = 1 if network.l2 and entry.kind == "W" else 0  # lambda W
+    return (*per_layer, (1 + decay) if entry.kind == "W" else 0)
 
 
 def _vector(values: np.ndarray, digits: int) -> str:
@@ -583,7 +647,7 @@ def _numeric_sheet(exercise: Exercise, width: float) -> PrintedExercise:
     network, entry, point, lr = exercise.network, exercise.entry, exercise.point_values, exercise.lr
     assert point is not None and lr is not None  # made so by _numeric
     d = _derivative(network, entry, width)
-    along_paths = naive_paths(network, entry) <= NUMERIC_MAX_PATHS
+    along_paths = _along_paths(network, entry)
     check = rf"Check ${d}$ by summing over its naive paths. " if along_paths else ""
     names = {"x": r"\mathbf{x}^{\top}", "t": r"\mathbf{t}^{\top}"}
     rows = [rf"{names['x']} &= {_vector(point['x'], 1)}", rf"{names['t']} &= {_vector(point['t'], 1)}"]
@@ -640,11 +704,12 @@ def _spot_the_error_sheet(exercise: Exercise, width: float) -> PrintedExercise:
                  rf"{where}: its indices are swapped.")
     solution = (Block(title="The mistake", text=named),
                 Block(title="The correct derivation", rows=_naive_rows(correct, width)))
-    planted = {"kind": mistake.kind, "planted": answer_text(network, mistake.derivation.paths),
+    planted = {"kind": mistake.kind, "planted": _decayed(network, entry, answer_text(network, mistake.derivation.paths)),
                "path": answer_text(network, [mistake.path]),
                "expected": ascii_name(network, mistake.expected) if mistake.expected is not None else "",
                "found": ascii_name(network, mistake.found) if mistake.found is not None else ""}
-    return PrintedExercise(exercise, (question,), solution, answer_text(network, correct.paths), planted)
+    return PrintedExercise(exercise, (question,), solution, _decayed(network, entry, answer_text(network, correct.paths)),
+                           planted)
 
 
 _SHEETS = {"chain": _chain_sheet, "backprop": _backprop_sheet, "count": _count_sheet, "numeric": _numeric_sheet,
@@ -655,7 +720,20 @@ def printed(exercise: Exercise, width: float | None = None) -> PrintedExercise:
     """What the sheets show for ``exercise``; ``width`` in em that long rows are broken to."""
     from .printers.latex import DEFAULT_WIDTH
 
-    return _SHEETS[exercise.kind](exercise, DEFAULT_WIDTH if width is None else width)
+    shown = _SHEETS[exercise.kind](exercise, DEFAULT_WIDTH if width is None else width)
+    given = _given(exercise.network)
+    return replace(shown, solution=(Block(text=given), *shown.solution)) if given else shown
+
+
+def _given(network: Network) -> str:
+    """What a solution recalls before it starts: the defined sigma and its sigma', the weight decay (or nothing)."""
+    parts = []
+    if network.activation(1).formula is not None:
+        parts.append(rf"$\sigma^{{(m)}}$ = {_defined_text(network, network.activations[0])}")
+    if network.l2:
+        parts.append(rf"the weight decay adds $\lambda W^{{(m)}}_{{ij}}$ with $\lambda = {network.l2:g}$ to each "
+                     r"$\partial C / \partial W^{(m)}_{ij}$ (biases are not decayed)")
+    return ("Here " + " and ".join(parts) + ".") if parts else ""
 
 
 # Whole sheets -------------------------------------------------------------------------------------------------------
@@ -668,7 +746,9 @@ def grade_options(network: Network) -> str:
     activations = set(network.activations)
     sigma = (f"--activation {network.activations[0]}" if len(activations) == 1
              else f"--activations {','.join(network.activations)}")
-    return f"--layers {','.join(map(str, network.layers))} {sigma} --cost {network.cost}"
+    options = f"--layers {','.join(map(str, network.layers))} {sigma} --cost {network.cost}"
+    options += "".join(f" --define '{name}={formula}'" for name, formula in network.define if name in activations)
+    return options + (f" --l2 {network.l2!r}" if network.l2 else "")
 
 
 def grade_answer_parts(p: PrintedExercise) -> list[str]:
@@ -766,8 +846,7 @@ def sheet_data(sheet: ExerciseSheet, width: float | None = None) -> dict[str, An
         e = p.exercise
         item: dict[str, Any] = {
             "id": e.id, "kind": e.kind,
-            "network": {"layers": list(e.network.layers), "activations": list(e.network.activations),
-                        "cost": e.network.cost},
+            "network": _network_data(e.network),
             "entry": f"W{e.layer}" if e.kind == "backprop" else e.entry.name,
             "question": _latex(p.question), "solution": _latex(p.solution), "answer": p.answer,
             "answer_text": "; ".join(grade_answer_parts(p)),
@@ -780,6 +859,18 @@ def sheet_data(sheet: ExerciseSheet, width: float | None = None) -> dict[str, An
             item["mistake"] = dict(p.mistake)
         items.append(item)
     return {"seed": sheet.seed, "exercises": items}
+
+
+def _network_data(network: Network) -> dict[str, Any]:
+    """The keys ``symbp.Network`` takes: layers, activations, cost; define and l2 when the sheet has them."""
+    data: dict[str, Any] = {"layers": list(network.layers), "activations": list(network.activations),
+                            "cost": network.cost}
+    used = {name: formula for name, formula in network.define if name in network.activations}
+    if used:
+        data["define"] = used
+    if network.l2:
+        data["l2"] = network.l2
+    return data
 
 
 def sheet_json(sheet: ExerciseSheet, width: float | None = None) -> str:

@@ -96,12 +96,15 @@ class PointValues:
 
 def point_values(network: Network, raw_point: Mapping[str, object], lr: float | None = None) -> PointValues:
     """Backprop's numbers at ``raw_point`` (a point file's mapping: x, t, W1, b1, ...), and one step of size ``lr``."""
-    from .numeric import gradient_at, point_from_mapping
+    import numpy as np
+
+    from .numeric import gradient_at, point_from_mapping, require_finite
 
     if lr is not None:
         lr = learning_rate(lr)
     point = point_from_mapping(network, raw_point)
-    at = gradient_at(network, point, "backprop")
+    with np.errstate(all="ignore"):  # a NaN or infinity is refused below, in one line
+        at = require_finite(network, gradient_at(network, point, "backprop"))
     nodes: dict[str, float] = {"C": float(at.cost)}
     deltas: dict[str, float] = {}
     for by_layer, into, prefix in ((at.z, nodes, ""), (at.a, nodes, ""), (at.delta, deltas, "delta")):

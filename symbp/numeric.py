@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -378,6 +378,55 @@ class GradientAtPoint:
 
 
 GRADIENT_METHODS = ("naive", "backprop", "reference")
+
+
+NOT_FINITE_ACCEPTED = ("accepted: a point where every z, a, C and delta is a finite number (smaller numbers, inputs "
+                       "inside the non-linearity's domain, or a smaller --l2)")
+
+
+def not_finite(name: str, value: float, source: str = "") -> SymbpError:
+    """The one-line refusal of a value that is NaN or infinite at a point, ``name`` and where it came from."""
+    what = "undefined (NaN)" if math.isnan(value) else "infinite (overflows float64)"
+    return SymbpError(f"{name} is {what} at this point{source}; {NOT_FINITE_ACCEPTED}")
+
+
+def require_finite(network: Network, result: GradientAtPoint) -> GradientAtPoint:
+    """``result`` when every number in it is finite; else a ``SymbpError`` naming the first quantity, in the order
+    the passes compute them (z, a layer by layer, C, the deltas from the output, the gradients), that is NaN or
+    infinite, and for an a or delta the non-linearity and the z it was taken at."""
+    L = network.L
+    order: list[tuple[str, Any, int | None]] = []
+    for m in range(1, L + 1):
+        order += [(f"z{m}", result.z[f"z{m}"], m), (f"a{m}", result.a[f"a{m}"], m)]
+    order += [("C", result.cost, None)]
+    order += [(f"delta{m}", result.delta[f"delta{m}"], m) for m in range(L, 0, -1)]
+    order += [(f"dC/d{key}", value, None) for key, value in result.gradients.items()]
+    for name, values, m in order:
+        values = np.asarray(values, dtype=float)
+        if np.all(np.isfinite(values)):
+            continue
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0]) if values.ndim else ()
+        source = ""
+        if m is not None and not name.startswith("z"):
+            activation = network.activation(m)
+            formula = f", {activation.name}(x) = {activation.formula}" if activation.formula else ""
+            prime = "'" if name.startswith("delta") else ""  # delta^{(m)} multiplies sigma^{(m)}'(z^{(m)})
+            z = float(np.asarray(result.z[f"z{m}"])[index])
+            source = f": sigma{m}{prime} of {activation.name}{formula} at {_entry_name(network, f'z{m}', index)} = {z:g}"
+        raise not_finite(_entry_name(network, name, index), float(values[index]), source)
+    return result
+
+
+def _entry_name(network: Network, name: str, index: tuple[int, ...]) -> str:
+    """``a1_2`` (with a batch, example n's: ``a1_2_n1``), ``C``, or ``dC/dW1 (entry 2_1)``."""
+    if name == "C":
+        return name
+    if name.startswith("dC/d"):
+        return f"{name} (entry {'_'.join(str(i + 1) for i in index)})"
+    if network.batch > 1:
+        example, unit = index
+        return f"{name}_{unit + 1}_n{example + 1}"
+    return f"{name}_{index[0] + 1}"
 
 
 def gradient_at(

@@ -9,7 +9,7 @@ series has its own marker and line style, so the plots read in black and white.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from .counts import ZERO, backprop_count, naive_count
@@ -77,25 +77,45 @@ def _counts_series(networks: list[Network], x: list[int]) -> tuple[Series, Serie
 def cost_plot(network: Network, max_hidden_layers: int = 8, max_width: int = 16) -> Plot:
     """Naive vs backprop multiplications as ``network`` gets deeper (hidden layers of its width) and wider.
 
-    Inputs D(0) and outputs D(L) stay as given; the hidden width is that of the widest hidden layer.
+    Inputs D(0) and outputs D(L) stay as given; the hidden width is that of the widest hidden layer. The
+    network's settings stay too: its first hidden non-linearity in every hidden layer, its output one (a softmax's
+    Jacobian paths), its cost, batch and weight decay, and its definitions.
     """
     d_in, d_out = network.D(0), network.D(network.L)
     hidden = network.layers[1:-1]
     width, depth = (max(hidden), len(hidden)) if hidden else (2, 1)
     deeper = list(range(1, max_hidden_layers + 1))
     wider = list(range(1, max_width + 1))
-    by_depth = _counts_series([Network([d_in, *[width] * h, d_out]) for h in deeper], deeper)
-    by_width = _counts_series([Network([d_in, *[w] * depth, d_out]) for w in wider], wider)
+    by_depth = _counts_series([_grown(network, [d_in, *[width] * h, d_out]) for h in deeper], deeper)
+    by_width = _counts_series([_grown(network, [d_in, *[w] * depth, d_out]) for w in wider], wider)
     ylabel = "multiplications (count, log scale)"
     return Plot(
         rf"Chain-rule multiplications for every $\partial C/\partial W^{{(m)}}_{{ij}}$ and $\partial C/\partial b^{{(m)}}_i$, "
-        rf"$D^{{(0)}}$ = {d_in}, $D^{{(L)}}$ = {d_out}",
+        rf"$D^{{(0)}}$ = {d_in}, $D^{{(L)}}$ = {d_out}{_settings(network)}",
         (
             Panel(f"Deeper: hidden layers of width {width}", "hidden layers $L - 1$", ylabel, by_depth, log_y=True),
             Panel(f"Wider: {depth} hidden layer{'s' * (depth != 1)}", r"hidden width $D^{(m)}$ (units per layer)", ylabel,
                   by_width, log_y=True),
         ),
     )
+
+
+def _grown(network: Network, layers: list[int]) -> Network:
+    """``network`` with other layer sizes: its hidden non-linearity in every hidden layer, the rest as it is."""
+    output = network.activations[-1]
+    inner = network.activations[0] if network.L > 1 else (output if not network.activation(network.L).output_only
+                                                           else "abstract")
+    return replace(network, layers=tuple(layers), activations=(*[inner] * (len(layers) - 2), output))
+
+
+def _settings(network: Network) -> str:
+    """What the counts keep of the network besides its sizes, for the title (empty for the lecture's settings)."""
+    parts = [f"{network.activations[-1]} output"] if network.activation(network.L).output_only else []
+    if network.batch > 1:
+        parts.append(f"batch $N$ = {network.batch}")
+    if network.l2:
+        parts.append(rf"weight decay $\lambda$ = {network.l2:g}")
+    return "".join(f", {part}" for part in parts)
 
 
 def plot_format(name: str) -> str:

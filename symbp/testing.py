@@ -169,12 +169,16 @@ def _truth(network: Network) -> LossAndGradients:
 
 
 def _draw(network: Network, batch: int, rng: np.random.Generator) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Random parameters, inputs and targets (in (0, 1) when the cost needs it)."""
+    """Random parameters, inputs and targets (in (0, 1) when the cost needs it, probability vectors for
+    cross-entropy)."""
     params = {key: rng.uniform(-1, 1, shape) if key[0] == "W" else rng.uniform(-0.5, 0.5, shape)
               for key, shape in parameter_layout(network).shapes}
     x = rng.uniform(-1, 1, (batch, network.D(0)))
-    low, high = (0.05, 0.95) if COSTS[network.cost].needs_unit_interval else (-1, 1)
-    t = rng.uniform(low, high, (batch, network.D(network.L)))
+    if COSTS[network.cost].probability_targets:  # one probability vector per sample, as the cost's a - t needs
+        t = rng.dirichlet(np.ones(network.D(network.L)), batch)
+    else:
+        low, high = (0.05, 0.95) if COSTS[network.cost].needs_unit_interval else (-1, 1)
+        t = rng.uniform(low, high, (batch, network.D(network.L)))
     return params, x, t
 
 
@@ -402,6 +406,11 @@ DESCRIPTIONS = {
         "the biases are decayed too: ∂C/∂b⁽ᵐ⁾ gains λb⁽ᵐ⁾, but only weights are decayed",
     "decay_averaged":
         "the weight decay is divided by N with the batch mean: λW⁽ᵐ⁾/N where λW⁽ᵐ⁾ belongs",
+    "softmax_target_not_subtracted":
+        "t is not subtracted at the softmax output: δ{L} = a{L} where a{L} − t belongs",
+    "softmax_elementwise":
+        "softmax differentiated element-wise: δ{L} = ∂C/∂a{L} ⊙ a{L}(1 − a{L}), as for a sigmoid, where the "
+        "Jacobian's δ{L} = J{L}ᵀ ∂C/∂a{L} belongs (with cross-entropy: a{L} − t)",
 }
 """What each kind of mistake does, in the lecture's notation; ``describe_mistake`` fills in the layers."""
 
@@ -418,7 +427,10 @@ def describe_mistake(mistake: Mistake, network: Network) -> str:
         where = "in every hidden layer"
     else:
         where = f"in layers {', '.join(map(str, mistake.layers))}"
-    return DESCRIPTIONS[mistake.kind].format(up=up, below=below, where=where, L=superscript(f"({network.L})"),
+    text = DESCRIPTIONS[mistake.kind]
+    if mistake.kind == "output_delta_without_sigma_prime" and network.activations[-1] == "softmax":
+        text = "δ{L} is the cost gradient ∂C/∂a{L} alone: the softmax Jacobian's J{L}ᵀ is missing"
+    return text.format(up=up, below=below, where=where, L=superscript(f"({network.L})"),
                                              src=superscript(f"({mistake.source})"))
 
 
@@ -437,7 +449,11 @@ def _cost_sentence(report: GradientReport) -> str:
 def _where_to_look(network: Network, m: int) -> str:
     up, below = superscript(f"({m})"), superscript(f"({m - 1})")
     above = superscript(f"({m + 1})")
-    if m == network.L:
+    if m == network.L and network.activations[-1] == "softmax":
+        collapse = ", with cross-entropy a" + up + " − t" if network.cost == "cross_entropy" else ""
+        step = f"δ{up} = J{up}ᵀ ∂C/∂a{up}, J = diag(a{up}) − a{up}a{up}ᵀ (the base case{collapse})"
+        where = f"The output layer {m} is already wrong"
+    elif m == network.L:
         step = f"δ{up} = ∂C/∂a{up} ⊙ σ{up}′(z{up}) (the base case)"
         where = f"The output layer {m} is already wrong"
     else:

@@ -118,8 +118,14 @@ def train(network: Network, data: Dataset, *, epochs: int = 1000, lr: float = 0.
     loss_and_gradients = compile_network(network)
     rng = np.random.default_rng(seed)
     params = initial_parameters(network, rng)
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below, in one line
+    defined = ", ".join(network.formulas)
+    domain = f" or a defined non-linearity ({defined}) was taken outside its domain" if defined else ""
+    with np.errstate(all="ignore"):  # divergence or a value outside a formula's domain is reported below, in one line
         costs = [float(loss_and_gradients(params, data.x, data.t)[0])]
+        if not np.isfinite(costs[0]):
+            raise SymbpError(f"the cost is {costs[0]} at the initial weights (seed {seed}), before any step: a value "
+                             f"of the forward pass is not finite{domain}; accepted: non-linearities defined for "
+                             "every z the data gives")
         for epoch in range(1, epochs + 1):
             order = rng.permutation(n)
             for start in range(0, n, batch):
@@ -128,7 +134,7 @@ def train(network: Network, data: Dataset, *, epochs: int = 1000, lr: float = 0.
                 params = {key: value - lr * grads[key] for key, value in params.items()}
             costs.append(float(loss_and_gradients(params, data.x, data.t)[0]))
             if not np.isfinite(costs[-1]):  # gradient descent diverged; every later epoch would be nan
-                raise SymbpError(f"the cost became {costs[-1]} at epoch {epoch}: lower --lr (now {lr:g})")
+                raise SymbpError(f"the cost became {costs[-1]} at epoch {epoch}: lower --lr (now {lr:g}){domain}")
             if progress is not None:
                 progress(epoch, epochs, costs[-1])
     return TrainingResult(network, data.name, tuple(costs), params, accuracy(network, params, data), epochs, lr,

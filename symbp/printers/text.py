@@ -341,9 +341,12 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
 
         header = ["", "paths", "naive ×", "naive +", "backprop ×", "backprop +"]
         right = [False, True, True, True, True, True]
+        network = summary.network
         lines = [
-            *self.wrapped(f"Chain-rule arithmetic for {','.join(map(str, summary.network.layers))}, counted by formula "
+            *self.wrapped(f"Chain-rule arithmetic for {','.join(map(str, network.layers))}, counted by formula "
                           "(nothing expanded)"),
+            # What the counts depend on besides the sizes: a batch's 1/N, the decay's lambda W (and the formulas).
+            *(self.network_lines(network) if network.batch > 1 or network.l2 or network.formulas else []),
             *self.wrapped("naive: every entry on its own, one product per path; "
                           "backprop: each δ once (counted in its layer's row), then one step per entry"),
         ]

@@ -43,6 +43,10 @@ the alignment point, rows end with ``\\``):
 - ``counts``: ``entries`` (list of ``name``, ``derivative``, ``paths``, ``naive``: multiplications), ``naive``
   and ``backprop`` (multiplications for the chosen entries), ``all_naive``, ``all_backprop``
   and ``all_count`` (the same for every weight and bias).
+- ``summary``: ``weight`` and ``bias`` (LaTeX, inline math without ``$``): every dC/dW^{(m)}_{ij} and
+  dC/db^{(m)}_i from the deltas, in this network's form: with a batch (1/N) sum_n over the examples'
+  delta^{(m),(n)} and a^{(m-1),(n)}, with weight decay + lambda W^{(m)}_{ij}; ``batch`` (int N) and ``l2`` (plain: lambda as
+  printed, empty without decay).
 - ``example``: None, or (``symbp render --point``) a worked example: ``note`` (plain: how numbers are
   rounded) and ``parts``, a list of ``title`` (plain) and ``rows`` (math rows: formula = numbers = value).
 """
@@ -332,6 +336,22 @@ def document_context(
         "algorithm": Tex(latex_algorithm(network, env=None, width=width)),
         "counts": _counts(network, chosen, derivatives),
         "example": _example(example, width),
+        "summary": _summary(network),
+    }
+
+
+def _summary(network: Network) -> dict[str, Any]:
+    """The gradients from the deltas as the summary states them: one product, or a batch's mean, plus the decay."""
+    if network.batch > 1:
+        mean, n = r"\frac{1}{N} \sum_{n=1}^{N} ", ",(n)"
+    else:
+        mean, n = "", ""
+    decay = r" + \lambda W^{(m)}_{ij}" if network.l2 else ""
+    return {
+        "weight": Tex(rf"\partial C / \partial W^{{(m)}}_{{ij}} = {mean}\delta^{{(m){n}}}_{{i}} \, a^{{(m-1){n}}}_{{j}}{decay}"),
+        "bias": Tex(rf"\partial C / \partial b^{{(m)}}_{{i}} = {mean}\delta^{{(m){n}}}_{{i}}"),
+        "batch": network.batch,
+        "l2": f"{network.l2:g}" if network.l2 else "",
     }
 
 
