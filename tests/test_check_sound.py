@@ -130,6 +130,7 @@ def test_reference_on_30_one_unit_sigmoid_layers_is_refused_and_check_skips_it()
     assert text.exit_code == 0 and "skipped: the reference (sympy.diff) is limited to 16 layers" in text.stdout
 
 
+@pytest.mark.slow  # seconds: the refusal is also tested on a wide network, deep backprop at 100 layers, by default
 def test_grad_method_reference_on_50_two_unit_layers_is_refused_at_once(tmp_path):
     layers = [2] * 51
     net = symbp.Network(layers, "sigmoid", "squared_error")

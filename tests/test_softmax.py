@@ -161,6 +161,7 @@ def test_jacobian_factor_is_a_k_times_indicator_minus_a_j():
 # The derivations against sympy.diff of the forward pass written out here ----------------------------------
 
 
+@pytest.mark.slow  # seconds: test_softmax_torch checks naive and backprop against PyTorch by default
 def test_naive_and_backprop_equal_sympy_diff_of_the_written_out_network():
     net = symbp.Network([2, 2, 3], ["tanh", "softmax"], "cross_entropy")
     graph = symbp.build_graph(net)

@@ -36,6 +36,9 @@ EVERY_ENTRY = symbp.Network([2, 3, 2], "sigmoid", "squared_error")
 BATCH_AND_DECAY = symbp.Network([2, 3, 2], "sigmoid", "squared_error", batch=2, l2=0.1)
 """14 rows of notation: the batch's N and the decay's lambda besides the lecture's 12."""
 NASTY_TITLE = r"Week 5_% & # $ { } \ ~ ^ \input{/etc/passwd}"
+COMPILES = pytest.mark.slow
+"""The tests of the ``compiled`` fixture (15 PDFs, a minute of pdflatex): .ci/run runs them (pytest -m slow); by
+default test_presentation compiles notes and slides and checks they fit, test_pdf compiles through the CLI."""
 
 
 def require_pdflatex() -> None:
@@ -88,6 +91,7 @@ def compiled(tmp_path_factory) -> dict[tuple[str, str], Path | Exception]:
         return dict(zip(jobs, pool.map(build, jobs)))
 
 
+@COMPILES
 @pytest.mark.parametrize("template", TEX_TEMPLATES)
 @pytest.mark.parametrize("network", list(NETWORKS))
 def test_template_compiles(compiled, network, template):
@@ -97,6 +101,7 @@ def test_template_compiles(compiled, network, template):
     assert not overfull(result.with_suffix(".log").read_text()), "an equation runs off the page or frame"
 
 
+@COMPILES
 @pytest.mark.parametrize("network", ["every-entry", "batch-and-decay"])
 def test_long_tables_fit_their_frames(compiled, network):
     """27 rows of counts and 14 of notation ran 231 pt and 10 pt below their frames."""
@@ -112,6 +117,7 @@ def test_the_counts_of_every_entry_continue_over_frames():
     assert tex.count("All of the above") == 1
 
 
+@COMPILES
 @pytest.mark.parametrize("template", TEX_TEMPLATES)
 def test_widths_up_to_8_fit_an_A4_page_and_a_frame(compiled, template):
     result = compiled[("wide", template)]
@@ -119,6 +125,7 @@ def test_widths_up_to_8_fit_an_A4_page_and_a_frame(compiled, template):
     assert not overfull(result.with_suffix(".log").read_text())
 
 
+@COMPILES
 def test_the_slides_are_beamer_frames_in_the_lectures_order(compiled):
     tex = render(symbp.Network(), "slides.tex")
     assert re.match(r"\\documentclass\[[^\]]*\]\{beamer\}", tex)
@@ -133,6 +140,7 @@ def test_the_slides_are_beamer_frames_in_the_lectures_order(compiled):
     assert -1 not in positions and positions == sorted(positions), dict(zip(titles, positions))
 
 
+@COMPILES
 def test_the_notes_contain_every_part(compiled):
     text = subprocess.run(
         ["pdftotext", "-layout", str(compiled[("lecture", "notes.tex")]), "-"], capture_output=True, text=True, check=True
@@ -155,6 +163,7 @@ def test_markdown_notes_render(network):
     assert markdown_math_as_latex(text).count("\\[") >= 7
 
 
+@COMPILES
 @pytest.mark.parametrize("network", list(NETWORKS))
 def test_markdown_math_compiles(compiled, network):
     result = compiled[(network, "notes.md")]
@@ -177,6 +186,7 @@ def test_a_title_of_special_characters_prints_literally(tmp_path, template):
     assert md.splitlines()[0] == r"# Week 5\_% \& \# \$ { } \\ \~ ^ \\input{/etc/passwd}"
 
 
+@pytest.mark.slow  # three interpreters: .ci/run runs it; the golden files are compared in xdist workers of random hash seeds
 def test_output_is_identical_across_hash_seeds():
     script = (
         "import symbp, sys\n"
