@@ -14,6 +14,7 @@ plus lambda W_m with weight decay (C gains (lambda/2) sum W^2; biases are not de
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 from typing import Callable, Iterator, Mapping, Sequence
 
@@ -39,6 +40,35 @@ SIGMA: dict[str, tuple[Elementwise, Elementwise]] = {
     "softplus": (lambda z: np.logaddexp(0, z), _sigmoid),
     "leaky_relu": (lambda z: np.where(z > 0, z, 0.01 * z), lambda z: np.where(z > 0, 1.0, 0.01)),
 }
+
+def sigma_pair(network: Network, m: int) -> tuple[Elementwise, Elementwise]:
+    """sigma^{(m)} and sigma^{(m)'} of z: written out above for built-ins, from the formula for a defined one
+    (its derivative is SymPy's, as everywhere in symbp)."""
+    name = network.activations[m - 1]
+    if name in SIGMA:
+        return SIGMA[name]
+    return _defined(network.activation(m).formula or "", name, network.define)
+
+
+@lru_cache(maxsize=32)
+def _defined(formula: str, name: str, define: tuple[tuple[str, str], ...]) -> tuple[Elementwise, Elementwise]:
+    import sympy as sp
+
+    from .activations import FORMULA_VARIABLE as x, activation_named
+
+    activation = activation_named(name, define)
+    assert activation.value is not None and activation.derivative is not None  # defined: both
+    value = activation.value(x)
+    pair = [sp.lambdify(x, expr, modules=[{"erf": _erf}, "numpy"]) for expr in (value, activation.derivative(x, value))]
+    return (lambda z: np.broadcast_to(pair[0](z), np.shape(z)).astype(float),
+            lambda z: np.broadcast_to(pair[1](z), np.shape(z)).astype(float))
+
+
+def _erf(z: np.ndarray) -> np.ndarray:
+    from .erf import erf
+
+    return erf(z)
+
 
 COST_GRADIENT: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "squared_error": lambda a, t: a - t,
@@ -120,7 +150,7 @@ def forward(network: Network, params: Arrays, x: np.ndarray) -> tuple[list[np.nd
         z = activations[-1] @ params[f"W{m}"].T + params[f"b{m}"]
         zs.append(z)
         name = network.activations[m - 1]
-        activations.append(_softmax(z) if name == "softmax" else SIGMA[name][0](z))
+        activations.append(_softmax(z) if name == "softmax" else sigma_pair(network, m)[0](z))
     return zs, activations
 
 
@@ -139,7 +169,7 @@ def mistaken_backprop(network: Network, params: Arrays, x: np.ndarray, t: np.nda
         if m == L and network.activations[-1] == "softmax":  # not element-wise: the Jacobian's base case
             delta[m] = _softmax_delta(network, a[L], t, has)
         else:
-            _, sigma_prime = SIGMA[network.activations[m - 1]]
+            _, sigma_prime = sigma_pair(network, m)
             local = sigma_prime(a[m] if has("sigma_prime_at_a", m) else zs[m])
             missing = has("output_delta_without_sigma_prime") if m == L else has("sigma_prime_missing", m)
             delta[m] = upstream if missing else upstream * local
@@ -269,8 +299,10 @@ def diagnose(network: Network, samples: Sequence[Sample], rtol: float, max_mista
     have got the averaging over the batch wrong (symbp averaged).
     """
     first_wrong = first_wrong_layer(network, samples, rtol)
-    supported = (all(name in SIGMA for name in network.activations[:-1])
-                 and network.activations[-1] in (*SIGMA, "softmax") and network.cost in COST_GRADIENT)
+    defined = {name for name, _ in network.define}
+    supported = (all(name in SIGMA or name in defined for name in network.activations[:-1])
+                 and (network.activations[-1] in (*SIGMA, "softmax") or network.activations[-1] in defined)
+                 and network.cost in COST_GRADIENT)
     if not supported:
         return Diagnosis((), first_wrong, supported=False)
     batch = 1 if per_example else samples[0].x.shape[0]

@@ -212,3 +212,27 @@ def test_sheets_with_decay_and_a_defined_non_linearity_compile_with_pdflatex():
         pdf, log = latex_to_pdf(render_sheet(sheet, "latex", solutions=solutions))
         assert pdf.startswith(b"%PDF-")
         assert "Overfull \\hbox" not in log, re.findall(r"Overfull \\hbox.*", log)
+
+
+def test_a_class_s_answers_to_a_decay_and_define_sheet_are_graded_from_its_json_and_its_printed_options(tmp_path):
+    import csv
+    import shlex
+
+    from symbp import grade_sheet
+    from symbp.exercise import grade_options
+
+    sheet = exercises(2, 5, layers="2-3,2,1", activations="sw,tanh", costs="squared_error", define={"sw": SWISH}, l2=LAM)
+    data = json.loads(json.dumps(sheet_data(sheet)))  # as symbp grade --sheet reads it back
+    rows = [{"student": "right", "exercise": item["id"], "answer": item["answer_text"]} for item in data["exercises"]]
+    assert [result.verdict for result in grade_sheet(data, rows)] == ["correct"] * 5
+    chain = next(e for e in sheet.exercises if e.kind == "chain")
+    item = next(i for i in data["exercises"] if i["id"] == chain.id)
+    answers = tmp_path / "class.csv"
+    with answers.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["student", "entry", "answer"])
+        writer.writeheader()
+        writer.writerow({"student": "right", "entry": item["entry"], "answer": item["answer"]})
+        writer.writerow({"student": "no-decay", "entry": item["entry"],
+                         "answer": item["answer"].rsplit(" + lambda", 1)[0]})
+    result = ok("grade", "--answers", str(answers), *shlex.split(grade_options(chain.network)))
+    assert f"{item['entry']}: 1/2 correct" in result.stdout

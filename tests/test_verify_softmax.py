@@ -71,3 +71,34 @@ def test_the_softmax_mistakes_are_described_in_the_lecture_s_terms():
     assert "t is not subtracted at the softmax output" in str(report)
     report = compare_gradients(student("softmax_elementwise"), NET, points=3, batch=2)
     assert "Jacobian" in str(report) and "element-wise" in str(report)
+
+
+# A defined non-linearity (--define): the mistaken backprop takes sigma and sigma' from the formula --------------
+
+SWISH = Network([2, 3, 1], ["sw", "sigmoid"], "squared_error", define={"sw": "x/(1+exp(-x))"})
+
+
+def swish_student(mistake: str | None):
+    def backward(params, x, t):
+        sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+        swish_prime = lambda z: sig(z) + z * sig(z) * (1 - sig(z))  # noqa: E731  d/dz z sigmoid(z), by hand
+        z1 = x @ params["W1"].T + params["b1"]
+        a1 = z1 * sig(z1)
+        a2 = sig(a1 @ params["W2"].T + params["b2"])
+        N = x.shape[0]
+        d2 = (a2 - t) * a2 * (1 - a2)
+        local = {None: swish_prime(z1), "sigma_prime_missing": 1.0, "sigma_prime_at_a": swish_prime(a1)}[mistake]
+        d1 = (d2 @ params["W2"]) * local
+        grads = {"W1": d1.T @ x / N, "b1": d1.mean(0), "W2": d2.T @ a1 / N, "b2": d2.mean(0)}
+        return 0.5 * np.sum((a2 - t) ** 2) / N, grads
+    return backward
+
+
+@pytest.mark.parametrize("mistake", [None, "sigma_prime_missing", "sigma_prime_at_a"])
+def test_a_defined_non_linearity_s_mistakes_are_named(mistake):
+    report = compare_gradients(swish_student(mistake), SWISH, points=4, batch=3, seed=2)
+    assert report.passed == (mistake is None), report
+    if mistake is not None:
+        assert report.diagnosis.supported
+        kinds = [[(m.kind, m.layer) for m in e] for e in report.diagnosis.explanations]
+        assert [(mistake, 1)] in kinds, kinds
