@@ -1099,6 +1099,9 @@ def train(
 
         plot_format(str(plot))
     given = any(option is not None for option in (spec, layers, activation, activations, cost))
+    if define and spec is None and activation is None and activations is None:
+        raise SymbpError(f"--define {define[0]!r} names a non-linearity that no layer uses; train's default network "
+                         "is tanh then sigmoid: give --activation(s) NAME (or a --spec) to train with it")
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, l2=l2, batched=True) if given else None
     progress = _Progress("train")
 
@@ -1196,7 +1199,11 @@ def grade(
 
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2,
                        batched=True)
-    check_grade_options(network, entry=entry, answer=answer, answers=answers, report=report, sheet=sheet)
+    given = [option for option, value in (("--layers", layers), ("--activation", activation), ("--activations",
+             activations), ("--define", define), ("--cost", cost), ("--batch", batch), ("--l2", l2), ("--spec", spec))
+             if value is not None]
+    check_grade_options(network, entry=entry, answer=answer, answers=answers, report=report, sheet=sheet,
+                        network_options=given)
     _check_out(report, force, "--report")
     refuse_overwriting_inputs(report, "--report", {"--answers": answers, "--spec": spec, "--sheet": sheet})
     graded = grade_answers(network, entry=entry, answer=answer, answers=answers, report=report, sheet=sheet,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from html import escape
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -1034,11 +1034,12 @@ def report_rows(results: Iterable[BatchResult]) -> list[dict[str, str]]:
 
 
 def check_grade_options(network: Network, *, entry: str | None, answer: str | None, answers: object,
-                        report: object, sheet: object) -> None:
+                        report: object, sheet: object, network_options: Sequence[str] = ()) -> None:
     """Refuse, before any work, a network that cannot be graded and options that do not go together.
 
     One answer (``answer`` with ``entry``) or a class's ``answers`` file (with an optional ``report``,
-    ``.csv`` or ``.json``, and ``sheet``).
+    ``.csv`` or ``.json``, and ``sheet``). ``network_options``: the network options given (``--l2``, ...),
+    which a sheet's own networks would silently override.
     """
     check_gradable(network)  # a softmax output is refused here, with the reason
     if (answer is None) == (answers is None):
@@ -1050,6 +1051,9 @@ def check_grade_options(network: Network, *, entry: str | None, answer: str | No
             raise SymbpError(f"{'--report' if report is not None else '--sheet'} goes with --answers FILE")
     elif report is not None and report.suffix.lower() not in (".csv", ".json"):  # type: ignore[attr-defined]
         raise SymbpError(f"--report {str(report)!r} must end in .csv or .json")
+    if sheet is not None and network_options:
+        raise SymbpError(f"{network_options[0]} does not go with --sheet: each exercise is graded on the sheet's own "
+                         "network (its layers, non-linearity, cost, decay and definitions); give one or the other")
 
 
 @dataclass(frozen=True)

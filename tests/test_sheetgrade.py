@@ -191,3 +191,17 @@ def test_a_damaged_sheet_is_the_teachers_error_not_a_traceback(tmp_path, damage)
     result = invoke("grade", "--answers", str(tmp_path / "answers.csv"), "--sheet", str(tmp_path / "week5.json"))
     assert result.exit_code == 2 and result.stderr.startswith("symbp: error: ") and result.stderr.count("\n") == 1, (
         result.stderr, result.exception)
+
+
+@pytest.mark.parametrize("option", [("--l2", "0.1"), ("--define", "sw=x/(1+exp(-x))"), ("--layers", "2,2,1"),
+                                    ("--activation", "tanh"), ("--batch", "2")])
+def test_network_options_beside_a_sheet_are_refused_not_silently_ignored(tmp_path, option):
+    """A sheet grades each exercise on its own network; an --l2 given beside it would be dropped without a word."""
+    data = _sheet(0)
+    (tmp_path / "week5.json").write_text(json.dumps(data))
+    _write(tmp_path / "answers.csv", [{"student": "ann", "exercise": "ex1", "answer": data["exercises"][0]["answer_text"]}])
+    result = invoke("grade", "--answers", str(tmp_path / "answers.csv"), "--sheet", str(tmp_path / "week5.json"),
+                    "--report", str(tmp_path / "report.csv"), *option)
+    assert result.exit_code == 2 and result.stdout == "", (result.stdout, result.stderr)
+    assert result.stderr.count("\n") == 1 and f"{option[0]} does not go with --sheet" in result.stderr
+    assert not (tmp_path / "report.csv").exists()

@@ -145,3 +145,16 @@ def test_targets_that_do_not_go_with_the_cost_are_refused_naming_the_row(cost, t
     layers = [2, outputs] if outputs == 1 else [2, 2, outputs]
     with pytest.raises(symbp.SymbpError, match=rf"row 3: targets .*{accepted}"):
         train(Network(layers, activations, cost), Dataset("rows", x, t), epochs=1)
+
+
+def test_a_definition_no_layer_uses_is_refused_not_silently_dropped(tmp_path):
+    """train's default network is tanh then sigmoid: a --define alone would train without it."""
+    out = tmp_path / "report.txt"
+    result = make_runner().invoke(app, ["train", "--data", "xor", "--define", "sw=x/(1+exp(-x))", "--epochs", "5",
+                                        "--out", str(out)])
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert result.stderr.count("\n") == 1 and "'sw=x/(1+exp(-x))'" in result.stderr and "--activation" in result.stderr
+    assert not out.exists()
+    used = make_runner().invoke(app, ["train", "--data", "xor", "--define", "sw=x/(1+exp(-x))", "--layers", "2,3,1",
+                                      "--activations", "sw,sigmoid", "--cost", "binary_cross_entropy", "--epochs", "5"])
+    assert used.exit_code == 0, used.stderr
