@@ -119,6 +119,9 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
             return base + superscript(int(exponent))
         return super()._print_Pow(expr, rational).replace("**", "^")
 
+    def _print_Exp1(self, expr: sp.Expr) -> str:
+        return "e"  # Euler's number as a formula writes it (SymPy's str says E)
+
     def _print_Max(self, expr: sp.Max) -> str:
         return f"max({', '.join(self._print(arg) for arg in expr.args)})"
 
