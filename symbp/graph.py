@@ -353,7 +353,7 @@ class Graph:
         return tuple(out)
 
 
-DECAY = sp.Symbol("l2_lambda", real=True, nonnegative=True)
+DECAY = sp.Symbol("λ", real=True, nonnegative=True)
 """lambda, the weight decay's factor; kept a symbol in derivations, given its value with the numbers."""
 
 SQUARED_WEIGHTS = sp.Symbol("sum_W_squared_m", real=True, nonnegative=True)
