@@ -17,7 +17,7 @@ Data flows one way: spec -> graph -> derive -> document -> printers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Sequence, Union
 
 import sympy as sp
@@ -29,7 +29,7 @@ from .derive.reference import ReferenceDerivation
 from .derive.repeated import RepeatedWork, repeated_work
 from .display import Displayable
 from .errors import SymbpError
-from .graph import SQUARED_WEIGHTS, Graph, build_graph
+from .graph import ALL_SQUARED_WEIGHTS, SQUARED_WEIGHTS, Graph, build_graph
 from .spec import Entry, Network
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -807,15 +807,73 @@ class ExampleDocument(Node):
     example: object = field(repr=False, compare=False)
 
 
-def _computed_equation(computed: Computed, lhs: Math, digits: int) -> Equation:
+def _with_numbers(node: Math, values: dict[sp.Symbol, float], digits: int) -> Math:
+    """``node`` with every symbol's number put in, its sums and products kept as they are (so the terms
+    stand in the order the derivation prints them); products of numbers get a visible sign."""
+    if isinstance(node, sp.Basic):
+        if not node.free_symbols:
+            return node
+        return Numbers(node, tuple((s, values[s]) for s in sorted(node.free_symbols, key=lambda s: s.name)), digits)
+    if isinstance(node, IndexSum) and node.body == SQUARED_WEIGHTS:  # sum_m sum_ij (W^{(m)}_{ij})^2, computed before
+        return Numbers(ALL_SQUARED_WEIGHTS, ((ALL_SQUARED_WEIGHTS, values[ALL_SQUARED_WEIGHTS]),), digits)
+    if isinstance(node, Sum):
+        return replace(node, terms=tuple(_with_numbers(t, values, digits) for t in node.terms))
+    if isinstance(node, (Term, Product)):
+        factors = tuple(_with_numbers(f, values, digits) for f in node.factors)
+        return Term(factors) if isinstance(node, Term) else Product(factors)
+    raise SymbpError(f"no numbers for {type(node).__name__}")  # pragma: no cover - the builders below make none
+
+
+def _as_derived(computed: Computed, graph: Graph) -> tuple[Math, str]:
+    """A delta's or gradient's formula as the backprop derivation writes it, and a note on it."""
+    step = computed.step
+    if isinstance(step, GradientStep):
+        return _gradient_equation(step, graph).sides[-1], ""
+    if isinstance(step, DeltaStep) and step.collapse:  # softmax with cross-entropy: a - t, or its general step
+        if computed.formula == step.collapse[-1]:
+            return computed.formula, "the targets sum to 1"
+        return computed.formula, f"the targets sum to {computed.targets_sum:g}, not 1: the general form"
+    if isinstance(step, DeltaStep):
+        return delta_unit_equation(step).sides[0], ""
+    return computed.formula, ""
+
+
+def _total_cost(graph: Graph) -> Math:
+    """C = (1/N)(C^{(1)} + ... + C^{(N)}) + (lambda/2) sum_m sum_ij (W^{(m)}_{ij})^2, the terms the network has."""
+    net = graph.network
+    costs = [g.C for g in graph.examples]
+    terms: list[Math] = [Term((graph.mean, Sum(tuple(costs), grouped=True)), implicit=True) if net.batch > 1 else costs[0]]
+    if graph.decay is not None:
+        terms.append(Term((graph.decay / 2, IndexSum("m", net.L, SQUARED_WEIGHTS)), implicit=True))
+    return Sum(tuple(terms))
+
+
+def _computed_equation(computed: Computed, lhs: Math, digits: int, graph: Graph) -> Equation:
     value = Number(computed.value, digits)
+    values = dict(computed.inputs)
+    if computed.symbol == ALL_SQUARED_WEIGHTS:  # only its numbers: its symbols would repeat the left side
+        weights = [w for m in range(1, graph.network.L + 1) for w in graph.W[m]]  # layer by layer, row by row
+        squares = tuple(Numbers(w**2, ((w, values[w]),), digits) for w in weights)
+        return Equation(IndexSum("m", graph.network.L, SQUARED_WEIGHTS), (Sum(squares), value))
+    if computed.symbol == graph.total and graph.total not in {g.C for g in graph.examples}:
+        formula: Math = _total_cost(graph)
+        return Equation(lhs, (formula, _with_numbers(formula, values, digits), value))
     if isinstance(computed.formula, sp.Symbol):  # dC/db = delta: nothing to compute
         return Equation(lhs, (computed.formula, value))
-    if computed.factors:  # as the lecture writes a delta: upstream times sigma', not SymPy's flattened product
-        formula: Math = Product(computed.factors)
-        numbers: Math = Product(tuple(Numbers(f, computed.inputs, digits) for f in computed.factors))
-        return Equation(lhs, (formula, numbers, value))
-    return Equation(lhs, (computed.formula, Numbers(computed.formula, computed.inputs, digits), value))
+    formula, note = _as_derived(computed, graph)
+    return Equation(lhs, (formula, _with_numbers(formula, values, digits), value), note=note)
+
+
+def _number_factor(value: float, digits: int) -> Numbers:
+    """One number as a factor of a product: bracketed when negative, as the other products of numbers are."""
+    stand_in = sp.Symbol("value")
+    return Numbers(stand_in, ((stand_in, value),), digits)
+
+
+def _split_total(forward: Sequence[Computed], graph: Graph) -> tuple[tuple[Computed, ...], tuple[Computed, ...]]:
+    """The examples' passes, then (a batch, weight decay) the squared weights and C as a group of their own."""
+    last = {ALL_SQUARED_WEIGHTS, graph.total} - {g.C for g in graph.examples}
+    return tuple(c for c in forward if c.symbol not in last), tuple(c for c in forward if c.symbol in last)
 
 
 def worked_example_document(example: WorkedExample) -> ExampleDocument:
@@ -827,9 +885,12 @@ def worked_example_document(example: WorkedExample) -> ExampleDocument:
     d = example.digits
     first = example.first
     parts: list[Node] = [
-        Section("Forward pass", (tuple(_computed_equation(c, c.symbol, d) for c in first.forward),)),
-        Section("Backward pass, output layer first", (tuple(_computed_equation(c, c.symbol, d) for c in first.backward),)),
-        Section("Gradients from the deltas", (tuple(_computed_equation(c, Partial(graph.total, c.symbol), d) for c in first.gradients),)),
+        Section("Forward pass", tuple(tuple(_computed_equation(c, c.symbol, d, graph) for c in part)
+                                      for part in _split_total(first.forward, graph) if part)),
+        Section("Backward pass, output layer first",
+                (tuple(_computed_equation(c, c.symbol, d, graph) for c in first.backward),)),
+        Section("Gradients from the deltas",
+                (tuple(_computed_equation(c, Partial(graph.total, c.symbol), d, graph) for c in first.gradients),)),
     ]
     naive_numbers = example.naive
     if naive_numbers is not None:
@@ -837,7 +898,7 @@ def worked_example_document(example: WorkedExample) -> ExampleDocument:
         rows = [
             Equation(Partial(graph.C, symbol),
                      (Product(tuple(Partial(of, wrt) for of, wrt, _ in path.factors)),
-                      Product(tuple(Number(v, d) for _, _, v in path.factors)), Number(path.product, d)),
+                      Product(tuple(_number_factor(v, d) for _, _, v in path.factors)), Number(path.product, d)),
                      note=f"the term of path {k} of {len(naive_numbers.paths)}",
                      sides_on_new_rows=True)  # a chain of partials fills a row on its own
             for k, path in enumerate(naive_numbers.paths, start=1)

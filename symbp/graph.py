@@ -20,7 +20,7 @@ from .spec import Entry, Network
 Symbols = tuple[sp.Symbol, ...]
 
 _SUPERSCRIPT = str.maketrans("0123456789()mn-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵐⁿ⁻⁺")
-_SUBSCRIPT = str.maketrans("0123456789ijkn=", "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖₙ₌")
+_SUBSCRIPT = str.maketrans("0123456789ijkmn=", "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖₘₙ₌")
 
 
 def superscript(text: object) -> str:
@@ -29,7 +29,7 @@ def superscript(text: object) -> str:
 
 
 def subscript(text: object) -> str:
-    """Unicode subscript digits, ``i j k`` and ``=``: ``j=1`` -> ``ⱼ₌₁``."""
+    """Unicode subscript digits, ``i j k m n`` and ``=``: ``j=1`` -> ``ⱼ₌₁``."""
     return str(text).translate(_SUBSCRIPT)
 
 
@@ -358,6 +358,9 @@ DECAY = sp.Symbol("λ", real=True, nonnegative=True)
 
 SQUARED_WEIGHTS = sp.Symbol("sum_W_squared_m", real=True, nonnegative=True)
 """sum_ij (W^{(m)}_{ij})^2 as one symbol, for showing the decay's cost (never differentiated)."""
+
+ALL_SQUARED_WEIGHTS = sp.Symbol("sum_m_sum_W_squared", real=True, nonnegative=True)
+"""sum_m sum_ij (W^{(m)}_{ij})^2 as one symbol: a worked example computes it once, then puts it into C."""
 
 
 @lru_cache(maxsize=32)

@@ -16,6 +16,7 @@ output needs ``amsmath`` and ``xcolor`` (for the marks on repeated work).
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -443,17 +444,19 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
     # Worked examples ----------------------------------------------------------------------------
 
     def _print_Number(self, node: Number) -> str:
-        return format_number(node.value, node.digits)
+        return format_number(node.value, node.digits, pad=True)
 
     def _number_name(self, value: float, digits: int) -> str:
-        text = format_number(value, digits)
+        text = format_number(value, digits, pad=True)
         return rf"\left({text}\right)" if text.startswith("-") else text
 
     def _print_Numbers(self, node: Numbers) -> str:
         printer = self.renamed({symbol: self._number_name(value, node.digits) for symbol, value in node.values})
         # Numbers side by side need a visible product sign: 0.15 \cdot 0.05, never 0.15 0.05.
         printer._settings = {**printer._settings, "mul_symbol_latex": r" \cdot ", "mul_symbol_latex_numbers": r" \cdot "}
-        return printer.doprint(node.expr)
+        # A bracketed negative number as a function's argument: \tanh(-0.5), never \tanh((-0.5)).
+        return re.sub(r"\\left\(\\left\((-[0-9.e+-]+)\\right\) ?\\right\)", r"\\left(\1\\right)",
+                      printer.doprint(node.expr))
 
     def _print_Updated(self, node: Updated) -> str:
         return rf"{{{self._print(node.parameter)}}}^{{+}}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import sympy as sp
@@ -262,15 +263,16 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
     # Worked examples ----------------------------------------------------------------------------
 
     def _print_Number(self, node: Number) -> str:
-        return format_number(node.value, node.digits)
+        return format_number(node.value, node.digits, pad=True)
 
     def _number_name(self, value: float, digits: int) -> str:
-        text = format_number(value, digits)
+        text = format_number(value, digits, pad=True)
         return f"({text})" if text.startswith("-") else text  # 0.5 · (-0.2), never 0.5 · -0.2
 
     def _print_Numbers(self, node: Numbers) -> str:
         names = {symbol: self._number_name(value, node.digits) for symbol, value in node.values}
-        return self.renamed(names).doprint(node.expr)
+        # A bracketed negative number as a function's argument or a power's base: tanh(-0.5), (-0.2)², never ((-0.2)).
+        return re.sub(r"\(\((-[0-9.e+-]+)\)\)", r"(\1)", self.renamed(names).doprint(node.expr))
 
     def _print_Updated(self, node: Updated) -> str:
         return self._print(node.parameter) + "⁺"
