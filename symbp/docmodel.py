@@ -220,11 +220,17 @@ class IndexSum(Node):
 
 @dataclass(frozen=True)
 class Marked(Node):
-    """A product the naive expansions compute more than once: one term of ``delta`` (backprop's store)."""
+    """A product the naive expansions compute more than once: one term of ``delta`` (backprop's store).
+
+    When ``delta`` has several terms (``terms``, one per path from C to its z) the mark says which one it is
+    (``term``), so three prefixes of delta^{(2)}_1 through a softmax are not each labelled delta^{(2)}_1.
+    """
 
     body: Math
     delta: sp.Symbol
     layer: int
+    term: int = 1
+    terms: int = 1
 
 
 @dataclass(frozen=True)
@@ -340,7 +346,7 @@ def _chain(path: Path, marks: Sequence) -> Product:
     for mark in marks:
         end = len(mark.factors)
         inside = ([head] if head is not None else []) + factors[done:end]
-        head = Marked(Product(tuple(inside)), mark.delta, mark.layer)
+        head = Marked(Product(tuple(inside)), mark.delta, mark.layer, mark.term, mark.terms)
         done = end
     return Product(tuple(([head] if head is not None else []) + factors[done:]))
 

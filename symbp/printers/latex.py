@@ -262,7 +262,8 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
 
     def _print_Marked(self, node: Marked) -> str:
         colour = MARK_COLOURS[(self._network.L - node.layer) % len(MARK_COLOURS)]
-        return rf"{{\color{{{colour}}}\underbrace{{{self._print(node.body)}}}_{{{self._print(node.delta)}}}}}"
+        label = self._print(node.delta) + (rf"\text{{, term {node.term} of {node.terms}}}" if node.terms > 1 else "")
+        return rf"{{\color{{{colour}}}\underbrace{{{self._print(node.body)}}}_{{{label}}}}}"
 
     # Pieces for the line breaker -------------------------------------------------------------
 
