@@ -759,10 +759,11 @@ def vectorized_document(network: Network) -> Section:
 
 @dataclass(frozen=True)
 class Number(Node):
-    """A computed value, shown to ``digits`` decimals."""
+    """A computed value, shown with all ``digits`` decimals; a ``given`` one (of the point file) as it is."""
 
     value: float
     digits: int
+    given: bool = False
 
 
 @dataclass(frozen=True)
@@ -772,6 +773,8 @@ class Numbers(Node):
     expr: sp.Expr
     values: tuple[tuple[sp.Symbol, float], ...]
     digits: int
+    given: frozenset[sp.Symbol] = frozenset()
+    """Symbols whose numbers the user gave (x, t, W, b, lambda): shown as given; the rest with all ``digits`` decimals."""
 
     @property
     def precedence(self) -> int:
@@ -792,6 +795,8 @@ class DescentStep(Node):
     parameter: sp.Symbol
     numbers: tuple[float, float, float] | None = None
     digits: int = 6
+    given: tuple[bool, bool, bool] = (True, True, False)
+    """Which of the numbers were given (the weight and eta) rather than computed (the gradient)."""
 
 
 @dataclass(frozen=True)
@@ -813,19 +818,19 @@ class ExampleDocument(Node):
     example: object = field(repr=False, compare=False)
 
 
-def _with_numbers(node: Math, values: dict[sp.Symbol, float], digits: int) -> Math:
+def _with_numbers(node: Math, values: dict[sp.Symbol, float], digits: int, given: frozenset[sp.Symbol]) -> Math:
     """``node`` with every symbol's number put in, its sums and products kept as they are (so the terms
     stand in the order the derivation prints them); products of numbers get a visible sign."""
     if isinstance(node, sp.Basic):
         if not node.free_symbols:
             return node
-        return Numbers(node, tuple((s, values[s]) for s in sorted(node.free_symbols, key=lambda s: s.name)), digits)
+        return Numbers(node, tuple((s, values[s]) for s in sorted(node.free_symbols, key=lambda s: s.name)), digits, given)
     if isinstance(node, IndexSum) and node.body == SQUARED_WEIGHTS:  # sum_m sum_ij (W^{(m)}_{ij})^2, computed before
         return Numbers(ALL_SQUARED_WEIGHTS, ((ALL_SQUARED_WEIGHTS, values[ALL_SQUARED_WEIGHTS]),), digits)
     if isinstance(node, Sum):
-        return replace(node, terms=tuple(_with_numbers(t, values, digits) for t in node.terms))
+        return replace(node, terms=tuple(_with_numbers(t, values, digits, given) for t in node.terms))
     if isinstance(node, (Term, Product)):
-        factors = tuple(_with_numbers(f, values, digits) for f in node.factors)
+        factors = tuple(_with_numbers(f, values, digits, given) for f in node.factors)
         return Term(factors) if isinstance(node, Term) else Product(factors)
     raise SymbpError(f"no numbers for {type(node).__name__}")  # pragma: no cover - the builders below make none
 
@@ -854,26 +859,39 @@ def _total_cost(graph: Graph) -> Math:
     return Sum(tuple(terms))
 
 
+def _given(graph: Graph) -> frozenset[sp.Symbol]:
+    """The symbols whose numbers a point file gives: x and t of every example, W, b, and lambda."""
+    symbols = [s for g in graph.examples for s in (*g.a[0], *g.t)]
+    symbols += [s for m in range(1, graph.network.L + 1) for s in (*graph.W[m], *graph.b[m])]
+    return frozenset(symbols + ([graph.decay] if graph.decay is not None else []))
+
+
 def _computed_equation(computed: Computed, lhs: Math, digits: int, graph: Graph) -> Equation:
     value = Number(computed.value, digits)
     values = dict(computed.inputs)
     if computed.symbol == ALL_SQUARED_WEIGHTS:  # only its numbers: its symbols would repeat the left side
         weights = [w for m in range(1, graph.network.L + 1) for w in graph.W[m]]  # layer by layer, row by row
-        squares = tuple(Numbers(w**2, ((w, values[w]),), digits) for w in weights)
+        squares = tuple(Numbers(w**2, ((w, values[w]),), digits, frozenset(weights)) for w in weights)
         return Equation(IndexSum("m", graph.network.L, SQUARED_WEIGHTS), (Sum(squares), value))
     if computed.symbol == graph.total and graph.total not in {g.C for g in graph.examples}:
         formula: Math = _total_cost(graph)
-        return Equation(lhs, (formula, _with_numbers(formula, values, digits), value))
+        return Equation(lhs, (formula, _with_numbers(formula, values, digits, _given(graph)), value))
     if isinstance(computed.formula, sp.Symbol):  # dC/db = delta: nothing to compute
         return Equation(lhs, (computed.formula, value))
     formula, note = _as_derived(computed, graph)
-    return Equation(lhs, (formula, _with_numbers(formula, values, digits), value), note=note)
+    return Equation(lhs, (formula, _with_numbers(formula, values, digits, _given(graph)), value), note=note)
 
 
-def _number_factor(value: float, digits: int) -> Numbers:
+def _number_factor(value: float, digits: int, given: bool) -> Numbers:
     """One number as a factor of a product: bracketed when negative, as the other products of numbers are."""
     stand_in = sp.Symbol("value")
-    return Numbers(stand_in, ((stand_in, value),), digits)
+    return Numbers(stand_in, ((stand_in, value),), digits, frozenset([stand_in]) if given else frozenset())
+
+
+def _factor_given(graph: Graph, of: sp.Symbol, wrt: sp.Symbol) -> bool:
+    """Whether a path factor's number is one the point gives: dz/da = W, dz/db = 1, dz^{(1)}/dW^{(1)} = x."""
+    zs = {z for g in graph.examples for m in range(1, graph.network.L + 1) for z in g.z[m]}
+    return of in zs and wrt not in {w for m in range(2, graph.network.L + 1) for w in graph.W[m]}
 
 
 def _split_total(forward: Sequence[Computed], graph: Graph) -> tuple[tuple[Computed, ...], tuple[Computed, ...]]:
@@ -904,7 +922,8 @@ def worked_example_document(example: WorkedExample) -> ExampleDocument:
         rows = [
             Equation(Partial(graph.C, symbol),
                      (Product(tuple(Partial(of, wrt) for of, wrt, _ in path.factors)),
-                      Product(tuple(_number_factor(v, d) for _, _, v in path.factors)), Number(path.product, d)),
+                      Product(tuple(_number_factor(v, d, _factor_given(graph, of, wrt)) for of, wrt, v in path.factors)),
+                      Number(path.product, d)),
                      note=f"the term of path {k} of {len(naive_numbers.paths)}",
                      sides_on_new_rows=True)  # a chain of partials fills a row on its own
             for k, path in enumerate(naive_numbers.paths, start=1)

@@ -97,8 +97,8 @@ def test_negative_factors_are_bracketed_and_every_rounded_number_has_the_same_de
     a = softmax_outputs(X)
     assert f"{a[1]:.4f}" == "0.3590" and "= 0.3590" in text and "-0.6410" in text
     assert not re.search(r"(?<![\d.])0\.359(?!\d)", text)  # 0.359 beside 0.3571: the zero was dropped
-    # Numbers given in the point file (0.1, 2, -1) stay as they are.
-    assert "0.1 · 1 + 0.2 · 2 + 0.3 · (-1) + 0.4 · 0.5 + 0.1" in text
+    # Numbers given in the point file (0.1, 2, -1) stay as they are; computed ones have 4 decimals even when exact.
+    assert "0.1 · 1 + 0.2 · 2 + 0.3 · (-1) + 0.4 · 0.5 + 0.1 = 0.5000" in text
 
 
 def test_squares_of_negative_numbers_have_one_pair_of_brackets():
@@ -106,11 +106,11 @@ def test_squares_of_negative_numbers_have_one_pair_of_brackets():
     text = print_example(worked_example(net, {"x": np.array([1.0]), "t": np.array([0.0]), "W1": np.array([[-0.5]]),
                                               "b1": np.array([0.0])}), "text")
     a = np.tanh(-0.5)
-    assert f"1 - ({a:.6f})²" in text and "tanh(-0.5)" in text
+    assert f"1 - ({a:.6f})²" in text and "tanh(-0.500000)" in text  # z = -0.5 is computed: all 6 decimals
     assert not re.search(r"\(\(-[\d.]+\)\)", text)  # never ((-0.5))
     latex = print_example(worked_example(net, {"x": np.array([1.0]), "t": np.array([0.0]), "W1": np.array([[-0.5]]),
                                                "b1": np.array([0.0])}), "latex")
-    assert r"\tanh{\left(-0.5\right)}" in latex
+    assert r"\tanh{\left(-0.500000\right)}" in latex
     assert not re.search(r"\\left\(\\left\(-[\d.]+\\right\) ?\\right\)", latex)
 
 
@@ -151,7 +151,7 @@ def test_the_batch_and_decay_worked_example_fits_the_page(batch_decay_point, tem
        str(out.with_suffix(".tex")))
     source = out.with_suffix(".tex").read_text()
     squares = sum(w * w for key in ("W1", "W2") for w in np.ravel(WEIGHTS[key]))
-    assert rf"\sum_{{m=1}}^{{2}}" in source and f"= {squares:g}" in source and f"\\cdot {squares:g}" in source
+    assert rf"\sum_{{m=1}}^{{2}}" in source and f"= {squares:.4f}" in source and f"\\cdot {squares:.4f}" in source
     compile_pdf(source, out, keep_log=True)
     log = out.with_suffix(".log").read_text()
     start = source[: source.index("orked example")].count("\n") + 1  # the notes' section, the slides' frames

@@ -143,14 +143,13 @@ class DocumentPrinter:
 def format_number(value: float, digits: int, pad: bool = False) -> str:
     """``value`` rounded half up (as a textbook does) to ``digits`` decimals, without trailing zeros.
 
-    With ``pad`` a rounded value keeps all ``digits`` decimals, so the numbers of one worked
-    example line up (0.3590 beside 0.3571); a value that is exactly a shorter decimal (a
-    given 0.1, a z of 0.5) is still shown as it is.
+    With ``pad`` it keeps all ``digits`` decimals, as a worked example shows every number it
+    computed (0.3590 beside 0.3571); the numbers a user gave are shown without.
 
     >>> format_number(0.3775, 9), format_number(0.5932699921, 6), format_number(-1e-9, 3)
     ('0.3775', '0.59327', '0')
     >>> format_number(0.5932699921, 6, pad=True), format_number(0.1 + 0.2, 4, pad=True)
-    ('0.593270', '0.3')
+    ('0.593270', '0.3000')
     """
     from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -162,10 +161,9 @@ def format_number(value: float, digits: int, pad: bool = False) -> str:
     except InvalidOperation:  # more digits than the decimal context holds: a huge number, shown as is
         return f"{value:.{digits}g}"
     text = f"{rounded:.{digits}f}"
-    exact = abs(float(rounded) - value) <= 1e-12 * max(1.0, abs(value))  # float noise aside
-    if "." in text and (exact or not pad):
+    if "." in text and not pad:
         text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    return text.lstrip("-") if float(text) == 0 else text  # never -0 (nor -0.00)
 
 
 def network_fields(network: Network) -> list[str]:

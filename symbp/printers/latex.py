@@ -445,14 +445,14 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
     # Worked examples ----------------------------------------------------------------------------
 
     def _print_Number(self, node: Number) -> str:
-        return format_number(node.value, node.digits, pad=True)
+        return format_number(node.value, node.digits, pad=not node.given)
 
-    def _number_name(self, value: float, digits: int) -> str:
-        text = format_number(value, digits, pad=True)
+    def _number_name(self, value: float, digits: int, given: bool = False) -> str:
+        text = format_number(value, digits, pad=not given)
         return rf"\left({text}\right)" if text.startswith("-") else text
 
     def _print_Numbers(self, node: Numbers) -> str:
-        printer = self.renamed({symbol: self._number_name(value, node.digits) for symbol, value in node.values})
+        printer = self.renamed({symbol: self._number_name(value, node.digits, symbol in node.given) for symbol, value in node.values})
         # Numbers side by side need a visible product sign: 0.15 \cdot 0.05, never 0.15 0.05.
         printer._settings = {**printer._settings, "mul_symbol_latex": r" \cdot ", "mul_symbol_latex_numbers": r" \cdot "}
         # A bracketed negative number as a function's argument: \tanh(-0.5), never \tanh((-0.5)).
@@ -466,7 +466,7 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         if node.numbers is None:
             name = self._print(node.parameter)
             return rf"{name} - \eta \frac{{\partial C}}{{\partial {name}}}"
-        before, lr, gradient = (self._number_name(v, node.digits) for v in node.numbers)
+        before, lr, gradient = (self._number_name(v, node.digits, given) for v, given in zip(node.numbers, node.given))
         return rf"{before} - {lr} \cdot {gradient}"
 
     def table_rows(self, node: Table) -> list[str]:
