@@ -158,3 +158,12 @@ def test_the_batch_and_decay_worked_example_fits_the_page(batch_decay_point, tem
     lines = [int(m.group(1)) for m in re.finditer(r"Overfull \\hbox \([\d.]+pt too wide\).* at lines? (\d+)", log)
              if float(re.search(r"\(([\d.]+)pt", m.group(0)).group(1)) > 3.0]
     assert [n for n in lines if n >= start] == [], overfull(log, 3.0)
+
+
+def test_rounding_every_intermediate_keeps_every_decimal_too():
+    t = np.array([0.0, 1.0, 0.0])
+    text = print_example(worked_example(SOFTMAX, {**WEIGHTS, "x": X, "t": t}, digits=4, round_intermediates=True),
+                         "text")
+    a = softmax_outputs(X)
+    assert f"δ⁽²⁾₂ = a⁽²⁾₂ - t₂ = {a[1]:.4f} - 1 = {a[1] - 1:.4f}" in text  # 0.3590 - 1 = -0.6410
+    assert not re.search(r"(?<![\d.])-?0\.359(?!\d)", text) and "= 0.5000\n" in text  # z^{(1)}_1 = 0.5 exactly
