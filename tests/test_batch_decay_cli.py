@@ -119,7 +119,7 @@ def test_generated_code_averages_the_rows_and_adds_the_decay(tmp_path):
 def test_algorithm_shows_the_batch_cost_and_the_batch_gradients():
     text = ok("algorithm", *NET, *BATCH).stdout
     assert "Forward pass, for each example n = 1, 2, 3" in text
-    assert "C = 1/3 · (Σₙ₌₁³ C⁽ⁿ⁾) + λ/2 · (Σm₌₁² Σᵢⱼ (W⁽ᵐ⁾ᵢⱼ)²)" in text
+    assert "C = 1/3 · (Σₙ₌₁³ C⁽ⁿ⁾) + λ/2 · (Σₘ₌₁² Σᵢⱼ (W⁽ᵐ⁾ᵢⱼ)²)" in text
     assert "∂C/∂W⁽ᵐ⁾ᵢⱼ = 1/3 · (Σₙ₌₁³ δ⁽ᵐ⁾⁽ⁿ⁾ᵢ · a⁽ᵐ⁻¹⁾⁽ⁿ⁾ⱼ) + λ · W⁽ᵐ⁾ᵢⱼ" in text
     latex = ok("algorithm", *NET, *BATCH, "-f", "latex").stdout
     assert r"z^{(1),(n)}_{i} &= \sum_{j=1}^{2} W^{(1)}_{ij} a^{(0),(n)}_{j} + b^{(1)}_{i}" in latex
