@@ -17,7 +17,7 @@ Data flows one way: spec -> graph -> derive -> document -> printers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable, Sequence, Union
 
 import sympy as sp
@@ -29,7 +29,7 @@ from .derive.reference import ReferenceDerivation
 from .derive.repeated import RepeatedWork, repeated_work
 from .display import Displayable
 from .errors import SymbpError
-from .graph import SQUARED_WEIGHTS, Graph, build_graph
+from .graph import ALL_SQUARED_WEIGHTS, SQUARED_WEIGHTS, Graph, build_graph
 from .spec import Entry, Network
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -220,11 +220,17 @@ class IndexSum(Node):
 
 @dataclass(frozen=True)
 class Marked(Node):
-    """A product the naive expansions compute more than once: one term of ``delta`` (backprop's store)."""
+    """A product the naive expansions compute more than once: one term of ``delta`` (backprop's store).
+
+    When ``delta`` has several terms (``terms``, one per path from C to its z) the mark says which one it is
+    (``term``), so three prefixes of delta^{(2)}_1 through a softmax are not each labelled delta^{(2)}_1.
+    """
 
     body: Math
     delta: sp.Symbol
     layer: int
+    term: int = 1
+    terms: int = 1
 
 
 @dataclass(frozen=True)
@@ -368,7 +374,7 @@ def _chain(path: Path, marks: Sequence) -> Product:
     for mark in marks:
         end = len(mark.factors)
         inside = ([head] if head is not None else []) + factors[done:end]
-        head = Marked(Product(tuple(inside)), mark.delta, mark.layer)
+        head = Marked(Product(tuple(inside)), mark.delta, mark.layer, mark.term, mark.terms)
         done = end
     return Product(tuple(([head] if head is not None else []) + factors[done:]))
 
@@ -783,10 +789,11 @@ def vectorized_document(network: Network) -> Section:
 
 @dataclass(frozen=True)
 class Number(Node):
-    """A computed value, shown to ``digits`` decimals."""
+    """A computed value, shown with all ``digits`` decimals; a ``given`` one (of the point file) as it is."""
 
     value: float
     digits: int
+    given: bool = False
 
 
 @dataclass(frozen=True)
@@ -796,6 +803,8 @@ class Numbers(Node):
     expr: sp.Expr
     values: tuple[tuple[sp.Symbol, float], ...]
     digits: int
+    given: frozenset[sp.Symbol] = frozenset()
+    """Symbols whose numbers the user gave (x, t, W, b, lambda): shown as given; the rest with all ``digits`` decimals."""
 
     @property
     def precedence(self) -> int:
@@ -816,6 +825,8 @@ class DescentStep(Node):
     parameter: sp.Symbol
     numbers: tuple[float, float, float] | None = None
     digits: int = 6
+    given: tuple[bool, bool, bool] = (True, True, False)
+    """Which of the numbers were given (the weight and eta) rather than computed (the gradient)."""
 
 
 @dataclass(frozen=True)
@@ -837,15 +848,86 @@ class ExampleDocument(Node):
     example: object = field(repr=False, compare=False)
 
 
-def _computed_equation(computed: Computed, lhs: Math, digits: int) -> Equation:
+def _with_numbers(node: Math, values: dict[sp.Symbol, float], digits: int, given: frozenset[sp.Symbol]) -> Math:
+    """``node`` with every symbol's number put in, its sums and products kept as they are (so the terms
+    stand in the order the derivation prints them); products of numbers get a visible sign."""
+    if isinstance(node, sp.Basic):
+        if not node.free_symbols:
+            return node
+        return Numbers(node, tuple((s, values[s]) for s in sorted(node.free_symbols, key=lambda s: s.name)), digits, given)
+    if isinstance(node, IndexSum) and node.body == SQUARED_WEIGHTS:  # sum_m sum_ij (W^{(m)}_{ij})^2, computed before
+        return Numbers(ALL_SQUARED_WEIGHTS, ((ALL_SQUARED_WEIGHTS, values[ALL_SQUARED_WEIGHTS]),), digits)
+    if isinstance(node, Sum):
+        return replace(node, terms=tuple(_with_numbers(t, values, digits, given) for t in node.terms))
+    if isinstance(node, (Term, Product)):
+        factors = tuple(_with_numbers(f, values, digits, given) for f in node.factors)
+        return Term(factors) if isinstance(node, Term) else Product(factors)
+    raise SymbpError(f"no numbers for {type(node).__name__}")  # pragma: no cover - the builders below make none
+
+
+def _as_derived(computed: Computed, graph: Graph) -> tuple[Math, str]:
+    """A delta's or gradient's formula as the backprop derivation writes it, and a note on it."""
+    step = computed.step
+    if isinstance(step, GradientStep):
+        return _gradient_equation(step, graph).sides[-1], ""
+    if isinstance(step, DeltaStep) and step.collapse:  # softmax with cross-entropy: a - t, or its general step
+        if computed.formula == step.collapse[-1]:
+            return computed.formula, "the targets sum to 1"
+        return computed.formula, f"the targets sum to {computed.targets_sum:g}, not 1: the general form"
+    if isinstance(step, DeltaStep):
+        return delta_unit_equation(step).sides[0], ""
+    return computed.formula, ""
+
+
+def _total_cost(graph: Graph) -> Math:
+    """C = (1/N)(C^{(1)} + ... + C^{(N)}) + (lambda/2) sum_m sum_ij (W^{(m)}_{ij})^2, the terms the network has."""
+    net = graph.network
+    costs = [g.C for g in graph.examples]
+    terms: list[Math] = [Term((graph.mean, Sum(tuple(costs), grouped=True)), implicit=True) if net.batch > 1 else costs[0]]
+    if graph.decay is not None:
+        terms.append(Term((graph.decay / 2, IndexSum("m", net.L, SQUARED_WEIGHTS)), implicit=True))
+    return Sum(tuple(terms))
+
+
+def _given(graph: Graph) -> frozenset[sp.Symbol]:
+    """The symbols whose numbers a point file gives: x and t of every example, W, b, and lambda."""
+    symbols = [s for g in graph.examples for s in (*g.a[0], *g.t)]
+    symbols += [s for m in range(1, graph.network.L + 1) for s in (*graph.W[m], *graph.b[m])]
+    return frozenset(symbols + ([graph.decay] if graph.decay is not None else []))
+
+
+def _computed_equation(computed: Computed, lhs: Math, digits: int, graph: Graph) -> Equation:
     value = Number(computed.value, digits)
+    values = dict(computed.inputs)
+    if computed.symbol == ALL_SQUARED_WEIGHTS:  # only its numbers: its symbols would repeat the left side
+        weights = [w for m in range(1, graph.network.L + 1) for w in graph.W[m]]  # layer by layer, row by row
+        squares = tuple(Numbers(w**2, ((w, values[w]),), digits, frozenset(weights)) for w in weights)
+        return Equation(IndexSum("m", graph.network.L, SQUARED_WEIGHTS), (Sum(squares), value))
+    if computed.symbol == graph.total and graph.total not in {g.C for g in graph.examples}:
+        formula: Math = _total_cost(graph)
+        return Equation(lhs, (formula, _with_numbers(formula, values, digits, _given(graph)), value))
     if isinstance(computed.formula, sp.Symbol):  # dC/db = delta: nothing to compute
         return Equation(lhs, (computed.formula, value))
-    if computed.factors:  # as the lecture writes a delta: upstream times sigma', not SymPy's flattened product
-        formula: Math = Product(computed.factors)
-        numbers: Math = Product(tuple(Numbers(f, computed.inputs, digits) for f in computed.factors))
-        return Equation(lhs, (formula, numbers, value))
-    return Equation(lhs, (computed.formula, Numbers(computed.formula, computed.inputs, digits), value))
+    formula, note = _as_derived(computed, graph)
+    return Equation(lhs, (formula, _with_numbers(formula, values, digits, _given(graph)), value), note=note)
+
+
+def _number_factor(value: float, digits: int, given: bool) -> Numbers:
+    """One number as a factor of a product: bracketed when negative, as the other products of numbers are."""
+    stand_in = sp.Symbol("value")
+    return Numbers(stand_in, ((stand_in, value),), digits, frozenset([stand_in]) if given else frozenset())
+
+
+def _factor_given(graph: Graph, of: sp.Symbol, wrt: sp.Symbol) -> bool:
+    """Whether a path factor's number is one the point gives: dz/da = W, dz/db = 1, dz^{(1)}/dW^{(1)} = x."""
+    zs = {z for g in graph.examples for m in range(1, graph.network.L + 1) for z in g.z[m]}
+    return of in zs and wrt not in {w for m in range(2, graph.network.L + 1) for w in graph.W[m]}
+
+
+def _split_total(forward: Sequence[Computed], graph: Graph) -> tuple[tuple[Computed, ...], tuple[Computed, ...]]:
+    """The examples' passes, then (a batch, weight decay) the squared weights and C as a group of their own."""
+    last = {ALL_SQUARED_WEIGHTS, graph.total} - {g.C for g in graph.examples}
+    return tuple(c for c in forward if c.symbol not in last), tuple(c for c in forward if c.symbol in last)
 
 
 def worked_example_document(example: WorkedExample) -> ExampleDocument:
@@ -857,9 +939,12 @@ def worked_example_document(example: WorkedExample) -> ExampleDocument:
     d = example.digits
     first = example.first
     parts: list[Node] = [
-        Section("Forward pass", (tuple(_computed_equation(c, c.symbol, d) for c in first.forward),)),
-        Section("Backward pass, output layer first", (tuple(_computed_equation(c, c.symbol, d) for c in first.backward),)),
-        Section("Gradients from the deltas", (tuple(_computed_equation(c, Partial(graph.total, c.symbol), d) for c in first.gradients),)),
+        Section("Forward pass", tuple(tuple(_computed_equation(c, c.symbol, d, graph) for c in part)
+                                      for part in _split_total(first.forward, graph) if part)),
+        Section("Backward pass, output layer first",
+                (tuple(_computed_equation(c, c.symbol, d, graph) for c in first.backward),)),
+        Section("Gradients from the deltas",
+                (tuple(_computed_equation(c, Partial(graph.total, c.symbol), d, graph) for c in first.gradients),)),
     ]
     naive_numbers = example.naive
     if naive_numbers is not None:
@@ -867,7 +952,8 @@ def worked_example_document(example: WorkedExample) -> ExampleDocument:
         rows = [
             Equation(Partial(graph.C, symbol),
                      (Product(tuple(Partial(of, wrt) for of, wrt, _ in path.factors)),
-                      Product(tuple(Number(v, d) for _, _, v in path.factors)), Number(path.product, d)),
+                      Product(tuple(_number_factor(v, d, _factor_given(graph, of, wrt)) for of, wrt, v in path.factors)),
+                      Number(path.product, d)),
                      note=f"the term of path {k} of {len(naive_numbers.paths)}",
                      sides_on_new_rows=True)  # a chain of partials fills a row on its own
             for k, path in enumerate(naive_numbers.paths, start=1)

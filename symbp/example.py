@@ -34,9 +34,9 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import sympy as sp
 
-from .derive.backprop import GradientStep
+from .derive.backprop import DeltaStep, GradientStep
 from .errors import SymbpError
-from .graph import Graph, build_graph
+from .graph import ALL_SQUARED_WEIGHTS, Graph, build_graph
 from .layout import learning_rate, parameter_layout
 from .numeric import Point, compile_expressions, not_finite, point_shapes
 from .spec import Entry, Network
@@ -60,6 +60,11 @@ class Computed:
     value: float
     factors: tuple[sp.Expr, ...] = ()
     """The factors the lecture writes the formula as (a delta: upstream, then sigma'); else empty."""
+    step: DeltaStep | GradientStep | None = None
+    """The backprop step a delta or gradient comes from, so a document shows its terms in the derivation's order."""
+    targets_sum: float | None = None
+    """After softmax and cross-entropy: sum_k t_k of the example. Where it is 1, delta^{(L)}_j = a_j - t_j is
+    used; otherwise the collapse's general step a_j sum_k t_k - t_j, exact for any targets."""
 
 
 @dataclass(frozen=True)
@@ -144,11 +149,30 @@ class _Formula:
     inputs: tuple[sp.Symbol, ...]
     evaluate: Callable[[dict[sp.Symbol, float]], np.ndarray]
     factors: tuple[sp.Expr, ...] = ()
+    step: DeltaStep | GradientStep | None = None
+    targets: tuple[sp.Symbol, ...] = ()
+    """With ``general``: the targets whose sum must be 1 for ``formula`` to hold."""
+    general: _Formula | None = None
+    """What is computed instead where the ``targets`` do not sum to 1."""
 
 
-def _formula(symbol: sp.Symbol, formula: sp.Expr, factors: tuple[sp.Expr, ...] = ()) -> _Formula:
+def _formula(symbol: sp.Symbol, formula: sp.Expr, factors: tuple[sp.Expr, ...] = (), **more: object) -> _Formula:
     inputs = tuple(sorted(formula.free_symbols, key=lambda s: s.name))
-    return _Formula(symbol, formula, inputs, compile_expressions(inputs, [formula]), factors)
+    return _Formula(symbol, formula, inputs, compile_expressions(inputs, [formula]), factors, **more)  # type: ignore[arg-type]
+
+
+TARGETS_SUM_TOLERANCE = 1e-9
+"""How far sum_k t_k may be from 1 for softmax with cross-entropy to be shown as a - t."""
+
+
+def _delta_formula(step: DeltaStep, targets: tuple[sp.Symbol, ...]) -> _Formula:
+    """A delta as backprop computes it; after softmax and cross-entropy the collapse a_j - t_j (or, for
+    targets that do not sum to 1, its general step a_j sum_k t_k - t_j), as students are asked to derive it."""
+    if step.collapse:
+        general = _formula(step.symbol, step.collapse[1], step=step)
+        return _formula(step.symbol, step.collapse[-1], step=step, targets=targets, general=general)
+    factors = () if step.jacobian else (step.upstream, step.local)  # softmax: one sum over the Jacobian
+    return _formula(step.symbol, step.formula, factors, step=step)
 
 
 @dataclass(frozen=True)
@@ -172,13 +196,17 @@ def _plan(network: Network) -> _Plan:
             forward += [_formula(z, d) for z, d in zip(g.z[m], g.z_definition[m])]
             forward += [_formula(a, d) for a, d in zip(g.a[m], g.a_definition[m])]
         forward.append(_formula(g.C, g.C_definition))
+    decay = sp.Integer(0)
+    if graph.decay is not None:  # sum_m sum_ij (W^{(m)}_{ij})^2 once, then (lambda/2) times it in C
+        squares = [w**2 for m in range(1, network.L + 1) for w in graph.W[m]]
+        forward.append(_formula(ALL_SQUARED_WEIGHTS, sp.Add(*squares)))
+        decay = graph.decay / 2 * ALL_SQUARED_WEIGHTS
     if graph.total not in {g.C for g in graph.examples}:  # C = (1/N) sum_n C^{(n)} + (lambda/2) sum W^2
-        forward.append(_formula(graph.total, graph.mean * sp.Add(*[g.C for g in graph.examples]) + graph.decay_cost))
+        forward.append(_formula(graph.total, graph.mean * sp.Add(*[g.C for g in graph.examples]) + decay))
     derivation = backprop(network, tuple(network.entries(kinds=("W", "b"))))
-    backward = tuple(  # softmax's base case is one sum over the Jacobian, not upstream times sigma'
-        _formula(step.symbol, step.formula, () if step.jacobian else (step.upstream, step.local)) for step in derivation.deltas
-    )
-    gradients = tuple((g.entry, _formula(graph.symbol(g.entry), _as_written(g))) for g in derivation.gradients)
+    targets = {g.example: g.t for g in graph.examples}
+    backward = tuple(_delta_formula(step, targets[step.example]) for step in derivation.deltas)
+    gradients = tuple((g.entry, _formula(graph.symbol(g.entry), _as_written(g), step=g)) for g in derivation.gradients)
     return _Plan(graph, tuple(forward), backward, gradients)
 
 
@@ -216,12 +244,17 @@ def forward_backward(network: Network, point: Point, digits: int = DEFAULT_DIGIT
     def run(formulas: Sequence[_Formula]) -> tuple[Computed, ...]:
         done = []
         for f in formulas:
+            targets_sum = None
+            if f.general is not None:
+                targets_sum = float(sum(values[t] for t in f.targets))
+                f = f if abs(targets_sum - 1) <= TARGETS_SUM_TOLERANCE else f.general
             with np.errstate(all="ignore"):  # a NaN or infinity is refused below, naming the quantity
                 value = keep(float(f.evaluate(values)[0]))
             if not math.isfinite(value):
                 inputs = ", ".join(f"{s} = {values[s]:g}" for s in f.inputs)
                 raise not_finite(str(f.symbol), value, f": {f.symbol} = {f.formula}" + (f" with {inputs}" if inputs else ""))
-            done.append(Computed(f.symbol, f.formula, tuple((s, values[s]) for s in f.inputs), value, f.factors))
+            done.append(Computed(f.symbol, f.formula, tuple((s, values[s]) for s in f.inputs), value, f.factors,
+                                 f.step, targets_sum))
             values[f.symbol] = value
         return tuple(done)
 
@@ -357,7 +390,7 @@ def graph_numbers(network: Network, point: Point) -> GraphNumbers:
     """The numbers of one forward and backward pass, placed on the computation graph's nodes and edges."""
     done = forward_backward(network, point)
     graph = _plan(network).graph
-    values = {c.symbol: c.value for c in done.forward}
+    values = {c.symbol: c.value for c in done.forward if c.symbol != ALL_SQUARED_WEIGHTS}  # the graph's nodes only
     inputs = dict(pair for c in done.forward for pair in c.inputs)
     values.update({a: inputs[a] for a in graph.a[0]})
     known = {**inputs, **values}

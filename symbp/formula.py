@@ -11,8 +11,8 @@ things a formula can mean are the ones listed below.
     power    := atom (("^" | "**") unary)?        right-associative: 2^3^2 = 2^9
     atom     := NUMBER | NAME | NAME "(" sum ("," sum)* ")" | "(" sum ")"
 
-Names are the variables the caller allows (``x`` for a non-linearity) and the
-functions of ``FUNCTIONS``. Every error is a ``SymbpError`` naming the offending
+Names are the variables the caller allows (``x`` for a non-linearity), the
+constants ``e`` and ``pi`` (as in grade's answers) and the functions of ``FUNCTIONS``. Every error is a ``SymbpError`` naming the offending
 token and its 1-based position.
 """
 
@@ -71,6 +71,9 @@ FUNCTIONS: Mapping[str, FormulaFunction] = {
     ]
 }
 
+CONSTANTS: Mapping[str, sp.Expr] = {"e": sp.E, "pi": sp.pi}
+"""Names of numbers a formula may use; a caller's variable of the same name wins."""
+
 _TOKEN = re.compile(
     r"(?P<space>[ \t]+)"
     r"|(?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
@@ -101,7 +104,7 @@ def tokenize(text: str, what: str = "formula", names: str = "x") -> list[Token]:
             shown = run.group(0) if run and "_" in run.group(0) else bad
             raise SymbpError(
                 f"{what} {_quoted(text)}: {_describe(shown)} at position {at + 1} is not accepted; "
-                f"a formula has numbers, {names}, + - * / ^, parentheses and {', '.join(FUNCTIONS)}"
+                f"a formula has numbers, {names}, e, pi, + - * / ^, parentheses and {', '.join(FUNCTIONS)}"
             )
         if match.lastgroup != "space":
             tokens.append(Token(match.lastgroup or "", match.group(0), at + 1))
@@ -218,6 +221,8 @@ class _Parser:
                 return self.call(token)
             if token.text in self.variables:
                 return self.variables[token.text]
+            if token.text in CONSTANTS:
+                return CONSTANTS[token.text]
             if token.text in FUNCTIONS:
                 raise self.fail(token, f"{token.text} is a function: write {token.text}(...)")
             raise self.fail(token, f"unknown name; accepted: {self._accepted_names()}")
@@ -255,7 +260,8 @@ class _Parser:
         return function.build(*arguments)
 
     def _accepted_names(self) -> str:
-        return ", ".join([*self.variables, *(f"{f}(...)" for f in FUNCTIONS)])
+        constants = [name for name in CONSTANTS if name not in self.variables]
+        return ", ".join([*self.variables, *constants, *(f"{f}(...)" for f in FUNCTIONS)])
 
     def number(self, token: Token) -> sp.Expr:
         mantissa, _, exponent = token.text.lower().partition("e")

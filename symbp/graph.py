@@ -20,7 +20,7 @@ from .spec import Entry, Network
 Symbols = tuple[sp.Symbol, ...]
 
 _SUPERSCRIPT = str.maketrans("0123456789()mn-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾ᵐⁿ⁻⁺")
-_SUBSCRIPT = str.maketrans("0123456789ijkn=", "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖₙ₌")
+_SUBSCRIPT = str.maketrans("0123456789ijkmn=", "₀₁₂₃₄₅₆₇₈₉ᵢⱼₖₘₙ₌")
 
 
 def superscript(text: object) -> str:
@@ -29,7 +29,7 @@ def superscript(text: object) -> str:
 
 
 def subscript(text: object) -> str:
-    """Unicode subscript digits, ``i j k`` and ``=``: ``j=1`` -> ``ⱼ₌₁``."""
+    """Unicode subscript digits, ``i j k m n`` and ``=``: ``j=1`` -> ``ⱼ₌₁``."""
     return str(text).translate(_SUBSCRIPT)
 
 
@@ -353,11 +353,14 @@ class Graph:
         return tuple(out)
 
 
-DECAY = sp.Symbol("l2_lambda", real=True, nonnegative=True)
+DECAY = sp.Symbol("λ", real=True, nonnegative=True)
 """lambda, the weight decay's factor; kept a symbol in derivations, given its value with the numbers."""
 
 SQUARED_WEIGHTS = sp.Symbol("sum_W_squared_m", real=True, nonnegative=True)
 """sum_ij (W^{(m)}_{ij})^2 as one symbol, for showing the decay's cost (never differentiated)."""
+
+ALL_SQUARED_WEIGHTS = sp.Symbol("sum_m_sum_W_squared", real=True, nonnegative=True)
+"""sum_m sum_ij (W^{(m)}_{ij})^2 as one symbol: a worked example computes it once, then puts it into C."""
 
 
 @lru_cache(maxsize=32)

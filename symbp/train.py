@@ -100,10 +100,7 @@ def train(network: Network, data: Dataset, *, epochs: int = 1000, lr: float = 0.
     if network.is_abstract:
         raise SymbpError(f"network {network.describe()} has abstract parts: name sigma and C to train it")
     if data.x.shape[1] != network.D(0) or data.t.shape[1] != network.D(network.L):
-        raise SymbpError(
-            f"data {data.name!r} has {data.x.shape[1]} inputs and {data.t.shape[1]} targets per row; "
-            f"network {','.join(map(str, network.layers))} needs {network.D(0)} and {network.D(network.L)}"
-        )
+        raise SymbpError(_shape_mismatch(network, data))
     if network.batch != 1:
         raise SymbpError(f"network {network.describe()} has batch {network.batch}; give the network of one "
                          f"example and batch_size={network.batch} (the rows of each step)")
@@ -139,6 +136,31 @@ def train(network: Network, data: Dataset, *, epochs: int = 1000, lr: float = 0.
                 progress(epoch, epochs, costs[-1])
     return TrainingResult(network, data.name, tuple(costs), params, accuracy(network, params, data), epochs, lr,
                           batch, seed)
+
+
+def _columns(letter: str, count: int) -> str:
+    """The CSV header a row of ``count`` values has: ``t`` alone, or ``t1,t2,t3``."""
+    return letter if count == 1 and letter == "t" else ",".join(f"{letter}{k}" for k in range(1, count + 1))
+
+
+def _shape_mismatch(network: Network, data: Dataset) -> str:
+    """One line: what the rows hold, what the network needs, and the CSV header that would fit."""
+    sizes = ",".join(map(str, network.layers))
+    inputs, outputs = network.D(0), network.D(network.L)
+    have_x, have_t = data.x.shape[1], data.t.shape[1]
+    s = lambda n: "" if n == 1 else "s"  # noqa: E731
+    wrong = []
+    if have_x != inputs:
+        wrong.append(f"{have_x} input{s(have_x)} per row where network {sizes} needs {inputs}")
+    if have_t != outputs:
+        wrong.append(f"{have_t} target{s(have_t)} per row where network {sizes} has {outputs} output{s(outputs)}")
+    hint = f"CSV header {_columns('x', inputs)},{_columns('t', outputs)}: one target column per output"
+    if outputs > 1:
+        hint += " (classes one-hot: 1 in the column of the row's class, 0 in the others)"
+        t = data.t[:, 0]
+        if have_t == 1 and np.all(t == np.round(t)) and t.min() >= 0 and t.max() < outputs:
+            hint += f"; its one t column looks like class numbers 0..{outputs - 1}: write them one-hot"
+    return f"data {data.name!r} has {' and '.join(wrong)}; give {hint}"
 
 
 TARGET_RANGES = {"cross_entropy": (0.0, np.inf, "0 or more"), "binary_cross_entropy": (0.0, 1.0, "from 0 to 1")}

@@ -112,7 +112,7 @@ def test_derivations_equal_sympy_diff_of_a_forward_pass_written_out_here():
     W2 = sp.Matrix(1, 2, lambda i, j: sp.Symbol(f"W2_1_{j + 1}", real=True))
     b1 = sp.Matrix([sp.Symbol(f"b1_{i}", real=True) for i in (1, 2)])
     b2 = sp.Symbol("b2_1", real=True)
-    lam = sp.Symbol("l2_lambda", real=True, nonnegative=True)
+    lam = sp.Symbol("λ", real=True, nonnegative=True)
     sig = lambda u: 1 / (1 + sp.exp(-u))  # noqa: E731
     costs = []
     for n in (1, 2):
@@ -140,7 +140,7 @@ def test_derivations_equal_sympy_diff_of_a_forward_pass_written_out_here():
 
 def test_the_decay_term_is_lambda_times_the_weight_in_every_derivation():
     net = symbp.Network([2, 1], "abstract", "abstract", batch=2, l2=0.1)
-    lam = sp.Symbol("l2_lambda", real=True, nonnegative=True)
+    lam = sp.Symbol("λ", real=True, nonnegative=True)
     weight = sp.Symbol("W1_1_1", real=True)
     assert symbp.naive(net, "W1_1_1").decay == lam * weight
     assert symbp.backprop(net, ["W1_1_1"]).gradient("W1_1_1").decay == lam * weight

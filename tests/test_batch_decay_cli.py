@@ -60,7 +60,7 @@ def test_derive_latex_markdown_and_json_carry_the_same_terms():
     assert r"\lambda W^{(1)}_{11}" in markdown and "$$" in markdown
     data = json.loads(ok("derive", "W1_1_1", *NET, *BATCH, "-f", "json").stdout)
     assert data["network"]["batch"] == 3 and data["network"]["l2"] == 0.1
-    lam, weight = sp.Symbol("l2_lambda"), sp.Symbol("W1_1_1")
+    lam, weight = sp.Symbol("λ"), sp.Symbol("W1_1_1")
     assert all(sp.diff(sp.sympify(entry.get("expression", entry.get("formula"))), lam) == weight for entry in data["entries"])
 
 
@@ -119,7 +119,7 @@ def test_generated_code_averages_the_rows_and_adds_the_decay(tmp_path):
 def test_algorithm_shows_the_batch_cost_and_the_batch_gradients():
     text = ok("algorithm", *NET, *BATCH).stdout
     assert "Forward pass, for each example n = 1, 2, 3" in text
-    assert "C = 1/3 · (Σₙ₌₁³ C⁽ⁿ⁾) + λ/2 · (Σm₌₁² Σᵢⱼ (W⁽ᵐ⁾ᵢⱼ)²)" in text
+    assert "C = 1/3 · (Σₙ₌₁³ C⁽ⁿ⁾) + λ/2 · (Σₘ₌₁² Σᵢⱼ (W⁽ᵐ⁾ᵢⱼ)²)" in text
     assert "∂C/∂W⁽ᵐ⁾ᵢⱼ = 1/3 · (Σₙ₌₁³ δ⁽ᵐ⁾⁽ⁿ⁾ᵢ · a⁽ᵐ⁻¹⁾⁽ⁿ⁾ⱼ) + λ · W⁽ᵐ⁾ᵢⱼ" in text
     latex = ok("algorithm", *NET, *BATCH, "-f", "latex").stdout
     assert r"z^{(1),(n)}_{i} &= \sum_{j=1}^{2} W^{(1)}_{ij} a^{(0),(n)}_{j} + b^{(1)}_{i}" in latex
@@ -269,3 +269,20 @@ def test_batch_and_decay_values_are_refused_by_what_is_wrong_with_them(option, v
 
 def test_a_whole_batch_written_in_exponent_form_is_accepted():
     assert ok("derive", "W1_1_1", *NET, "--batch", "2e0").stdout == ok("derive", "W1_1_1", *NET, "--batch", "2").stdout
+
+
+def test_the_decay_is_printed_as_lambda_in_every_format_and_in_python():
+    """One symbol for the decay's factor where a user sees it: λ (\\lambda in LaTeX), never an internal name."""
+    from symbp.printers.mathml import mathml
+
+    derivation = symbp.backprop(NETWORK, ["W1_1_1"])
+    assert "λ" in str(derivation.gradient("W1_1_1").formula)
+    assert sp.Symbol("λ") in sp.sympify(str(derivation.gradient("W1_1_1").formula)).free_symbols
+    outputs = {fmt: ok("derive", "W1_1_1", *NET, *BATCH, "-f", fmt).stdout for fmt in ("text", "latex", "markdown", "json")}
+    outputs["mathml"] = mathml(derivation, NETWORK)
+    assert "λ" in outputs["mathml"]
+    assert "λ · W⁽¹⁾₁₁" in outputs["text"]
+    assert r"\lambda W^{(1)}_{11}" in outputs["latex"] and r"\lambda W^{(1)}_{11}" in outputs["markdown"]
+    assert "W1_1_1*λ" in outputs["json"]
+    for fmt, text in outputs.items():
+        assert "l2_lambda" not in text and "lambda" not in text.replace(r"\lambda", ""), fmt

@@ -150,6 +150,13 @@ ACCEPTED = [
     ("abs(x) + 2*tanh(x)", sp.Abs(x) + 2 * sp.tanh(x), sp.sign(x) + 2 * (1 - sp.tanh(x) ** 2)),
     ("sqrt(x^2 + 1) - 1", sp.sqrt(x**2 + 1) - 1, x / sp.sqrt(x**2 + 1)),
     ("sigmoid(2*x)*x", x / (1 + sp.exp(-2 * x)), 1 / (1 + sp.exp(-2 * x)) + 2 * x * sp.exp(-2 * x) / (1 + sp.exp(-2 * x)) ** 2),
+    # the constants e and pi (GELU's tanh approximation is written with pi)
+    ("e*x + pi", sp.E * x + sp.pi, sp.E),
+    ("x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x^3)))/2",
+     x * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + sp.Rational(44715, 10**6) * x**3))) / 2,
+     (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + sp.Rational(44715, 10**6) * x**3))) / 2
+     + x * (1 - sp.tanh(sp.sqrt(2 / sp.pi) * (x + sp.Rational(44715, 10**6) * x**3)) ** 2)
+     * sp.sqrt(2 / sp.pi) * (1 + 3 * sp.Rational(44715, 10**6) * x**2) / 2),
 ]
 
 
@@ -171,6 +178,12 @@ def test_the_derivation_prints_sigma_prime_and_the_definition():
               "--cost", "squared_error", "--method", "backprop").stdout
     assert "swish(x) = x/(1+exp(-x))" in text.splitlines()[0]
     assert "σ⁽¹⁾′(z⁽¹⁾ⱼ)" in text and "exp(-z⁽¹⁾ⱼ)" in text
+
+
+def test_the_cli_takes_e_and_pi_and_prints_e_as_e():
+    text = ok("derive", "W1_1_1", "--layers", "2,1", "--define", "f=e*x + pi*tanh(x)", "--activation", "f",
+              "--cost", "squared_error", "--method", "backprop").stdout
+    assert "σ⁽¹⁾′(z⁽¹⁾)" in text and "+ e" in text and "pi · " in text and "E" not in text.split("network")[1]
 
 
 @pytest.mark.slow  # seconds: .ci/run runs it (pytest -m slow); the README's command stays fast

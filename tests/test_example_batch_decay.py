@@ -86,11 +86,19 @@ def test_the_text_shows_each_example_the_mean_and_the_decay_with_numbers(point_f
     for n in "¹²³":  # every example's own forward and backward pass
         assert f"C⁽{n}⁾ = (a⁽²⁾⁽{n}⁾ - t⁽{n}⁾)²/2" in text
         assert f"δ⁽²⁾⁽{n}⁾ = (a⁽²⁾⁽{n}⁾ - t⁽{n}⁾) · a⁽²⁾⁽{n}⁾ · (1 - a⁽²⁾⁽{n}⁾)" in text
-    # dC/dW1_11 = lambda W + (1/3)(sum over the examples of delta a), with the numbers put in
-    assert "∂C/∂W⁽¹⁾₁₁ = W⁽¹⁾₁₁ · λ + (a⁽⁰⁾⁽¹⁾₁ · δ⁽¹⁾⁽¹⁾₁ + a⁽⁰⁾⁽²⁾₁ · δ⁽¹⁾⁽²⁾₁ + a⁽⁰⁾⁽³⁾₁ · δ⁽¹⁾⁽³⁾₁)/3" in text
-    assert "= 0.1 · 0.1 + (" in text  # W1_11 = 0.1 times lambda = 0.1
-    assert "∂C/∂b⁽²⁾ = (δ⁽²⁾⁽¹⁾ + δ⁽²⁾⁽²⁾ + δ⁽²⁾⁽³⁾)/3" in text
-    assert "C = C⁽¹⁾/3 + C⁽²⁾/3 + C⁽³⁾/3 + λ ·" in text
+    # dC/dW1_11 = (1/3)(sum over the examples of delta a) + lambda W, in the lecture's order, with the numbers put in
+    line = "∂C/∂W⁽¹⁾₁₁ = 1/3 · (δ⁽¹⁾⁽¹⁾₁ · a⁽⁰⁾⁽¹⁾₁ + δ⁽¹⁾⁽²⁾₁ · a⁽⁰⁾⁽²⁾₁ + δ⁽¹⁾⁽³⁾₁ · a⁽⁰⁾⁽³⁾₁) + λ · W⁽¹⁾₁₁"
+    assert line in text
+    # the derivation writes the same terms in the same order
+    derived = ok("derive", "W1_1_1", *NET, "--batch", str(N), "--l2", str(LAMBDA), "-m", "backprop").stdout
+    assert line.split(" = ")[1] in derived
+    assert ") + 0.1 · 0.1 = " in text  # lambda = 0.1 times W1_11 = 0.1
+    assert "∂C/∂b⁽²⁾ = 1/3 · (δ⁽²⁾⁽¹⁾ + δ⁽²⁾⁽²⁾ + δ⁽²⁾⁽³⁾)" in text
+    # C = (1/N) sum_n C^(n) + (lambda/2) sum W^2, the decay as one sum with its value, not 6 squares in C's row
+    assert "C = 1/3 · (C⁽¹⁾ + C⁽²⁾ + C⁽³⁾) + λ/2 · (Σₘ₌₁² Σᵢⱼ (W⁽ᵐ⁾ᵢⱼ)²)" in text
+    squares = sum(w * w for key in ("W1", "W2") for w in np.ravel(POINT[key]))
+    assert f"Σₘ₌₁² Σᵢⱼ (W⁽ᵐ⁾ᵢⱼ)² = " in text and f" = {squares:.6f}" in text
+    assert f"+ 0.1/2 · {squares:.6f}" in text
 
 
 def test_latex_and_markdown_carry_the_batch_and_the_decay(point_file):

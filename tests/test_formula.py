@@ -41,6 +41,12 @@ ACCEPTED = [
     ("8 - 2 - 1", sp.Integer(5)),
     ("sqrt(x^2 + 1)", sp.sqrt(x**2 + 1)),
     ("exp(log(x))", sp.exp(sp.log(x))),
+    # The constants e and pi, as grade's answers accept e: Euler's number and the circle's ratio.
+    ("e", sp.E),
+    ("e^x", sp.exp(x)),
+    ("x*e + pi", sp.E * x + sp.pi),
+    ("x*(1+erf(x/sqrt(2)))/2 + 0*pi", x * (1 + sp.erf(x / sp.sqrt(2))) / 2),
+    ("tanh(sqrt(2/pi)*(x + 0.044715*x^3))", sp.tanh(sp.sqrt(2 / sp.pi) * (x + sp.Rational(44715, 10**6) * x**3))),
 ]
 
 
@@ -138,6 +144,13 @@ def test_only_the_callers_variables_are_names():
     assert parse_formula("2*z", {"z": z}) == 2 * z
     with pytest.raises(SymbpError, match="'x' at position 1: unknown name; accepted: z"):
         parse_formula("x", {"z": z})
+
+
+def test_a_variable_named_like_a_constant_wins_and_constants_are_listed():
+    e = sp.Symbol("e")
+    assert parse_formula("2*e", {"e": e}) == 2 * e  # the caller's variable, not Euler's number
+    with pytest.raises(SymbpError, match="accepted: x, e, pi, exp"):
+        parse_formula("y", VARIABLES)
 
 
 def test_a_non_string_is_refused():

@@ -72,9 +72,10 @@ def check(net: symbp.Network, names: list[str]) -> None:
     rendered = "\n".join(latex(d, repeated=work) for d in expansions)
     for delta in build_graph(net).delta[1:]:
         for symbol in delta:
-            label = "}_{" + names_of[symbol] + "}}"
+            # the delta alone, or (one of its several terms) the delta and which term
+            labels = ("}_{" + names_of[symbol] + "}}", "}_{" + names_of[symbol] + r"\text{, term ")
             expected = evaluations[symbol] * len(work.prefixes_of(symbol)) if symbol in reused else 0
-            assert rendered.count(label) == expected, names_of[symbol]
+            assert sum(rendered.count(label) for label in labels) == expected, names_of[symbol]
     assert rendered.count(r"\underbrace{") == len(re.findall(r"\{\\color\{[a-z]+\}\\underbrace\{", rendered))
 
 
@@ -104,3 +105,33 @@ def networks_and_entries(draw):
 @given(networks_and_entries())
 def test_marked_prefixes_are_the_reused_deltas_on_random_networks(case):
     check(*case)
+
+
+def test_a_mark_on_one_of_several_terms_of_a_delta_says_which_term():
+    """After a softmax delta^{(2)}_1 = sum_k dC/da_k da_k/dz_1 (3 terms, one per output k): each prefix is term k
+    of 3, labelled so, not three times delta^{(2)}_1 (the lecture's one-output slide keeps its plain labels)."""
+    from symbp.printers.mathml import MathMLDocumentPrinter
+
+    net = symbp.Network([4, 3, 3], ["sigmoid", "softmax"], "cross_entropy")
+    derivations = symbp.naive(net, ["W2_1_2", "W2_1_1"])
+    tex = latex(derivations)
+    marks = re.findall(r"\\underbrace\{(.*?)\}_\{\\delta\^\{\(2\)\}_\{1\}(\\text\{[^}]*\})?\}\}", tex)
+    assert len(marks) == 6  # 3 terms in each of the two expansions
+    for body, label in marks:
+        k = re.search(r"\\partial a\^\{\(2\)\}_\{(\d)\}", body).group(1)  # the output this path goes through
+        assert label == rf"\text{{, term {k} of 3}}", (body, label)
+    mathml = MathMLDocumentPrinter(network=net).doprint(symbp.docmodel.document_of(derivations))
+    assert "<mtext>, term 2 of 3</mtext>" in mathml
+
+    lecture = latex(symbp.naive(symbp.Network(), list(symbp.LECTURE_ENTRIES)))
+    assert r"_{\delta^{(2)}_{1}}}" in lecture and "term" not in lecture  # one path from C to z^{(2)}_1: all of it
+
+
+def test_a_hidden_delta_with_two_paths_marks_each_as_one_of_two_terms():
+    # 3,2,2,1: delta^{(1)}_2 sums the paths through z^{(2)}_1 and z^{(2)}_2 (D(2) D(3) = 2 of them).
+    work = repeated_work([symbp.naive(symbp.Network(), e) for e in ("W1_2_3", "W1_2_1")])
+    g = build_graph(symbp.Network())
+    hidden = [p for p in work.shared if p.delta == g.delta[1][1]]
+    assert sorted((p.term, p.terms) for p in hidden) == [(1, 2), (2, 2)]
+    for p in hidden:  # term 1 runs through z^{(2)}_1, term 2 through z^{(2)}_2
+        assert g.z[2][p.term - 1] in {f.wrt for f in p.factors}

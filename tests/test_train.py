@@ -102,7 +102,8 @@ def test_train_command_reports_writes_parameters_and_they_read_back(tmp_path):
 
 @pytest.mark.parametrize("args,words", [
     (["--data", "nope"], "neither a shipped set"),
-    (["--data", "xor", "--layers", "3,2,1", "--activation", "sigmoid", "--cost", "squared_error"], "needs 3 and 1"),
+    (["--data", "xor", "--layers", "3,2,1", "--activation", "sigmoid", "--cost", "squared_error"],
+     "has 2 inputs per row where network 3,2,1 needs 3; give CSV header x1,x2,x3,t"),
     (["--data", "xor", "--batch-size", "9"], "batch size 9 must be 1 to 4"),
     (["--data", "xor", "--lr", "0"], "learning rate 0.0 must be a positive number"),
     (["--data", "xor", "--plot", "x.gif"], "must end in .png, .svg or .pdf"),
@@ -158,3 +159,36 @@ def test_a_definition_no_layer_uses_is_refused_not_silently_dropped(tmp_path):
     used = make_runner().invoke(app, ["train", "--data", "xor", "--define", "sw=x/(1+exp(-x))", "--layers", "2,3,1",
                                       "--activations", "sw,sigmoid", "--cost", "binary_cross_entropy", "--epochs", "5"])
     assert used.exit_code == 0, used.stderr
+
+
+SOFTMAX_OPTIONS = ["--layers", "2,4,3", "--activations", "tanh,softmax", "--cost", "cross_entropy"]
+BLOBS = [([0.1, 0.2], 0), ([2.0, -0.3], 1), ([-0.4, 2.0], 2), ([0.2, -0.1], 0), ([2.2, 0.1], 1), ([0.1, 1.8], 2)]
+
+
+def test_softmax_trains_from_one_target_column_per_class(tmp_path):
+    """The README's multi-target CSV: x1,x2,t1,t2,t3 with one-hot rows, classes told by the largest output."""
+    rows = ["x1,x2,t1,t2,t3"] + [f"{x1},{x2}," + ",".join("1" if k == c else "0" for k in range(3)) for (x1, x2), c in BLOBS]
+    (tmp_path / "blobs.csv").write_text("\n".join(rows) + "\n")
+    data = load(str(tmp_path / "blobs.csv"))
+    assert data.t.tolist() == [[float(k == c) for k in range(3)] for _, c in BLOBS]
+    result = make_runner().invoke(app, ["train", "--data", str(tmp_path / "blobs.csv"), *SOFTMAX_OPTIONS,
+                                        "--epochs", "300", "--lr", "0.5", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["accuracy"] == 1.0
+
+
+def test_class_numbers_in_one_t_column_are_refused_in_one_line_saying_what_is_expected(tmp_path):
+    rows = ["x1,x2,t"] + [f"{x1},{x2},{c}" for (x1, x2), c in BLOBS]
+    (tmp_path / "blobs.csv").write_text("\n".join(rows) + "\n")
+    result = make_runner().invoke(app, ["train", "--data", str(tmp_path / "blobs.csv"), *SOFTMAX_OPTIONS])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    for words in ("'" + str(tmp_path / "blobs.csv") + "' has 1 target per row where network 2,4,3 has 3 outputs",
+                  "x1,x2,t1,t2,t3", "one-hot", "class numbers 0..2"):
+        assert words in result.stderr, words
+
+
+def test_a_shipped_set_with_the_wrong_number_of_outputs_names_the_header_it_would_need():
+    result = make_runner().invoke(app, ["train", "--data", "xor", "--layers", "2,3,2", "--activations",
+                                        "tanh,softmax", "--cost", "cross_entropy"])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "has 1 target per row where network 2,3,2 has 2 outputs" in result.stderr and "x1,x2,t1,t2" in result.stderr

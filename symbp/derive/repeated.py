@@ -17,7 +17,7 @@ import sympy as sp
 from ..errors import SymbpError
 from ..graph import build_graph
 from ..spec import Entry
-from .naive import Factor, NaiveDerivation, Path
+from .naive import Factor, NaiveDerivation, Path, _paths_from_z
 
 PathId = tuple[Entry, int]
 """An entry and the 0-based index of one of its paths."""
@@ -35,6 +35,10 @@ class SharedPrefix:
     """The path from C down to z^{(layer)}_{unit}: dC/da^{(L)}_k, ..., da^{(layer)}_{unit}/dz^{(layer)}_{unit}."""
     uses: tuple[PathId, ...]
     """Every path that starts with this prefix (two or more), in the order given."""
+    term: int = 1
+    terms: int = 1
+    """This prefix is term ``term`` of the ``terms`` paths from C to z^{(layer)}_{unit} whose sum is the delta
+    (after a softmax delta^{(L)}_j has one per output k; a hidden delta one per path through the layers above)."""
 
     @property
     def factors(self) -> tuple[Factor, ...]:
@@ -98,12 +102,17 @@ def repeated_work(derivations: Sequence[NaiveDerivation]) -> RepeatedWork:
                 uses.setdefault(key, []).append((derivation.entry, index))
                 prefixes[key] = Path(prefix)
 
+    terms: dict[sp.Symbol, list[tuple[tuple[sp.Symbol, sp.Symbol], ...]]] = {}  # z -> every path from C to it
     shared = []
     for key, where in uses.items():
         if len(where) < 2:
             continue
-        m, k, example = position[key[-1][1]]
-        shared.append(SharedPrefix(m, k, example.delta[m][k - 1], prefixes[key], tuple(where)))
+        z = key[-1][1]
+        m, k, example = position[z]
+        if z not in terms:
+            terms[z] = [tuple((f.of, f.wrt) for f in p) for p in _paths_from_z(example, m, k - 1)]
+        term = terms[z].index(key) + 1
+        shared.append(SharedPrefix(m, k, example.delta[m][k - 1], prefixes[key], tuple(where), term, len(terms[z])))
     # Output layer first, then by unit; prefixes of one delta keep the order they were met in.
     shared.sort(key=lambda p: (-p.layer, p.unit))
     return RepeatedWork(tuple(shared))

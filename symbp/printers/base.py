@@ -140,11 +140,16 @@ class DocumentPrinter:
         return out
 
 
-def format_number(value: float, digits: int) -> str:
+def format_number(value: float, digits: int, pad: bool = False) -> str:
     """``value`` rounded half up (as a textbook does) to ``digits`` decimals, without trailing zeros.
+
+    With ``pad`` it keeps all ``digits`` decimals, as a worked example shows every number it
+    computed (0.3590 beside 0.3571); the numbers a user gave are shown without.
 
     >>> format_number(0.3775, 9), format_number(0.5932699921, 6), format_number(-1e-9, 3)
     ('0.3775', '0.59327', '0')
+    >>> format_number(0.5932699921, 6, pad=True), format_number(0.1 + 0.2, 4, pad=True)
+    ('0.593270', '0.3000')
     """
     from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -156,8 +161,9 @@ def format_number(value: float, digits: int) -> str:
     except InvalidOperation:  # more digits than the decimal context holds: a huge number, shown as is
         return f"{value:.{digits}g}"
     text = f"{rounded:.{digits}f}"
-    text = text.rstrip("0").rstrip(".") if "." in text else text
-    return "0" if text in ("-0", "") else text
+    if "." in text and not pad:
+        text = text.rstrip("0").rstrip(".")
+    return text.lstrip("-") if float(text) == 0 else text  # never -0 (nor -0.00)
 
 
 def network_fields(network: Network) -> list[str]:

@@ -16,6 +16,7 @@ output needs ``amsmath`` and ``xcolor`` (for the marks on repeated work).
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -278,7 +279,8 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
 
     def _print_Marked(self, node: Marked) -> str:
         colour = MARK_COLOURS[(self._network.L - node.layer) % len(MARK_COLOURS)]
-        return rf"{{\color{{{colour}}}\underbrace{{{self._print(node.body)}}}_{{{self._print(node.delta)}}}}}"
+        label = self._print(node.delta) + (rf"\text{{, term {node.term} of {node.terms}}}" if node.terms > 1 else "")
+        return rf"{{\color{{{colour}}}\underbrace{{{self._print(node.body)}}}_{{{label}}}}}"
 
     # Pieces for the line breaker -------------------------------------------------------------
 
@@ -462,17 +464,19 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
     # Worked examples ----------------------------------------------------------------------------
 
     def _print_Number(self, node: Number) -> str:
-        return format_number(node.value, node.digits)
+        return format_number(node.value, node.digits, pad=not node.given)
 
-    def _number_name(self, value: float, digits: int) -> str:
-        text = format_number(value, digits)
+    def _number_name(self, value: float, digits: int, given: bool = False) -> str:
+        text = format_number(value, digits, pad=not given)
         return rf"\left({text}\right)" if text.startswith("-") else text
 
     def _print_Numbers(self, node: Numbers) -> str:
-        printer = self.renamed({symbol: self._number_name(value, node.digits) for symbol, value in node.values})
+        printer = self.renamed({symbol: self._number_name(value, node.digits, symbol in node.given) for symbol, value in node.values})
         # Numbers side by side need a visible product sign: 0.15 \cdot 0.05, never 0.15 0.05.
         printer._settings = {**printer._settings, "mul_symbol_latex": r" \cdot ", "mul_symbol_latex_numbers": r" \cdot "}
-        return printer.doprint(node.expr)
+        # A bracketed negative number as a function's argument: \tanh(-0.5), never \tanh((-0.5)).
+        return re.sub(r"\\left\(\\left\((-[0-9.e+-]+)\\right\) ?\\right\)", r"\\left(\1\\right)",
+                      printer.doprint(node.expr))
 
     def _print_Updated(self, node: Updated) -> str:
         return rf"{{{self._print(node.parameter)}}}^{{+}}"
@@ -481,7 +485,7 @@ class LatexDocumentPrinter(DocumentPrinter, LatexPrinter):
         if node.numbers is None:
             name = self._print(node.parameter)
             return rf"{name} - \eta \frac{{\partial C}}{{\partial {name}}}"
-        before, lr, gradient = (self._number_name(v, node.digits) for v in node.numbers)
+        before, lr, gradient = (self._number_name(v, node.digits, given) for v, given in zip(node.numbers, node.given))
         return rf"{before} - {lr} \cdot {gradient}"
 
     def table_rows(self, node: Table) -> list[str]:

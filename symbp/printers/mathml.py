@@ -271,6 +271,8 @@ class MathMLDocumentPrinter(DocumentPrinter, Printer):
 
     def _print_Marked(self, node: Marked) -> str:
         delta = self._print(node.delta)
+        if node.terms > 1:  # one of the delta's several terms
+            delta = _row(delta, f"<mtext>, term {node.term} of {node.terms}</mtext>")
         brace = f"<munder>{_row(self._print(node.body))}<mo>⏟</mo></munder>"
         return f'<munder class="symbp-mark" data-delta="{node.delta.name}" data-layer="{node.layer}">{brace}{delta}</munder>'
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import sympy as sp
@@ -119,6 +120,9 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
                 base = f"({base})"  # (a⁽²⁾₁)², never a⁽²⁾₁² which reads as a subscript 1²
             return base + superscript(int(exponent))
         return super()._print_Pow(expr, rational).replace("**", "^")
+
+    def _print_Exp1(self, expr: sp.Expr) -> str:
+        return "e"  # Euler's number as a formula writes it (SymPy's str says E)
 
     def _print_Max(self, expr: sp.Max) -> str:
         return f"max({', '.join(self._print(arg) for arg in expr.args)})"
@@ -260,15 +264,16 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
     # Worked examples ----------------------------------------------------------------------------
 
     def _print_Number(self, node: Number) -> str:
-        return format_number(node.value, node.digits)
+        return format_number(node.value, node.digits, pad=not node.given)
 
-    def _number_name(self, value: float, digits: int) -> str:
-        text = format_number(value, digits)
+    def _number_name(self, value: float, digits: int, given: bool = False) -> str:
+        text = format_number(value, digits, pad=not given)
         return f"({text})" if text.startswith("-") else text  # 0.5 · (-0.2), never 0.5 · -0.2
 
     def _print_Numbers(self, node: Numbers) -> str:
-        names = {symbol: self._number_name(value, node.digits) for symbol, value in node.values}
-        return self.renamed(names).doprint(node.expr)
+        names = {symbol: self._number_name(value, node.digits, symbol in node.given) for symbol, value in node.values}
+        # A bracketed negative number as a function's argument or a power's base: tanh(-0.5), (-0.2)², never ((-0.2)).
+        return re.sub(r"\(\((-[0-9.e+-]+)\)\)", r"(\1)", self.renamed(names).doprint(node.expr))
 
     def _print_Updated(self, node: Updated) -> str:
         return self._print(node.parameter) + "⁺"
@@ -276,7 +281,7 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
     def _print_DescentStep(self, node: DescentStep) -> str:
         if node.numbers is None:
             return f"{self._print(node.parameter)} - η · ∂C/∂{self._print(node.parameter)}"
-        before, lr, gradient = (self._number_name(v, node.digits) for v in node.numbers)
+        before, lr, gradient = (self._number_name(v, node.digits, given) for v, given in zip(node.numbers, node.given))
         return f"{before} - {lr} · {gradient}"
 
     def _print_Table(self, node: Table) -> str:
