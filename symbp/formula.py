@@ -33,8 +33,9 @@ MAX_DEPTH = 60
 """Nesting of parentheses, calls and unary signs; bounds the parser's recursion."""
 
 MAX_NUMBER_DIGITS = 30
-MAX_NUMBER_EXPONENT = 300
-"""A number literal is exact (a Rational), so 1e999999999 would be a billion-digit integer."""
+MAX_NUMBER_EXPONENT = 330
+"""A number literal is exact (a Rational), so 1e999999999 would be a billion-digit integer; 330 covers
+float64's range (1e308, and 5e-324 the least subnormal)."""
 
 MAX_CONSTANT_EXPONENT = 64
 MAX_CONSTANT_BITS = 4096
