@@ -53,3 +53,30 @@ def test_a_decay_term_in_scientific_notation_is_graded_correct(l2, answer):
 def test_the_wrong_number_in_scientific_notation_is_still_incorrect():
     result = invoke("grade", "--entry", "W2_1_1", *SMALL, "--l2", "1e-4", "--answer", "delta2*a1_1 + 1e-3*w2_1")
     assert result.exit_code == 1 and "incorrect" in result.stdout
+
+
+# B. max/min take at most 8 arguments (40 made SymPy work for minutes) -------------------------------------------
+
+
+def _terms(n: int, start: int = 0) -> str:
+    return ",".join(f"x*{k}" for k in range(start, start + n))
+
+
+@pytest.mark.parametrize("formula, words", [
+    (f"max({_terms(40)})", "'max' at position 1: max takes 2 to 8 arguments, got 40"),  # breaker10's hang
+    (f"max({_terms(9)})", "'max' at position 1: max takes 2 to 8 arguments, got 9"),
+    (f"x + min({_terms(9)})", "'min' at position 5: min takes 2 to 8 arguments, got 9"),
+    (f"max(max({_terms(5)}),max({_terms(5, 5)}))", "max takes 2 to 8 arguments, got 10 (nested max counted)"),
+])
+def test_too_many_max_or_min_arguments_are_refused_naming_the_function_and_position(formula, words):
+    result = invoke("derive", "W1_1_1", "--layers", "2,2,1", "--cost", "squared_error", "-m", "backprop",
+                    "--activation", "f", "--define", f"f={formula}")
+    assert result.exit_code == 2 and words in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_eight_max_arguments_are_read():
+    from symbp.formula import parse_formula
+    x = sp.Symbol("x", real=True)
+    assert parse_formula(f"max({_terms(8)})", {"x": x}) == sp.Max(*[x * k for k in range(8)])
+    assert parse_formula("min(x, 0)", {"x": x}) == sp.Min(x, 0)
