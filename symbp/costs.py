@@ -3,7 +3,7 @@
 Categorical cross-entropy C = -sum_k t_k log a^{(L)}_k follows a softmax (or
 abstract) output; after softmax backprop's delta^{(L)} collapses to a - t.
 
-Binary cross-entropy after a sigmoid output also has its logit form, for numbers
+Binary cross-entropy follows a sigmoid (or abstract) output; after sigmoid it also has its logit form, for numbers
 only: C = softplus(z) - t z and delta^{(L)} = a - t (the lecture's
 dC/da * a(1 - a), cancelled). The lecture's form divides by 1 - a, which rounds
 to 0 once z^{(L)} passes about 37; the logit form stays finite.
@@ -63,6 +63,9 @@ COSTS: dict[str, Cost] = {
             needs_unit_interval=True,
             logit_value=lambda z, t: sp.log(1 + sp.exp(z)) - t * z,
             logit_delta=lambda a, t: a - t,
+            # Not after softmax: its a_k = exp(z_k)/sum_j exp(z_j) rounds to 1 from logit ~37 on, and log(1 - a)
+            # has no stable form there (C wrong in the 7th digit at 30, inf at 40, NaN in generated code at 1000).
+            after=("sigmoid", "abstract"),
         ),
         # Categorical: t one-hot or any probability vector; a the softmax outputs.
         Cost("cross_entropy", _cross_entropy, lambda a, t: -t / a, after=("softmax", "abstract"),
@@ -76,4 +79,6 @@ def pairing_refusal(cost: str, output: str) -> str | None:
     after = COSTS[cost].after
     if after is None or output in after:
         return None
-    return f"cost {cost!r} needs an output layer of {' or '.join(after)}, not {output!r}"
+    why = " (outputs in (0, 1))" if COSTS[cost].needs_unit_interval else ""
+    instead = "; softmax outputs go with cross_entropy" if output == "softmax" else ""
+    return f"cost {cost!r} needs an output layer of {' or '.join(after)}{why}, not {output!r}{instead}"

@@ -93,12 +93,6 @@ class Network:
             )
         if not isinstance(self.cost, str) or self.cost not in COSTS:
             raise SymbpError(f"unknown cost {self.cost!r}; known costs: {', '.join(COSTS)}")
-        if COSTS[self.cost].needs_unit_interval and not activation_named(activations[-1], define).stays_in_unit_interval:
-            accepted = [n for n, a in ACTIVATIONS.items() if a.stays_in_unit_interval]
-            raise SymbpError(
-                f"cost {self.cost!r} needs outputs in (0, 1), but output non-linearity "
-                f"{activations[-1]!r} can leave it; use one of: {', '.join(accepted)}"
-            )
         refusal = pairing_refusal(self.cost, activations[-1])
         if refusal:
             raise SymbpError(refusal)

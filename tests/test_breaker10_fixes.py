@@ -80,3 +80,31 @@ def test_eight_max_arguments_are_read():
     x = sp.Symbol("x", real=True)
     assert parse_formula(f"max({_terms(8)})", {"x": x}) == sp.Max(*[x * k for k in range(8)])
     assert parse_formula("min(x, 0)", {"x": x}) == sp.Min(x, 0)
+
+
+# C. softmax outputs go with cross_entropy; binary_cross_entropy after sigmoid or abstract ---------------------------
+
+
+def test_softmax_with_binary_cross_entropy_is_refused_in_the_api():
+    with pytest.raises(symbp.SymbpError) as error:
+        symbp.Network([2, 3], "softmax", "binary_cross_entropy")
+    words = str(error.value)
+    assert "'binary_cross_entropy'" in words and "sigmoid or abstract" in words and "cross_entropy" in words
+
+
+@pytest.mark.parametrize("command", [("grad", "--point", "p.json"), ("derive", "W1_1_1"), ("codegen", "--out", "bce.py")])
+def test_softmax_with_binary_cross_entropy_is_refused_up_front_in_one_line(command, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.json").write_text('{"W1": [[30, 0.2], [0.3, 0.4], [0.5, 0.6]], "b1": [0, 0, 0], '
+                                     '"x": [1, 2], "t": [0, 0, 1]}')  # breaker10's logit-30 point: C was off in digit 7
+    result = invoke(*command, "--layers", "2,3", "--activations", "softmax", "--cost", "binary_cross_entropy")
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "softmax outputs go with cross_entropy" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "bce.py").exists()
+
+
+@pytest.mark.parametrize("activations", ["sigmoid", "abstract", "relu,sigmoid"])
+def test_binary_cross_entropy_after_sigmoid_or_abstract_stays_accepted(activations):
+    layers = "2,2,1" if "," in activations else "2,1"
+    result = invoke("derive", "W1_1_1", "--layers", layers, "--activations", activations, "--cost", "binary_cross_entropy")
+    assert result.exit_code == 0, result.stderr
