@@ -108,3 +108,48 @@ def test_binary_cross_entropy_after_sigmoid_or_abstract_stays_accepted(activatio
     layers = "2,2,1" if "," in activations else "2,1"
     result = invoke("derive", "W1_1_1", "--layers", layers, "--activations", activations, "--cost", "binary_cross_entropy")
     assert result.exit_code == 0, result.stderr
+
+
+# D. a spec file's [define] table: the bad key named in a short line; at most 64 definitions -------------------------
+
+
+def _spec(tmp_path, define: dict) -> str:
+    import json
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps({"layers": [2, 2, 1], "activations": "f1", "cost": "squared_error", "define": define}))
+    return str(path)
+
+
+def _one_short_line(result, limit: int = 300) -> str:
+    assert result.exit_code == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and len(lines[0]) < limit and "Traceback" not in result.stderr, result.stderr[:500]
+    return lines[0]
+
+
+@pytest.mark.parametrize("bad, value_words", [(3, "= 3 "), (["x"] * 10_000, "= ['x', 'x'"), ({"a": "x"}, "= {'a': 'x'}")])
+def test_one_bad_define_among_many_is_named_in_one_short_line(tmp_path, bad, value_words):
+    define = {f"f{k}": "x^2+1" for k in range(60)} | {"f5": bad}
+    line = _one_short_line(invoke("derive", "W1_1_1", "--spec", _spec(tmp_path, define)))
+    assert "define 'f5'" in line and value_words in line and "must be a formula" in line
+
+
+def test_more_than_64_definitions_are_refused_in_one_line(tmp_path):
+    define = {f"f{k}": "x^2+1" for k in range(20_000)}  # breaker10's heavy spec ran for minutes
+    line = _one_short_line(invoke("derive", "W1_1_1", "--spec", _spec(tmp_path, define)))
+    assert "20,000" in line and "at most 64" in line
+    with pytest.raises(symbp.SymbpError, match="at most 64"):
+        symbp.Network([2, 2, 1], "f1", "squared_error", define={f"f{k}": "x+1" for k in range(65)})
+    args = [arg for k in range(65) for arg in ("--define", f"f{k}=x+{k}")]
+    assert "at most 64" in _one_short_line(invoke("derive", "W1_1_1", "--layers", "2,2,1", "--activation", "f1",
+                                                  "--cost", "squared_error", *args))
+
+
+def test_64_definitions_are_accepted():
+    network = symbp.Network([2, 2, 1], "f1", "squared_error", define={f"f{k}": f"x+{k}" for k in range(64)})
+    assert len(network.define) == 64
+
+
+def test_a_too_long_formula_in_a_spec_file_is_one_short_line(tmp_path):
+    line = _one_short_line(invoke("derive", "W1_1_1", "--spec", _spec(tmp_path, {"f1": "x+" * 5000 + "x"})))
+    assert "non-linearity f1" in line and "10,001" in line and "at most 1,000" in line
