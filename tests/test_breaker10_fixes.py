@@ -4,6 +4,7 @@ and short one-line messages."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -153,3 +154,44 @@ def test_64_definitions_are_accepted():
 def test_a_too_long_formula_in_a_spec_file_is_one_short_line(tmp_path):
     line = _one_short_line(invoke("derive", "W1_1_1", "--spec", _spec(tmp_path, {"f1": "x+" * 5000 + "x"})))
     assert "non-linearity f1" in line and "10,001" in line and "at most 1,000" in line
+
+
+# E. the Python API: SymbpError for every bad argument; NumPy's scalars are numbers ----------------------------------
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(batch=10**5000), "batch a huge number is out of range"),  # was int()'s ValueError about 4300 digits
+    (dict(batch=-(10**5000)), "out of range"),
+    (dict(batch=2.5), "whole number"),
+    (dict(batch=float("inf")), "whole number"),
+])
+def test_bad_batch_values_are_symbp_errors(kwargs, words):
+    with pytest.raises(symbp.SymbpError, match=words):
+        symbp.Network([2, 2, 1], "sigmoid", "squared_error", **kwargs)
+
+
+def test_numpy_scalars_are_accepted_where_python_numbers_are():
+    network = symbp.Network([np.int64(2), np.int32(2), 1], "sigmoid", "squared_error", batch=np.int64(2),
+                            l2=np.float32(0.1))
+    assert network.layers == (2, 2, 1) and network.batch == 2 and type(network.batch) is int
+    assert network.l2 == float(np.float32(0.1)) and type(network.l2) is float
+    assert network == symbp.Network([2, 2, 1], "sigmoid", "squared_error", batch=2, l2=float(np.float32(0.1)))
+    assert symbp.Network(batch=np.float64(3.0)).batch == 3
+    with pytest.raises(symbp.SymbpError, match="finite number"):
+        symbp.Network(l2=np.float64("nan"))
+    with pytest.raises(symbp.SymbpError, match="whole number"):
+        symbp.Network(batch=np.bool_(True))
+
+
+@pytest.mark.parametrize("x_shape, t_shape, words", [
+    ((0, 2), (0, 1), r"x has shape \(0, 2\), the network needs \(N, 2\) with N >= 1"),
+    ((3, 2), (3, 2), r"t has shape \(3, 2\), the network needs \(3, 1\)"),
+    ((3, 5), (3, 1), r"x has shape \(3, 5\), the network needs \(N, 2\)"),
+])
+def test_gradient_function_refuses_wrong_shapes_with_a_symbp_error_naming_the_shape(x_shape, t_shape, words):
+    f = symbp.gradient_function(symbp.Network([2, 2, 1], "sigmoid", "squared_error"))
+    params = {"W1": np.ones((2, 2)), "b1": np.ones(2), "W2": np.ones((1, 2)), "b2": np.ones(1)}
+    with pytest.raises(symbp.SymbpError, match=words):
+        f(params, np.zeros(x_shape), np.zeros(t_shape))
+    with pytest.raises(symbp.SymbpError, match=r"params\['W1'\] has shape \(3, 3\)"):
+        f(params | {"W1": np.ones((3, 3))}, np.zeros((1, 2)), np.zeros((1, 1)))
