@@ -654,9 +654,9 @@ def grad(
     format = _format(out, format, DataFormat.text)
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
     _needs_numbers(network, "grad")
-    from .numeric import gradient_at, point_from_mapping
+    from .numeric import gradient_at
 
-    values = point_from_mapping(network, _read_point(point))
+    values = _point_values(network, point)
     result = _finite(gradient_at, network, values, method.value, max_paths=_budget(max_paths))
     from .docmodel import GradientTable
     from .printers import print_document
@@ -674,10 +674,15 @@ def _finite(gradient_at: Callable[..., Any], network: Network, *args: Any, **kwa
         return require_finite(network, gradient_at(network, *args, **kwargs))
 
 
-def _read_point(path: Path) -> dict[str, Any]:
+def _point_values(network: Network, path: Path) -> dict[str, Any]:
+    """A point file's values for ``network``: shapes checked, and targets the cost can take (as train checks them)."""
+    from .costs import require_targets
+    from .numeric import point_from_mapping
     from .specfile import read_point
 
-    return read_point(path)
+    values = point_from_mapping(network, read_point(path))
+    require_targets(network.cost, values["t"], f"point file {str(path)!r}")
+    return values
 
 
 @app.command()
@@ -1032,10 +1037,9 @@ def example(
     if steps > 1 and lr is None:
         raise SymbpError(f"--steps {steps} needs a learning rate; add e.g. --lr 0.5")
     from .example import nice_point, worked_example
-    from .numeric import point_from_mapping
     from .printers import print_example
 
-    values = point_from_mapping(network, _read_point(point)) if point is not None else nice_point(network, seed)
+    values = _point_values(network, point) if point is not None else nice_point(network, seed)
     result = worked_example(network, values, lr=lr, steps=steps, digits=digits,
                             round_intermediates=round_intermediates, entry=entry)
     _emit(print_example(result, format.value, _width(out)), out, force)

@@ -16,6 +16,8 @@ from typing import Callable, Sequence
 
 import sympy as sp
 
+from .errors import SymbpError
+
 
 @dataclass(frozen=True)
 class Cost:
@@ -72,6 +74,34 @@ COSTS: dict[str, Cost] = {
              probability_targets=True),
     ]
 }
+
+
+PROBABILITY_TARGETS = "targets are probabilities in [0, 1]"
+"""What the cross-entropies' targets must be: -t log a with t < 0 rewards a -> 0, and binary cross-entropy is
+unbounded below for t > 1. A cross_entropy target vector need not sum to 1 (the derivation shows a * sum(t) - t)."""
+
+
+def bad_target(cost: str, targets: object) -> tuple[tuple[int, ...], float] | None:
+    """The index and value of the first target ``cost`` cannot take (NaN too), or None; ``targets`` an array."""
+    if cost not in ("cross_entropy", "binary_cross_entropy"):
+        return None
+    import numpy as np
+
+    t = np.asarray(targets, dtype=float)
+    outside = ~((t >= 0) & (t <= 1))
+    if not outside.any():
+        return None
+    index = np.unravel_index(int(np.flatnonzero(outside)[0]), t.shape)
+    return tuple(int(i) for i in index), float(t[index])
+
+
+def require_targets(cost: str, targets: object, where: str) -> None:
+    """Refuse a point's targets ``cost`` cannot take, naming the first as t_k (t_k_nN in a batch) and its value."""
+    bad = bad_target(cost, targets)
+    if bad:
+        index, value = bad
+        name = f"t_{index[-1] + 1}" + (f"_n{index[0] + 1}" if len(index) == 2 else "")
+        raise SymbpError(f"{where}: {name} = {value:.12g} does not go with cost {cost!r}; {PROBABILITY_TARGETS}")
 
 
 def pairing_refusal(cost: str, output: str) -> str | None:

@@ -21,6 +21,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from .costs import PROBABILITY_TARGETS, bad_target
 from .datasets import Dataset
 from .errors import SymbpError
 from .layout import learning_rate, parameter_layout
@@ -141,20 +142,13 @@ def train(network: Network, data: Dataset, *, epochs: int = 1000, lr: float = 0.
                           batch, seed)
 
 
-TARGET_RANGES = {"cross_entropy": (0.0, np.inf, "0 or more"), "binary_cross_entropy": (0.0, 1.0, "from 0 to 1")}
-"""Targets a cost can take: -t log a needs t >= 0 (a probability vector), binary cross-entropy t in [0, 1]."""
-
-
 def _check_targets(cost: str, data: Dataset) -> None:
-    if cost not in TARGET_RANGES:
-        return
-    low, high, accepted = TARGET_RANGES[cost]
-    bad = np.flatnonzero(np.any((data.t < low) | (data.t > high), axis=1))
-    if bad.size:
-        row = int(bad[0])
+    bad = bad_target(cost, data.t)
+    if bad:
+        row = bad[0][0]
         raise SymbpError(
             f"data {data.name!r} row {row + 1}: targets {data.t[row].tolist()} do not go with cost {cost!r}; "
-            f"its targets must be {accepted}"
+            f"{PROBABILITY_TARGETS}"
         )
 
 

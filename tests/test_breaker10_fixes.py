@@ -195,3 +195,45 @@ def test_gradient_function_refuses_wrong_shapes_with_a_symbp_error_naming_the_sh
         f(params, np.zeros(x_shape), np.zeros(t_shape))
     with pytest.raises(symbp.SymbpError, match=r"params\['W1'\] has shape \(3, 3\)"):
         f(params | {"W1": np.ones((3, 3))}, np.zeros((1, 2)), np.zeros((1, 1)))
+
+
+# F. cross_entropy targets are probabilities in [0, 1] wherever a point file is read ---------------------------------
+
+SOFTMAX = ("--layers", "2,3", "--activations", "softmax", "--cost", "cross_entropy")
+
+
+def _point(tmp_path, t, x=(1, 2)) -> str:
+    import json
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"x": list(x), "t": t, "W1": [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], "b1": [0, 0, 0]}))
+    return str(path)
+
+
+@pytest.mark.parametrize("command", [("grad",), ("example",), ("picture", "--out", "g.dot"),
+                                     ("render", "-t", "explorer.html", "--out", "g.html")])
+@pytest.mark.parametrize("t, words", [([-1, 2, 0], "t_1 = -1 does not go"), ([0, 1.5, 0], "t_2 = 1.5 does not go")])
+def test_targets_outside_0_1_are_refused_where_a_point_file_is_read(command, t, words, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = _one_short_line(invoke(*command, "--point", _point(tmp_path, t), *SOFTMAX))
+    assert words in line and "targets are probabilities in [0, 1]" in line
+    assert not (tmp_path / "g.dot").exists() and not (tmp_path / "g.html").exists()
+
+
+def test_a_batch_target_is_named_with_its_example(tmp_path):
+    point = _point(tmp_path, [[0, 1, 0], [0.2, 0.9, -0.1]], x=([1, 2], [3, 4]))
+    line = _one_short_line(invoke("grad", "--point", point, *SOFTMAX, "--batch", "2"))
+    assert "t_3_n2 = -0.1" in line
+
+
+def test_targets_not_summing_to_1_are_accepted_and_give_the_general_delta(tmp_path):
+    t = np.array([0.5, 0.6, 0.7])
+    result = invoke("grad", "--point", _point(tmp_path, t.tolist()), *SOFTMAX, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    import json
+    z = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]) @ np.array([1.0, 2.0])
+    a = np.exp(z) / np.exp(z).sum()  # independent NumPy: C = -sum t log a, delta = a sum(t) - t
+    data = json.loads(result.stdout)
+    assert data["C"] == pytest.approx(-(t * np.log(a)).sum(), rel=1e-12)
+    delta = a * t.sum() - t
+    assert np.array(data["grad"]["b1"]) == pytest.approx(delta, rel=1e-12)
+    assert np.array(data["grad"]["W1"]) == pytest.approx(np.outer(delta, [1.0, 2.0]), rel=1e-12)
