@@ -237,3 +237,31 @@ def test_targets_not_summing_to_1_are_accepted_and_give_the_general_delta(tmp_pa
     delta = a * t.sum() - t
     assert np.array(data["grad"]["b1"]) == pytest.approx(delta, rel=1e-12)
     assert np.array(data["grad"]["W1"]) == pytest.approx(np.outer(delta, [1.0, 2.0]), rel=1e-12)
+
+
+# G. option messages: a whole-number example for --batch, values as typed, two spellings of one option --------------
+
+
+@pytest.mark.parametrize("args, words", [
+    (("--batch", "abc"), "'abc' is not a number; write it in decimal digits, e.g. 2 or 100"),
+    (("--batch", ""), "'' is not a number; write it in decimal digits, e.g. 2 or 100"),
+    (("--l2", "abc"), "e.g. 0.01 or 1e-4"),
+    (("--l2", "1e309"), "'1e309' is too large for float64"),  # was "l2 inf"
+    (("--l2", "1e-400"), "'1e-400' is below float64's smallest number"),  # was silently 0: no decay
+])
+def test_option_messages_give_fitting_examples_and_the_value_as_typed(args, words):
+    line = _one_short_line(invoke("derive", "W1_1_1", *SMALL, *args))
+    assert words in line
+    if args[0] == "--batch":
+        assert "0.01" not in line
+
+
+@pytest.mark.parametrize("args", [("--batch", "2", "--batch-size", "3"), ("--batch-size=3", "--batch", "3")])
+def test_train_refuses_batch_and_batch_size_together(args, tmp_path):
+    line = _one_short_line(invoke("train", "-d", "xor", *SMALL, "--epochs", "1", *args))
+    assert "--batch" in line and "--batch-size" in line and "given twice" in line
+
+
+def test_train_batch_size_alone_is_the_minibatch():
+    result = invoke("train", "-d", "xor", *SMALL, "--epochs", "1", "--batch-size", "3")
+    assert result.exit_code == 0 and "batch size 3" in result.stdout
