@@ -24,7 +24,7 @@ from typing import Callable, Mapping
 
 import sympy as sp
 
-from .errors import SymbpError
+from .errors import SymbpError, shown_number
 
 MAX_LENGTH = 1000
 """Characters a formula may have; a non-linearity is a line, not a program."""
@@ -206,11 +206,11 @@ class _Parser:
             exponent = self.unary()
             self.depth -= 1
             if exponent.is_Number and abs(exponent) > MAX_CONSTANT_EXPONENT:
-                raise self.fail(operator, f"exponent {exponent} is too large; at most {MAX_CONSTANT_EXPONENT} in absolute value")
+                raise self.fail(operator, f"exponent {shown_number(exponent)} is too large; at most {MAX_CONSTANT_EXPONENT} in absolute value")
             if base == 0 and exponent.is_Number and exponent < 0:
                 raise self.fail(operator, "0 to a negative power")
             if base.is_Number and exponent.is_Number and _bits(base) * abs(exponent) > MAX_CONSTANT_BITS:
-                raise self.fail(operator, f"{base}^{exponent} is too large a number")
+                raise self.fail(operator, f"{shown_number(base)}^{shown_number(exponent)} is too large a number")
             return base**exponent
         return base
 

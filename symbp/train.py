@@ -188,7 +188,12 @@ class Training:
         return (f"network {network.describe()}; data {self.dataset.name} ({len(self.dataset.x)} rows)\n"
                 f"{result.epochs} epochs, learning rate {result.lr:g}, batch size {result.batch_size}"
                 + (f", weight decay {network.l2:g}" if network.l2 else "") + f", seed {result.seed}\n"
-                f"mean cost C: {result.costs[0]:.6f} before, {result.final_cost:.6f} after{accuracy}\n")
+                f"mean cost C: {_cost(result.costs[0])} before, {_cost(result.final_cost)} after{accuracy}\n")
+
+
+def _cost(value: float) -> str:
+    """A mean cost to 6 decimals, or 7 significant digits past a billion: 1e308 is not 309 digits on the line."""
+    return f"{value:.6f}" if abs(value) < 1e9 else f"{value:.7g}"
 
 
 def train_on(data: str, network: Network | None = None, *, epochs: int = 1000, lr: float = 0.5,

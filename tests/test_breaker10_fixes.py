@@ -265,3 +265,48 @@ def test_train_refuses_batch_and_batch_size_together(args, tmp_path):
 def test_train_batch_size_alone_is_the_minibatch():
     result = invoke("train", "-d", "xor", *SMALL, "--epochs", "1", "--batch-size", "3")
     assert result.exit_code == 0 and "batch size 3" in result.stdout
+
+
+# H. one-line messages stay short: numbers to 12 significant digits, counterexamples cut ---------------------------
+
+
+def test_shown_number_has_at_most_12_significant_digits():
+    from symbp.errors import shown_number
+    assert shown_number(10**300) == "1e+300"
+    assert shown_number(sp.Integer(2) ** 1000) == f"{float(2**1000):.12g}"
+    assert shown_number(sp.Rational(-(10**40), 7)) == f"{-(10**40) / 7:.12g}"
+    assert shown_number(sp.Rational(5, 2)) == "2.5" and shown_number(100) == "100" and shown_number(10**5000) == "1e+5000"
+
+
+@pytest.mark.parametrize("formula, number", [("1e300^1e300", "exponent 1e+300 "), ("2^64^64", f"exponent {float(64**64):.12g} "),
+                                              ("(2^64)^64", f"{float(2**64):.12g}^64 is too large")])
+def test_huge_constants_in_a_formula_are_named_in_a_short_line(formula, number):
+    line = _one_short_line(invoke("derive", "W1_1_1", "--layers", "2,1", "--activation", "f", "--define", f"f={formula}"),
+                           limit=200)
+    assert number in line
+
+
+def test_a_counterexample_is_cut_to_300_characters_keeping_both_values():
+    from symbp.grading import Counterexample
+    example = Counterexample(tuple((f"a1_1_n{n}", 0.5) for n in range(1, 201)), answer=-0.25, truth=0.125)
+    text = example.describe()
+    assert len(text) <= 300 and "… (" in text and text.endswith("the answer is -0.25, the correct value 0.125")
+    assert Counterexample((("a1_1", 0.5),), 1.0, 2.0).describe() == "at a1_1 = 0.5: the answer is 1, the correct value 2"
+
+
+def test_grade_of_a_large_batch_prints_a_short_counterexample():
+    result = invoke("grade", "--entry", "W2_1_1", *SMALL, "--batch", "40", "--answer", "delta2_n1*a1_1_n1")
+    assert result.exit_code == 1
+    line = next(line for line in result.stdout.splitlines() if "counterexample" in line)
+    assert len(line) <= 330 and "more)" in line
+
+
+def test_train_prints_a_huge_mean_cost_in_a_few_digits(tmp_path):
+    (tmp_path / "big.csv").write_text("x1,x2,t\n0,0,1e154\n1,0,0\n")
+    result = invoke("train", "--data", str(tmp_path / "big.csv"), "--layers", "2,1", "--activation", "identity",
+                    "--cost", "squared_error", "--epochs", "1", "--lr", "1e-310")
+    assert result.exit_code == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("mean cost C:"))
+    assert len(line) < 80
+    before = float(line.split()[3])
+    assert before == pytest.approx((1e154) ** 2 / 4, rel=1e-6)  # mean of ½(a - t)² over 2 rows, a ≈ 0 << t
