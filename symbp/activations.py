@@ -22,7 +22,7 @@ import numpy as np
 import sympy as sp
 
 from .erf import erf
-from .errors import SymbpError
+from .errors import SymbpError, shown
 from .formula import FUNCTIONS, parse_formula
 
 LEAKY_SLOPE = sp.Rational(1, 100)
@@ -248,6 +248,10 @@ FORMULA_VARIABLE = sp.Symbol("x", real=True)
 MAX_NAME_LENGTH = 40
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*", re.ASCII)
 
+MAX_DEFINITIONS = 64
+"""Non-linearities one network may define: each formula is parsed and derived even if no layer uses it, so
+20,000 of them (a 20 MB spec file) ran for minutes."""
+
 Definitions = tuple[tuple[str, str], ...]
 """(name, formula) pairs, sorted by name: hashable, so a ``Network`` holding them stays a dict key."""
 
@@ -262,11 +266,13 @@ def definitions(define: object) -> Definitions:
     elif isinstance(define, (tuple, list)):
         items = list(define)
     else:
-        raise SymbpError(f"define {define!r} must map names to formulas, e.g. {{\"swish\": \"x/(1+exp(-x))\"}}")
+        raise SymbpError(f"define {shown(define)} must map names to formulas, e.g. {{\"swish\": \"x/(1+exp(-x))\"}}")
+    if len(items) > MAX_DEFINITIONS:
+        raise SymbpError(f"define has {len(items):,} non-linearities; at most {MAX_DEFINITIONS} are accepted")
     pairs: dict[str, str] = {}
     for item in items:
         if not (isinstance(item, (tuple, list)) and len(item) == 2):
-            raise SymbpError(f"define entry {item!r} must be a (name, formula) pair, e.g. (\"swish\", \"x/(1+exp(-x))\")")
+            raise SymbpError(f"define entry {shown(item)} must be a (name, formula) pair, e.g. (\"swish\", \"x/(1+exp(-x))\")")
         name, formula = item
         if name in pairs and pairs[name] != formula:
             raise SymbpError(f"non-linearity {name!r} is defined twice, as {pairs[name]!r} and {formula!r}; define it once")

@@ -85,7 +85,9 @@ _LEXICON: list[tuple[str, re.Pattern[str]]] = [
     ("unicode", re.compile(rf"(?=[σδ]|[WwazbtxC][⁽{_SUBSCRIPT_DIGITS}′])" + _UNICODE_UNIT)),
     ("decay", re.compile(r"\\lambda\b|λ|lambda\b")),
     ("word", re.compile(r"[A-Za-z][A-Za-z0-9_]*'?")),
-    ("number", re.compile(r"[0-9]+\.?[0-9]*|\.[0-9]+")),
+    # 1e-4 and 2.5E+3 are numbers (formula's spelling): scientific notation wins over e·x, so ``2*e`` or ``2 e``
+    # is Euler's number and ``1e-4`` is 0.0001, never 1·e − 4
+    ("number", re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")),
     ("power", re.compile(rf"[{_SUPERSCRIPT_DIGITS}]+")),
     ("open", re.compile(r"\\(?:left|[bB]igg?l?)\s*\(|\(")),
     ("close", re.compile(r"\\(?:right|[bB]igg?r?)\s*\)|\)")),

@@ -9,6 +9,7 @@ answers without loading them. Bad input of any kind ends in one line on stderr,
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import signal
@@ -183,6 +184,17 @@ class _Command(TyperCommand):
                     param.help = param.help.replace(token, value)
         super().format_help(ctx, formatter)
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        # click keeps the last of two spellings of one option (train --batch 2 --batch-size 3): refuse the pair
+        end = args.index("--") if "--" in args else len(args)
+        words = [arg.split("=", 1)[0] for arg in args[:end]]
+        for param in self.params:
+            given = list(dict.fromkeys(word for word in words if word in getattr(param, "opts", ())))
+            if len(given) > 1 and not getattr(param, "multiple", False):
+                raise typer.BadParameter(f"{given[0]} and {given[1]} are one option given twice; give one of them",
+                                         ctx=ctx, param=param)
+        return super().parse_args(ctx, args)
+
 
 class _App(typer.Typer):
     """Every command of the app is a ``_Command``."""
@@ -257,7 +269,7 @@ CostOption = Annotated[Optional[str], typer.Option(
     help="The cost: {COSTS}. cross_entropy (-sum_k t_k log a_k) follows a softmax or abstract output.")]
 def _whole(text: str) -> int:
     """A whole number, also written as 1e3 or 2.0; its range is the network's to check."""
-    number = _decimal(text)
+    number = _decimal(text, "2 or 100")
     if not number.is_integer():
         raise typer.BadParameter(f"{text!r} is not a whole number; give one such as 2 or 100")
     return int(number)
@@ -267,14 +279,23 @@ BatchOption = Annotated[Optional[int], typer.Option(
     "--batch", metavar="N", show_default=False, parser=_whole,
     help="A batch of N examples: C = (1/N) sum_n C(a^(L),(n), t^(n)); each example has its own x, z, a, delta, t "
          "(point files: x and t as N rows). Default 1.")]
-def _decimal(text: str) -> float:
-    """A number as written in decimal; float() would also take 1_0 (as 10) while 0x10 is refused."""
+def _decimal(text: str, example: str = "0.01 or 1e-4") -> float:
+    """A number as written in decimal; float() would also take 1_0 (as 10) while 0x10 is refused. A literal float64
+    cannot hold (1e309, 1e-400) is refused as typed rather than read as inf or 0."""
     try:
         if "_" in text:
             raise ValueError
-        return float(text)
+        number = float(text)
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a number; write it in decimal digits, e.g. 0.01 or 1e-4") from None
+        raise typer.BadParameter(f"{text!r} is not a number; write it in decimal digits, e.g. {example}") from None
+    mantissa = text.lower().partition("e")[0]
+    if math.isinf(number) and "inf" not in mantissa:
+        raise typer.BadParameter(f"{text!r} is too large for float64 (at most {sys.float_info.max:.3g}); "
+                                 f"give a number such as {example}")
+    if number == 0 and any(digit in mantissa for digit in "123456789"):
+        raise typer.BadParameter(f"{text!r} is below float64's smallest number (5e-324) and would be 0; "
+                                 f"give 0 or a number such as {example}")
+    return number
 
 
 L2Option = Annotated[Optional[float], typer.Option(
@@ -654,9 +675,9 @@ def grad(
     format = _format(out, format, DataFormat.text)
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
     _needs_numbers(network, "grad")
-    from .numeric import gradient_at, point_from_mapping
+    from .numeric import gradient_at
 
-    values = point_from_mapping(network, _read_point(point))
+    values = _point_values(network, point)
     result = _finite(gradient_at, network, values, method.value, max_paths=_budget(max_paths))
     from .docmodel import GradientTable
     from .printers import print_document
@@ -674,10 +695,15 @@ def _finite(gradient_at: Callable[..., Any], network: Network, *args: Any, **kwa
         return require_finite(network, gradient_at(network, *args, **kwargs))
 
 
-def _read_point(path: Path) -> dict[str, Any]:
+def _point_values(network: Network, path: Path) -> dict[str, Any]:
+    """A point file's values for ``network``: shapes checked, and targets the cost can take (as train checks them)."""
+    from .costs import require_targets
+    from .numeric import point_from_mapping
     from .specfile import read_point
 
-    return read_point(path)
+    values = point_from_mapping(network, read_point(path))
+    require_targets(network.cost, values["t"], f"point file {str(path)!r}")
+    return values
 
 
 @app.command()
@@ -1032,10 +1058,9 @@ def example(
     if steps > 1 and lr is None:
         raise SymbpError(f"--steps {steps} needs a learning rate; add e.g. --lr 0.5")
     from .example import nice_point, worked_example
-    from .numeric import point_from_mapping
     from .printers import print_example
 
-    values = point_from_mapping(network, _read_point(point)) if point is not None else nice_point(network, seed)
+    values = _point_values(network, point) if point is not None else nice_point(network, seed)
     result = worked_example(network, values, lr=lr, steps=steps, digits=digits,
                             round_intermediates=round_intermediates, entry=entry)
     _emit(print_example(result, format.value, _width(out)), out, force)

@@ -550,6 +550,7 @@ class _ModuleWriter:
             f"BLOCK_ROWS = {block_rows(net, self.dtype)}"
             "  # samples per block: what they keep for the backward pass stays in cache",
             f"BLOCK_WIDTHS = {tuple(arrays.values())!r}  # columns of each array _block_arrays makes after the ones",
+            "BadInput = ValueError  # what wrong params, x or t raise (in-process: a ValueError subclass)",
             *([f"L2 = {self.form.decay!r}  # weight decay lambda"] if self.form.decay else []),
             "",
         ]
@@ -701,12 +702,12 @@ class _ModuleWriter:
             '    """The arrays of params in the order of SHAPES, as DTYPE, checked against the network."""',
             "    missing = [key for key in SHAPES if key not in params]",
             "    if missing:",
-            '        raise ValueError(f"params is missing {missing[0]!r}; it needs {\', \'.join(SHAPES)}")',
+            '        raise BadInput(f"params is missing {missing[0]!r}; it needs {\', \'.join(SHAPES)}")',
             "    arrays = []",
             "    for key, shape in SHAPES.items():",
             "        array = numpy.asarray(params[key], dtype=DTYPE)",
             "        if array.shape != shape:",
-            '            raise ValueError(f"params[{key!r}] has shape {array.shape}, the network needs {shape}")',
+            '            raise BadInput(f"params[{key!r}] has shape {array.shape}, the network needs {shape}")',
             "        arrays.append(array)",
             "    return arrays",
             "",
@@ -716,9 +717,9 @@ class _ModuleWriter:
             "    x = numpy.asarray(x, dtype=DTYPE)",
             "    t = numpy.asarray(t, dtype=DTYPE)",
             "    if x.ndim != 2 or x.shape[1] != LAYERS[0] or x.shape[0] < 1:",
-            '        raise ValueError(f"x has shape {x.shape}, the network needs (N, {LAYERS[0]}) with N >= 1")',
+            '        raise BadInput(f"x has shape {x.shape}, the network needs (N, {LAYERS[0]}) with N >= 1")',
             "    if t.shape != (x.shape[0], LAYERS[-1]):",
-            '        raise ValueError(f"t has shape {t.shape}, the network needs {(x.shape[0], LAYERS[-1])}")',
+            '        raise BadInput(f"t has shape {t.shape}, the network needs {(x.shape[0], LAYERS[-1])}")',
             "    return x, t",
         ]
 
@@ -750,4 +751,5 @@ def gradient_function(network: Network, dtype: str = "float64") -> LossAndGradie
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     namespace: dict[str, object] = {"__name__": "symbp_generated"}
     exec(builtins.compile(source, filename, "exec"), namespace)
+    namespace["BadInput"] = SymbpError  # the API's one error type: 0 rows or a wrong width name the shape needed
     return namespace["loss_and_gradients"]  # type: ignore[return-value]

@@ -3,7 +3,7 @@
 Categorical cross-entropy C = -sum_k t_k log a^{(L)}_k follows a softmax (or
 abstract) output; after softmax backprop's delta^{(L)} collapses to a - t.
 
-Binary cross-entropy after a sigmoid output also has its logit form, for numbers
+Binary cross-entropy follows a sigmoid (or abstract) output; after sigmoid it also has its logit form, for numbers
 only: C = softplus(z) - t z and delta^{(L)} = a - t (the lecture's
 dC/da * a(1 - a), cancelled). The lecture's form divides by 1 - a, which rounds
 to 0 once z^{(L)} passes about 37; the logit form stays finite.
@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import sympy as sp
+
+from .errors import SymbpError
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,9 @@ COSTS: dict[str, Cost] = {
             needs_unit_interval=True,
             logit_value=lambda z, t: sp.log(1 + sp.exp(z)) - t * z,
             logit_delta=lambda a, t: a - t,
+            # Not after softmax: its a_k = exp(z_k)/sum_j exp(z_j) rounds to 1 from logit ~37 on, and log(1 - a)
+            # has no stable form there (C wrong in the 7th digit at 30, inf at 40, NaN in generated code at 1000).
+            after=("sigmoid", "abstract"),
         ),
         # Categorical: t one-hot or any probability vector; a the softmax outputs.
         Cost("cross_entropy", _cross_entropy, lambda a, t: -t / a, after=("softmax", "abstract"),
@@ -71,9 +76,39 @@ COSTS: dict[str, Cost] = {
 }
 
 
+PROBABILITY_TARGETS = "targets are probabilities in [0, 1]"
+"""What the cross-entropies' targets must be: -t log a with t < 0 rewards a -> 0, and binary cross-entropy is
+unbounded below for t > 1. A cross_entropy target vector need not sum to 1 (the derivation shows a * sum(t) - t)."""
+
+
+def bad_target(cost: str, targets: object) -> tuple[tuple[int, ...], float] | None:
+    """The index and value of the first target ``cost`` cannot take (NaN too), or None; ``targets`` an array."""
+    if cost not in ("cross_entropy", "binary_cross_entropy"):
+        return None
+    import numpy as np
+
+    t = np.asarray(targets, dtype=float)
+    outside = ~((t >= 0) & (t <= 1))
+    if not outside.any():
+        return None
+    index = np.unravel_index(int(np.flatnonzero(outside)[0]), t.shape)
+    return tuple(int(i) for i in index), float(t[index])
+
+
+def require_targets(cost: str, targets: object, where: str) -> None:
+    """Refuse a point's targets ``cost`` cannot take, naming the first as t_k (t_k_nN in a batch) and its value."""
+    bad = bad_target(cost, targets)
+    if bad:
+        index, value = bad
+        name = f"t_{index[-1] + 1}" + (f"_n{index[0] + 1}" if len(index) == 2 else "")
+        raise SymbpError(f"{where}: {name} = {value:.12g} does not go with cost {cost!r}; {PROBABILITY_TARGETS}")
+
+
 def pairing_refusal(cost: str, output: str) -> str | None:
     """Why ``cost`` cannot follow the output non-linearity ``output``, or None."""
     after = COSTS[cost].after
     if after is None or output in after:
         return None
-    return f"cost {cost!r} needs an output layer of {' or '.join(after)}, not {output!r}"
+    why = " (outputs in (0, 1))" if COSTS[cost].needs_unit_interval else ""
+    instead = "; softmax outputs go with cross_entropy" if output == "softmax" else ""
+    return f"cost {cost!r} needs an output layer of {' or '.join(after)}{why}, not {output!r}{instead}"

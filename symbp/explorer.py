@@ -98,11 +98,13 @@ def point_values(network: Network, raw_point: Mapping[str, object], lr: float | 
     """Backprop's numbers at ``raw_point`` (a point file's mapping: x, t, W1, b1, ...), and one step of size ``lr``."""
     import numpy as np
 
+    from .costs import require_targets
     from .numeric import gradient_at, point_from_mapping, require_finite
 
     if lr is not None:
         lr = learning_rate(lr)
     point = point_from_mapping(network, raw_point)
+    require_targets(network.cost, point["t"], "point")
     with np.errstate(all="ignore"):  # a NaN or infinity is refused below, in one line
         at = require_finite(network, gradient_at(network, point, "backprop"))
     nodes: dict[str, float] = {"C": float(at.cost)}

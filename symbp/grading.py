@@ -77,6 +77,10 @@ class Feedback:
     found: str = ""
 
 
+MAX_COUNTEREXAMPLE = 300
+"""Characters of a counterexample's line: a batch of 200 examples named 10,709 characters of values."""
+
+
 @dataclass(frozen=True)
 class Counterexample:
     """A point where the answer's value differs from the truth's."""
@@ -86,9 +90,18 @@ class Counterexample:
     answer: float
     truth: float
 
-    def describe(self) -> str:
-        at = ", ".join(f"{name} = {value:.4g}" for name, value in self.values)
-        return f"at {at}: the answer is {self.answer:.6g}, the correct value {self.truth:.6g}"
+    def describe(self, width: int = MAX_COUNTEREXAMPLE) -> str:
+        """One line of at most about ``width`` characters: past it the values are cut with '… (N more)'."""
+        verdict = f": the answer is {self.answer:.6g}, the correct value {self.truth:.6g}"
+        values = [f"{name} = {value:.4g}" for name, value in self.values]
+        shown: list[str] = []
+        for k, value in enumerate(values):
+            rest = f"… ({len(values) - k} more)"
+            if len("at " + ", ".join([*shown, value, rest]) + verdict) > width and k < len(values) - 1:
+                shown.append(rest)
+                break
+            shown.append(value)
+        return f"at {', '.join(shown)}{verdict}"
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ import math
 import re
 import sys
 from math import prod
-from numbers import Integral
+from numbers import Integral, Real
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Mapping, Sequence
 
 from .activations import ACTIVATIONS, Activation, Definitions, activation_named, definitions
 from .costs import COSTS, pairing_refusal
-from .errors import SymbpError
+from .errors import SymbpError, shown
 
 ENTRY_KINDS = ("W", "b", "z", "a")
 # ASCII digits only: Python's \\d also matches Arabic-Indic or fullwidth digits.
@@ -93,12 +93,6 @@ class Network:
             )
         if not isinstance(self.cost, str) or self.cost not in COSTS:
             raise SymbpError(f"unknown cost {self.cost!r}; known costs: {', '.join(COSTS)}")
-        if COSTS[self.cost].needs_unit_interval and not activation_named(activations[-1], define).stays_in_unit_interval:
-            accepted = [n for n, a in ACTIVATIONS.items() if a.stays_in_unit_interval]
-            raise SymbpError(
-                f"cost {self.cost!r} needs outputs in (0, 1), but output non-linearity "
-                f"{activations[-1]!r} can leave it; use one of: {', '.join(accepted)}"
-            )
         refusal = pairing_refusal(self.cost, activations[-1])
         if refusal:
             raise SymbpError(refusal)
@@ -370,9 +364,9 @@ def _validate_layers(layers: object) -> tuple[int, ...]:
             f"layers {list(layers)!r} must name at least two sizes (inputs and outputs), e.g. [3, 2, 2, 1]"
         )
     for size in layers:
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise SymbpError(f"layer size {size!r} in {list(layers)!r} must be a positive integer")
-    return tuple(layers)
+        if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
+            raise SymbpError(f"layer size {_shown(size)} in {shown(list(layers))} must be a positive integer")
+    return tuple(int(size) for size in layers)  # np.int64(3) is 3
 
 
 MAX_BATCH = 1_000
@@ -380,24 +374,30 @@ MAX_BATCH = 1_000
 
 
 def _validate_batch(batch: object) -> int:
-    if isinstance(batch, float) and batch.is_integer():  # batch = 2.0 in a spec file is 2 examples
+    # batch = 2.0 in a spec file is 2 examples; NumPy's scalars (np.int64(2), np.float64(2.0)) are numbers too
+    if isinstance(batch, Real) and not isinstance(batch, (bool, Integral)) and math.isfinite(batch) \
+            and float(batch).is_integer():
         batch = int(batch)
-    if isinstance(batch, bool) or not isinstance(batch, int):
-        raise SymbpError(f"batch {batch!r} must be a whole number of examples from 1 to {MAX_BATCH:,}")
+    if isinstance(batch, bool) or not isinstance(batch, Integral):
+        raise SymbpError(f"batch {_shown(batch)} must be a whole number of examples from 1 to {MAX_BATCH:,}")
     if not 1 <= batch <= MAX_BATCH:
-        raise SymbpError(f"batch {batch} is out of range; give a whole number of examples from 1 to {MAX_BATCH:,}")
-    return batch
+        raise SymbpError(f"batch {_shown(batch)} is out of range; give a whole number of examples from 1 to {MAX_BATCH:,}")
+    return int(batch)
 
 
-def _shown(number: int) -> str:
+def _shown(number: object) -> str:
+    """An integer of any size in a message: 10**5000 as its first digits and length (str() refuses it)."""
+    if not isinstance(number, Integral) or isinstance(number, bool):
+        return shown(number)
+    number = int(number)
     text = str(number) if number.bit_length() < 4000 else "a huge number"
     return text if len(text) <= 40 else f"{text[:12]}...({len(text)} digits)"
 
 
 def _validate_l2(l2: object) -> float:
     accepted = "must be a finite number of 0 or more (the weight decay lambda)"
-    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or l2 < 0:
-        raise SymbpError(f"l2 {_shown(l2) if isinstance(l2, int) else repr(l2)} {accepted}")
+    if isinstance(l2, bool) or not isinstance(l2, Real) or l2 < 0:  # Real: np.float32(0.1) too
+        raise SymbpError(f"l2 {_shown(l2)} {accepted}")
     try:
         value = float(l2)
     except OverflowError:  # an int beyond float64, e.g. 10**400

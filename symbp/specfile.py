@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import SymbpError
+from .errors import SymbpError, shown
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -144,18 +144,24 @@ def _check_keys(path: Path, data: object) -> dict[str, Any]:
     # Network checks names against its registries with `in`, so a list or table here
     # would fail as unhashable instead of with a message: reject the wrong types first.
     if "cost" in data and not isinstance(data["cost"], str):
-        raise SymbpError(f"spec file {str(path)!r}: cost {data['cost']!r} must be one name, e.g. \"squared_error\"")
+        raise SymbpError(f"spec file {str(path)!r}: cost {shown(data['cost'])} must be one name, e.g. \"squared_error\"")
     activations = data.get("activations", "")
     if not isinstance(activations, str) and not (
         isinstance(activations, list) and all(isinstance(a, str) for a in activations)
     ):
         raise SymbpError(
-            f"spec file {str(path)!r}: activations {activations!r} must be one name or a list of names"
+            f"spec file {str(path)!r}: activations {shown(activations)} must be one name or a list of names"
         )
     define = data.get("define", {})
-    if not isinstance(define, dict) or not all(isinstance(f, str) for f in define.values()):
+    if not isinstance(define, dict):
         raise SymbpError(
-            f"spec file {str(path)!r}: define {define!r} must be a table of names and formulas, "
+            f"spec file {str(path)!r}: define {shown(define)} must be a table of names and formulas, "
+            'e.g. [define] swish = "x/(1+exp(-x))"'
+        )
+    bad = next((name for name, formula in define.items() if not isinstance(formula, str)), None)
+    if bad is not None:
+        raise SymbpError(
+            f"spec file {str(path)!r}: define {shown(bad, 40)} = {shown(define[bad])} must be a formula in quotes, "
             'e.g. [define] swish = "x/(1+exp(-x))"'
         )
     if "activations" in data and isinstance(activations, list):

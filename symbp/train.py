@@ -21,6 +21,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from .costs import PROBABILITY_TARGETS, bad_target
 from .datasets import Dataset
 from .errors import SymbpError
 from .layout import learning_rate, parameter_layout
@@ -163,20 +164,13 @@ def _shape_mismatch(network: Network, data: Dataset) -> str:
     return f"data {data.name!r} has {' and '.join(wrong)}; give {hint}"
 
 
-TARGET_RANGES = {"cross_entropy": (0.0, np.inf, "0 or more"), "binary_cross_entropy": (0.0, 1.0, "from 0 to 1")}
-"""Targets a cost can take: -t log a needs t >= 0 (a probability vector), binary cross-entropy t in [0, 1]."""
-
-
 def _check_targets(cost: str, data: Dataset) -> None:
-    if cost not in TARGET_RANGES:
-        return
-    low, high, accepted = TARGET_RANGES[cost]
-    bad = np.flatnonzero(np.any((data.t < low) | (data.t > high), axis=1))
-    if bad.size:
-        row = int(bad[0])
+    bad = bad_target(cost, data.t)
+    if bad:
+        row = bad[0][0]
         raise SymbpError(
             f"data {data.name!r} row {row + 1}: targets {data.t[row].tolist()} do not go with cost {cost!r}; "
-            f"its targets must be {accepted}"
+            f"{PROBABILITY_TARGETS}"
         )
 
 
@@ -216,7 +210,12 @@ class Training:
         return (f"network {network.describe()}; data {self.dataset.name} ({len(self.dataset.x)} rows)\n"
                 f"{result.epochs} epochs, learning rate {result.lr:g}, batch size {result.batch_size}"
                 + (f", weight decay {network.l2:g}" if network.l2 else "") + f", seed {result.seed}\n"
-                f"mean cost C: {result.costs[0]:.6f} before, {result.final_cost:.6f} after{accuracy}\n")
+                f"mean cost C: {_cost(result.costs[0])} before, {_cost(result.final_cost)} after{accuracy}\n")
+
+
+def _cost(value: float) -> str:
+    """A mean cost to 6 decimals, or 7 significant digits past a billion: 1e308 is not 309 digits on the line."""
+    return f"{value:.6f}" if abs(value) < 1e9 else f"{value:.7g}"
 
 
 def train_on(data: str, network: Network | None = None, *, epochs: int = 1000, lr: float = 0.5,

@@ -33,7 +33,7 @@ from symbp.codegen import module_source, vectorize
 from symbp.numeric import evaluator_for, gradient_at, point_shapes
 
 CONCRETE = [name for name, a in ACTIVATIONS.items() if not a.is_abstract and not a.output_only]  # softmax: test_softmax
-# Binary cross-entropy needs outputs in (0, 1): after a sigmoid output layer only.
+# Binary cross-entropy follows a sigmoid output layer only (outputs in (0, 1); softmax goes with cross_entropy).
 CASES = [(name, "squared_error") for name in CONCRETE] + [(name, "binary_cross_entropy") for name in CONCRETE]
 REL = 1e-9
 FD_STEP = 1e-3

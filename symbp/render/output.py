@@ -91,8 +91,11 @@ def picture_file(
     if point is not None:
         require_numbers(network, "picture --point")
         from ..example import graph_numbers
+        from ..costs import require_targets
         from ..numeric import point_from_mapping
 
-        numbers = graph_numbers(network, point_from_mapping(network, read_point(point)))
+        values = point_from_mapping(network, read_point(point))
+        require_targets(network.cost, values["t"], f"point file {str(point)!r}")
+        numbers = graph_numbers(network, values)
     source = computation_graph_dot(network, derivation, numbers)
     return source if format == "dot" else draw(source, format)
