@@ -17,6 +17,8 @@ import pytest
 import symbp
 from oracle import dC_dz, forward_numbers, sigma_prime
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 ACTIVATIONS = ["identity", "sigmoid", "tanh", "relu", "softplus", "leaky_relu"]
 
 

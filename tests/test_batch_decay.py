@@ -23,6 +23,8 @@ from symbp.errors import SymbpError
 from symbp.graph import build_graph
 from symbp.numeric import gradient_at, random_point
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 
 def torch_gradients(network: symbp.Network, point: dict[str, np.ndarray]) -> tuple[float, dict[str, np.ndarray]]:
     """C and dC/dW, dC/db by autograd: the per-example cost averaged over the rows, plus (lambda/2) sum W^2."""

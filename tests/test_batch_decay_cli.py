@@ -23,6 +23,8 @@ from oracle import need_torch
 from test_batch_decay import torch_gradients
 from test_cli import invoke, make_runner, ok
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 NET = ("--layers", "2,2,1", "--activation", "sigmoid", "--cost", "squared_error")
 BATCH = ("--batch", "3", "--l2", "0.1")
 NETWORK = symbp.Network([2, 2, 1], "sigmoid", "squared_error", batch=3, l2=0.1)

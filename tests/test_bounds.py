@@ -17,6 +17,8 @@ from symbp import Network, backprop, build_graph, naive
 from test_cli import invoke, ok
 from test_input_strict import refused
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 
 def parameters(layers: list[int]) -> int:
     return sum(layers[m] * (layers[m - 1] + 1) for m in range(1, len(layers)))

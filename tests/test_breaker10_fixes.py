@@ -12,6 +12,8 @@ import symbp
 from symbp.answer import parse_answer
 from test_cli import invoke
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 NET = symbp.Network()  # the lecture's 3,2,2,1
 SMALL = ("--layers", "2,2,1", "--activation", "sigmoid", "--cost", "squared_error")
 

@@ -10,6 +10,8 @@ import sys
 import pytest
 from tools import require_programs
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 SCRIPT = shutil.which("symbp")
 COMMAND = [SCRIPT] if SCRIPT else [sys.executable, "-m", "symbp.cli"]
 

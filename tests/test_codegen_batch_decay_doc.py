@@ -11,6 +11,8 @@ import pytest
 from oracle import need_torch
 from test_cli import ok
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 REL = 1e-9
 OPTIONS = ["--layers", "3,4,3", "--define", "sw=x/(1+exp(-x))", "--activations", "sw,softmax",
            "--cost", "cross_entropy"]

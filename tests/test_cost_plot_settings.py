@@ -13,6 +13,9 @@ from symbp import Network
 from symbp.cli import app
 from symbp.plots import cost_plot
 from test_cli import RUNNER
+import pytest
+
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
 
 SETTINGS = {"cost": "cross_entropy", "batch": 2, "l2": 0.1, "define": {"sw": "x/(1+exp(-x))"}}
 

@@ -29,6 +29,8 @@ from symbp.numeric import FD_STEP, gradient_at, random_point
 from oracle import need_torch
 from test_cli import invoke, ok
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 SWISH = "x/(1+exp(-x))"
 GELU = "x*(1+erf(x/sqrt(2)))/2"
 SOFTPLUS = "log(1+exp(x))"

@@ -18,6 +18,8 @@ from symbp.example import nice_point, worked_example
 from symbp.printers import print_example
 from symbp.printers.base import format_number
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 # Matt Mazur, "A Step by Step Backpropagation Example" (2015),
 # https://mattmazur.com/2015/03/17/a-step-by-step-backpropagation-example/ : his w1..w8 as W^{(m)}_{ij}
 # (from unit j to unit i): w1 i1->h1, w2 i2->h1, w3 i1->h2, w4 i2->h2, w5 h1->o1, w6 h2->o1, w7 h1->o2, w8 h2->o2.

@@ -15,6 +15,8 @@ from oracle import need_torch
 from test_batch_decay_cli import POINT  # three examples of the 2,2,1 network
 from test_cli import invoke, ok
 
+pytestmark = pytest.mark.slow  # PyTorch's import alone is seconds: run by .ci/run (pytest -m slow)
+
 NET = ("--layers", "2,2,1", "--activation", "sigmoid", "--cost", "squared_error")
 N, LAMBDA = 3, 0.1
 

@@ -18,6 +18,8 @@ from symbp.printers import print_example
 from test_cli import ok
 from test_templates import overfull, require_pdflatex
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 SOFTMAX = Network([4, 3, 3], ["sigmoid", "softmax"], "cross_entropy")
 SOFTMAX_OPTIONS = ("--layers", "4,3,3", "--activations", "sigmoid,softmax", "--cost", "cross_entropy")
 WEIGHTS = {

@@ -26,6 +26,8 @@ from symbp.exercise import exercises, printed, render_sheet, sheet_data  # noqa:
 from test_cli import invoke, ok  # noqa: E402
 from test_templates import require_pdflatex  # noqa: E402
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 SMALL = {"layers": "2-3,1-3,1-2"}
 
 

@@ -18,6 +18,8 @@ import sympy as sp
 from symbp.exercise import exercises, render_sheet, sheet_data
 from test_cli import invoke, ok
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 SWISH = "x/(1+exp(-x))"
 LAM = 0.1
 GOLDEN = Path(__file__).parent / "golden" / "exercise-seed7.json"

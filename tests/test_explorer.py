@@ -20,6 +20,8 @@ from symbp.explorer import WRITTEN_PATHS, explorer_data, explorer_page
 from symbp.printers.mathml import mathml
 from test_mathml import MATHML_CORE
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 SMALL = symbp.Network([2, 3, 3, 2])
 
 

@@ -22,6 +22,8 @@ grade = symbp.grade
 from symbp.answer import parse_answer  # noqa: E402
 from symbp.printers.text import text  # noqa: E402
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 MUTATIONS = ("drop_path", "drop_factor", "swap_indices", "sigma_layer", "flip_sign", "double_term")
 
 

@@ -21,6 +21,8 @@ import symbp
 from symbp.errors import SymbpError
 from test_cli import invoke
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 
 def sig(v):
     return 1 / (1 + sp.exp(-v))

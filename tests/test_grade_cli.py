@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 from symbp.cli import app
 from test_cli import make_runner
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 RIGHT = "dC/da3 * sigma3'(z3) * w3_1 * sigma2'(z2_1) * a1_2"  # the lecture's dC/dW^{(2)}_{12}
 NO_SIGMA2 = "dC/da3 * sigma3'(z3) * w3_1 * a1_2"
 SWAPPED = ("dC/da3 * sigma3'(z3) * (w3_1 * sigma2'(z2_1) * W2_2_1 + w3_2 * sigma2'(z2_2) * W2_2_2)"

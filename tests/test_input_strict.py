@@ -19,6 +19,8 @@ from symbp import Network, SymbpError, gradient_at
 from symbp.layout import parameter_layout, point_layout
 from test_cli import invoke, ok
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 CONCRETE = ("--activation", "sigmoid", "--cost", "squared_error")
 NET = Network(layers=(2, 2, 1), activations="sigmoid", cost="squared_error")
 POINT = {"x": [1.0, 2.0], "t": 0.5, "W1": [[0.1, 0.2], [0.3, 0.4]], "b1": [0.0, -0.1], "W2": [[0.5, 0.6]], "b2": [0.1]}

@@ -23,6 +23,8 @@ from tools import require_programs
 
 from test_cli import invoke, ok
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 COMMAND = [sys.executable, "-c", "from symbp.cli import main; main()"]
 
 

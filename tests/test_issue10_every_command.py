@@ -13,6 +13,8 @@ import pytest
 
 from test_cli import invoke
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 DEFINE = "sw=x/(1+exp(-x))"
 NET = ["--layers", "2,2,1", "--define", DEFINE, "--activations", "sw,sigmoid", "--cost", "squared_error"]
 ALL = [*NET, "--batch", "2", "--l2", "0.1"]

@@ -18,6 +18,8 @@ from symbp.printers import print_derivations
 from symbp.render.pdf import latex_to_pdf
 from tools import require_programs
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 DEEP = ["--layers", "2,2,2,2,2,2,1"]
 """The issue's network: sympy.diff's dC/dW1_1_1 nests six sigma's, each factor pages wide unbroken."""
 

@@ -15,6 +15,8 @@ import pytest
 import symbp
 from symbp.printers import print_algorithm, print_derivations
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 MATHJAX_COMMANDS = {
     # Greek, operators and relations
     "alpha", "beta", "gamma", "delta", "Delta", "epsilon", "eta", "lambda", "mu", "sigma", "Sigma", "tau", "theta",

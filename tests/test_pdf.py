@@ -18,6 +18,9 @@ from symbp.render.pdf import LatexError, latex_to_pdf
 from test_cli import invoke, ok
 from test_templates import require_pdflatex
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
+
 def strict(tex: str) -> str:
     """``tex`` with a missing glyph an error rather than a silent gap."""
     return tex.replace("\\begin{document}", "\\tracinglostchars=3\n\\begin{document}", 1)

@@ -17,6 +17,8 @@ from symbp.datasets import load
 from symbp.plots import cost_plot, render, training_plot
 from symbp.train import train
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "svg": b"<?xml", "pdf": b"%PDF-"}
 
 

@@ -13,6 +13,8 @@ from symbp.render.pdf import compile_pdf
 
 from test_templates import overfull, require_pdflatex
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 BEYOND_THE_LECTURE = {
     "softmax-ce": symbp.Network([4, 3, 3], ["sigmoid", "softmax"], "cross_entropy"),
     "softmax-batch": symbp.Network([4, 3, 3], ["sigmoid", "softmax"], "cross_entropy", batch=2),

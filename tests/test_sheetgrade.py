@@ -23,6 +23,8 @@ from symbp.sheetgrade import grade_sheet  # noqa: E402
 from test_cli import invoke, ok  # noqa: E402
 from test_exercise import _forward  # noqa: E402
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 KINDS = ("chain", "backprop", "count", "numeric", "spot-the-error")
 KNOBS = {"layers": "2,2-3,2,1-2", "activations": ("sigmoid", "tanh", "abstract"), "costs": ("squared_error",)}
 

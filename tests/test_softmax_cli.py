@@ -17,6 +17,8 @@ import symbp
 from symbp.cli import app
 from symbp.printers import print_algorithm, print_derivations
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 try:  # click < 8.2 mixes stderr into stdout unless told not to
     RUNNER = CliRunner(mix_stderr=False)  # type: ignore[call-arg]
 except TypeError:

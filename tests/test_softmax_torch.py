@@ -16,6 +16,8 @@ from symbp.numeric import gradient_at
 
 from oracle import need_torch
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 REL = 1e-9
 HIDDEN = ["tanh", "sigmoid", "softplus", "identity", "relu"]
 

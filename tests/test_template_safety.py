@@ -11,6 +11,8 @@ import pytest
 
 from test_cli import invoke
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 
 def render_template(tmp_path, text: str, name: str = "mine.tex.jinja", *extra: str):
     template = tmp_path / name

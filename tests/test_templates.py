@@ -23,6 +23,8 @@ import symbp
 from symbp.render.documents import TEMPLATES, document_context, document as render
 from symbp.render.pdf import compile_pdf
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 REPO = Path(__file__).resolve().parents[1]
 
 NETWORKS = {

@@ -12,6 +12,8 @@ import pytest
 import symbp
 from test_templates import markdown_math_as_latex, overfull, require_pdflatex
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 BATCH_MEAN = r"\frac{1}{N} \sum_{n=1}^{N} \delta^{(m),(n)}_{i} \, a^{(m-1),(n)}_{j}"
 DECAY = r"\lambda W^{(m)}_{ij}"
 PLAIN = r"\delta^{(m)}_{i} \, a^{(m-1)}_{j}"

@@ -15,6 +15,8 @@ import symbp
 from symbp.cli import app
 from symbp.printers import print_algorithm, print_derivations
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 WIDTH = 100
 """The text printer's width: what the issue asks every line to keep to."""
 

@@ -16,6 +16,8 @@ from oracle import need_torch
 from symbp.datasets import load
 from test_cli import invoke, ok
 
+pytestmark = pytest.mark.slow  # PyTorch's import alone is seconds: run by .ci/run (pytest -m slow)
+
 SIZES = (2, 3, 1)
 
 

@@ -22,6 +22,8 @@ from typer.testing import CliRunner
 from symbp.cli import app
 from test_cli import make_runner
 
+pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:
