@@ -22,6 +22,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
+from .engines import DEFAULT_REFERENCE_ENGINE, REFERENCE_ENGINES
 from .errors import SymbpError
 from .printers import FORMATS, TABLE_FORMATS
 from .io import (
@@ -221,6 +222,14 @@ class GradMethod(str, Enum):
 # The printers' registry: a new format is a printer module and a line in symbp.printers.FORMATS.
 Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
 DataFormat = Enum("DataFormat", {name: name for name in TABLE_FORMATS}, type=str)  # type: ignore[misc]
+
+
+ReferenceEngine = Enum("ReferenceEngine", {name: name for name in REFERENCE_ENGINES}, type=str)  # type: ignore[misc]
+
+ReferenceEngineOption = Annotated[ReferenceEngine, typer.Option(
+    "--reference-engine", metavar="ENGINE",
+    help=f"Who differentiates the reference: {' or '.join(REFERENCE_ENGINES)} (SymEngine is hundreds of times "
+         "faster; SymPy is used anyway for a --define formula with max, min or abs).")]
 
 
 class Dtype(str, Enum):
@@ -507,6 +516,7 @@ def derive(
         help="naive, backprop, reference (sympy.diff) or all; repeat for several. Default: naive and backprop.")] = None,
     format: FormatOption = None,
     max_paths: MaxPathsOption = None,
+    reference_engine: ReferenceEngineOption = ReferenceEngine(DEFAULT_REFERENCE_ENGINE),
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
@@ -541,7 +551,8 @@ def derive(
 
     requested = [m.value for m in method] if method else ["naive", "backprop"]
     with _Progress("derive") as progress:
-        items = derivations(network, entries or None, requested, max_paths=_budget(max_paths), progress=progress)
+        items = derivations(network, entries or None, requested, max_paths=_budget(max_paths), progress=progress,
+                            reference_engine=reference_engine.value)
     _emit(print_derivations(network, items, format.value, _width(out)), out, force)
 
 
@@ -559,6 +570,7 @@ def check(
         "--max-work", callback=_positive, metavar="N", show_default=False,
         help="Refuse a check of more than N entries x points x parameters (default 10000000).")] = None,
     max_paths: MaxPathsOption = None,
+    reference_engine: ReferenceEngineOption = ReferenceEngine(DEFAULT_REFERENCE_ENGINE),
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
@@ -601,7 +613,8 @@ def check(
         from .checking import DEFAULT_MAX_WORK
 
         report = run_check(network, points=points, seed=seed, tol=tol, entries=chosen, progress=progress,
-                           max_paths=_budget(max_paths), max_work=max_work or DEFAULT_MAX_WORK)
+                           max_paths=_budget(max_paths), max_work=max_work or DEFAULT_MAX_WORK,
+                           reference_engine=reference_engine.value)
     finally:
         progress.close()
     from .docmodel import CheckTable
@@ -624,6 +637,7 @@ def grad(
     method: Annotated[GradMethod, typer.Option("--method", "-m", help="How the gradient is derived.")] = GradMethod.backprop,
     format: DataFormatOption = None,
     max_paths: MaxPathsOption = None,
+    reference_engine: ReferenceEngineOption = ReferenceEngine(DEFAULT_REFERENCE_ENGINE),
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
@@ -659,7 +673,8 @@ def grad(
     from .numeric import gradient_at, point_from_mapping
 
     values = point_from_mapping(network, _read_point(point))
-    result = _finite(gradient_at, network, values, method.value, max_paths=_budget(max_paths))
+    result = _finite(gradient_at, network, values, method.value, max_paths=_budget(max_paths),
+                     reference_engine=reference_engine.value)
     from .docmodel import GradientTable
     from .printers import print_document
 
