@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -25,7 +26,7 @@ import sympy as sp
 from .counts import naive_paths
 from .derive import backprop, naive, reference
 from .derive.naive import DEFAULT_MAX_PATHS, check_budget
-from .derive.reference import REFERENCE_MAX_LAYERS, reference_refusal
+from .derive.reference import DEFAULT_REFERENCE_ENGINE, REFERENCE_MAX_LAYERS, reference_refusal, require_engine
 from .display import Displayable
 from .errors import SymbpError
 from .graph import Graph, build_graph
@@ -35,6 +36,7 @@ from .numeric import (
     StandIn,
     compile_backprop,
     compile_expressions,
+    compile_reference,
     evaluator_for,
     forward_symbols,
     random_point,
@@ -166,6 +168,7 @@ def check(
     progress: Progress | None = None,
     max_paths: int = DEFAULT_MAX_PATHS,
     max_work: int = DEFAULT_MAX_WORK,
+    reference_engine: str = DEFAULT_REFERENCE_ENGINE,
 ) -> CheckReport:
     """Compare naive, backprop, reference and finite differences for every entry.
 
@@ -173,7 +176,8 @@ def check(
     and the largest |other| of all entries there. The naive expansions of all
     ``entries`` together must stay within ``max_paths``, and the finite differences
     (entries x points x parameters) within ``max_work``; deeper networks than
-    ``MAX_CHECK_LAYERS`` are refused. A network too deep or wide for ``sympy.diff``
+    ``MAX_CHECK_LAYERS`` are refused. The reference differentiates in ``reference_engine``
+    (``symengine`` or ``sympy``, see ``symbp.reference``); a network too deep or wide for it
     has its reference comparisons skipped, with the reason.
 
     >>> report = check(Network([2, 2, 1], "tanh", "squared_error"), points=2)
@@ -189,10 +193,11 @@ def check(
         raise SymbpError(f"seed {seed!r} must be a whole number of 0 or more")
     if not isinstance(tol, (int, float)) or not 0 <= tol < float("inf"):
         raise SymbpError(f"tol {tol!r} must be a finite number of 0 or more")
+    engine = require_engine(reference_engine)
     chosen, max_work = selected_entries(network, entries, ENTRY_KINDS), budget(max_work, "max_work", DEFAULT_MAX_WORK)
     check_budget(network, chosen, max_paths)
     _check_work(network, len(chosen), points, max_work)
-    return _Check(network, chosen, points, seed, tol, progress).report()
+    return _Check(network, chosen, points, seed, tol, progress, engine).report()
 
 
 class _Check:
@@ -200,7 +205,7 @@ class _Check:
 
     def __init__(
         self, network: Network, entries: tuple[Entry, ...], points: int, seed: int, tol: float,
-        progress: Progress | None,
+        progress: Progress | None, engine: str = DEFAULT_REFERENCE_ENGINE,
     ) -> None:
         self.network, self.entries, self.points, self.seed, self.tol = network, entries, points, seed, tol
         self.progress = progress
@@ -209,11 +214,14 @@ class _Check:
         self.stand_ins: dict[str, StandIn] = stand_ins(self.graph, rng) if network.is_abstract else {}
         self.evaluator = Evaluator(self.graph, self.stand_ins) if network.is_abstract else evaluator_for(network)
         self.rng = rng
-        self.skip_reference = reference_refusal(network, entries)
+        self.skip_reference = reference_refusal(network, entries, engine)
         self.backprop = backprop(network, entries)
         self.naive = [naive(network, e) for e in entries]
-        self.reference = None if self.skip_reference else [reference(network, e) for e in entries]
-        self.folder = _Folder(self.graph)
+        self.reference = None if self.skip_reference else [reference(network, e, engine=engine) for e in entries]
+
+    @cached_property
+    def folder(self) -> _Folder:
+        return _Folder(self.graph)
 
     def report(self) -> CheckReport:
         sample = [self.evaluator.forward_at(random_point(self.network, self.rng, self.evaluator))
@@ -267,18 +275,15 @@ class _Check:
             "naive": compile_expressions(named, [d.expression() for d in self.naive], self.stand_ins),
             "backprop": lambda values: by_backprop(values)[1],
         }
+        numbers = {name: np.array([fn(values) for values in sample]) for name, fn in methods.items()}
         if self.reference is not None:
-            methods["reference"] = compile_expressions(
-                self.evaluator.graph_inputs, [r.expression() for r in self.reference], self.stand_ins
-            )
-        return {name: np.array([fn(values) for values in sample]) for name, fn in methods.items()}
+            numbers["reference"] = compile_reference(self.reference, self.evaluator.graph_inputs, self.stand_ins)(sample)
+        return numbers
 
     def _finite_differences(self, sample: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-        estimates = [
-            [self.evaluator.finite_difference(values, self.graph.symbol(e)) for e in self.entries] for values in sample
-        ]
-        array = np.array(estimates)  # (points, entries, 2)
-        return array[..., 0], array[..., 1]
+        symbols = [self.graph.symbol(e) for e in self.entries]
+        estimates = [self.evaluator.finite_differences(values, symbols) for values in sample]
+        return np.array([e for e, _ in estimates]), np.array([error for _, error in estimates])
 
     def _against_fd(
         self, entry: Entry, k: int, name: str, got: np.ndarray | None, expected: np.ndarray, error: np.ndarray,

@@ -23,6 +23,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
+from .engines import DEFAULT_REFERENCE_ENGINE, REFERENCE_ENGINES
 from .errors import SymbpError
 from .printers import FORMATS, TABLE_FORMATS
 from .io import (
@@ -233,6 +234,14 @@ class GradMethod(str, Enum):
 # The printers' registry: a new format is a printer module and a line in symbp.printers.FORMATS.
 Format = Enum("Format", {name: name for name in FORMATS}, type=str)  # type: ignore[misc]
 DataFormat = Enum("DataFormat", {name: name for name in TABLE_FORMATS}, type=str)  # type: ignore[misc]
+
+
+ReferenceEngine = Enum("ReferenceEngine", {name: name for name in REFERENCE_ENGINES}, type=str)  # type: ignore[misc]
+
+ReferenceEngineOption = Annotated[ReferenceEngine, typer.Option(
+    "--reference-engine", metavar="ENGINE",
+    help=f"Who differentiates the reference: {' or '.join(REFERENCE_ENGINES)} (SymEngine is hundreds of times "
+         "faster; SymPy is used anyway for a --define formula with max, min or abs).")]
 
 
 class Dtype(str, Enum):
@@ -526,6 +535,7 @@ def derive(
         help="naive, backprop, reference (sympy.diff) or all; repeat for several. Default: naive and backprop.")] = None,
     format: FormatOption = None,
     max_paths: MaxPathsOption = None,
+    reference_engine: ReferenceEngineOption = ReferenceEngine(DEFAULT_REFERENCE_ENGINE),
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
@@ -560,7 +570,8 @@ def derive(
 
     requested = [m.value for m in method] if method else ["naive", "backprop"]
     with _Progress("derive") as progress:
-        items = derivations(network, entries or None, requested, max_paths=_budget(max_paths), progress=progress)
+        items = derivations(network, entries or None, requested, max_paths=_budget(max_paths), progress=progress,
+                            reference_engine=reference_engine.value)
     _emit(print_derivations(network, items, format.value, _width(out)), out, force)
 
 
@@ -578,6 +589,7 @@ def check(
         "--max-work", callback=_positive, metavar="N", show_default=False,
         help="Refuse a check of more than N entries x points x parameters (default 10000000).")] = None,
     max_paths: MaxPathsOption = None,
+    reference_engine: ReferenceEngineOption = ReferenceEngine(DEFAULT_REFERENCE_ENGINE),
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
@@ -620,7 +632,8 @@ def check(
         from .checking import DEFAULT_MAX_WORK
 
         report = run_check(network, points=points, seed=seed, tol=tol, entries=chosen, progress=progress,
-                           max_paths=_budget(max_paths), max_work=max_work or DEFAULT_MAX_WORK)
+                           max_paths=_budget(max_paths), max_work=max_work or DEFAULT_MAX_WORK,
+                           reference_engine=reference_engine.value)
     finally:
         progress.close()
     from .docmodel import CheckTable
@@ -643,6 +656,7 @@ def grad(
     method: Annotated[GradMethod, typer.Option("--method", "-m", help="How the gradient is derived.")] = GradMethod.backprop,
     format: DataFormatOption = None,
     max_paths: MaxPathsOption = None,
+    reference_engine: ReferenceEngineOption = ReferenceEngine(DEFAULT_REFERENCE_ENGINE),
     layers: LayersOption = None,
     activation: ActivationOption = None,
     activations: ActivationsOption = None,
@@ -678,7 +692,8 @@ def grad(
     from .numeric import gradient_at
 
     values = _point_values(network, point)
-    result = _finite(gradient_at, network, values, method.value, max_paths=_budget(max_paths))
+    result = _finite(gradient_at, network, values, method.value, max_paths=_budget(max_paths),
+                     reference_engine=reference_engine.value)
     from .docmodel import GradientTable
     from .printers import print_document
 

@@ -18,6 +18,7 @@ import sympy as sp
 from .activations import FORMULA_VARIABLE, STABLE_FUNCTIONS, stable_form
 from .costs import COSTS
 from .derive.backprop import BackpropDerivation
+from .derive.reference import DEFAULT_REFERENCE_ENGINE, ReferenceDerivation, require_engine
 from .errors import SymbpError
 from .graph import Graph, build_graph
 from .layout import parameter_layout, point_layout
@@ -274,6 +275,73 @@ class Evaluator:
             h, coarse = h / 4, five_point(h / 4)
         return best[1], best[0]
 
+    def finite_differences(self, values: Values, symbols: Sequence[sp.Symbol]) -> tuple[np.ndarray, np.ndarray]:
+        """``finite_difference`` of every symbol at once: (estimates, errors), each of shape (len(symbols),).
+
+        The same steps and the same choice of the best one, but every nudged forward pass
+        of every symbol and step runs in one vectorised forward pass (``costs``).
+        """
+        levels = 2 * (FD_REFINEMENTS + 1)  # coarse h/4^i and fine h/(2 4^i) for each refinement i
+        first = np.array([FD_STEP * max(1.0, abs(values[s])) for s in symbols])
+        steps = first[:, None] / 2.0 ** np.arange(levels)  # (symbols, levels)
+        multiples = np.array([2.0, 1.0, -1.0, -2.0])
+        offsets = (steps[:, :, None] * multiples).reshape(len(symbols), -1)
+        base = {s: values[s] for s in self.graph_inputs}
+        costs = self.costs(base, symbols, offsets).reshape(len(symbols), levels, 4)
+        with np.errstate(invalid="ignore", over="ignore"):  # where the cost overflows: inf - inf, no evidence
+            five_point = (-costs[..., 0] + 8 * costs[..., 1] - 8 * costs[..., 2] + costs[..., 3]) / (12 * steps)
+        total = max(abs(values[self.batch.total]), 1e-300)
+        estimates, errors = np.empty(len(symbols)), np.empty(len(symbols))
+        for k in range(len(symbols)):
+            best = (math.inf, math.nan)
+            for i in range(FD_REFINEMENTS + 1):
+                coarse, fine = five_point[k, 2 * i], five_point[k, 2 * i + 1]
+                estimate = fine + (fine - coarse) / 15
+                error = abs(fine - coarse) / 15 + 8 * np.finfo(float).eps * total / steps[k, 2 * i]
+                if error < best[0]:
+                    best = (error, estimate)
+                if error > 4 * best[0] or error <= 1e-13 * max(abs(estimate), 1e-300):
+                    break
+            errors[k], estimates[k] = best
+        return estimates, errors
+
+    def costs(self, base: Values, symbols: Sequence[sp.Symbol], offsets: np.ndarray) -> np.ndarray:
+        """C with ``symbols[k]`` nudged by each of ``offsets[k]``: shape (len(symbols), offsets per symbol).
+
+        One forward pass over arrays: row r of the flattened offsets nudges one quantity
+        (a parameter, or a z or a as it is computed), as ``forward`` with a ``nudge`` does.
+        """
+        per = offsets.shape[1]
+        rows = offsets.size
+        shift: dict[sp.Symbol, np.ndarray] = {}
+        for k, symbol in enumerate(symbols):
+            shift.setdefault(symbol, np.zeros(rows))[k * per:(k + 1) * per] += offsets[k]
+        values: dict[sp.Symbol, np.ndarray] = {s: v + shift[s] if s in shift else np.asarray(v) for s, v in base.items()}
+        batch = self.batch
+        for g in batch.examples:
+            for m, z_fn, a_fn, _ in self._layers:
+                z_inputs = [values[s] for s in (*g.a[m - 1], *g.W[m], *g.b[m])]
+                for symbol, z in zip(g.z[m], z_fn(*z_inputs)):
+                    values[symbol] = z + shift[symbol] if symbol in shift else np.asarray(z)
+                for symbol, a in zip(g.a[m], a_fn(*[values[s] for s in g.z[m]])):
+                    values[symbol] = a + shift[symbol] if symbol in shift else np.asarray(a)
+            with np.errstate(all="ignore"):
+                cost = np.broadcast_to(self._cost(*[values[s] for s in (*g.a[-1], *g.t)]), (rows,))
+                if self._logit_cost:  # but where a^{(L)} is nudged, it is no longer sigmoid(z^{(L)})
+                    nudged = np.zeros(rows, dtype=bool)
+                    for symbol in g.a[-1]:
+                        if symbol in shift:
+                            nudged |= shift[symbol] != 0
+                    logit = self._logit(*[values[s] for s in (*g.z[-1], *g.t)])
+                    cost = np.where(nudged, cost, logit)
+            values[g.C] = cost
+        if batch.example_graphs or batch.decay is not None:
+            mean = sum(values[g.C] for g in batch.examples) / batch.network.batch
+            weights = [values[w] for m in range(1, batch.network.L + 1) for w in batch.W[m]]
+            decay = 0.0 if batch.decay is None else values[batch.decay] / 2 * sum(w * w for w in weights)
+            values[batch.total] = mean + decay
+        return np.broadcast_to(values[batch.total], (rows,)).reshape(offsets.shape)
+
     def away_from_kinks(self, values: Values, margin: float) -> bool:
         for m, kink in self._kinks:
             for z in (z for g in self.batch.examples for z in g.z[m]):
@@ -300,6 +368,60 @@ def compile_expressions(
     def evaluate(values: Values) -> np.ndarray:
         # 0-d arrays, not floats: NumPy's select (Piecewise) needs array conditions.
         return np.array([float(v) for v in fn(*[np.asarray(values[s]) for s in args])])
+
+    return evaluate
+
+
+LAMBDIFY_MAX_LAYERS = 6
+"""Up to this depth the reference is compiled by ``symengine.Lambdify`` (its common-subexpression
+search grows steeply with depth: 10 layers of width 2 take a second); deeper, numbers are
+substituted into SymEngine's shared graph, point by point."""
+
+
+def compile_reference(
+    derivations: Sequence[ReferenceDerivation], args: Sequence[sp.Symbol], functions: Functions | None = None
+) -> Callable[[Sequence[Values]], np.ndarray]:
+    """Every reference derivative at many points at once: an array of shape (points, entries).
+
+    What SymEngine differentiated is evaluated by ``symengine.Lambdify`` on its shared form
+    (common parts once); the rest, and any value SymEngine's plain exp overflows to inf or
+    NaN, by ``compile_expressions`` on the SymPy form with the stable sigmoid and softplus.
+    """
+    fast = [k for k, d in enumerate(derivations) if d.engine_derivative is not None]
+    slow = [k for k, d in enumerate(derivations) if d.engine_derivative is None]
+    by_symengine = None
+    if fast:
+        import symengine
+
+        inputs = [symengine.Symbol(s.name) for s in args]
+        exprs = [derivations[k].engine_derivative for k in fast]
+        if derivations[0].network.L <= LAMBDIFY_MAX_LAYERS:
+            by_symengine = symengine.Lambdify(inputs, exprs, cse=True, backend="lambda")
+        else:  # numbers substituted into the shared graph: each node computed once per point
+            def by_symengine(table: np.ndarray) -> np.ndarray:
+                return np.array([
+                    [float(e.xreplace(dict(zip(inputs, map(symengine.RealDouble, row))))) for e in exprs] for row in table
+                ])
+    by_sympy: dict[tuple[int, ...], Callable[[Values], np.ndarray]] = {}
+
+    def on_sympy(entries: Sequence[int], points: Sequence[Values]) -> np.ndarray:
+        key = tuple(entries)
+        if key not in by_sympy:
+            by_sympy[key] = compile_expressions(args, [derivations[k].expression() for k in entries], functions)
+        return np.array([by_sympy[key](values) for values in points])
+
+    def evaluate(points: Sequence[Values]) -> np.ndarray:
+        out = np.empty((len(points), len(derivations)))
+        if slow:
+            out[:, slow] = on_sympy(slow, points)
+        if by_symengine is not None:
+            table = np.array([[values[s] for s in args] for values in points], dtype=float)
+            with np.errstate(all="ignore"):
+                out[:, fast] = np.reshape(by_symengine(table), (len(points), len(fast)))
+            bad = sorted({fast[j] for j in np.flatnonzero(~np.all(np.isfinite(out[:, fast]), axis=0))})
+            if bad:
+                out[:, bad] = on_sympy(bad, points)
+        return out
 
     return evaluate
 
@@ -430,7 +552,8 @@ def _entry_name(network: Network, name: str, index: tuple[int, ...]) -> str:
 
 
 def gradient_at(
-    network: Network, point: Mapping[str, object], method: str = "backprop", max_paths: int | None = None
+    network: Network, point: Mapping[str, object], method: str = "backprop", max_paths: int | None = None,
+    reference_engine: str = DEFAULT_REFERENCE_ENGINE,
 ) -> GradientAtPoint:
     """Every dC/dW and dC/db of a concrete network at ``point`` by one method.
 
@@ -438,8 +561,8 @@ def gradient_at(
     shapes (``layout.point_layout``); anything else raises ``SymbpError`` naming the key.
 
     ``naive`` expands every entry (within ``max_paths`` paths in all, by default
-    ``DEFAULT_MAX_PATHS``); ``reference`` runs
-    ``sympy.diff`` once per parameter, so keep it to small networks.
+    ``DEFAULT_MAX_PATHS``); ``reference`` differentiates the cost once per parameter in
+    ``reference_engine`` (``symengine`` or ``sympy``; see ``symbp.reference``), within its budget.
     """
     from .derive import backprop, naive, reference
     from .derive.naive import DEFAULT_MAX_PATHS, check_budget
@@ -447,6 +570,7 @@ def gradient_at(
     require_network(network, "gradient_at")
     if method not in GRADIENT_METHODS:
         raise SymbpError(f"unknown method {method!r}; accepted: {', '.join(GRADIENT_METHODS)}")
+    require_engine(reference_engine)
     if network.is_abstract:
         raise SymbpError(f"network {network.describe()} has abstract parts: there are no numbers to compute")
     point = point_layout(network).validate(point)
@@ -459,8 +583,8 @@ def gradient_at(
         check_budget(network, parameters, DEFAULT_MAX_PATHS if max_paths is None else max_paths)
         flat = compile_expressions(forward_symbols(graph), [naive(network, e).expression() for e in parameters])(values)
     elif method == "reference":
-        exprs = [reference(network, e).expression() for e in parameters]
-        flat = compile_expressions(evaluator.graph_inputs, exprs)(values)
+        derivations = [reference(network, e, engine=reference_engine) for e in parameters]
+        flat = compile_reference(derivations, evaluator.graph_inputs)([values])[0]
     else:  # the compiled gradient function, on one row per example (a batch of one without a batch)
         cost, gradients = _compiled(network)(
             {key: point[key] for key in parameter_layout(network).keys}, np.atleast_2d(point["x"]), np.atleast_2d(point["t"])

@@ -115,23 +115,23 @@ def test_an_unprovable_true_identity_is_verified_not_disagree():
     assert report.counts["proved"] + report.counts["verified"] == len(report.rows)
 
 
-def test_reference_on_30_one_unit_sigmoid_layers_is_refused_and_check_skips_it():
+def test_sympy_reference_on_30_one_unit_sigmoid_layers_is_refused_and_check_skips_it():
     net = symbp.Network([1] * 31, "sigmoid", "squared_error")
     with pytest.raises(symbp.SymbpError, match="--method backprop"):
-        symbp.reference(net, "W1_1_1")
-    report = check(net, points=1, entries=["W1_1_1", "b30_1"])
+        symbp.reference(net, "W1_1_1", engine="sympy")
+    report = check(net, points=1, entries=["W1_1_1", "b30_1"], reference_engine="sympy")
     assert report.passed
     skipped = [r for r in report.rows if r.outcome == "skipped"]
     assert {r.method for r in skipped} == {"reference", "reference = backprop"}
     assert all("limited to 16 layers" in r.reason for r in skipped)
     assert {r.outcome for r in report.rows if r.method in ("naive", "backprop")} == {"verified"}
     text = CliRunner().invoke(app, ["check", "--layers", ",".join(["1"] * 31), "--activation", "sigmoid",
-                                    "--cost", "squared_error", "-e", "W1_1_1", "-n", "1"])
+                                    "--cost", "squared_error", "-e", "W1_1_1", "-n", "1", "--reference-engine", "sympy"])
     assert text.exit_code == 0 and "skipped: the reference (sympy.diff) is limited to 16 layers" in text.stdout
 
 
 @pytest.mark.slow  # seconds: the refusal is also tested on a wide network, deep backprop at 100 layers, by default
-def test_grad_method_reference_on_50_two_unit_layers_is_refused_at_once(tmp_path):
+def test_grad_method_sympy_reference_on_50_two_unit_layers_is_refused_at_once(tmp_path):
     layers = [2] * 51
     net = symbp.Network(layers, "sigmoid", "squared_error")
     point = {"x": [0.1, 0.2], "t": [0.3, 0.4]}
@@ -141,7 +141,7 @@ def test_grad_method_reference_on_50_two_unit_layers_is_refused_at_once(tmp_path
     path = tmp_path / "point.json"
     path.write_text(json.dumps(point))
     result = CliRunner().invoke(app, ["grad", "-p", str(path), "-m", "reference", "--layers", ",".join(map(str, layers)),
-                                      "--activation", "sigmoid", "--cost", "squared_error"])
+                                      "--activation", "sigmoid", "--cost", "squared_error", "--reference-engine", "sympy"])
     assert result.exit_code == 2 and "--method backprop" in result.output
     assert symbp.gradient_at(net, {k: np.array(v) for k, v in point.items()}).cost > 0  # backprop still works
 
@@ -149,12 +149,16 @@ def test_grad_method_reference_on_50_two_unit_layers_is_refused_at_once(tmp_path
 def test_reference_too_wide_is_refused_with_the_estimate():
     net = symbp.Network([2, 30, 30, 30, 1], "sigmoid", "squared_error")
     with pytest.raises(symbp.SymbpError, match="expression nodes"):
-        symbp.reference(net, "W1_1_1")
+        symbp.reference(net, "W1_1_1", engine="sympy")
+    with pytest.raises(symbp.SymbpError, match=r"reference \(symengine\) of 21203 entries would walk"):
+        symbp.reference(symbp.Network([2, 100, 100, 100, 1], "sigmoid", "squared_error"), "all")
 
 
 def test_reference_refusal_at_1000_layers_has_no_recursion_error():
     net = symbp.Network([1] * 1001, "tanh", "squared_error")
     with pytest.raises(symbp.SymbpError, match="limited to 16 layers"):
+        symbp.reference(net, "W1_1_1", engine="sympy")
+    with pytest.raises(symbp.SymbpError, match="limited to 100 layers"):
         symbp.reference(net, "W1_1_1")
 
 

@@ -10,6 +10,7 @@ from ..spec import LECTURE_ENTRIES, Entry, Network, require_network, selected_en
 from .backprop import BackpropDerivation, DeltaStep, GradientStep, backprop
 from .naive import DEFAULT_MAX_PATHS, Factor, NaiveDerivation, NaiveDerivations, Path, naive
 from .reference import ReferenceDerivation, ReferenceDerivations, reference
+from ..engines import DEFAULT_REFERENCE_ENGINE
 
 __all__ = [
     "BackpropDerivation",
@@ -59,11 +60,13 @@ def derivations(
     *,
     max_paths: int | None = DEFAULT_MAX_PATHS,
     progress: Callable[[int, int], None] | None = None,
+    reference_engine: str = DEFAULT_REFERENCE_ENGINE,
 ) -> list[Derivation]:
     """What ``symbp derive`` shows: per method in ``METHODS`` order (``all``: every one), naive and reference per entry.
 
     ``entries`` are names, groups (W2, b1, all) or ``Entry`` objects; default: ``default_entries``. The naive
-    budget counts every entry asked for together; ``progress(done, total)`` follows the slow parts.
+    budget counts every entry asked for together; ``progress(done, total)`` follows the slow parts;
+    ``reference_engine`` (symengine or sympy) differentiates the reference.
     """
     from .naive import check_budget
 
@@ -85,7 +88,9 @@ def derivations(
             items.append(backprop(network, chosen))
             continue
         for entry in chosen:
-            items.append(naive(network, entry, max_paths) if method == "naive" else reference(network, entry))
+            items.append(
+                naive(network, entry, max_paths) if method == "naive" else reference(network, entry, engine=reference_engine)
+            )
             done += 1
             if progress is not None:
                 progress(done, slow)
