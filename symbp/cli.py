@@ -379,12 +379,13 @@ def _seed(value: int) -> int:
 def _network(spec: Path | None, layers: str | None, activation: str | None, activations: str | None,
              cost: str | None, max_size: int | None = None, *, guarded: bool = True,
              define: list[str] | None = None, batch: int | None = None, l2: float | None = None,
-             batched: bool = False) -> Network:
-    """The network of the options; with ``guarded``, refused at once when larger than ``--max-size``.
+             batched: bool = False, max_batch: int | None = None) -> Network:
+    """The network of the options; with ``guarded``, refused at once when larger than ``--max-size``
+    or with a batch over ``max_batch`` (by default the most symbolic work takes on).
 
     Commands that take ``--batch`` and ``--l2`` say ``batched``; the others refuse a spec file's batch or decay.
     """
-    from .spec import DEFAULT_MAX_PARAMETERS, Network, check_size
+    from .spec import DEFAULT_MAX_PARAMETERS, MAX_SYMBOLIC_BATCH, Network, check_size
     from .specfile import network_arguments
 
     arguments = network_arguments(spec, layers=layers, activation=activation, activations=activations, cost=cost,
@@ -397,7 +398,8 @@ def _network(spec: Path | None, layers: str | None, activation: str | None, acti
             "and codegen take a batch and decay)"
         )
     if guarded:
-        check_size(network, DEFAULT_MAX_PARAMETERS if max_size is None else max_size)
+        check_size(network, DEFAULT_MAX_PARAMETERS if max_size is None else max_size,
+                   max_batch=MAX_SYMBOLIC_BATCH if max_batch is None else max_batch)
     return network
 
 
@@ -900,7 +902,10 @@ def codegen(
     _check_out(out, force)
     refuse_overwriting_inputs(out, "--out", {"--spec": spec})
     output_format(out, None, ["python"], "python")  # refuses --out x.json and the like
-    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
+    from .spec import MAX_BATCH
+
+    network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2,
+                       batched=True, max_batch=MAX_BATCH)  # the generated code takes any N: only its docstring says N
     _needs_numbers(network, "codegen")
     from .codegen import module_source
 

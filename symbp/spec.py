@@ -317,11 +317,24 @@ def count_text(count: int) -> str:
     return f"{count:,}"
 
 
-def check_size(network: Network, max_parameters: int = DEFAULT_MAX_PARAMETERS, option: str = "--max-size") -> None:
-    """Refuse, before any symbolic work, a network with more than ``max_parameters`` weights and biases.
+MAX_SYMBOLIC_BATCH = 100
+"""Most examples symbolic work takes on (each has its own z, a and delta): check, example and grade of a
+2,2,1 network at batch 100 take 3 to 6 s, at 1,000 over a minute. Generated code takes any N."""
+
+
+def check_size(network: Network, max_parameters: int = DEFAULT_MAX_PARAMETERS, option: str = "--max-size",
+               max_batch: int = MAX_SYMBOLIC_BATCH) -> None:
+    """Refuse, before any symbolic work, a network with more than ``max_parameters`` weights and biases,
+    or a batch of more than ``max_batch`` examples.
 
     The count is a formula over the widths, so even ``[3, 10**17, 1]`` is refused at once.
     """
+    if network.batch > max_batch:
+        raise SymbpError(
+            f"batch {network.batch} is over the {max_batch} examples symbolic work takes on (each has its own z, a "
+            f"and delta); accepted: --batch 1 to {max_batch} (symbp codegen's loss_and_gradients and symbp train "
+            "take any number of rows)"
+        )
     count = network.parameter_count
     if count > max_parameters:
         raise SymbpError(

@@ -240,8 +240,25 @@ def test_a_batch_counts_against_the_size_and_work_limits():
     result = invoke("derive", "--layers", "30,30,30", "--batch", "100")
     assert result.exit_code == 2 and "with a batch of 100 is 100 x 1,860 parameters" in result.stderr
     assert "--max-size 186000" in result.stderr
-    result = invoke("check", "--layers", "4,4,1", *NET[2:], "--batch", "300", "--points", "100", "-e", "W1")
-    assert result.exit_code == 2 and "25 parameters and 300 examples is 12,000,000 units of work" in result.stderr
+    result = invoke("check", "--layers", "4,4,1", *NET[2:], "--batch", "100", "--points", "1000", "-e", "W1")
+    assert result.exit_code == 2 and "25 parameters and 100 examples is 40,000,000 units of work" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["derive", "check", "grad", "algorithm", "render", "picture", "example", "grade"])
+def test_symbolic_work_takes_at_most_100_examples_and_says_so_at_once(command, tmp_path):
+    """check of 2,2,1 at batch 1,000 ran for minutes (each example has its own z, a, delta); at 100 it takes seconds."""
+    point = tmp_path / "point.json"
+    point.write_text("{}")
+    extra = ("--point", str(point)) if command == "grad" else ()
+    result = invoke(command, "--layers", "2,2,1", *NET[2:], "--batch", "101", *extra)
+    assert result.exit_code == 2 and result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
+    assert "batch 101 is over the 100 examples symbolic work takes on" in result.stderr
+    assert "accepted: --batch 1 to 100" in result.stderr
+
+
+def test_generated_code_takes_a_batch_above_the_symbolic_limit():
+    result = invoke("codegen", "--layers", "2,2,1", *NET[2:], "--batch", "1000")
+    assert result.exit_code == 0 and "def loss_and_gradients" in result.stdout, result.stderr
 
 
 @pytest.mark.parametrize("method", ["backprop", "naive"])
