@@ -1319,45 +1319,27 @@ def exercise(
       symbp exercise --kind numeric --layers 2,2,1 --activations sigmoid --costs squared_error -f json
       symbp exercise --define sw='x/(1+exp(-x))' --activations sw,tanh --l2 0.01 --out week6.md
     """
-    from .exercise import KINDS, exercises, render_sheet
+    from .exercise import KINDS, exercises
+    from .render.output import sheet_files, sheet_targets
 
     chosen = output_format(out, "pdf" if pdf else (format.value if format else None),
                            ["latex", "markdown", "json", "pdf"], "markdown", option="--pdf" if pdf else "--format",
                            writer="symbp exercise")
     if pdf and format not in (None, SheetFormat.latex):
         raise SymbpError(f"--pdf compiles LaTeX, but --format asks for {format.value}")
-    two_files = chosen != "json" and not is_stdout(out)
-    if chosen in ("latex", "pdf") and is_stdout(out):
-        raise SymbpError(f"{chosen} writes two files, the sheet and its solutions: add --out FILE.{'tex' if chosen == 'latex' else 'pdf'}")
-    solutions_out = out.with_name(f"{out.stem}-solutions{out.suffix}") if two_files and out is not None else None
-    _check_out(out, force)
-    if solutions_out is not None:
-        _check_out(solutions_out, force)
-    knobs = _sheet_knobs(spec, layers, activations, costs, define, l2, batch)
-    sheet = exercises(seed, count, ",".join(kind) if kind else KINDS, depth=depth, **knobs)
-    if chosen == "json":
-        _emit(render_sheet(sheet, "json"), out, force)
-        return
-    source = "latex" if chosen == "pdf" else chosen
-    documents = [render_sheet(sheet, source, solutions=False), render_sheet(sheet, source, solutions=True)]
-    if chosen == "pdf":
-        from .render.pdf import LatexError, failure_with_log, latex_to_pdf
-
-        compiled = []
-        for document, target in zip(documents, (out, solutions_out)):
-            try:
-                compiled.append(latex_to_pdf(document)[0])
-            except LatexError as error:
-                raise failure_with_log(error, target) from None
-        documents = compiled  # type: ignore[assignment]
-    if solutions_out is None:  # Markdown on standard output: the sheet, then its solutions
-        _emit("\n".join(documents), out, force)  # type: ignore[arg-type]
+    for target in sheet_targets(chosen, out):
+        _check_out(target, force)
+    sheet = exercises(seed, count, ",".join(kind) if kind else KINDS, depth=depth,
+                      **_sheet_knobs(spec, layers, activations, costs, define, l2, batch))
+    files = sheet_files(sheet, chosen, out)
+    if len(files) == 1:
+        _emit(files[0][1], out, force)
         return
     from .io import write_all
 
-    write_all([(out, documents[0], "--out"), (solutions_out, documents[1], "the solutions")], force)  # both or neither
-    for written in (out, solutions_out):
-        typer.echo(f"wrote {written}", err=True)
+    write_all([(target, data, option) for (target, data), option in zip(files, ("--out", "the solutions"))], force)
+    for target, _ in files:
+        typer.echo(f"wrote {target}", err=True)  # both or neither were written
 
 
 def _sheet_knobs(spec: Path | None, layers: str | None, activations: str | None, costs: str | None,

@@ -99,3 +99,34 @@ def picture_file(
         numbers = graph_numbers(network, values)
     source = computation_graph_dot(network, derivation, numbers)
     return source if format == "dot" else draw(source, format)
+
+
+def sheet_files(sheet, chosen: str, out: Path | None) -> list[tuple[Path | None, str | bytes]]:
+    """What ``symbp exercise`` writes for ``sheet`` (``symbp.exercise.exercises``) in format ``chosen``.
+
+    JSON: one file holding both. LaTeX, Markdown, PDF to ``out``: the sheet there and its solutions beside it
+    (``week5.pdf``, ``week5-solutions.pdf``). Markdown on standard output: one text, the sheet then the solutions.
+    Call ``sheet_targets`` first; nothing is written here.
+    """
+    from ..exercise import render_sheet
+
+    if chosen == "json":
+        return [(out, render_sheet(sheet, "json"))]
+    source = "latex" if chosen == "pdf" else chosen
+    documents = [render_sheet(sheet, source, solutions=False), render_sheet(sheet, source, solutions=True)]
+    if is_stdout(out):
+        return [(out, "\n".join(documents))]
+    targets = [out, out.with_name(f"{out.stem}-solutions{out.suffix}")]  # type: ignore[union-attr]
+    if chosen == "pdf":
+        return [(target, _compiled(document, target)) for target, document in zip(targets, documents)]
+    return list(zip(targets, documents))
+
+
+def sheet_targets(chosen: str, out: Path | None) -> list[Path | None]:
+    """The files ``sheet_files`` will write, to check before any work; LaTeX and PDF need a file."""
+    if chosen in ("latex", "pdf") and is_stdout(out):
+        raise SymbpError(f"{chosen} writes two files, the sheet and its solutions: add --out FILE."
+                         f"{'tex' if chosen == 'latex' else 'pdf'}")
+    if chosen == "json" or is_stdout(out):
+        return [out]
+    return [out, out.with_name(f"{out.stem}-solutions{out.suffix}")]  # type: ignore[union-attr]
