@@ -36,6 +36,17 @@ ROWS = (
                                                             "--cost", "squared_error", "--point", "{point}"]),
 )
 ENGINES = ("sympy", "symengine")
+NOTES = (
+    "What the SymEngine path does: the cost is built in SymEngine from each layer's definitions (shared, not copied), "
+    "differentiated there (for W and b over the named z with only the unit that holds the variable substituted), "
+    "substituted down to x, W, b, t and evaluated by one `symengine.Lambdify` with common parts once (deeper than 6 "
+    "layers: numbers substituted into the shared graph); the naive expansions are evaluated the same way; finite "
+    "differences of every entry run as one vectorised forward pass per point and 128 entries.",
+    "The sympy column is this code with `--reference-engine sympy`: its naive numbers and finite differences are already the fast ones, and where the SymPy reference is over its budget it is skipped (8,16,16,1: over 120,000 nodes, so that row checks without a reference) or refused (grad on 50 layers: exit 2 at its 16-layer limit), so those speed-ups are not before/after. Measured on main before this change, on the same machine: 4,8,8,1 sigmoid 17.5 s, 4,8,8,1 abstract 14.4 s; from issue 14: 8,16,16,1 minutes, grad 50x2 over 11 minutes. 16,64,64,1 (5,571 entries) does not finish within the cap: SymEngine differentiates 5,313 parameters in about 50 s and `Lambdify` of their 5,571 derivatives takes longer; not solved here.",
+    "Abstract networks (the proof row) keep the SymPy reference: converting SymEngine's Subs(Derivative(...)) back "
+    "to SymPy for the proofs cost more than SymPy's own diff, so that row is unchanged; its time is the symbolic "
+    "proofs.",
+)
 START = "<!-- check_speed.py --record: start -->"
 END = "<!-- check_speed.py --record: end -->"
 
@@ -92,6 +103,8 @@ def report(cap: float) -> str:
         f"one `symbp` process, start-up included; runs past {cap:.0f} s are stopped.",
         "",
         *table(cap),
+        "",
+        *NOTES,
     ]
     return "\n".join(lines) + "\n"
 

@@ -88,6 +88,9 @@ class ReferenceDerivation(OneEntry):
         """``diff(cost, variable)``, substituted down to x, W, b, t."""
         if self.computed is not None:
             return self.computed[1]
+        refusal = reference_refusal(self.network, (self.entry,), "sympy")
+        if refusal:  # SymEngine shares what a SymPy expression (and its print) would write out in full
+            raise SymbpError(f"{refusal.replace('sympy.diff', 'written out')}; its numbers: symbp check or grad")
         if _has_max(self.network):
             # SymPy turns SymEngine's nested Piecewise conditions into ITE(...) when converting back:
             # relu's printed form is SymPy's own diff (the numbers still come from SymEngine).
