@@ -35,7 +35,7 @@ from .numeric import (
     Point,
     StandIn,
     compile_backprop,
-    compile_expressions,
+    compile_in_symengine,
     compile_reference,
     evaluator_for,
     forward_symbols,
@@ -271,11 +271,10 @@ class _Check:
         """Each method's value of every entry at every point: arrays of shape (points, entries)."""
         named = forward_symbols(self.graph)
         by_backprop = compile_backprop(self.backprop, self.stand_ins)
-        methods: dict[str, Callable[[dict], np.ndarray]] = {
-            "naive": compile_expressions(named, [d.expression() for d in self.naive], self.stand_ins),
-            "backprop": lambda values: by_backprop(values)[1],
+        numbers = {
+            "naive": compile_in_symengine(named, [d.expression() for d in self.naive], self.stand_ins)(sample),
+            "backprop": np.array([by_backprop(values)[1] for values in sample]),
         }
-        numbers = {name: np.array([fn(values) for values in sample]) for name, fn in methods.items()}
         if self.reference is not None:
             numbers["reference"] = compile_reference(self.reference, self.evaluator.graph_inputs, self.stand_ins)(sample)
         return numbers

@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
+from sympy import SympifyError
 
 from .activations import FORMULA_VARIABLE, STABLE_FUNCTIONS, stable_form
 from .costs import COSTS
@@ -33,6 +34,9 @@ scaled by the variable's size; ``finite_difference`` shrinks it while that pays.
 
 FD_REFINEMENTS = 4
 """At most this many quarterings of the step after the first Richardson pair."""
+
+FD_CHUNK = 128
+"""Symbols whose finite differences share one vectorised forward pass (memory grows with its square)."""
 
 Functions = Mapping[str, Callable[..., np.ndarray]]
 """NumPy stand-ins for SymPy function names (abstract sigma^{(m)}, their sigma', C, dC/da)."""
@@ -287,7 +291,10 @@ class Evaluator:
         multiples = np.array([2.0, 1.0, -1.0, -2.0])
         offsets = (steps[:, :, None] * multiples).reshape(len(symbols), -1)
         base = {s: values[s] for s in self.graph_inputs}
-        costs = self.costs(base, symbols, offsets).reshape(len(symbols), levels, 4)
+        costs = np.concatenate([  # in chunks: each nudged symbol holds an array of every row
+            self.costs(base, symbols[k:k + FD_CHUNK], offsets[k:k + FD_CHUNK])
+            for k in range(0, len(symbols), FD_CHUNK)
+        ]).reshape(len(symbols), levels, 4)
         with np.errstate(invalid="ignore", over="ignore"):  # where the cost overflows: inf - inf, no evidence
             five_point = (-costs[..., 0] + 8 * costs[..., 1] - 8 * costs[..., 2] + costs[..., 3]) / (12 * steps)
         total = max(abs(values[self.batch.total]), 1e-300)
@@ -383,38 +390,76 @@ def compile_reference(
 ) -> Callable[[Sequence[Values]], np.ndarray]:
     """Every reference derivative at many points at once: an array of shape (points, entries).
 
-    What SymEngine differentiated is evaluated by ``symengine.Lambdify`` on its shared form
-    (common parts once); the rest, and any value SymEngine's plain exp overflows to inf or
-    NaN, by ``compile_expressions`` on the SymPy form with the stable sigmoid and softplus.
+    What SymEngine differentiated is evaluated on its shared form (``compile_many``); the rest
+    on the SymPy form.
     """
-    fast = [k for k, d in enumerate(derivations) if d.engine_derivative is not None]
-    slow = [k for k, d in enumerate(derivations) if d.engine_derivative is None]
+    deep = bool(derivations) and derivations[0].network.L > LAMBDIFY_MAX_LAYERS
+    return compile_many(args, [d.expression for d in derivations], [d.engine_derivative for d in derivations],
+                        functions, deep)
+
+
+def compile_in_symengine(
+    args: Sequence[sp.Symbol], exprs: Sequence[sp.Expr], functions: Functions | None = None
+) -> Callable[[Sequence[Values]], np.ndarray]:
+    """``exprs`` at many points at once, converted to SymEngine and compiled there where they convert.
+
+    Abstract parts (``functions``) have no SymEngine form: then SymPy's lambdify does it all.
+    """
+    converted: list[Any] = [None] * len(exprs)
+    if not functions:
+        import symengine
+
+        for k, expr in enumerate(exprs):
+            try:
+                converted[k] = symengine.sympify(expr)
+            except (SympifyError, TypeError, ValueError, RuntimeError, NotImplementedError):
+                pass  # a function SymEngine does not know: SymPy evaluates this one
+    return compile_many(args, [(lambda e=e: e) for e in exprs], converted, functions)
+
+
+def compile_many(
+    args: Sequence[sp.Symbol], sympy_forms: Sequence[Callable[[], sp.Expr]], engine_forms: Sequence[Any],
+    functions: Functions | None = None, deep: bool = False,
+) -> Callable[[Sequence[Values]], np.ndarray]:
+    """Many expressions at many points: an array of shape (points, expressions).
+
+    Those with a SymEngine form are compiled by ``symengine.Lambdify`` with common parts
+    computed once (or, ``deep``, evaluated by substituting numbers into the shared graph);
+    the others, those Lambdify cannot take, and any value SymEngine's plain exp overflows to
+    inf or NaN, by ``compile_expressions`` on the SymPy form (made only then) with the
+    stable sigmoid and softplus.
+    """
+    fast = [k for k, e in enumerate(engine_forms) if e is not None]
+    slow = [k for k, e in enumerate(engine_forms) if e is None]
     by_symengine = None
     if fast:
         import symengine
 
         inputs = [symengine.Symbol(s.name) for s in args]
-        exprs = [derivations[k].engine_derivative for k in fast]
-        if derivations[0].network.L <= LAMBDIFY_MAX_LAYERS:
-            by_symengine = symengine.Lambdify(inputs, exprs, cse=True, backend="lambda")
-        else:  # numbers substituted into the shared graph: each node computed once per point
+        exprs = [engine_forms[k] for k in fast]
+        if deep:  # numbers substituted into the shared graph: each node computed once per point
             def by_symengine(table: np.ndarray) -> np.ndarray:
                 return np.array([
                     [float(e.xreplace(dict(zip(inputs, map(symengine.RealDouble, row))))) for e in exprs] for row in table
                 ])
+        else:
+            try:
+                by_symengine = symengine.Lambdify(inputs, exprs, cse=True, backend="lambda")
+            except (TypeError, ValueError, RuntimeError, NotImplementedError):
+                fast, slow = [], list(range(len(engine_forms)))
     by_sympy: dict[tuple[int, ...], Callable[[Values], np.ndarray]] = {}
 
     def on_sympy(entries: Sequence[int], points: Sequence[Values]) -> np.ndarray:
         key = tuple(entries)
         if key not in by_sympy:
-            by_sympy[key] = compile_expressions(args, [derivations[k].expression() for k in entries], functions)
+            by_sympy[key] = compile_expressions(args, [sympy_forms[k]() for k in entries], functions)
         return np.array([by_sympy[key](values) for values in points])
 
     def evaluate(points: Sequence[Values]) -> np.ndarray:
-        out = np.empty((len(points), len(derivations)))
+        out = np.empty((len(points), len(engine_forms)))
         if slow:
             out[:, slow] = on_sympy(slow, points)
-        if by_symengine is not None:
+        if fast:
             table = np.array([[values[s] for s in args] for values in points], dtype=float)
             with np.errstate(all="ignore"):
                 out[:, fast] = np.reshape(by_symengine(table), (len(points), len(fast)))

@@ -62,6 +62,7 @@ def test_symengine_reference_equals_sympy_reference(hidden, output, cost):
     net = symbp.Network(layers, [hidden, output], cost)
     entries = ["W1_2_1", "b1_1", "W2_1_2", "z1_2", "a1_1", f"z2_{layers[-1]}"]
     _numbers_agree(net, entries, seed=len(entries))
+    assert symbp.reference(net, entries[0]).engine == ("sympy" if net.is_abstract else "symengine")
 
 
 @pytest.mark.parametrize("define,formula", [("swish", "x/(1+exp(-x))"), ("gelu", "x*(1+erf(x/sqrt(2)))/2"),
@@ -159,3 +160,15 @@ def test_build_graph_cache_is_shared():
     # The SymEngine graph is built from the same cached graph the other derivations use.
     net = symbp.Network([2, 2, 1], "tanh", "squared_error")
     assert _engine(net).graph is build_graph(net)
+
+
+def test_a_reference_too_large_to_write_out_is_refused_by_derive_but_its_numbers_are_given():
+    from typer.testing import CliRunner
+
+    from symbp.cli import app
+
+    args = ["--layers", "2,30,30,30,1", "--activation", "sigmoid", "--cost", "squared_error"]
+    result = CliRunner().invoke(app, ["derive", "W1_1_1", "--method", "reference", *args])
+    assert result.exit_code == 2 and "written out" in result.output and "symbp check or grad" in result.output
+    report = check(symbp.Network([2, 30, 30, 30, 1], "sigmoid", "squared_error"), points=1, entries=["W1_1_1"])
+    assert report.passed and {r.outcome for r in report.rows if r.method.startswith("reference")} == {"verified"}

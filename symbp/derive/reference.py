@@ -88,6 +88,9 @@ class ReferenceDerivation(OneEntry):
         """``diff(cost, variable)``, substituted down to x, W, b, t."""
         if self.computed is not None:
             return self.computed[1]
+        refusal = reference_refusal(self.network, (self.entry,), "sympy")
+        if refusal:  # SymEngine shares what a SymPy expression (and its print) would write out in full
+            raise SymbpError(f"{refusal.replace('sympy.diff', 'written out')}; its numbers: symbp check or grad")
         if _has_max(self.network):
             # SymPy turns SymEngine's nested Piecewise conditions into ITE(...) when converting back:
             # relu's printed form is SymPy's own diff (the numbers still come from SymEngine).
@@ -120,7 +123,8 @@ def reference(
 
     ``engine`` is ``symengine`` (the default; C++, hundreds of times faster) or ``sympy``.
     SymEngine is used where it differentiates every part of the network (see
-    ``symengine_supports``); elsewhere (max, min or abs in a --define formula) SymPy does it.
+    ``symengine_supports``); elsewhere (abstract parts; max, min or abs in a --define formula)
+    SymPy does it, and ``engine`` on the result says which did.
     With ``guard`` (the default) an entry whose cost is too deep or large for the engine is
     refused up front; ``guard=False`` runs it anyway (the benchmarks time it on samples).
 
@@ -162,15 +166,11 @@ def _reference(network: Network, entry: Entry, guard: bool, engine: str) -> Refe
         raise SymbpError(f"{refusal}; use backprop (CLI: --method backprop)")
     graph = build_graph(network)
     variable = graph.symbol(entry)
-    if engine == "symengine" and not graph.partial_functions:
+    if engine == "symengine":
         converted = _engine(network)
         return ReferenceDerivation(network, entry, variable, engine, converted.substituted(converted.derivative(entry)))
     cost = _sympy_cost(network, entry)
-    if engine == "symengine":
-        # SymEngine writes sigma'(z) as Derivative(sigma(z), z): named before z is substituted
-        derivative = _engine(network).to_sympy(_engine(network).derivative(entry))
-    else:
-        derivative = _name_abstract_derivatives(graph, _pin_heaviside(sp.diff(cost, variable)))
+    derivative = _name_abstract_derivatives(graph, _pin_heaviside(sp.diff(cost, variable)))
     return ReferenceDerivation(network, entry, variable, engine, computed=(cost, graph.substitute(derivative)))
 
 
@@ -288,10 +288,11 @@ def symengine_supports(network: Network) -> bool:
     Piecewise((u, u > 0), (0, True)), whose derivative is 0 at u = 0 as Heaviside(u, 0) is);
     a --define formula with max, min or abs is not (SymEngine leaves their derivatives
     unevaluated and cannot evaluate Heaviside or sign), so SymPy differentiates those networks;
-    nor is relu or leaky_relu in an abstract network (its SymPy form, needed for the stand-ins,
-    would carry SymEngine's nested Piecewise conditions as ITE).
+    nor is an abstract network: its proofs need the SymPy form, and converting SymEngine's
+    Subs(Derivative(sigma(xi), xi), xi, z) back costs more than SymPy's own diff (4,8,8,1: 30 s
+    against 10 s).
     """
-    if network.is_abstract and _has_max(network):
+    if network.is_abstract:
         return False
     return not any(network.activation(m).kinks for m in range(1, network.L + 1))
 
@@ -319,7 +320,6 @@ class _SymEngineGraph:
         self.se = se = _symengine()
         self.network = network
         self.graph = graph = build_graph(network)
-        self.functions = {g.__name__: g for f, partials in graph.partial_functions.items() for g in (f, *partials)}
         self.symbols: dict[str, sp.Symbol] = {}
         self.definitions: dict[int, tuple[list[dict[Any, Any]], list[dict[Any, Any]], Any]] = {}
         """Per example: each layer's {z: definition over a^{(m-1)}}, {a: definition over z^{(m)}}, and C over a^{(L)}."""
@@ -397,14 +397,10 @@ class _SymEngineGraph:
         return derivative.xreplace(self.full)
 
     def to_sympy(self, expr: Any) -> sp.Expr:
-        """``expr`` back in SymPy over the graph's own symbols and functions, printed as the SymPy engine's."""
+        """``expr`` back in SymPy over the graph's own symbols, printed as the SymPy engine's."""
         back = sp.sympify(expr)
-        back = back.replace(
-            lambda n: isinstance(n, AppliedUndef) and n.func.__name__ in self.functions,
-            lambda n: self.functions[n.func.__name__](*n.args),
-        )
         back = back.xreplace({s: self.symbols[s.name] for s in back.free_symbols if s.name in self.symbols})
-        return _name_abstract_derivatives(self.graph, _piecewise_as_heaviside(back))
+        return _piecewise_as_heaviside(back)
 
 
 def _max_as_piecewise(expr: sp.Expr) -> sp.Expr:
