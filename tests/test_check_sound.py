@@ -162,6 +162,7 @@ def test_reference_refusal_at_1000_layers_has_no_recursion_error():
         symbp.reference(net, "W1_1_1")
 
 
+@pytest.mark.slow  # seconds: 30-layer refusals and deep backprop stay quick
 def test_gradient_at_100_layers_has_no_recursion_error():
     # (1000 layers passes too, in minutes: building the graph, not recursion, is the cost.)
     L = 100

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # seconds at batch 10,000: run by .ci/run (pytest -m slow)
+
 BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 PEAK_RATIO_LIMIT = 1.5
 

@@ -56,6 +56,7 @@ def _numbers_agree(net: symbp.Network, entries, seed: int) -> None:
         assert got == pytest.approx(expected, rel=1e-12, abs=1e-12), (net.describe(), entry)
 
 
+@pytest.mark.slow  # seconds: run by .ci/run (pytest -m slow); the mutation and kink tests stay quick
 @pytest.mark.parametrize("hidden,output,cost", _networks())
 def test_symengine_reference_equals_sympy_reference(hidden, output, cost):
     layers = [2, 3, 2] if output == "softmax" else [2, 2, 1]
@@ -67,6 +68,7 @@ def test_symengine_reference_equals_sympy_reference(hidden, output, cost):
 
 @pytest.mark.parametrize("define,formula", [("swish", "x/(1+exp(-x))"), ("gelu", "x*(1+erf(x/sqrt(2)))/2"),
                                             ("kinked", "max(x, x/4)")])
+@pytest.mark.slow  # seconds: run by .ci/run (pytest -m slow); the mutation and kink tests stay quick
 def test_defined_formulas_agree_and_max_falls_back_to_sympy(define, formula):
     net = symbp.Network([2, 2, 1], [define, "identity"], "squared_error", define=((define, formula),))
     _numbers_agree(net, ["W1_1_2", "b1_2", "z1_1"], seed=3)
@@ -74,6 +76,7 @@ def test_defined_formulas_agree_and_max_falls_back_to_sympy(define, formula):
     assert engine == ("sympy" if define == "kinked" else "symengine")
 
 
+@pytest.mark.slow  # seconds: run by .ci/run (pytest -m slow); the mutation and kink tests stay quick
 def test_batch_and_decay_agree():
     net = symbp.Network([2, 2, 2], ["sigmoid", "softmax"], "cross_entropy", batch=3, l2=0.05)
     _numbers_agree(net, ["W1_1_1", "b1_2", "W2_2_1", "b2_1"], seed=5)
@@ -85,6 +88,7 @@ def test_batch_and_decay_agree():
     hidden=st.sampled_from([h for h in HIDDEN if h != "abstract"]),
     seed=st.integers(0, 1000),
 )
+@pytest.mark.slow  # seconds: run by .ci/run (pytest -m slow); the mutation and kink tests stay quick
 def test_random_networks_agree(widths, hidden, seed):
     net = symbp.Network(widths, [hidden] * (len(widths) - 2) + ["identity"], "squared_error")
     entries = [e.name for e in net.entries()]
@@ -121,6 +125,7 @@ def test_a_wrong_symengine_derivative_is_caught_by_check_with_a_counterexample(m
     assert check(symbp.Network([2, 2, 1], "sigmoid", "squared_error"), points=2, reference_engine="sympy").passed
 
 
+@pytest.mark.slow  # seconds: run by .ci/run (pytest -m slow); the mutation and kink tests stay quick
 def test_deep_narrow_network_reference_matches_backprop():
     net = symbp.Network([2] * 31, "sigmoid", "squared_error")
     rng = np.random.default_rng(0)
@@ -149,6 +154,7 @@ def test_symengine_is_not_imported_by_import_or_help(code):
     assert result.stdout.strip().splitlines()[-1] == "CLEAN", result.stdout + result.stderr
 
 
+@pytest.mark.slow  # seconds: run by .ci/run (pytest -m slow); the mutation and kink tests stay quick
 def test_symengine_is_imported_once_a_reference_is_computed():
     probe = ("import sys, symbp; symbp.reference(symbp.Network([2, 1], 'sigmoid', 'squared_error'), 'W1_1_1')\n"
              "print('SYMENGINE' if 'symengine' in sys.modules else 'CLEAN')")
@@ -162,6 +168,7 @@ def test_build_graph_cache_is_shared():
     assert _engine(net).graph is build_graph(net)
 
 
+@pytest.mark.slow  # seconds: run by .ci/run (pytest -m slow); the mutation and kink tests stay quick
 def test_a_reference_too_large_to_write_out_is_refused_by_derive_but_its_numbers_are_given():
     from typer.testing import CliRunner
 
