@@ -626,7 +626,7 @@ def document_of(result: object) -> Node:
         DeltaStep: delta_unit_equation,  # type: ignore[dict-item]
         # The graph's own (real) symbols, so that a printer given the network names them in lecture notation.
         GradientStep: lambda g: Equation(  # type: ignore[dict-item]
-            Partial(sp.Symbol("C", real=True), sp.Symbol(g.entry.name, real=True)), (g.formula,)),
+            Partial(sp.Symbol("C", real=True), g.variable or sp.Symbol(g.entry.name, real=True)), (g.formula,)),
         CheckReport: CheckTable,
         CostSummary: CostTable,
         GradeResult: lambda r: Lines(tuple(r.lines())),  # type: ignore[attr-defined]

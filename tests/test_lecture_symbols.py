@@ -76,3 +76,10 @@ def test_lambdify_and_symengine_take_graph_symbols():
     assert float(converted.subs(dict(zip(map(symengine.Symbol, names), values)))) == pytest.approx(1.0)
     assert sp.sympify(converted) == formula.xreplace({s: sp.Symbol(s.name) for s in formula.free_symbols})  # no assumptions
     assert formula.subs({plain(n): v for n, v in zip(names, values)}) == pytest.approx(1.0)
+
+
+def test_a_gradient_step_displays_its_entry_in_lecture_notation_without_the_network():
+    """Jupyter shows bp.gradient(e) by _repr_latex_: the variable was W_{2 1 2}, SymPy's reading of W2_1_2."""
+    assert r"\frac{\partial C}{\partial W^{(2)}_{12}} &= a^{(1)}_{2} \delta^{(2)}_{1}" in BP.gradient("W2_1_2")._repr_latex_()
+    assert r"\frac{\partial C}{\partial w^{(3)}_{1}}" in BP.gradient("W3_1_1")._repr_latex_()  # one output: w, one index
+    assert r"\frac{\partial C}{\partial b^{(1)}_{2}}" in symbp.show(BP.gradient("b1_2"), "latex")

@@ -77,6 +77,8 @@ class GradientStep(Displayable):
     """1/N: ``terms`` then run over the N examples of a batch."""
     decay: sp.Expr = sp.Integer(0)
     """lambda W^{(m)}_{ij} with weight decay, else 0."""
+    variable: sp.Symbol | None = None
+    """The graph's symbol of ``entry``, which prints in lecture notation on its own."""
 
     @property
     def formula(self) -> sp.Expr:
@@ -199,7 +201,7 @@ def backprop(network: Network, entries: Entry | str | Sequence[Entry | str] | No
         else:
             terms = tuple((graph.delta[m + 1][k], graph.W[m + 1][k, i]) for k in range(network.D(m + 1)))
             gradients.append(GradientStep(entry, terms))
-    return BackpropDerivation(network, tuple(deltas), tuple(gradients))
+    return BackpropDerivation(network, tuple(deltas), tuple(replace(g, variable=batch.symbol(g.entry)) for g in gradients))
 
 
 def _delta_steps(graph: Graph, m: int) -> list[DeltaStep]:
