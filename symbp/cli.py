@@ -436,10 +436,13 @@ def _emit(data: str | bytes, out: Path | None, force: bool, option: str = "--out
         typer.echo(f"wrote {out}", err=True)
 
 
-def _width(out: Path | None) -> int:
-    """Text width: the terminal's when printing to one, else a fixed width so files and pipes are stable."""
+def _width(out: Path | None, format: str = "text") -> int | None:
+    """Text width: the terminal's when printing to one, else a fixed width so files and pipes are stable;
+    None (the printer's own page width) for the other formats."""
     from .printers.text import DEFAULT_WIDTH
 
+    if format != "text":
+        return None
     if is_stdout(out) and sys.stdout is not None and sys.stdout.isatty():
         return max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
     return DEFAULT_WIDTH
@@ -574,7 +577,7 @@ def derive(
     with _Progress("derive") as progress:
         items = derivations(network, entries or None, requested, max_paths=_budget(max_paths), progress=progress,
                             reference_engine=reference_engine.value)
-    _emit(print_derivations(network, items, format.value, _width(out)), out, force)
+    _emit(print_derivations(network, items, format.value, _width(out, format.value)), out, force)
 
 
 @app.command()
@@ -641,7 +644,7 @@ def check(
     from .docmodel import CheckTable
     from .printers import print_document
 
-    _emit(print_document(CheckTable(report), format.value, _width(out)), out, force)
+    _emit(print_document(CheckTable(report), format.value, _width(out, format.value)), out, force)
     if not report.passed:
         from .printers.text import check_failure_line
 
@@ -867,7 +870,7 @@ def algorithm(
     network = _network(spec, layers, activation, activations, cost, max_size, define=define, batch=batch, l2=l2, batched=True)
     from .printers import print_algorithm
 
-    _emit(print_algorithm(network, format.value, _width(out)), out, force)
+    _emit(print_algorithm(network, format.value, _width(out, format.value)), out, force)
 
 
 @app.command()
@@ -1083,7 +1086,7 @@ def example(
     values = _point_values(network, point) if point is not None else nice_point(network, seed)
     result = worked_example(network, values, lr=lr, steps=steps, digits=digits,
                             round_intermediates=round_intermediates, entry=entry)
-    _emit(print_example(result, format.value, _width(out)), out, force)
+    _emit(print_example(result, format.value, _width(out, format.value)), out, force)
 
 
 @app.command()

@@ -293,7 +293,7 @@ class NaiveExpansion(Node):
     @property
     def heading(self) -> Title:
         s = "s" * (self.paths != 1)
-        return Title((self.equation.lhs, f" by the naive chain expansion: {self.paths} path{s} of {self.factors} factors"))
+        return Title((self.equation.lhs, f" by the naive chain expansion: {self.paths} path{s} of {self.factors} factor{'' if self.factors == 1 else 's'}"))
 
 
 @dataclass(frozen=True)

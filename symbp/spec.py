@@ -239,12 +239,13 @@ class Network:
         return [Entry("W", m, i, j)]
 
 
-def require_network(network: object, function: str) -> None:
-    """A ``SymbpError`` (not an AttributeError later) when the first argument is not a ``Network``."""
+def require_network(network: object, function: str, example: str = '"W1_2_3"') -> None:
+    """A ``SymbpError`` (not an AttributeError later) when the first argument is not a ``Network``;
+    ``example`` is what the call's second argument looks like."""
     if not isinstance(network, Network):
         raise SymbpError(
             f"{function}() takes a Network first, not {type(network).__name__} {_describe(network)}; "
-            f"e.g. symbp.{function}(symbp.Network(), \"W1_2_3\")"
+            f"e.g. symbp.{function}(symbp.Network(), {example})"
         )
 
 
@@ -394,7 +395,8 @@ def _validate_batch(batch: object) -> int:
     if isinstance(batch, bool) or not isinstance(batch, Integral):
         raise SymbpError(f"batch {_shown(batch)} must be a whole number of examples from 1 to {MAX_BATCH:,}")
     if not 1 <= batch <= MAX_BATCH:
-        raise SymbpError(f"batch {_shown(batch)} is out of range; give a whole number of examples from 1 to {MAX_BATCH:,}")
+        raise SymbpError(f"batch {_shown(batch)} is out of range; give a whole number of examples from 1 to {MAX_BATCH:,} "
+                         f"(symbolic work: 1 to {MAX_SYMBOLIC_BATCH})")
     return int(batch)
 
 

@@ -160,19 +160,19 @@ def test_a_budget_of_none_is_the_default():
 # Printers -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("width", [-5, 0, 0.5, math.nan, math.inf, "x", b"1", [30], True], ids=repr)
+@pytest.mark.parametrize("width", [-5, 0, 0.5, math.nan, math.inf, 10**400, 2e6, "x", b"1", [30], True], ids=repr)
 def test_a_width_that_is_not_a_positive_number_is_refused(width):
     derivation = symbp.naive(NET, "W2_1_2")
-    with pytest.raises(SymbpError, match=r"width .* must be a number of at least 1"):
+    with pytest.raises(SymbpError, match=r"width .* must be a number from 1 to 1,000,000"):
         symbp.latex(derivation, width=width)
     from symbp.printers import print_derivations
 
-    with pytest.raises(SymbpError, match=r"width .* must be a number of at least 1"):
+    with pytest.raises(SymbpError, match=r"width .* must be a number from 1 to 1,000,000"):
         print_derivations(NET, [derivation], "text", width)
 
 
 @pytest.mark.parametrize("keyword, junk, shown", [
-    ("width", "30", r"width '30' must be a number of at least 1"), ("width", 0, r"width 0 must be a number of at least 1"),
+    ("width", "30", r"width '30' must be a number from 1 to 1,000,000"), ("width", 0, r"width 0 must be a number from 1 to 1,000,000"),
     ("template", 3, r"template 3 must be text \(a str\), not int"), ("title", None, r"title None must be text"),
     ("author", b"A", r"author b'A' must be text"), ("course", ["CSC311"], r"course \['CSC311'\] must be text"),
 ])
@@ -294,3 +294,25 @@ def test_public_functions_raise_only_symbp_error_for_junk(call, junk):
         CALLS[call](junk)
     except SymbpError as error:
         assert str(error) and "\n" not in str(error).strip()
+
+
+def test_a_missing_example_is_blamed_not_the_layer_and_unit():
+    """bp.delta(1, 1, example=3) on a batch of 2 said delta(1, 1) does not exist (breaker9 #9)."""
+    batch = symbp.backprop(symbp.Network([2, 2, 1], "sigmoid", "squared_error", batch=2))
+    with pytest.raises(SymbpError, match=r"^example 3 does not exist; the batch has examples 1\.\.2$"):
+        batch.delta(1, 1, example=3)
+    with pytest.raises(SymbpError, match=r"^delta\(1, 9\) does not exist"):
+        batch.delta(1, 9, example=1)
+    one = symbp.backprop(symbp.Network([2, 2, 1], "sigmoid", "squared_error"))
+    with pytest.raises(SymbpError, match="example 2 does not exist: the network has one example"):
+        one.delta(1, 1, example=2)
+
+
+@pytest.mark.parametrize("function", ["naive", "backprop", "reference", "document"])
+def test_the_call_a_wrong_first_argument_suggests_runs(function):
+    """document()'s message suggested document(Network(), "W1_2_3"), which it refused (breaker9 #10)."""
+    with pytest.raises(SymbpError) as refused:
+        getattr(symbp, function)(None)
+    suggestion = str(refused.value).split("e.g. ", 1)[1]
+    assert suggestion.startswith(f"symbp.{function}(symbp.Network(), ")
+    eval(suggestion, {"symbp": symbp})  # noqa: S307  (our own message, run as its reader would)

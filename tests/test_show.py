@@ -82,3 +82,20 @@ def test_every_format_heads_the_algorithm_with_the_same_words_and_network():
         shown = symbp.show(algorithm_document(net), format)
         assert "The backpropagation algorithm (the lecture's complete version) for" in shown, format
         assert "network 2,2,1 (L = 2)" in shown, format
+
+
+@pytest.mark.parametrize("format", ["latex", "markdown"])
+def test_show_breaks_latex_and_markdown_at_the_width_asked_for(format):
+    """width was honoured by symbp.latex but ignored by show for LaTeX and Markdown (breaker9 #6)."""
+    net = symbp.Network([6, 12, 12, 1], "sigmoid", "squared_error")
+    derivation = symbp.backprop(net, "W1_1_1")
+    rows = [len(symbp.show(derivation, format, width=w).splitlines()) for w in (10, 44, 1000)]
+    assert rows[0] > rows[1] > rows[2], rows
+    with pytest.raises(symbp.SymbpError, match=r"width about 10\^400 must be a number from 1 to 1,000,000"):
+        symbp.show(derivation, format, width=10**400)
+
+
+def test_one_factor_is_singular():
+    """dC/da^{(3)} is the path C <- a^{(3)}: one factor (breaker9 #14 read "1 path of 1 factors")."""
+    text = symbp.show(symbp.naive(NET, "a3_1"), "text")
+    assert "by the naive chain expansion: 1 path of 1 factor\n" in text

@@ -105,6 +105,12 @@ class BackpropDerivation(Displayable):
         try:
             return self._deltas_by_position[(layer, unit, example)]
         except (KeyError, TypeError):
+            N = self.network.batch
+            if N > 1 and not (isinstance(example, int) and 1 <= example <= N):
+                raise SymbpError(f"example {example!r} does not exist; the batch has examples 1..{N}") from None
+            if N == 1 and example is not None:
+                raise SymbpError(f"example {example!r} does not exist: the network has one example "
+                                 "(leave example out)") from None
             raise SymbpError(
                 f"delta({layer!r}, {unit!r}) does not exist; layers are 1..{self.network.L}, units 1..D(layer)"
             ) from None

@@ -46,13 +46,23 @@ TABLE_FORMATS = ("text", "json")
 """The formats of the check, cost and gradient tables (numbers, not mathematics)."""
 
 
+MAX_LINE_WIDTH = 1_000_000
+"""Wider than any page or terminal: one line per equation row."""
+
+
 def line_width(width: object) -> float | None:
     """``width`` (columns of text, em of LaTeX) when it is a positive finite number; None (the printer's default) stays."""
     if width is None:
         return None
-    if isinstance(width, bool) or not isinstance(width, Real) or not (math.isfinite(width) and width >= 1):
-        raise SymbpError(f"width {width!r} must be a number of at least 1 (columns of text, em of LaTeX), e.g. 80 or 30")
-    return float(width)
+    try:  # float() of an int past 1e308 overflows: that is no width either
+        usable = not isinstance(width, bool) and isinstance(width, Real) and 1 <= float(width) <= MAX_LINE_WIDTH
+    except OverflowError:
+        usable = False
+    if not usable:
+        shown = f"about 10^{len(str(abs(width))) - 1}" if isinstance(width, int) and abs(width) > 10**12 else repr(width)
+        raise SymbpError(f"width {shown} must be a number from 1 to {MAX_LINE_WIDTH:,} (columns of text, em of LaTeX), "
+                         "e.g. 80 or 30")
+    return float(width)  # type: ignore[arg-type]
 
 
 def network_of(obj: object, network: object = None) -> Network | None:
@@ -85,7 +95,8 @@ def latex_arguments(
 
 
 def printer(format: str, network: Network | None, width: float | None = None) -> Any:
-    """The printer of ``format`` for ``network``; ``width`` in columns (text only; None: its default)."""
+    """The printer of ``format`` for ``network``; ``width`` in columns of text or em of LaTeX and Markdown
+    (JSON and MathML do not break lines; None: the printer's default)."""
     width = line_width(width)
     if not isinstance(format, str) or format not in PRINTERS:
         raise SymbpError(f"unknown format {format!r}; accepted: {', '.join(PRINTERS)}")
@@ -93,6 +104,8 @@ def printer(format: str, network: Network | None, width: float | None = None) ->
     settings: dict[str, Any] = {"network": network}
     if format == "text" and width is not None:
         settings["width"] = int(width)
+    elif format in ("latex", "markdown") and width is not None:
+        settings["width"] = width
     if format == "latex":
         settings["env"] = "align*"
     return getattr(import_module(module), name)(**settings)

@@ -392,7 +392,7 @@ def document(
     slides and Markdown (``digits`` decimals shown), the values on the page of ``explorer.html``
     (see ``symbp.explorer``).
     """
-    require_network(network, "document")
+    require_network(network, "document", "\"notes.tex\"")
     entries = None if entries is None else selected_entries(network, entries)
     max_paths, width = budget(max_paths, "max_paths", DOCUMENT_MAX_PATHS), line_width(width)
     require_text(template=template, title=title, author=author, course=course)
