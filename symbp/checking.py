@@ -32,7 +32,6 @@ from .errors import SymbpError
 from .graph import Graph, build_graph
 from .numeric import (
     Evaluator,
-    Point,
     StandIn,
     compile_backprop,
     compile_in_symengine,

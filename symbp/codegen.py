@@ -431,7 +431,7 @@ class _ModuleWriter:
         return [f"# {name} = {self.print(expr)}", *lines]
 
     def source(self) -> str:
-        net, L = self.net, self.net.L
+        net = self.net
         shapes = dict(parameter_layout(net).shapes)
         names = ", ".join(shapes)
         body = [
@@ -585,7 +585,7 @@ class _ModuleWriter:
     def _backward(self, layer: LayerForm) -> list[str]:
         m, L = layer.layer, self.net.L
         _, _, dC_da = layer_symbols(m)
-        up, above, below = _sup(m), _sup(m + 1), _sup(m - 1)
+        up, above = _sup(m), _sup(m + 1)
         delta = f"delta{m}"
         if m == L and self.form.softmax:
             return [*self._softmax_backward(), *self._gradient_lines(m)]

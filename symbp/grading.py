@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from html import escape
-from pathlib import Path
+import pathlib
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -940,7 +940,7 @@ def _json_kind(value: object) -> str:
         type(value), "a number")
 
 
-def read_answer_file(path: Path, default_item: str | None = None) -> tuple[AnswerRow, ...]:
+def read_answer_file(path: pathlib.Path, default_item: str | None = None) -> tuple[AnswerRow, ...]:
     """The rows of the answers file ``path`` (.csv or .json); standard input is not read: its format has no name."""
     if str(path) == "-":
         raise SymbpError(f"--answers '-': standard input is not read; give a file ending .csv or .json "

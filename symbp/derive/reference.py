@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import sympy as sp
 from sympy.core.function import AppliedUndef

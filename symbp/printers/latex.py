@@ -50,7 +50,6 @@ from ..docmodel import (
     Unit,
     Vector,
     algorithm_document,
-    BUILDERS,
     backprop_steps,
     naive_expansion,
     repeated_work_part,

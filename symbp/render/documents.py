@@ -68,7 +68,7 @@ from ..derive.naive import naive
 from ..derive.repeated import RepeatedWork, repeated_work
 from ..errors import SymbpError
 from ..graph import build_graph
-from ..spec import LECTURE_ENTRIES, Entry, Network, budget, require_network, require_text, selected_entries
+from ..spec import Entry, Network, budget, require_network, require_text, selected_entries
 from ..printers import line_width
 from ..printers.base import count_up
 from ..printers.latex import (

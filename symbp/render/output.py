@@ -116,7 +116,7 @@ def sheet_files(sheet, chosen: str, out: Path | None) -> list[tuple[Path | None,
     documents = [render_sheet(sheet, source, solutions=False), render_sheet(sheet, source, solutions=True)]
     if is_stdout(out):
         return [(out, "\n".join(documents))]
-    targets = [out, out.with_name(f"{out.stem}-solutions{out.suffix}")]  # type: ignore[union-attr]
+    targets = sheet_targets(chosen, out)
     if chosen == "pdf":
         return [(target, _compiled(document, target)) for target, document in zip(targets, documents)]
     return list(zip(targets, documents))
