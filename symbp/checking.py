@@ -213,6 +213,7 @@ class _Check:
         self.stand_ins: dict[str, StandIn] = stand_ins(self.graph, rng) if network.is_abstract else {}
         self.evaluator = Evaluator(self.graph, self.stand_ins) if network.is_abstract else evaluator_for(network)
         self.rng = rng
+        self.sample = [self.evaluator.forward_at(random_point(network, rng, self.evaluator)) for _ in range(points)]
         self.skip_reference = reference_refusal(network, entries, engine)
         self.backprop = backprop(network, entries)
         self.naive = [naive(network, e) for e in entries]
@@ -222,10 +223,14 @@ class _Check:
     def folder(self) -> _Folder:
         return _Folder(self.graph)
 
+    @cached_property
+    def numbers(self) -> dict[str, np.ndarray]:
+        """Each method's value of every entry at every point of ``sample``: arrays of shape (points, entries).
+        Made only when needed: an abstract network's proofs usually leave nothing to evaluate."""
+        return self._evaluate(self.sample)
+
     def report(self) -> CheckReport:
-        sample = [self.evaluator.forward_at(random_point(self.network, self.rng, self.evaluator))
-                  for _ in range(self.points)]
-        numbers = self._evaluate(sample)
+        sample = self.sample
         concrete = not self.network.is_abstract
         fd = self._finite_differences(sample) if concrete else None
         rows: list[CheckRow] = []
@@ -235,7 +240,7 @@ class _Check:
             expected, error = fd
             for name in ("naive", "backprop", "reference"):
                 for k, entry in enumerate(self.entries):
-                    rows.append(self._against_fd(entry, k, name, numbers.get(name), expected, error, sample))
+                    rows.append(self._against_fd(entry, k, name, self.numbers.get(name), expected, error, sample))
             done += len(self.entries)
             if self.progress:
                 self.progress(done, steps)
@@ -249,7 +254,7 @@ class _Check:
             proved = (self.network.is_abstract or small) and self.network.L <= REFERENCE_MAX_LAYERS and _reduces_to_zero(
                 self.naive[k].expression() - by_backprop
             )
-            rows.append(self._pair(entry, k, "naive", proved, numbers, sample))
+            rows.append(self._pair(entry, k, "naive", proved, sample))
             if self.reference is None:
                 rows.append(CheckRow(entry.name, "reference = backprop", SKIPPED, float("nan"),
                                      reason=self.skip_reference or ""))
@@ -257,22 +262,24 @@ class _Check:
                 # cancel only where there are no numbers to fall back on cheaply
                 proved = (self.network.is_abstract or small) and any(
                     _reduces_to_zero(by_backprop - self.folder.fold(form()), self.network.is_abstract)
-                    for form in self._reference_forms(k, numbers)
+                    for form in self._reference_forms(k)
                 )
-                rows.append(self._pair(entry, k, "reference", proved, numbers, sample))
+                rows.append(self._pair(entry, k, "reference", proved, sample))
             done += 1
             if self.progress:
                 self.progress(done, steps)
         return CheckReport(self.network, tuple(rows), self.tol, self.points, self.seed)
 
-    def _reference_forms(self, k: int, numbers: dict[str, np.ndarray]) -> Iterator[Callable[[], sp.Expr]]:
+    def _reference_forms(self, k: int) -> Iterator[Callable[[], sp.Expr]]:
         """The reference to prove equal to backprop: as computed; then, from SymEngine, as SymPy's diff
         writes it (which folds into the named quantities where SymEngine's form, converted back, may not),
         but only where SymEngine's numbers equal backprop's at every point, so the proof is of what was computed."""
         yield self.reference[k].expression
-        got, expected = numbers["reference"][:, k], numbers["backprop"][:, k]
+        if self.reference[k].engine == "sympy":
+            return
+        got, expected = self.numbers["reference"][:, k], self.numbers["backprop"][:, k]
         same = np.all(np.abs(got - expected) <= ROUNDING * np.maximum(np.abs(expected), 1.0))
-        if self.reference[k].engine != "sympy" and same:
+        if same:
             yield lambda: reference(self.network, self.entries[k], engine="sympy").expression()
 
     # Numbers ---------------------------------------------------------------
@@ -310,13 +317,11 @@ class _Check:
         allowed = np.maximum(self.tol, FD_ERROR_FACTOR * error[:, k] / _scale(expected)[:, k])
         return self._row(entry, name, relative, allowed, sample, (name, got[:, k]), (FINITE_DIFFERENCE, expected[:, k]))
 
-    def _pair(
-        self, entry: Entry, k: int, name: str, proved: bool, numbers: dict[str, np.ndarray], sample: list[dict]
-    ) -> CheckRow:
+    def _pair(self, entry: Entry, k: int, name: str, proved: bool, sample: list[dict]) -> CheckRow:
         method = f"{name} = backprop"
         if proved:
             return CheckRow(entry.name, method, PROVED, 0.0)
-        got, expected = numbers[name], numbers["backprop"]
+        got, expected = self.numbers[name], self.numbers["backprop"]
         relative = np.abs(got[:, k] - expected[:, k]) / _scale(expected)[:, k]
         return self._row(entry, method, relative, np.full(len(sample), self.tol), sample,
                          (name, got[:, k]), ("backprop", expected[:, k]))

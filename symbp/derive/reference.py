@@ -1,11 +1,12 @@
 """The independent reference: plain ``sympy.diff`` of the substituted cost.
 
 C is substituted down to the layer the variable enters and differentiated
-there; the rest is substituted afterwards. For W^{(m)} and b^{(m)} that is C
-over the named a^{(m-1)} (the fully substituted C when a layer above is relu-like) (which do not depend on them, so the partial
-derivative is the same as that of the fully substituted C, and SymPy has less
-to walk); for z^{(m)}_j (or a^{(m)}_j), C over the named z^{(m)} (or a^{(m)}).
-No path or delta logic is involved.
+there; the rest is substituted afterwards. For W^{(m)}_{ij} and b^{(m)}_i that is C
+over the named z^{(m)} with only z^{(m)}_i written out as W^{(m)}_{i.} a^{(m-1)} + b^{(m)}_i
+(the fully substituted C when a layer above is relu-like): the other named
+quantities do not depend on the variable, so the partial derivative is that of
+the fully substituted C, and the engine has less to walk. For z^{(m)}_j (or
+a^{(m)}_j), C over the named z^{(m)} (or a^{(m)}). No path or delta logic is involved.
 
 relu's Max(0, z) differentiates to Heaviside(z); Heaviside(0) is pinned to 0
 (``Heaviside(z, 0)``), the convention backprop's sigma' and PyTorch use.
@@ -16,9 +17,11 @@ the width at every layer, and recurses once per level of nesting.
 so that a network too large for it is refused at once instead of running for
 minutes or hitting Python's recursion limit.
 
-With abstract sigma^{(m)} and C, SymPy writes derivatives of undefined functions
-as ``Derivative`` or ``Subs``; they are renamed to the graph's partial functions
-(sigma^{(m)'}(...), dC/da^{(L)}_k(...)) so they print as the lecture does.
+With abstract sigma^{(m)} and C, each undefined function is differentiated as a
+SymPy function whose ``fdiff`` is the graph's partial function (sigma^{(m)'}(...),
+dC/da^{(L)}_k(...)), so ``diff`` applies the chain rule and names the derivatives
+as the lecture does; left undefined, SymPy would write ``Subs(Derivative(...))``
+for each, at a cost that grows with its argument (4,8,8,1: 16 s against 1.5 s).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from functools import cached_property, lru_cache
 from typing import Any, Sequence
 
 import sympy as sp
-from sympy.core.function import AppliedUndef
+from sympy.core.function import ArgumentIndexError
 
 from .naive import EachEntry, OneEntry, single_entry
 from ..engines import DEFAULT_REFERENCE_ENGINE, REFERENCE_ENGINES
@@ -77,7 +80,7 @@ class ReferenceDerivation(OneEntry):
 
     @cached_property
     def cost(self) -> sp.Expr:
-        """The cost that was differentiated (for W and b over the named a^{(m-1)}: the mean over a batch,
+        """The cost that was differentiated (for W and b over the named z^{(m)}, unit i's written out: the mean over a batch,
         plus the decay (lambda/2) sum (W^{(m)}_{ij})^2); on SymEngine the cost in SymPy's form."""
         if self.computed is not None:
             return self.computed[0]
@@ -168,9 +171,18 @@ def _reference(network: Network, entry: Entry, guard: bool, engine: str) -> Refe
     variable = graph.symbol(entry)
     if engine == "symengine":
         converted = _engine(network)
-        return ReferenceDerivation(network, entry, variable, engine, converted.substituted(converted.derivative(entry)))
+        derivative = converted.derivative(entry)
+        if not network.is_abstract:
+            return ReferenceDerivation(network, entry, variable, engine, converted.substituted(derivative))
+        # Abstract parts are evaluated by SymPy stand-ins and proved in SymPy: keep only its form
+        # (substituted there: SymEngine's xreplace stops at a Derivative's variable).
+        try:
+            back = graph.substitute(converted.abstract_to_sympy(derivative))
+        except _Unconvertible:  # e.g. relu's Piecewise beside an abstract sigma: SymPy differentiates
+            return _reference(network, entry, False, "sympy")
+        return ReferenceDerivation(network, entry, variable, engine, computed=(_sympy_cost(network, entry), back))
     cost = _sympy_cost(network, entry)
-    derivative = _name_abstract_derivatives(graph, _pin_heaviside(sp.diff(cost, variable)))
+    derivative = _pin_heaviside(_diff_abstract(graph, cost, variable))
     return ReferenceDerivation(network, entry, variable, engine, computed=(cost, graph.substitute(derivative)))
 
 
@@ -179,8 +191,12 @@ def _sympy_cost(network: Network, entry: Entry) -> sp.Expr:
     if entry.is_parameter and _rebuilds_max(network, entry.layer):
         return graph.batch_full[graph.total]  # built once per graph; substituting would rebuild every Max
     if entry.is_parameter:
-        # (1/N) sum_n C^{(n)} + (lambda/2) sum W^2; one example without decay: C itself
-        return graph.total_in_terms_of(entry.layer - 1)
+        # (1/N) sum_n C^{(n)} + (lambda/2) sum W^2 (one example without decay: C itself), each C^{(n)}
+        # over the named z^{(m)} with only unit i's written out: the others do not depend on W^{(m)}_{ij}
+        # or b^{(m)}_i, so the partial derivative is the same and diff walks a D(m)-th of the tree.
+        m, i = entry.layer, entry.row - 1
+        costs = [g.cost_in_terms_of(m, "z").xreplace({g.z[m][i]: g.z_definition[m][i]}) for g in graph.examples]
+        return graph.mean * sp.Add(*costs) + graph.decay_cost
     return graph.cost_in_terms_of(entry.layer, entry.kind)
 
 
@@ -261,24 +277,45 @@ def _pin_heaviside(expr: sp.Expr) -> sp.Expr:
     )
 
 
-def _name_abstract_derivatives(graph: Graph, expr: sp.Expr) -> sp.Expr:
-    """Replace SymPy's Derivative/Subs of undefined functions by the named partial functions."""
+def _diff_abstract(graph: Graph, expr: sp.Expr, variable: sp.Symbol) -> sp.Expr:
+    """``diff(expr, variable)``, each undefined function differentiated to its named partial function."""
     if not graph.partial_functions:
-        return expr
+        return sp.diff(expr, variable)
+    differentiable = _differentiable_functions(graph)
+    undefined = {f: u for u, f in differentiable.items()}
+    return _swap_functions(sp.diff(_swap_functions(expr, differentiable), variable), undefined)
 
-    def rename(node: sp.Basic) -> sp.Basic:
-        if isinstance(node, sp.Subs):
-            inner = rename(node.expr)
-            return inner.xreplace(dict(zip(node.variables, node.point)))
-        if isinstance(node, sp.Derivative):
-            applied = node.expr
-            (variable, order), = node.variable_count
-            if isinstance(applied, AppliedUndef) and order == 1 and applied.func in graph.partial_functions:
-                position = applied.args.index(variable)
-                return graph.partial_functions[applied.func][position](*applied.args)
-        return node
 
-    return expr.replace(lambda n: isinstance(n, (sp.Subs, sp.Derivative)), rename)
+@lru_cache(maxsize=8)
+def _differentiable_functions(graph: Graph) -> dict[sp.FunctionClass, sp.FunctionClass]:
+    """For each undefined function of ``graph``, a function of the same name whose k-th partial
+    derivative is the graph's k-th partial function of it (the chain rule is left to ``diff``)."""
+
+    def fdiff(self: sp.Function, argindex: int = 1) -> sp.Expr:
+        if argindex > len(self._partials):  # C's targets t: never a variable here
+            raise ArgumentIndexError(self, argindex)
+        return self._partials[argindex - 1](*self.args)
+
+    return {
+        f: type(f.__name__, (sp.Function,), {"fdiff": fdiff, "_partials": partials})
+        for f, partials in graph.partial_functions.items()
+    }
+
+
+def _swap_functions(expr: sp.Basic, functions: dict[sp.FunctionClass, sp.FunctionClass]) -> sp.Basic:
+    """``expr`` with every application f(...) of a key of ``functions`` made one of its value, bottom-up."""
+    memo: dict[sp.Basic, sp.Basic] = {}
+
+    def swap(node: sp.Basic) -> sp.Basic:
+        if node.is_Atom:
+            return node
+        if node not in memo:
+            args = tuple(swap(a) for a in node.args)
+            func = functions.get(node.func, node.func)
+            memo[node] = node if func is node.func and args == node.args else func(*args)
+        return memo[node]
+
+    return swap(expr)
 
 
 def symengine_supports(network: Network) -> bool:
@@ -287,12 +324,12 @@ def symengine_supports(network: Network) -> bool:
     Every built-in non-linearity and cost is (relu's and leaky_relu's max(0, u) go in as
     Piecewise((u, u > 0), (0, True)), whose derivative is 0 at u = 0 as Heaviside(u, 0) is);
     a --define formula with max, min or abs is not (SymEngine leaves their derivatives
-    unevaluated and cannot evaluate Heaviside or sign), so SymPy differentiates those networks;
-    nor is an abstract network: its proofs need the SymPy form, and converting SymEngine's
-    Subs(Derivative(sigma(xi), xi), xi, z) back costs more than SymPy's own diff (4,8,8,1: 30 s
-    against 10 s).
+    unevaluated and cannot evaluate Heaviside or sign), so SymPy differentiates those networks.
+    Abstract sigma^{(m)} and C are: SymEngine's Subs(Derivative(sigma(xi), xi), xi, z) comes back
+    as the named sigma'(z) (``abstract_to_sympy``); but not beside relu-like layers, whose
+    Piecewise, substituted in SymPy, nests its conditions into ITE(...).
     """
-    if network.is_abstract:
+    if network.is_abstract and _has_max(network):
         return False
     return not any(network.activation(m).kinks for m in range(1, network.L + 1))
 
@@ -401,6 +438,58 @@ class _SymEngineGraph:
         back = sp.sympify(expr)
         back = back.xreplace({s: self.symbols[s.name] for s in back.free_symbols if s.name in self.symbols})
         return _piecewise_as_heaviside(back)
+
+
+    def abstract_to_sympy(self, expr: Any) -> sp.Expr:
+        """``expr`` of an abstract network back in SymPy, each derivative of an abstract function
+        (SymEngine's Subs(Derivative(f(xi), xi), xi, u)) as the graph's partial function f'(u).
+
+        Converted node by node with a memo, so what SymEngine shares is converted once (``sympify``
+        would build SymPy's Subs, whose construction alone is slower than SymPy's whole diff).
+        Raises ``_Unconvertible`` at a node it has no SymPy form for.
+        """
+        from symengine.lib import symengine_wrapper as se_types
+
+        functions = {f.__name__: (f, partials) for f, partials in self.graph.partial_functions.items()}
+        memo: dict[Any, sp.Basic] = {}
+
+        def partial(derivative: Any) -> sp.Expr:
+            applied, variables = derivative.args[0], derivative.args[1:]
+            if type(applied) is not se_types.FunctionSymbol or len(variables) != 1:
+                raise _Unconvertible(derivative)
+            f, partials = functions[applied.get_name()]
+            arguments = tuple(map(convert, applied.args))
+            return partials[arguments.index(convert(variables[0]))](*arguments)
+
+        def convert(node: Any) -> sp.Basic:
+            if node in memo:
+                return memo[node]
+            kind = type(node)
+            if kind in (se_types.Symbol, se_types.Dummy):  # SymEngine's Subs variables are Symbols _xi_k
+                out: sp.Basic = self.symbols[node.name] if node.name in self.symbols else sp.Dummy(node.name)
+            elif node.is_Number or isinstance(node, se_types.Constant):  # exp(u) is E**u in SymEngine
+                out = node._sympy_()
+            elif kind in (se_types.Add, se_types.Mul, se_types.Pow):
+                out = getattr(sp, kind.__name__)(*map(convert, node.args))
+            elif kind is se_types.FunctionSymbol and node.get_name() in functions:
+                out = functions[node.get_name()][0](*map(convert, node.args))
+            elif kind is se_types.Derivative:
+                out = partial(node)
+            elif kind is se_types.Subs:
+                inner = convert(node.expr)
+                out = inner.xreplace(dict(zip(map(convert, node.variables), map(convert, node.point))))
+            elif isinstance(node, se_types.Function) and isinstance(getattr(sp, kind.__name__, None), sp.FunctionClass):
+                out = getattr(sp, kind.__name__)(*map(convert, node.args))  # exp, log, tanh, erf, ...
+            else:
+                raise _Unconvertible(node)
+            memo[node] = out
+            return out
+
+        return convert(expr)
+
+
+class _Unconvertible(Exception):
+    """A SymEngine node ``abstract_to_sympy`` has no SymPy form for."""
 
 
 def _max_as_piecewise(expr: sp.Expr) -> sp.Expr:
