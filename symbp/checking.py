@@ -293,7 +293,9 @@ class _Check:
             "backprop": np.array([by_backprop(values)[1] for values in sample]),
         }
         if self.reference is not None:
-            numbers["reference"] = compile_reference(self.reference, self.evaluator.graph_inputs, self.stand_ins)(sample)
+            # An abstract reference is SymPy's, over x, W, b, t and the stand-ins, some named like sigma' symbols
+            over = self.evaluator.graph_inputs if self.network.is_abstract else named
+            numbers["reference"] = compile_reference(self.reference, over, self.stand_ins)(sample)
         return numbers
 
     def _finite_differences(self, sample: list[dict]) -> tuple[np.ndarray, np.ndarray]:

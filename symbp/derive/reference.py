@@ -62,9 +62,9 @@ def _tree_size(expr: sp.Expr) -> int:
 class ReferenceDerivation(OneEntry):
     """dC/d(entry) by ``diff(cost, variable)`` in one engine, then substituted down to x, W, b, t.
 
-    On SymEngine the derivative is kept as SymEngine holds it (``engine_derivative``, a
-    shared graph that ``numeric`` evaluates directly); ``cost`` and ``derivative`` are its
-    SymPy forms, made when first asked for.
+    On SymEngine the derivative is kept as SymEngine holds it (``engine_derivative``, a shared
+    graph over the named quantities of the entry's layer, which ``numeric`` evaluates at a forward
+    pass's values of them); ``cost`` and ``derivative`` are its SymPy forms, made when first asked for.
     """
 
     network: Network
@@ -72,11 +72,21 @@ class ReferenceDerivation(OneEntry):
     variable: sp.Symbol
     engine: str = "sympy"
     engine_derivative: Any = field(default=None, compare=False, repr=False)
-    """SymEngine's derivative over x, W, b, t (None on the SymPy engine)."""
+    """SymEngine's derivative, over the named z^{(m)} and a^{(m-1)} (z and a entries: z^{(m)} or a^{(m)})
+    where the cost was left in them, and x, W, b, t (None on the SymPy engine). Substituting them all
+    (``_SymEngineGraph.substituted``) gives the derivative over x, W, b, t."""
     computed: tuple[sp.Expr, sp.Expr] | None = field(default=None, compare=False, repr=False)
     """(cost, derivative) as SymPy computed them (None on the SymEngine engine)."""
 
     method = "reference"
+
+    def remainders(self) -> dict[sp.Symbol, tuple[tuple[tuple[sp.Symbol, sp.Symbol], ...], sp.Symbol]]:
+        """The named remainders r = sum_j W_kj a_j + b_k that ``engine_derivative`` holds, each as its
+        (W_kj, a_j) terms and b_k, so that a forward pass's values give it a value."""
+        if self.engine_derivative is None:
+            return {}
+        known = _engine(self.network).remainders
+        return {sp.Symbol(s.name): known[s.name] for s in self.engine_derivative.free_symbols if s.name in known}
 
     @cached_property
     def cost(self) -> sp.Expr:
@@ -98,7 +108,8 @@ class ReferenceDerivation(OneEntry):
             # SymPy turns SymEngine's nested Piecewise conditions into ITE(...) when converting back:
             # relu's printed form is SymPy's own diff (the numbers still come from SymEngine).
             return _reference(self.network, self.entry, False, "sympy").derivative
-        return _engine(self.network).to_sympy(self.engine_derivative)
+        engine = _engine(self.network)
+        return engine.to_sympy(engine.substituted(self.engine_derivative))
 
     def expression(self, entry: Entry | str | None = None) -> sp.Expr:
         """dC/d(entry): ``derivative``."""
@@ -173,7 +184,7 @@ def _reference(network: Network, entry: Entry, guard: bool, engine: str) -> Refe
         converted = _engine(network)
         derivative = converted.derivative(entry)
         if not network.is_abstract:
-            return ReferenceDerivation(network, entry, variable, engine, converted.substituted(derivative))
+            return ReferenceDerivation(network, entry, variable, engine, derivative)
         # Abstract parts are evaluated by SymPy stand-ins and proved in SymPy: keep only its form
         # (substituted there: SymEngine's xreplace stops at a Derivative's variable).
         try:
@@ -366,6 +377,8 @@ class _SymEngineGraph:
         self.mean = se.sympify(graph.mean)
         self.decay = self.to_se(graph.decay_cost)
         self._upward: dict[tuple[int, int, str], Any] = {}
+        self.remainders: dict[str, tuple[tuple[tuple[sp.Symbol, sp.Symbol], ...], sp.Symbol]] = {}
+        """By name, each remainder r = sum_j W_kj a_j + b_k (``_cost_of_unit``) as its (W_kj, a_j) terms and b_k."""
 
     def _learn(self, g: Graph) -> None:
         L = self.network.L
@@ -409,29 +422,61 @@ class _SymEngineGraph:
         return self._upward[key]
 
     def derivative(self, entry: Entry) -> Any:
-        """dC/d(entry) over the named z^{(m)} and a^{(m-1)} (``substituted`` takes it down to x, W, b, t).
+        """dC/d(entry) over named quantities (``substituted`` takes it down to x, W, b, t).
 
-        For W^{(m)}_{ij} and b^{(m)}_i: C over the named z^{(m)} with only z^{(m)}_i (the one
-        that contains the variable) substituted by its definition, differentiated, then every
-        named quantity substituted; for z and a: C over the named z^{(m)} (or a^{(m)}).
+        C is written as a function of the entry's unit alone (``_cost_of_unit``), summed over the
+        examples with the decay for W and b, and differentiated.
         """
         se, graph = self.se, self.graph
         variable = self.symbol(graph.symbol(entry))
+        m, i = entry.layer, entry.row - 1
         if entry.is_parameter:
-            m, i = entry.layer, entry.row - 1
-            costs = []
-            for g in graph.examples:
-                z_defs = self.definitions[id(g)][0]
-                named = self.symbol(g.z[m][i])
-                costs.append(self.upward(g, m, "z").xreplace({named: z_defs[m][named]}))
-            cost = self.mean * se.Add(*costs) + self.decay
+            cost = self.mean * se.Add(*[self._cost_of_unit(g, m, i, "W") for g in graph.examples]) + self.decay
         else:
-            cost = self.upward(graph, entry.layer, entry.kind)
+            cost = self._cost_of_unit(graph, m, i, entry.kind)
         return cost.diff(variable)
+
+    def _cost_of_unit(self, g: Graph, m: int, i: int, kind: str) -> Any:
+        """C of example ``g`` with every named quantity that does not depend on unit i of layer m left named.
+
+        Above the unit, z^{(m+1)}_k = W^{(m+1)}_{ki} a^{(m)}_i + r_k with the rest of its sum
+        r_k = sum_{j != i} W^{(m+1)}_{kj} a^{(m)}_j + b^{(m+1)}_k a named remainder (``remainders``),
+        and the layers above that written out; then a^{(m)}_i = sigma(z^{(m)}_i) (unless ``kind``
+        is ``a``), and for ``kind`` W (W or b) z^{(m)}_i written out. What is left named does not
+        depend on the variable, so the partial derivative is that of the fully substituted C, and
+        SymEngine walks a D(m)-th of the graph (16,64,64,1's first layer: 12,000 nodes to 400).
+        Abstract networks and the output layer keep C over all of z^{(m)} (or a^{(m)}).
+        """
+        z_defs, a_defs, _ = self.definitions[id(g)]
+        z, a = self.symbol(g.z[m][i]), self.symbol(g.a[m][i])
+        if m == self.network.L or self.network.is_abstract:
+            cost = self.upward(g, m, "a" if kind == "a" else "z")
+        else:
+            W = self.graph.W[m + 1]
+            above = {self.symbol(z_k): self.symbol(W[k, i]) * a + self._remainder(g, m + 1, k, i)
+                     for k, z_k in enumerate(g.z[m + 1])}
+            cost = self.upward(g, m + 1, "z").xreplace(above)
+            if kind != "a":
+                cost = cost.xreplace({a: a_defs[m][a]})
+        return cost.xreplace({z: z_defs[m][z]}) if kind == "W" else cost
+
+    def _remainder(self, g: Graph, layer: int, k: int, i: int) -> Any:
+        """The named sum_{j != i} W^{(layer)}_{kj} a^{(layer-1)}_j + b^{(layer)}_k of example ``g``."""
+        z = g.z[layer][k]
+        name = f"_{z.name}_less_{i + 1}"
+        if name not in self.remainders:
+            W, b = self.graph.W[layer], self.graph.b[layer]
+            terms = tuple((W[k, j], a_j) for j, a_j in enumerate(g.a[layer - 1]) if j != i)
+            self.remainders[name] = (terms, b[k])
+        return self.se.Symbol(name)
 
     def substituted(self, derivative: Any) -> Any:
         """A ``derivative`` over named quantities, substituted down to x, W, b, t."""
-        return derivative.xreplace(self.full)
+        full = dict(self.full)
+        for name, (terms, b) in self.remainders.items():
+            rest = self.se.Add(*[self.symbol(w) * self.symbol(a) for w, a in terms], self.symbol(b))
+            full[self.se.Symbol(name)] = rest.xreplace(self.full)
+        return derivative.xreplace(full)
 
     def to_sympy(self, expr: Any) -> sp.Expr:
         """``expr`` back in SymPy over the graph's own symbols, printed as the SymPy engine's."""
