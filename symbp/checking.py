@@ -216,8 +216,18 @@ class _Check:
         self.sample = [self.evaluator.forward_at(random_point(network, rng, self.evaluator)) for _ in range(points)]
         self.skip_reference = reference_refusal(network, entries, engine)
         self.backprop = backprop(network, entries)
-        self.naive = [naive(network, e) for e in entries]
-        self.reference = None if self.skip_reference else [reference(network, e, engine=engine) for e in entries]
+        self.steps = len(entries) * (2 if network.is_abstract else 4)  # derive; numbers; against fd; pairs
+        self.naive, reference_derivations = [], []
+        for k, entry in enumerate(entries):
+            self.naive.append(naive(network, entry))
+            if not self.skip_reference:
+                reference_derivations.append(reference(network, entry, engine=engine))
+            self._advance(k + 1)
+        self.reference = None if self.skip_reference else reference_derivations
+
+    def _advance(self, done: int) -> None:
+        if self.progress:
+            self.progress(done, self.steps)
 
     @cached_property
     def folder(self) -> _Folder:
@@ -234,16 +244,17 @@ class _Check:
         concrete = not self.network.is_abstract
         fd = self._finite_differences(sample) if concrete else None
         rows: list[CheckRow] = []
-        steps = len(self.entries) * (1 + concrete)
-        done = 0
+        n = len(self.entries)
+        done = 2 * n if concrete else n
         if fd is not None:
+            numbers = self.numbers
+            self._advance(done)
             expected, error = fd
             for name in ("naive", "backprop", "reference"):
                 for k, entry in enumerate(self.entries):
-                    rows.append(self._against_fd(entry, k, name, self.numbers.get(name), expected, error, sample))
-            done += len(self.entries)
-            if self.progress:
-                self.progress(done, steps)
+                    rows.append(self._against_fd(entry, k, name, numbers.get(name), expected, error, sample))
+            done += n
+            self._advance(done)
         # Deep networks nest past SymPy's recursion limit in expand/cancel: numbers only.
         small = (
             sum(naive_paths(self.network, e) for e in self.entries) <= SYMBOLIC_PROOF_MAX_PATHS
@@ -266,8 +277,8 @@ class _Check:
                 )
                 rows.append(self._pair(entry, k, "reference", proved, sample))
             done += 1
-            if self.progress:
-                self.progress(done, steps)
+            self._advance(done)
+        self._advance(self.steps)
         return CheckReport(self.network, tuple(rows), self.tol, self.points, self.seed)
 
     def _reference_forms(self, k: int) -> Iterator[Callable[[], sp.Expr]]:

@@ -697,8 +697,9 @@ def grad(
     from .numeric import gradient_at
 
     values = _point_values(network, point)
-    result = _finite(gradient_at, network, values, method.value, max_paths=_budget(max_paths),
-                     reference_engine=reference_engine.value)
+    with _Progress(f"grad --method {method.value}") as progress:
+        result = _finite(gradient_at, network, values, method.value, max_paths=_budget(max_paths),
+                         reference_engine=reference_engine.value, progress=progress)
     from .docmodel import GradientTable
     from .printers import print_document
 

@@ -23,7 +23,7 @@ from .derive.reference import DEFAULT_REFERENCE_ENGINE, ReferenceDerivation, req
 from .errors import SymbpError
 from .graph import Graph, build_graph
 from .layout import parameter_layout, point_layout
-from .spec import Network, require_network
+from .spec import Entry, Network, require_network
 
 Values = dict[sp.Symbol, float]
 Point = dict[str, np.ndarray]
@@ -632,7 +632,7 @@ def _entry_name(network: Network, name: str, index: tuple[int, ...]) -> str:
 
 def gradient_at(
     network: Network, point: Mapping[str, object], method: str = "backprop", max_paths: int | None = None,
-    reference_engine: str = DEFAULT_REFERENCE_ENGINE,
+    reference_engine: str = DEFAULT_REFERENCE_ENGINE, progress: Callable[[int, int], None] | None = None,
 ) -> GradientAtPoint:
     """Every dC/dW and dC/db of a concrete network at ``point`` by one method.
 
@@ -642,6 +642,7 @@ def gradient_at(
     ``naive`` expands every entry (within ``max_paths`` paths in all, by default
     ``DEFAULT_MAX_PATHS``); ``reference`` differentiates the cost once per parameter in
     ``reference_engine`` (``symengine`` or ``sympy``; see ``symbp.reference``), within its budget.
+    ``progress(done, total)``, if given, follows those two entry by entry.
     """
     from .derive import backprop, naive, reference
     from .derive.naive import DEFAULT_MAX_PATHS, check_budget
@@ -658,17 +659,31 @@ def gradient_at(
     values = evaluator.forward_at(point)
     parameters = tuple(network.entries(kinds=("W", "b")))
     with_deltas, _ = compile_backprop(backprop(network, parameters))(values)  # the deltas, whatever the method
+    if progress is not None and not callable(progress):
+        raise SymbpError(f"progress {progress!r} must be a function progress(done, total), or None")
+
+    def each(derive: Callable[[Entry], object]) -> list:
+        out = []
+        for entry in parameters:
+            out.append(derive(entry))
+            if progress:
+                progress(len(out), len(parameters) + 1)  # the last step: evaluating them all
+        return out
+
     if method == "naive":
         check_budget(network, parameters, DEFAULT_MAX_PATHS if max_paths is None else max_paths)
-        flat = compile_expressions(forward_symbols(graph), [naive(network, e).expression() for e in parameters])(values)
+        expressions = each(lambda e: naive(network, e).expression())
+        flat = compile_expressions(forward_symbols(graph), expressions)(values)
     elif method == "reference":
-        derivations = [reference(network, e, engine=reference_engine) for e in parameters]
+        derivations = each(lambda e: reference(network, e, engine=reference_engine))
         flat = compile_reference(derivations, forward_symbols(graph))([values])[0]
     else:  # the compiled gradient function, on one row per example (a batch of one without a batch)
         cost, gradients = _compiled(network)(
             {key: point[key] for key in parameter_layout(network).keys}, np.atleast_2d(point["x"]), np.atleast_2d(point["t"])
         )
         return _at_point(method, float(cost), gradients, graph, values, with_deltas)
+    if progress:
+        progress(len(parameters) + 1, len(parameters) + 1)
     by_entry = dict(zip(parameters, map(float, flat)))
 
     gradients = {key: np.zeros(shape) for key, shape in parameter_layout(network).shapes}

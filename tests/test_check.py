@@ -100,3 +100,29 @@ def test_cli_max_paths_reaches_grad_and_check(tmp_path):
     assert result.exit_code == 2 and "budget of 3" in result.output
     assert CliRunner().invoke(app, ["grad", "-p", str(point), "-m", "naive", "--max-paths", "9", *network]).exit_code == 0
     assert CliRunner().invoke(app, ["check", "--max-paths", "3", *network]).exit_code == 2
+
+
+def test_check_reports_progress_from_the_first_derivation_to_the_end():
+    calls = []
+    net = symbp.Network([2, 2, 1], "sigmoid", "squared_error")
+    symbp.check(net, points=1, progress=lambda done, total: calls.append((done, total)))
+    entries = len(tuple(net.entries()))
+    assert calls[0] == (1, 4 * entries)  # after the first entry's derivations, before any numbers
+    assert calls[-1] == (4 * entries, 4 * entries)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls) and {t for _, t in calls} == {4 * entries}
+    abstract = []
+    symbp.check(symbp.Network([2, 2, 1]), progress=lambda done, total: abstract.append((done, total)))
+    entries = len(tuple(symbp.Network([2, 2, 1]).entries()))
+    assert abstract[0] == (1, 2 * entries) and abstract[-1] == (2 * entries, 2 * entries)
+
+
+def test_gradient_at_reports_progress_for_the_reference_and_naive():
+    net = symbp.Network([2, 2, 1], "tanh", "squared_error")
+    point = symbp.numeric.random_point(net, np.random.default_rng(0))
+    parameters = len(tuple(net.entries(kinds=("W", "b"))))
+    for method in ("reference", "naive"):
+        calls = []
+        symbp.gradient_at(net, point, method, progress=lambda done, total: calls.append((done, total)))
+        assert calls == [(k, parameters + 1) for k in range(1, parameters + 2)], method
+    with pytest.raises(symbp.SymbpError, match="progress 3 must be a function"):
+        symbp.gradient_at(net, point, "reference", progress=3)
