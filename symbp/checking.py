@@ -34,7 +34,7 @@ from .numeric import (
     Evaluator,
     StandIn,
     compile_backprop,
-    compile_in_symengine,
+    compile_naive,
     compile_reference,
     evaluator_for,
     forward_symbols,
@@ -300,7 +300,7 @@ class _Check:
         named = forward_symbols(self.graph)
         by_backprop = compile_backprop(self.backprop, self.stand_ins)
         numbers = {
-            "naive": compile_in_symengine(named, [d.expression() for d in self.naive], self.stand_ins)(sample),
+            "naive": compile_naive(self.naive, named, self.stand_ins)(sample),
             "backprop": np.array([by_backprop(values)[1] for values in sample]),
         }
         if self.reference is not None:
