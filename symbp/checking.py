@@ -247,12 +247,16 @@ class _Check:
         n = len(self.entries)
         done = 2 * n if concrete else n
         if fd is not None:
-            numbers = self.numbers
-            self._advance(done)
             expected, error = fd
+            # Where the cost overflows, a finite difference is inf - inf: no evidence either way.
+            usable = np.all(np.isfinite(expected) & np.isfinite(error), axis=1)
+            kept = _Kept(expected[usable], error[usable], _scale(expected[usable]), usable,
+                         [values for values, ok in zip(sample, usable) if ok])
+            numbers = {name: values[usable] for name, values in self.numbers.items()}
+            self._advance(done)
             for name in ("naive", "backprop", "reference"):
                 for k, entry in enumerate(self.entries):
-                    rows.append(self._against_fd(entry, k, name, numbers.get(name), expected, error, sample))
+                    rows.append(self._against_fd(entry, k, name, numbers.get(name), kept))
             done += n
             self._advance(done)
         # Deep networks nest past SymPy's recursion limit in expand/cancel: numbers only.
@@ -260,18 +264,17 @@ class _Check:
             sum(naive_paths(self.network, e) for e in self.entries) <= SYMBOLIC_PROOF_MAX_PATHS
             and self.network.L <= REFERENCE_MAX_LAYERS
         )
+        prove = (self.network.is_abstract or small) and self.network.L <= REFERENCE_MAX_LAYERS
         for k, entry in enumerate(self.entries):
-            by_backprop = self.backprop.expression(entry)
-            proved = (self.network.is_abstract or small) and self.network.L <= REFERENCE_MAX_LAYERS and _reduces_to_zero(
-                self.naive[k].expression() - by_backprop
-            )
+            by_backprop = self.backprop.expression(entry) if prove else None
+            proved = prove and _reduces_to_zero(self.naive[k].expression() - by_backprop)
             rows.append(self._pair(entry, k, "naive", proved, sample))
             if self.reference is None:
                 rows.append(CheckRow(entry.name, "reference = backprop", SKIPPED, float("nan"),
                                      reason=self.skip_reference or ""))
             else:
                 # cancel only where there are no numbers to fall back on cheaply
-                proved = (self.network.is_abstract or small) and any(
+                proved = prove and any(
                     _reduces_to_zero(by_backprop - self.folder.fold(form()), self.network.is_abstract)
                     for form in self._reference_forms(k)
                 )
@@ -314,28 +317,27 @@ class _Check:
         estimates = [self.evaluator.finite_differences(values, symbols) for values in sample]
         return np.array([e for e, _ in estimates]), np.array([error for _, error in estimates])
 
-    def _against_fd(
-        self, entry: Entry, k: int, name: str, got: np.ndarray | None, expected: np.ndarray, error: np.ndarray,
-        sample: list[dict],
-    ) -> CheckRow:
+    def _against_fd(self, entry: Entry, k: int, name: str, got: np.ndarray | None, kept: _Kept) -> CheckRow:
+        """``got`` (the points ``kept`` keeps) against the finite differences."""
         if got is None:
             return CheckRow(entry.name, name, SKIPPED, float("nan"), reason=self.skip_reference or "")
-        # Where the cost overflows, a finite difference is inf - inf: no evidence either way.
-        usable = np.all(np.isfinite(expected) & np.isfinite(error), axis=1)
-        if not usable.any():
+        if not kept.usable.any():
             return CheckRow(entry.name, name, SKIPPED, float("nan"), reason=NONFINITE_COST)
-        got, expected, error = got[usable], expected[usable], error[usable]
-        sample = [values for values, kept in zip(sample, usable) if kept]
-        relative = np.abs(got[:, k] - expected[:, k]) / _scale(expected)[:, k]
-        allowed = np.maximum(self.tol, FD_ERROR_FACTOR * error[:, k] / _scale(expected)[:, k])
-        return self._row(entry, name, relative, allowed, sample, (name, got[:, k]), (FINITE_DIFFERENCE, expected[:, k]))
+        expected, scale = kept.expected[:, k], kept.scale[:, k]
+        relative = np.abs(got[:, k] - expected) / scale
+        allowed = np.maximum(self.tol, FD_ERROR_FACTOR * kept.error[:, k] / scale)
+        return self._row(entry, name, relative, allowed, kept.sample, (name, got[:, k]), (FINITE_DIFFERENCE, expected))
+
+    @cached_property
+    def _backprop_scale(self) -> np.ndarray:
+        return _scale(self.numbers["backprop"])
 
     def _pair(self, entry: Entry, k: int, name: str, proved: bool, sample: list[dict]) -> CheckRow:
         method = f"{name} = backprop"
         if proved:
             return CheckRow(entry.name, method, PROVED, 0.0)
         got, expected = self.numbers[name], self.numbers["backprop"]
-        relative = np.abs(got[:, k] - expected[:, k]) / _scale(expected)[:, k]
+        relative = np.abs(got[:, k] - expected[:, k]) / self._backprop_scale[:, k]
         return self._row(entry, method, relative, np.full(len(sample), self.tol), sample,
                          (name, got[:, k]), ("backprop", expected[:, k]))
 
@@ -377,6 +379,18 @@ class _Check:
         for f, partials in self.graph.partial_functions.items():
             out += [f, *partials]
         return out
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """The finite differences at the points where they are finite (``usable``), with their scale."""
+
+    expected: np.ndarray
+    error: np.ndarray
+    scale: np.ndarray
+    usable: np.ndarray
+    """One flag per point of the whole sample."""
+    sample: list[dict]
 
 
 def _scale(expected: np.ndarray) -> np.ndarray:

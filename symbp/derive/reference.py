@@ -85,8 +85,8 @@ class ReferenceDerivation(OneEntry):
         (W_kj, a_j) terms and b_k, so that a forward pass's values give it a value."""
         if self.engine_derivative is None:
             return {}
-        known = _engine(self.network).remainders
-        return {sp.Symbol(s.name): known[s.name] for s in self.engine_derivative.free_symbols if s.name in known}
+        engine = _engine(self.network)
+        return {r: engine.remainders[r] for r in engine.remainder_symbols(self.entry)}
 
     @cached_property
     def cost(self) -> sp.Expr:
@@ -377,8 +377,9 @@ class _SymEngineGraph:
         self.mean = se.sympify(graph.mean)
         self.decay = self.to_se(graph.decay_cost)
         self._upward: dict[tuple[int, int, str], Any] = {}
-        self.remainders: dict[str, tuple[tuple[tuple[sp.Symbol, sp.Symbol], ...], sp.Symbol]] = {}
-        """By name, each remainder r = sum_j W_kj a_j + b_k (``_cost_of_unit``) as its (W_kj, a_j) terms and b_k."""
+        self.remainders: dict[sp.Symbol, tuple[tuple[tuple[sp.Symbol, sp.Symbol], ...], sp.Symbol]] = {}
+        """Each remainder r = sum_j W_kj a_j + b_k (``_cost_of_unit``) as its (W_kj, a_j) terms and b_k."""
+        self._remainder_symbols: dict[str, sp.Symbol] = {}
 
     def _learn(self, g: Graph) -> None:
         L = self.network.L
@@ -462,20 +463,29 @@ class _SymEngineGraph:
 
     def _remainder(self, g: Graph, layer: int, k: int, i: int) -> Any:
         """The named sum_{j != i} W^{(layer)}_{kj} a^{(layer-1)}_j + b^{(layer)}_k of example ``g``."""
-        z = g.z[layer][k]
-        name = f"_{z.name}_less_{i + 1}"
-        if name not in self.remainders:
+        name = _remainder_name(g, layer, k, i)
+        if name not in self._remainder_symbols:
             W, b = self.graph.W[layer], self.graph.b[layer]
             terms = tuple((W[k, j], a_j) for j, a_j in enumerate(g.a[layer - 1]) if j != i)
-            self.remainders[name] = (terms, b[k])
+            self._remainder_symbols[name] = symbol = sp.Symbol(name)
+            self.remainders[symbol] = (terms, b[k])
         return self.se.Symbol(name)
+
+    def remainder_symbols(self, entry: Entry) -> tuple[sp.Symbol, ...]:
+        """The remainders ``derivative(entry)`` is over (made by it: call that first)."""
+        m, i = entry.layer, entry.row - 1
+        if m == self.network.L or self.network.is_abstract:
+            return ()
+        examples = self.graph.examples if entry.is_parameter else (self.graph,)
+        return tuple(self._remainder_symbols[_remainder_name(g, m + 1, k, i)]
+                     for g in examples for k in range(self.network.D(m + 1)))
 
     def substituted(self, derivative: Any) -> Any:
         """A ``derivative`` over named quantities, substituted down to x, W, b, t."""
         full = dict(self.full)
-        for name, (terms, b) in self.remainders.items():
+        for symbol, (terms, b) in self.remainders.items():
             rest = self.se.Add(*[self.symbol(w) * self.symbol(a) for w, a in terms], self.symbol(b))
-            full[self.se.Symbol(name)] = rest.xreplace(self.full)
+            full[self.se.Symbol(symbol.name)] = rest.xreplace(self.full)
         return derivative.xreplace(full)
 
     def to_sympy(self, expr: Any) -> sp.Expr:
@@ -531,6 +541,11 @@ class _SymEngineGraph:
             return out
 
         return convert(expr)
+
+
+def _remainder_name(g: Graph, layer: int, k: int, i: int) -> str:
+    """The remainder of z^{(layer)}_k without unit i of the layer below, e.g. ``_z2_3_less_1``."""
+    return f"_{g.z[layer][k].name}_less_{i + 1}"
 
 
 class _Unconvertible(Exception):
