@@ -11,10 +11,12 @@ symbp's caches then cleared:
 
 - derive: ``symbp.backprop`` for every W and b entry (what ``symbp derive --method
   backprop`` renders);
-- check: ``symbp.check(network)`` with its defaults (5 points, the default budgets),
-  which refuses networks whose naive expansion or finite differences exceed them;
-  the refusal is recorded as such. A check that runs past ``--check-cap`` seconds is
-  stopped, and larger networks are not tried;
+- check: ``symbp.check(network, points=3)`` with its budgets (naive paths, finite-difference
+  work) lifted, so that it runs at every size until one takes past ``--check-cap`` seconds
+  (larger networks are then not tried). Its work is not linear in the parameters by what it
+  compares: the naive expansion has more paths than parameters (k^3 for k^2 weights) and each
+  entry's finite difference runs a forward pass over every parameter; so its slope is also fitted
+  against that work (``check_work``);
 - codegen: ``symbp.codegen.module_source`` (description to the module's source).
 
 The fitted slope is the least-squares line through (log parameters, log seconds)
@@ -57,7 +59,7 @@ def runner(net):
         return lambda: backprop(net, tuple(net.entries(kinds=("W", "b"))))
     if command == "check":
         from symbp.checking import check
-        return lambda: check(net)
+        return lambda: check(net, points=3, max_paths=10**12, max_work=10**15)
     from symbp.codegen import module_source
     return lambda: module_source(net)
 
@@ -86,6 +88,16 @@ class Measurement:
 
 def parameters(layers: tuple[int, ...]) -> int:
     return sum(layers[m] * (layers[m - 1] + 1) for m in range(1, len(layers)))
+
+
+def check_work(layers: tuple[int, ...]) -> int:
+    """The naive expansion's paths plus entries x parameters (each entry's finite differences)."""
+    from symbp.counts import naive_paths
+    from symbp.spec import Network
+
+    net = Network(list(layers), "sigmoid", "squared_error")
+    entries = tuple(net.entries())
+    return sum(naive_paths(net, e) for e in entries) + len(entries) * net.parameter_count
 
 
 def measure(command: str, layers: tuple[int, ...], cap: float) -> Measurement:
@@ -171,6 +183,10 @@ def slopes(results: list[Measurement]) -> list[str]:
         large = [(p, t) for p, t in points if p >= LARGE]
         if len(large) < len(points) and slope(large) is not None:
             line += f"; {slope(large):.2f} over the {len(large)} from {LARGE:,} parameters up"
+        if command == "check" and len(points) >= 3:
+            work = [(check_work(r.layers), r.seconds) for r in results if r.command == command and r.seconds is not None]
+            line += (f"; against its work (naive paths + entries x parameters, {work[0][0]:,} to {work[-1][0]:,}): "
+                     f"slope **{slope(work):.2f}**")
         out.append(line)
     return out
 
@@ -205,8 +221,8 @@ def report(results: list[Measurement], args: argparse.Namespace, started: float,
         "",
         f"Command: `python benchmarks/scaling.py {' '.join(sys.argv[1:])}`; machine as above (2 vCPUs), "
         f"load average at the start {load}, at the end {_load()}. Each cell is one cold run in a new process"
-        " (after the same call on a 2,2,1 network, with the caches then cleared): derive is `symbp.backprop` for every W and b entry, check is `symbp.check(network)`"
-        " with its defaults (5 points, default budgets), codegen is `symbp.codegen.module_source`."
+        " (after the same call on a 2,2,1 network, with the caches then cleared): derive is `symbp.backprop` for every W and b entry, check is `symbp.check(network, points=3)`"
+        " with its naive and finite-difference budgets lifted, codegen is `symbp.codegen.module_source`."
         f" Caps: {', '.join(f'{c} {args_cap:g} s' for c, args_cap in _caps(args).items())}.",
         "",
         *table(results),
