@@ -1,4 +1,4 @@
-"""Issue 14's table: check and grad --method reference with the SymPy reference (before) and SymEngine (after).
+"""Issue 14's table: check and grad --method reference with the SymPy reference and with SymEngine (the default).
 
     python benchmarks/check_speed.py                               # print the table
     python benchmarks/check_speed.py --record benchmarks/RESULTS.md  # and write it into the notes there
@@ -23,29 +23,37 @@ from pathlib import Path
 import numpy as np
 
 ROWS = (
-    ("`check` 4,8,8,1 sigmoid, squared error, 3 points", 1.5,
+    ("`check` 4,8,8,1 sigmoid, squared error, 3 points", 1.5, "about 12 s",
      ["check", "--layers", "4,8,8,1", "--activation", "sigmoid", "--cost", "squared_error", "--points", "3"]),
-    ("`check` 4,8,8,1 abstract (proof)", 2.0, ["check", "--layers", "4,8,8,1"]),
-    ("`check` 8,16,16,1 sigmoid, squared error, 3 points", 5.0,
+    ("`check` 4,8,8,1 abstract (proof)", 2.0, "about 19 s", ["check", "--layers", "4,8,8,1"]),
+    ("`check` 8,16,16,1 sigmoid, squared error, 3 points", 5.0, "minutes",
      ["check", "--layers", "8,16,16,1", "--activation", "sigmoid", "--cost", "squared_error", "--points", "3"]),
     ("`check` 16,64,64,1 sigmoid, squared error, 3 points, `--max-paths 100000 --max-work 100000000`", 60.0,
+     "hours (estimated)",
      ["check", "--layers", "16,64,64,1", "--activation", "sigmoid", "--cost", "squared_error", "--points", "3",
       "--max-paths", "100000", "--max-work", "100000000"]),
-    ("`grad --method reference` 50 layers of width 2", 10.0, ["grad", "--method", "reference", "--layers",
-                                                            ",".join(["2"] * 51), "--activation", "sigmoid",
-                                                            "--cost", "squared_error", "--point", "{point}"]),
+    ("`grad --method reference` 50 layers of width 2", 10.0, "over 11 minutes",
+     ["grad", "--method", "reference", "--layers", ",".join(["2"] * 51), "--activation", "sigmoid",
+      "--cost", "squared_error", "--point", "{point}"]),
 )
+"""(row, target in seconds, time when issue 14 was filed, symbp's arguments)."""
 ENGINES = ("sympy", "symengine")
 NOTES = (
-    "What the SymEngine path does: the cost is built in SymEngine from each layer's definitions (shared, not copied), "
-    "differentiated there (for W and b over the named z with only the unit that holds the variable substituted), "
-    "substituted down to x, W, b, t and evaluated by one `symengine.Lambdify` with common parts once (deeper than 6 "
-    "layers: numbers substituted into the shared graph); the naive expansions are evaluated the same way; finite "
-    "differences of every entry run as one vectorised forward pass per point and 128 entries.",
-    "The sympy column is this code with `--reference-engine sympy`: its naive numbers and finite differences are already the fast ones, and where the SymPy reference is over its budget it is skipped (8,16,16,1: over 120,000 nodes, so that row checks without a reference) or refused (grad on 50 layers: exit 2 at its 16-layer limit), so those speed-ups are not before/after. Measured on main before this change, on the same machine: 4,8,8,1 sigmoid 17.5 s, 4,8,8,1 abstract 14.4 s; from issue 14: 8,16,16,1 minutes, grad 50x2 over 11 minutes. 16,64,64,1 (5,571 entries) does not finish within the cap: SymEngine differentiates 5,313 parameters in about 50 s and `Lambdify` of their 5,571 derivatives takes longer; not solved here.",
-    "Abstract networks (the proof row) keep the SymPy reference: converting SymEngine's Subs(Derivative(...)) back "
-    "to SymPy for the proofs cost more than SymPy's own diff, so that row is unchanged; its time is the symbolic "
-    "proofs.",
+    "The 'when filed' column is issue 14's own measurement of the code before it. The two engine columns are this "
+    "code, the same run, with `--reference-engine sympy` and with the default `symengine`.",
+    "What the SymEngine path does: each layer's definitions are converted once and composed by `xreplace`, so the "
+    "cost is a shared graph. For an entry of unit i of layer m the cost is written as a function of that unit alone: "
+    "the units of layer m+1 as W_ki a_i + r_k with the rest of their sums r_k named, the layers above written out, "
+    "z_i written out for W and b; SymEngine differentiates that (400 nodes for a first-layer weight of 16,64,64,1 "
+    "instead of 12,000), and the derivative is evaluated by `symengine.Lambdify` (32 expressions per call, common "
+    "parts once) at the forward pass's values of the named quantities and of each r_k's sum. Abstract networks are "
+    "differentiated the same way and come back to SymPy for the proofs with sigma' and dC/da named (a memoised "
+    "conversion of SymEngine's Subs(Derivative(...))); an abstract check evaluates numbers only where a proof fails. "
+    "Finite differences of every entry run as one vectorised forward pass per point and 128 entries.",
+    "The sympy column differentiates in SymPy (abstract functions through their named partials, no Subs); where "
+    "the SymPy reference is over its budget it is skipped (8,16,16,1: over 120,000 nodes, so that row checks "
+    "without a reference) or refused (grad on 50 layers: exit 2 at its 16-layer limit), so those speed-ups are "
+    "not like for like.",
 )
 START = "<!-- check_speed.py --record: start -->"
 END = "<!-- check_speed.py --record: end -->"
@@ -75,11 +83,11 @@ def run(args: list[str], cap: float) -> tuple[float | None, str]:
 
 
 def table(cap: float) -> list[str]:
-    lines = ["| work | target | sympy (before) | symengine (after) | speed-up | result (symengine) |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| work | target | when filed | sympy engine | symengine (default) | speed-up | result (symengine) |",
+             "|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as folder:
         point = str(point_file(Path(folder)))
-        for title, target, args in ROWS:
+        for title, target, filed, args in ROWS:
             args = [point if a == "{point}" else a for a in args]
             times, notes = {}, {}
             for engine in ENGINES:
@@ -88,7 +96,7 @@ def table(cap: float) -> list[str]:
             shown = {e: f"{t:.1f} s" if t is not None else f"> {cap:.0f} s" for e, t in times.items()}
             before, after = times["sympy"], times["symengine"]
             ratio = f"{before / after:.0f}x" if before and after else (f"> {cap / after:.0f}x" if after else "")
-            lines.append(f"| {title} | < {target:g} s | {shown['sympy']} | {shown['symengine']} | {ratio} | "
+            lines.append(f"| {title} | < {target:g} s | {filed} | {shown['sympy']} | {shown['symengine']} | {ratio} | "
                          f"{notes['symengine'].replace('|', '/')} |")
     return lines
 
