@@ -321,14 +321,16 @@ class Backprop(Node):
 
 @dataclass(frozen=True)
 class ReferenceResult(Node):
-    """dC/d(variable) by sympy.diff of the cost written out in x, W, b, t."""
+    """dC/d(variable) by diff of the cost written out in x, W, b, t, in the engine that did it."""
 
     variable: sp.Symbol
     equation: Equation
+    engine: str = "sympy"
 
     @property
     def heading(self) -> Title:
-        return Title((self.equation.lhs, " by sympy.diff of the cost written out in x, W, b, t"))
+        name = {"sympy": "SymPy", "symengine": "SymEngine"}[self.engine]
+        return Title((self.equation.lhs, f" by {name}'s diff of the cost written out in x, W, b, t"))
 
 
 @dataclass(frozen=True)
@@ -594,7 +596,7 @@ def backprop_steps(derivation: BackpropDerivation) -> Backprop:
 def reference_result(derivation: ReferenceDerivation) -> ReferenceResult:
     graph = build_graph(derivation.network)
     lhs = Partial(graph.C, derivation.variable)
-    return ReferenceResult(derivation.variable, Equation(lhs, (LongExpression(derivation.expression()),)))
+    return ReferenceResult(derivation.variable, Equation(lhs, (LongExpression(derivation.expression()),)), derivation.engine)
 
 
 Derivation = Union[NaiveDerivation, BackpropDerivation, ReferenceDerivation]

@@ -180,3 +180,13 @@ def test_a_reference_too_large_to_write_out_is_refused_by_derive_but_its_numbers
     assert result.exit_code == 2 and "written out" in result.output and "symbp check or grad" in result.output
     report = check(symbp.Network([2, 30, 30, 30, 1], "sigmoid", "squared_error"), points=1, entries=["W1_1_1"])
     assert report.passed and {r.outcome for r in report.rows if r.method.startswith("reference")} == {"verified"}
+
+
+def test_the_printed_reference_names_the_engine_that_differentiated_it():
+    net = symbp.Network([2, 2, 1], "tanh", "squared_error")
+    for engine, name in (("symengine", "SymEngine"), ("sympy", "SymPy")):
+        text = symbp.show(symbp.reference(net, "W1_1_1", engine=engine), format="text")
+        assert f"by {name}'s diff of the cost" in text
+    # where SymEngine cannot (max in a formula), SymPy did it, and the heading says so
+    kinked = symbp.Network([2, 2, 1], ["kinked", "identity"], "squared_error", define=(("kinked", "max(x, x/4)"),))
+    assert "by SymPy's diff" in symbp.show(symbp.reference(kinked, "W1_1_1"), format="text")
