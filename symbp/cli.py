@@ -537,7 +537,8 @@ def derive(
         help="W2_1_2, b1_2, z2_1, a1_2; a whole W2 or b1; or all. Default: the lecture's W2_1_2 and W1_2_3.")] = None,
     method: Annotated[Optional[list[Method]], typer.Option(
         "--method", "-m", metavar="METHOD", show_default=False,
-        help="naive, backprop, reference (sympy.diff) or all; repeat for several. Default: naive and backprop.")] = None,
+        help="naive, backprop, reference (diff of the substituted cost, see --reference-engine) or all; repeat for "
+             "several. Default: naive and backprop.")] = None,
     format: FormatOption = None,
     max_paths: MaxPathsOption = None,
     reference_engine: ReferenceEngineOption = ReferenceEngine(DEFAULT_REFERENCE_ENGINE),
@@ -553,7 +554,7 @@ def derive(
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
-    """Derive gradients three ways: naive paths, backprop, sympy.diff.
+    """Derive gradients three ways: naive paths, backprop, diff of the substituted cost (the reference).
 
     With no arguments: the lecture's two exercises, dC/dW⁽²⁾₁₂ and dC/dW⁽¹⁾₂₃ on
     its 3,2,2,1 network, by the naive expansion and by backprop.

@@ -190,3 +190,22 @@ def test_the_printed_reference_names_the_engine_that_differentiated_it():
     # where SymEngine cannot (max in a formula), SymPy did it, and the heading says so
     kinked = symbp.Network([2, 2, 1], ["kinked", "identity"], "squared_error", define=(("kinked", "max(x, x/4)"),))
     assert "by SymPy's diff" in symbp.show(symbp.reference(kinked, "W1_1_1"), format="text")
+
+
+@pytest.mark.parametrize("entries,layers,extra", [
+    (["W1"], "8,16,16,1", ["--activation", "sigmoid", "--cost", "squared_error"]),  # each under, together over
+    (["W1_1_1"], "16,64,64,1", []),  # abstract: SymEngine's derivative would come back as a SymPy tree
+])
+def test_derive_refuses_references_too_large_to_print_together_before_deriving(entries, layers, extra):
+    from typer.testing import CliRunner
+
+    from symbp.cli import app
+    from symbp.derive.reference import REFERENCE_MAX_NODES, cost_tree_nodes
+
+    net = symbp.Network([int(v) for v in layers.split(",")], *(["sigmoid", "squared_error"] if extra else []))
+    chosen = [e for e in net.entries() if e.name == entries[0] or e.name.startswith(entries[0] + "_")]
+    assert sum(cost_tree_nodes(net, e) for e in chosen) > REFERENCE_MAX_NODES  # the premise, by formula
+    result = CliRunner().invoke(app, ["derive", *entries, "--method", "reference", "--layers", layers, *extra])
+    assert result.exit_code == 2, result.output
+    assert "written out would have about" in result.output and "symbp check or grad" in result.output
+    assert "Traceback" not in result.output

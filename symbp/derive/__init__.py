@@ -9,7 +9,7 @@ from ..spec import LECTURE_ENTRIES, Entry, Network, require_network, selected_en
 
 from .backprop import BackpropDerivation, DeltaStep, GradientStep, backprop
 from .naive import DEFAULT_MAX_PATHS, Factor, NaiveDerivation, NaiveDerivations, Path, naive
-from .reference import ReferenceDerivation, ReferenceDerivations, reference
+from .reference import ReferenceDerivation, ReferenceDerivations, reference, written_out_refusal
 from ..engines import DEFAULT_REFERENCE_ENGINE
 
 __all__ = [
@@ -80,6 +80,8 @@ def derivations(
     wanted = METHODS if "all" in methods else [m for m in METHODS if m in methods]
     if "naive" in wanted:
         check_budget(network, chosen, max_paths)
+    if "reference" in wanted and (refusal := written_out_refusal(network, chosen)):
+        raise SymbpError(f"{refusal}; or name fewer entries")
     slow = len(chosen) * (("naive" in wanted) + ("reference" in wanted))
     done = 0
     items: list[Derivation] = []

@@ -101,9 +101,9 @@ class ReferenceDerivation(OneEntry):
         """``diff(cost, variable)``, substituted down to x, W, b, t."""
         if self.computed is not None:
             return self.computed[1]
-        refusal = reference_refusal(self.network, (self.entry,), "sympy")
+        refusal = written_out_refusal(self.network, (self.entry,))
         if refusal:  # SymEngine shares what a SymPy expression (and its print) would write out in full
-            raise SymbpError(f"{refusal.replace('sympy.diff', 'written out')}; its numbers: symbp check or grad")
+            raise SymbpError(refusal)
         if _has_max(self.network):
             # SymPy turns SymEngine's nested Piecewise conditions into ITE(...) when converting back:
             # relu's printed form is SymPy's own diff (the numbers still come from SymEngine).
@@ -137,7 +137,8 @@ def reference(
 
     ``engine`` is ``symengine`` (the default; C++, hundreds of times faster) or ``sympy``.
     SymEngine is used where it differentiates every part of the network (see
-    ``symengine_supports``); elsewhere (abstract parts; max, min or abs in a --define formula)
+    ``symengine_supports``); elsewhere (max, min or abs in a --define formula; an abstract part
+    beside relu, leaky_relu or softmax)
     SymPy does it, and ``engine`` on the result says which did.
     With ``guard`` (the default) an entry whose cost is too deep or large for the engine is
     refused up front; ``guard=False`` runs it anyway (the benchmarks time it on samples).
@@ -157,6 +158,20 @@ def reference(
             raise SymbpError(f"{refusal}; use backprop (CLI: --method backprop)")
         return ReferenceDerivations(network, tuple(_reference(network, e, guard, engine) for e in chosen))
     return _reference(network, entry, guard, engine)
+
+
+def written_out_refusal(network: Network, entries: Sequence[Entry]) -> str | None:
+    """Why the references of ``entries`` are too large to write out (print) together, or None:
+    whatever engine differentiates them, a printed form is a SymPy tree."""
+    if network.L > REFERENCE_MAX_LAYERS:
+        return (f"the reference written out is limited to {REFERENCE_MAX_LAYERS} layers, network {network.describe()} "
+                f"has {network.L}; its numbers: symbp check or grad")
+    total = sum(cost_tree_nodes(network, e) for e in entries)
+    if total > REFERENCE_MAX_NODES:
+        what = entries[0].name if len(entries) == 1 else f"{len(entries)} entries"
+        return (f"the reference of {what} written out would have about {total:,.0f} expression nodes, over the "
+                f"limit of {REFERENCE_MAX_NODES:,} for printing; its numbers: symbp check or grad")
+    return None
 
 
 def require_engine(engine: object) -> str:
@@ -229,13 +244,16 @@ def reference_refusal(network: Network, entries: Sequence[Entry], engine: str = 
 
     Counted by formula from the widths, before any expression is built: for SymPy the
     size of the cost as a tree, for SymEngine (which shares equal parts) the work of
-    walking the shared graph once per entry.
+    walking the shared graph once per entry; an abstract network's SymEngine derivative
+    comes back to SymPy as a tree, so SymPy's limits hold for it.
     """
-    if engine_used(network, engine) == "symengine":
+    used = engine_used(network, engine)
+    if used == "symengine" and not network.is_abstract:
         name, layers, nodes, size = "symengine", SYMENGINE_MAX_LAYERS, SYMENGINE_MAX_WORK, symengine_work
         kind = "shared expression nodes"
     else:
-        name, layers, nodes, size = "sympy.diff", REFERENCE_MAX_LAYERS, REFERENCE_MAX_NODES, cost_tree_nodes
+        name = "sympy.diff" if used == "sympy" else "symengine, written out in SymPy"
+        layers, nodes, size = REFERENCE_MAX_LAYERS, REFERENCE_MAX_NODES, cost_tree_nodes
         kind = "expression nodes"
     if network.L > layers:
         return f"the reference ({name}) is limited to {layers} layers, network {network.describe()} has {network.L}"
