@@ -281,20 +281,26 @@ class _Check:
                 rows.append(self._pair(entry, k, "reference", proved, sample))
             done += 1
             self._advance(done)
-        self._advance(self.steps)
         return CheckReport(self.network, tuple(rows), self.tol, self.points, self.seed)
 
     def _reference_forms(self, k: int) -> Iterator[Callable[[], sp.Expr]]:
-        """The reference to prove equal to backprop: as computed; then, from SymEngine, as SymPy's diff
-        writes it (which folds into the named quantities where SymEngine's form, converted back, may not),
-        but only where SymEngine's numbers equal backprop's at every point, so the proof is of what was computed."""
-        yield self.reference[k].expression
-        if self.reference[k].engine == "sympy":
+        """The reference to prove equal to backprop: as computed, where its SymPy form is what was
+        computed (SymPy's diff, or an abstract network's SymEngine derivative converted back); else
+        its printed form and SymPy's diff (which folds into the named quantities where SymEngine's
+        form, converted back, may not), but only where SymEngine's numbers equal backprop's at every
+        point, so that the proof is of what was computed."""
+        derivation = self.reference[k]
+        as_computed = derivation.engine == "sympy" or derivation.computed is not None
+        if as_computed:
+            yield derivation.expression
+        if derivation.engine == "sympy":
             return
         got, expected = self.numbers["reference"][:, k], self.numbers["backprop"][:, k]
-        same = np.all(np.abs(got - expected) <= ROUNDING * np.maximum(np.abs(expected), 1.0))
-        if same:
-            yield lambda: reference(self.network, self.entries[k], engine="sympy").expression()
+        if not np.all(np.abs(got - expected) <= ROUNDING * np.maximum(np.abs(expected), 1.0)):
+            return
+        if not as_computed:
+            yield derivation.expression
+        yield lambda: reference(self.network, self.entries[k], engine="sympy").expression()
 
     # Numbers ---------------------------------------------------------------
 

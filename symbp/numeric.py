@@ -20,7 +20,7 @@ from .activations import FORMULA_VARIABLE, STABLE_FUNCTIONS, stable_form
 from .costs import COSTS
 from .derive.backprop import BackpropDerivation
 from .derive.naive import NaiveDerivation
-from .derive.reference import DEFAULT_REFERENCE_ENGINE, ReferenceDerivation, require_engine
+from .derive.reference import DEFAULT_REFERENCE_ENGINE, LAMBDIFY_MAX_LAYERS, ReferenceDerivation, require_engine
 from .errors import SymbpError
 from .graph import Graph, build_graph
 from .layout import parameter_layout, point_layout
@@ -380,10 +380,6 @@ def compile_expressions(
     return evaluate
 
 
-LAMBDIFY_MAX_LAYERS = 6
-"""Up to this depth the reference is compiled by ``symengine.Lambdify`` (its common-subexpression
-search grows steeply with depth: 10 layers of width 2 take a second); deeper, numbers are
-substituted into SymEngine's shared graph, point by point."""
 
 
 def compile_reference(
@@ -507,10 +503,11 @@ def compile_many(
     """Many expressions at many points: an array of shape (points, expressions).
 
     Those with a SymEngine form are compiled by ``symengine.Lambdify`` with common parts
-    computed once (or, ``deep``, evaluated by substituting numbers into the shared graph);
-    the others, those Lambdify cannot take, and any value SymEngine's plain exp overflows to
-    inf or NaN, by ``compile_expressions`` on the SymPy form (made only then) with the
-    stable sigmoid and softplus.
+    computed once (or, ``deep``, evaluated node by node on the shared graph, ``_at_numbers``);
+    a value that comes out inf or NaN there (float64's exp overflows past 709) is evaluated
+    again on the graph in 53-bit MPFR numbers, whose exponent range does not overflow; the
+    others, and those Lambdify cannot take, by ``compile_expressions`` on the SymPy form (made
+    only then) with the stable sigmoid and softplus.
     """
     fast = [k for k, e in enumerate(engine_forms) if e is not None]
     slow = [k for k, e in enumerate(engine_forms) if e is None]
@@ -520,11 +517,9 @@ def compile_many(
 
         inputs = [symengine.Symbol(s.name) for s in args]
         exprs = [engine_forms[k] for k in fast]
-        if deep:  # numbers substituted into the shared graph: each node computed once per point
+        if deep:  # numbers substituted into the shared graph
             def by_symengine(table: np.ndarray) -> np.ndarray:
-                return np.array([
-                    [float(e.xreplace(dict(zip(inputs, map(symengine.RealDouble, row))))) for e in exprs] for row in table
-                ])
+                return np.array([_at_numbers(exprs, inputs, row, symengine.RealDouble) for row in table])
         else:
             try:
                 by_symengine = _lambdify_in_chunks(args, exprs, None if groups is None else [groups[k] for k in fast])
@@ -548,10 +543,29 @@ def compile_many(
                 out[:, fast] = np.reshape(by_symengine(table), (len(points), len(fast)))
             bad = sorted({fast[j] for j in np.flatnonzero(~np.all(np.isfinite(out[:, fast]), axis=0))})
             if bad:
-                out[:, bad] = on_sympy(bad, points)
+                wide = [engine_forms[k] for k in bad]
+                out[:, bad] = [_at_numbers(wide, inputs, row, _mpfr) for row in table]
         return out
 
     return evaluate
+
+
+def _mpfr(value: float) -> Any:
+    import symengine
+
+    return symengine.RealMPFR(repr(float(value)), 53)  # repr: the shortest string that gives the same float
+
+
+def _at_numbers(exprs: Sequence[Any], inputs: Sequence[Any], row: Sequence[float], number: Callable[[float], Any]) -> list[float]:
+    """SymEngine ``exprs`` at one point (``inputs`` = ``row``), the numbers made by ``number``.
+
+    ``xreplace`` walks a shared graph as a tree: fine where each layer uses its z once (50 sigmoid
+    layers of width 2: a second); formulas that use it twice are refused that deep up front
+    (``reference_refusal``).
+    """
+    numbers = {symbol: number(value) for symbol, value in zip(inputs, row)}
+    with np.errstate(all="ignore"):
+        return [float(e.xreplace(numbers)) for e in exprs]
 
 
 def forward_symbols(graph: Graph) -> tuple[sp.Symbol, ...]:

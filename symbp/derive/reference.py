@@ -257,10 +257,30 @@ def reference_refusal(network: Network, entries: Sequence[Entry], engine: str = 
         kind = "expression nodes"
     if network.L > layers:
         return f"the reference ({name}) is limited to {layers} layers, network {network.describe()} has {network.L}"
+    repeated = _repeats_its_argument(network) if name == "symengine" and network.L > LAMBDIFY_MAX_LAYERS else None
+    if repeated:
+        return (f"the reference (symengine) is limited to {LAMBDIFY_MAX_LAYERS} layers when a hidden layer's "
+                f"non-linearity uses z more than once ({repeated}), network has {network.L}")
     total = sum(size(network, e) for e in entries)
     if total > nodes:
         what = entries[0].name if len(entries) == 1 else f"{len(entries)} entries"
         return f"the reference ({name}) of {what} would walk about {total:,.0f} {kind}, over its limit of {nodes:,}"
+    return None
+
+
+LAMBDIFY_MAX_LAYERS = 6
+"""Up to this depth the reference is compiled by ``symengine.Lambdify`` (its common-subexpression
+search grows steeply with depth: 10 layers of width 2 take a second); deeper, numbers are
+substituted into SymEngine's shared graph, point by point (``numeric.compile_many``)."""
+
+
+def _repeats_its_argument(network: Network) -> str | None:
+    """The first hidden non-linearity whose formula uses z more than once (leaky_relu, a GELU), or None:
+    substituting numbers walks such a layer's graph twice per use, so deep networks of it take hours."""
+    for m in range(1, network.L):
+        name = network.activations[m - 1]
+        if name != "abstract" and network.activation(m).value(_Z).count(_Z) > 1:
+            return name
     return None
 
 
