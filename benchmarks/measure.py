@@ -24,7 +24,7 @@ from handwritten import TorchBackprop, numpy_backprop, numpy_backprop_blocks
 from memory import Peaks, peaks, sample_batch
 from symbp import codegen
 from symbp.counts import OperationCount, backprop_count, naive_count, naive_paths
-from symbp.derive import backprop, naive, reference
+from symbp.derive import backprop, naive
 from symbp.derive.naive import DEFAULT_MAX_PATHS
 from symbp.errors import SymbpError
 from symbp.graph import build_graph
@@ -125,11 +125,15 @@ def time_naive(net: Network, cap: float) -> Timing:
 
 
 def time_reference(net: Network, cap: float) -> Timing:
+    """Plain ``sympy.diff`` of the fully substituted C, entry by entry: the naive way to a gradient
+    that goal 2 weighs backprop against (symbp's own reference differentiates a smaller form, in
+    SymEngine by default; ``check_speed.py`` times that)."""
+    graph = build_graph(net)
+
     def substitute_cost() -> object:
-        graph = build_graph(net)
         return graph.full[graph.C]
 
-    return time_per_entry(net, substitute_cost, lambda entry: reference(net, entry, guard=False), cap)
+    return time_per_entry(net, substitute_cost, lambda entry: sp.diff(graph.full[graph.C], graph.symbol(entry)), cap)
 
 
 # Operation counts -------------------------------------------------------------
