@@ -212,7 +212,6 @@ class _Check:
         rng = np.random.default_rng(seed)
         self.stand_ins: dict[str, StandIn] = stand_ins(self.graph, rng) if network.is_abstract else {}
         self.evaluator = Evaluator(self.graph, self.stand_ins) if network.is_abstract else evaluator_for(network)
-        self.rng = rng
         self.sample = [self.evaluator.forward_at(random_point(network, rng, self.evaluator)) for _ in range(points)]
         self.skip_reference = reference_refusal(network, entries, engine)
         self.backprop = backprop(network, entries)

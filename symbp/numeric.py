@@ -380,8 +380,6 @@ def compile_expressions(
     return evaluate
 
 
-
-
 def compile_reference(
     derivations: Sequence[ReferenceDerivation], args: Sequence[sp.Symbol], functions: Functions | None = None
 ) -> Callable[[Sequence[Values]], np.ndarray]:
@@ -418,16 +416,22 @@ def compile_in_symengine(
 
     Abstract parts (``functions``) have no SymEngine form: then SymPy's lambdify does it all.
     """
-    converted: list[Any] = [None] * len(exprs)
-    if not functions:
-        import symengine
+    import symengine
 
-        for k, expr in enumerate(exprs):
-            try:
-                converted[k] = symengine.sympify(expr)
-            except (SympifyError, TypeError, ValueError, RuntimeError, NotImplementedError):
-                pass  # a function SymEngine does not know: SymPy evaluates this one
+    converted = [None] * len(exprs) if functions else _each_in_symengine(exprs, symengine.sympify)
     return compile_many(args, [(lambda e=e: e) for e in exprs], converted, functions)
+
+
+def _each_in_symengine(items: Sequence[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    """``convert(item)`` of each item, or None where SymEngine does not know a function in it
+    (``compile_many`` then evaluates that one in SymPy)."""
+    out: list[Any] = []
+    for item in items:
+        try:
+            out.append(convert(item))
+        except (SympifyError, TypeError, ValueError, RuntimeError, NotImplementedError):
+            out.append(None)
+    return out
 
 
 def compile_naive(
@@ -440,23 +444,22 @@ def compile_naive(
     longer than all the rest). Abstract parts (``functions``) have no SymEngine form: then SymPy's
     lambdify evaluates the derivations' expressions; so does any derivation that does not convert.
     """
-    converted: list[Any] = [None] * len(derivations)
-    if not functions:
-        import symengine
+    if functions:
+        return compile_many(args, [d.expression for d in derivations], [None] * len(derivations), functions)
+    import symengine
 
-        factors: dict[sp.Basic, Any] = {}
+    factors: dict[sp.Basic, Any] = {}
 
-        def engine_form(expr: sp.Basic) -> Any:
-            if expr not in factors:
-                factors[expr] = symengine.sympify(expr)
-            return factors[expr]
+    def engine_form(expr: sp.Basic) -> Any:
+        if expr not in factors:
+            factors[expr] = symengine.sympify(expr)
+        return factors[expr]
 
-        for k, d in enumerate(derivations):
-            try:
-                paths = [symengine.Mul(*[engine_form(f.value) for f in path.factors]) for path in d.paths]
-                converted[k] = engine_form(sp.Rational(1, d.network.batch)) * symengine.Add(*paths) + engine_form(d.decay)
-            except (SympifyError, TypeError, ValueError, RuntimeError, NotImplementedError):
-                pass  # a function SymEngine does not know: SymPy evaluates this one
+    def summed(d: NaiveDerivation) -> Any:
+        paths = [symengine.Mul(*[engine_form(f.value) for f in path.factors]) for path in d.paths]
+        return engine_form(sp.Rational(1, d.network.batch)) * symengine.Add(*paths) + engine_form(d.decay)
+
+    converted = _each_in_symengine(derivations, summed)
     return compile_many(args, [d.expression for d in derivations], converted, functions)
 
 
@@ -503,7 +506,7 @@ def compile_many(
     """Many expressions at many points: an array of shape (points, expressions).
 
     Those with a SymEngine form are compiled by ``symengine.Lambdify`` with common parts
-    computed once (or, ``deep``, evaluated node by node on the shared graph, ``_at_numbers``);
+    computed once (or, ``deep``, by substituting numbers into the shared graph, ``_at_numbers``);
     a value that comes out inf or NaN there (float64's exp overflows past 709) is evaluated
     again on the graph in 53-bit MPFR numbers, whose exponent range does not overflow; the
     others, and those Lambdify cannot take, by ``compile_expressions`` on the SymPy form (made
@@ -721,9 +724,9 @@ def gradient_at(
     evaluator = evaluator_for(network)
     values = evaluator.forward_at(point)
     parameters = tuple(network.entries(kinds=("W", "b")))
-    with_deltas, _ = compile_backprop(backprop(network, parameters))(values)  # the deltas, whatever the method
     if progress is not None and not callable(progress):
         raise SymbpError(f"progress {progress!r} must be a function progress(done, total), or None")
+    with_deltas, _ = compile_backprop(backprop(network, parameters))(values)  # the deltas, whatever the method
 
     def each(derive: Callable[[Entry], object]) -> list:
         out = []
@@ -735,8 +738,7 @@ def gradient_at(
 
     if method == "naive":
         check_budget(network, parameters, DEFAULT_MAX_PATHS if max_paths is None else max_paths)
-        expressions = each(lambda e: naive(network, e).expression())
-        flat = compile_expressions(forward_symbols(graph), expressions)(values)
+        flat = compile_naive(each(lambda e: naive(network, e)), forward_symbols(graph))([values])[0]
     elif method == "reference":
         derivations = each(lambda e: reference(network, e, engine=reference_engine))
         flat = compile_reference(derivations, forward_symbols(graph))([values])[0]

@@ -401,7 +401,8 @@ class _SymEngineGraph:
     """One network's graph in SymEngine: the definitions converted one by one, composed as a shared graph.
 
     ``full`` maps every named z, a (and C) of every example to its SymEngine expression over
-    x, W, b, t; composing by ``xreplace`` shares each layer's expressions instead of copying them.
+    x, W, b, t (and each remainder, once ``substituted`` has met it); composing by ``xreplace``
+    shares each layer's expressions instead of copying them.
     """
 
     def __init__(self, network: Network) -> None:
@@ -420,6 +421,8 @@ class _SymEngineGraph:
         self.remainders: dict[sp.Symbol, tuple[tuple[tuple[sp.Symbol, sp.Symbol], ...], sp.Symbol]] = {}
         """Each remainder r = sum_j W_kj a_j + b_k (``_cost_of_unit``) as its (W_kj, a_j) terms and b_k."""
         self._remainder_symbols: dict[str, sp.Symbol] = {}
+        self._substituted_remainders: set[sp.Symbol] = set()
+        """Remainders whose full form ``substituted`` has put into ``full``."""
 
     def _learn(self, g: Graph) -> None:
         L = self.network.L
@@ -522,18 +525,18 @@ class _SymEngineGraph:
 
     def substituted(self, derivative: Any) -> Any:
         """A ``derivative`` over named quantities, substituted down to x, W, b, t."""
-        full = dict(self.full)
-        for symbol, (terms, b) in self.remainders.items():
+        for symbol in self.remainders.keys() - self._substituted_remainders:  # each written out once
+            terms, b = self.remainders[symbol]
             rest = self.se.Add(*[self.symbol(w) * self.symbol(a) for w, a in terms], self.symbol(b))
-            full[self.se.Symbol(symbol.name)] = rest.xreplace(self.full)
-        return derivative.xreplace(full)
+            self.full[self.se.Symbol(symbol.name)] = rest.xreplace(self.full)
+            self._substituted_remainders.add(symbol)
+        return derivative.xreplace(self.full)
 
     def to_sympy(self, expr: Any) -> sp.Expr:
         """``expr`` back in SymPy over the graph's own symbols, printed as the SymPy engine's."""
         back = sp.sympify(expr)
         back = back.xreplace({s: self.symbols[s.name] for s in back.free_symbols if s.name in self.symbols})
         return _piecewise_as_heaviside(back)
-
 
     def abstract_to_sympy(self, expr: Any) -> sp.Expr:
         """``expr`` of an abstract network back in SymPy, each derivative of an abstract function
