@@ -401,6 +401,19 @@ class _ModuleWriter:
         self.arrays: dict[str, int] = {}
         """Each block array's name (``z1_block``) and its number of columns, in the order first used."""
         self.scratch = {m: Scratch(f"work{m}_") for m in range(1, self.net.L + 1)}
+        self.sigmoid_of_sum = {layer.layer for layer in form.layers if self._sigmoid_without_z(layer)}
+        """Layers computing a = sigma(a_{m-1} W^T + b) without keeping z (see ``_forward``)."""
+
+    def _sigmoid_without_z(self, layer: LayerForm) -> bool:
+        """Whether layer m's non-linearity is the sigmoid and nothing after its forward pass reads z<m>."""
+        z = layer_symbols(layer.layer)[0]
+        if self.print.stable(layer.activation) != STABLE_SIGMOID(z):
+            return False
+        later = [layer.local]
+        if layer.layer == self.net.L:
+            form = self.form
+            later += [form.cost, form.output_upstream, form.logit_cost, form.output_delta]
+        return not any(formula is not None and z in formula.free_symbols for formula in later)
 
     def _return(self, shapes: Mapping[str, tuple[int, ...]]) -> list[str]:
         """The mean cost and gradients; with weight decay, (L2/2) sum W^2 and L2 W added (biases are not decayed)."""
@@ -472,7 +485,7 @@ class _ModuleWriter:
 
     def _block_arrays(self) -> dict[str, int]:
         """Every array a block writes, by name, and its number of columns: b in every row, then what the loop wrote."""
-        arrays = {f"b{m}_rows": self.net.D(m) for m in range(1, self.net.L + 1)}
+        arrays = {self._bias_rows(m): self.net.D(m) for m in range(1, self.net.L + 1)}
         arrays.update(self.arrays)
         for m, scratch in self.scratch.items():
             arrays.update({f"{scratch.prefix}{k}_block": self.net.D(m) for k in range(scratch.used)})
@@ -488,9 +501,14 @@ class _ModuleWriter:
             "    (",
             *[f"        {row}," for row in rows],
             "    ) = _block_arrays(min(N, BLOCK_ROWS))",
-            "    # b in every row: adding it is then a plain elementwise pass, twice as fast as a broadcast one",
-            *[f"    b{m}_rows[...] = b{m}" for m in range(1, self.net.L + 1)],
+            "    # b in every row (-b where the sigmoid subtracts it from -a W^T): adding it is then a plain",
+            "    # elementwise pass, twice as fast as a broadcast one",
+            *[f"    {self._bias_rows(m)}[...] = {'-' if m in self.sigmoid_of_sum else ''}b{m}"
+              for m in range(1, self.net.L + 1)],
         ]
+
+    def _bias_rows(self, m: int) -> str:
+        return f"minus_b{m}_rows" if m in self.sigmoid_of_sum else f"b{m}_rows"
 
     def _mean_and_decay(self) -> list[str]:
         """How the batch mean and the weight decay enter loss_and_gradients (nothing for one example, no decay)."""
@@ -560,9 +578,18 @@ class _ModuleWriter:
         z, a, _ = layer_symbols(m)
         up, below = _sup(m), _sup(m - 1)
         sigma = f"exp(z{up}_i) / sum_j exp(z{up}_j)" if layer.activation.func == SOFTMAX_ROWS else f"sigma{up}(z{up}_i)"
+        heading = f"        # Layer {m}, forward: z{up}_i = sum_j W{up}_ij a{below}_j + b{up}_i, a{up}_i = {sigma}"
+        if m in self.sigmoid_of_sum:  # one pass fewer than z = product + b, then exp(-z)
+            return [
+                "",
+                heading,
+                f"        # (z{m} is not kept: a{m} = 1/(1 + exp(-b{m} - a{m - 1} W{m}^T)), computed over the product)",
+                f"        {a} = _sigmoid_of_sum(numpy.matmul(a{m - 1}, W{m}.T, out={self._target(a.name, m).storage}),"
+                f" minus_b{m}_rows[:n])",
+            ]
         return [
             "",
-            f"        # Layer {m}, forward: z{up}_i = sum_j W{up}_ij a{below}_j + b{up}_i, a{up}_i = {sigma}",
+            heading,
             f"        {z} = numpy.matmul(a{m - 1}, W{m}.T, out={self._target(z.name, m).storage})",
             f"        {z} += b{m}_rows[:n]",
             # softmax reads a whole row: one NumPy expression, not written element by element in place
@@ -673,12 +700,24 @@ class _ModuleWriter:
             "",
             "",
             "def _sigmoid(z, out):",
-            '    """1/(1 + exp(-z)) into out; exp(-z) overflows to inf below z = -709 (float32: -88): the right 0."""',
+            '    """1/(1 + exp(-z)) into out."""',
+            "    return _sigmoid_of_minus(numpy.negative(z, out=out))",
+            "",
+            "",
+            "def _sigmoid_of_sum(product, minus_b_rows):",
+            '    """sigma(product + b) = 1/(1 + exp(-b - product)), written over product."""',
+            "    return _sigmoid_of_minus(numpy.subtract(minus_b_rows, product, out=product))",
+            "",
+            "",
+            "def _sigmoid_of_minus(minus_z):",
+            '    """1/(1 + exp(minus_z)), written over minus_z.',
+            "",
+            "    exp overflows to inf below z = -709 (float32: -88): the right 0. numpy.divide(1, x)",
+            '    is about twice as fast as numpy.reciprocal(x)."""',
             '    with numpy.errstate(over="ignore"):',
-            "        numpy.negative(z, out=out)",
-            "        numpy.exp(out, out=out)",
-            "    out += 1",
-            "    return numpy.reciprocal(out, out=out)",
+            "        numpy.exp(minus_z, out=minus_z)",
+            "    minus_z += 1",
+            "    return numpy.divide(1, minus_z, out=minus_z)",
             "",
             "",
             "def _softplus(z, out):",

@@ -222,20 +222,34 @@ def test_blocker_would_catch_a_sympy_import(tmp_path):
 # The module's text -------------------------------------------------------------
 
 
+def _bound_names(source: str) -> list[str]:
+    """Each name of the loop over blocks where it is first bound (z1 = ...) or first added to (dW1 += ...)."""
+    body = [line.strip() for line in source.splitlines() if line.startswith(" " * 8)]
+    loop = [line.split() for line in body if not line.startswith("#")]
+    return list(dict.fromkeys(words[0] for words in loop if words[1:2] in (["="], ["+="])))
+
+
 def test_module_is_one_block_per_layer_named_like_the_lecture():
-    net = symbp.Network([2, 3, 3, 1], "sigmoid", "squared_error")
+    net = symbp.Network([2, 3, 3, 1], "tanh", "squared_error")
     source = module_source(net)
     ast.parse(source)
-    body = [line.strip() for line in source.splitlines() if line.startswith(" " * 8)]  # the loop over blocks
-    loop = [line.split() for line in body if not line.startswith("#")]
-    # Each name where it is first bound (z1 = ..., then z1 += b1 in place) or first added to (dW1 += ...).
-    names = list(dict.fromkeys(words[0] for words in loop if words[1:2] in (["="], ["+="])))
+    names = _bound_names(source)
     forward = [n for n in names if n[:1] in "za" and n[1:].isdigit()]
     assert forward == ["a0", "z1", "a1", "z2", "a2", "z3", "a3"]
     backward = [n for n in names if n.startswith(("delta", "dW", "db"))]
     assert backward == ["delta3", "dW3", "db3", "delta2", "dW2", "db2", "delta1", "dW1", "db1"]
     assert "import sympy" not in source and "symbp" not in source.split('"""', 2)[2]
     assert module_source(net) == source  # deterministic
+
+
+def test_a_sigmoid_layer_keeps_z_only_where_a_later_formula_reads_it():
+    # sigma(z) needs only -z = -b - a W^T, one pass from the product: no z array, unless the
+    # cost reads z (binary cross-entropy from the logit) or sigma' does (relu's step).
+    source = module_source(symbp.Network([2, 3, 3, 1], ["sigmoid", "relu", "sigmoid"], "binary_cross_entropy"))
+    names = _bound_names(source)
+    assert [n for n in names if n[:1] in "za" and n[1:].isdigit()] == ["a0", "a1", "z2", "a2", "z3", "a3"]
+    assert "z1_block" not in source and "minus_b1_rows[...] = -b1" in source
+    assert "b2_rows[...] = b2" in source and "b3_rows[...] = b3" in source
 
 
 def test_elementwise_formulas_come_from_the_registries():

@@ -93,6 +93,24 @@ def test_sigmoid_with_cross_entropy_is_finite_and_exact_past_exp_overflow(dtype)
     assert grads["W1"].dtype == np.dtype(dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_hidden_layer_past_exp_overflow_is_exact_without_warnings(dtype):
+    # a1 = sigmoid(x) with x far past exp's overflow (computed from -z = -b - W x), then a2 = a1 + 0: C = a1^2 / 2.
+    net = symbp.Network([1, 1, 1], ["sigmoid", "identity"], "squared_error")
+    x, t = np.array([[z] for z in Z_PAST_OVERFLOW]), np.zeros((len(Z_PAST_OVERFLOW), 1))
+    params = {"W1": np.array([[1.0]]), "b1": np.array([0.25]), "W2": np.array([[1.0]]), "b2": np.array([0.0])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cost, grads = symbp.gradient_function(net, dtype)(params, x, t)
+    # dC/db1 = a1 sigmoid'(z1) = a1^2 (1 - a1), z1 = x + 1/4; dC/db2 = a1.
+    a1 = [_sigmoid(z + 0.25) for z in x[:, 0]]
+    n = len(a1)
+    rel = FLOAT32_REL if dtype == "float32" else 1e-12
+    assert cost == pytest.approx(sum(a * a / 2 for a in a1) / n, rel=rel)
+    assert grads["b2"][0] == pytest.approx(sum(a1) / n, rel=rel)
+    assert grads["b1"][0] == pytest.approx(sum(a * a * (1 - a) for a in a1) / n, rel=rel)
+
+
 def test_softplus_hidden_layer_in_float32_past_exp_overflow():
     # a = softplus(z) with z = +-100: log(1 + exp(100)) would be inf in float32 without the stable form.
     net = symbp.Network([1, 1, 1], ["softplus", "identity"], "squared_error")
