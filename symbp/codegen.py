@@ -401,6 +401,8 @@ class _ModuleWriter:
         self.arrays: dict[str, int] = {}
         """Each block array's name (``z1_block``) and its number of columns, in the order first used."""
         self.scratch = {m: Scratch(f"work{m}_") for m in range(1, self.net.L + 1)}
+        self.weight_rows: list[int] = []
+        """Layers whose W the block arrays hold in every row (``_times_column_and_row``)."""
         self.sigmoid_of_sum = {layer.layer for layer in form.layers if self._sigmoid_without_z(layer)}
         """Layers computing a = sigma(a_{m-1} W^T + b) without keeping z (see ``_forward``)."""
 
@@ -505,6 +507,7 @@ class _ModuleWriter:
             "    # elementwise pass, twice as fast as a broadcast one",
             *[f"    {self._bias_rows(m)}[...] = {'-' if m in self.sigmoid_of_sum else ''}b{m}"
               for m in range(1, self.net.L + 1)],
+            *[f"    W{m}_rows[...] = W{m}" for m in self.weight_rows],
         ]
 
     def _bias_rows(self, m: int) -> str:
@@ -635,8 +638,10 @@ class _ModuleWriter:
                 "",
                 f"        # Layer {m}, backward, recursive case:"
                 f" delta{up}_j = (sum_i delta{above}_i W{above}_ij) sigma{up}'(z{up}_j)",
-                f"        {dC_da} = {self._upstream_product(m)}",
             ]
+            if self.net.D(m + 1) == 1 and self.print.stable(layer.local) != 1:
+                return [*lines, *self._times_column_and_row(layer), *self._gradient_lines(m)]
+            lines.append(f"        {dC_da} = {self._upstream_product(m)}")
         local = self.print.stable(layer.local)
         if local == 1:
             multiply = [f"{delta} = {dC_da}"]
@@ -644,6 +649,23 @@ class _ModuleWriter:
             steps = self.writer.assign(self._target(delta, m), local, self.scratch[m])
             multiply = [f"# {delta} = {self.print.times(dC_da.name, layer.local)}", *steps, f"{delta} *= {dC_da}"]
         return [*lines, *_indent(multiply), *self._gradient_lines(m)]
+
+    def _times_column_and_row(self, layer: LayerForm) -> list[str]:
+        """delta_m = sigma' times the outer product delta_{m+1} W_{m+1}, one unit above, without that product's array.
+
+        sigma' fills delta's array, then each row is multiplied by its sample's delta_{m+1} and each
+        column j by W_{m+1, 1j} (W_{m+1} in every row, like b): one elementwise pass fewer.
+        """
+        m = layer.layer
+        self.weight_rows.append(m + 1)
+        self.arrays[f"W{m + 1}_rows"] = self.net.D(m)
+        steps = self.writer.assign(self._target(f"delta{m}", m), self.print.stable(layer.local), self.scratch[m])
+        return _indent([
+            f"# delta{m} = {self.print.times(f'delta{m + 1}*W{m + 1}', layer.local)}",
+            *steps,
+            f"delta{m} *= delta{m + 1}",
+            f"delta{m} *= W{m + 1}_rows[:n]",
+        ])
 
     def _upstream_product(self, m: int) -> str:
         """delta_{m+1} @ W_{m+1}, written into dC/da^{(m)}'s block array."""
