@@ -111,6 +111,17 @@ def test_sigmoid_hidden_layer_past_exp_overflow_is_exact_without_warnings(dtype)
     assert grads["b1"][0] == pytest.approx(sum(a * a * (1 - a) for a in a1) / n, rel=rel)
 
 
+def test_float32_sigmoid_is_within_float32_rounding_of_the_exact_value_sample_by_sample():
+    # a = sigmoid(z) for z from -40 to 40 (float32 computes exp(-z) as 2**(-z log2 e)); C = a^2 / 2 with t = 0
+    # (below z = -43, a^2 underflows float32).
+    net = symbp.Network([1, 1], "sigmoid", "squared_error")
+    loss = symbp.gradient_function(net, "float32")
+    params = {"W1": np.array([[1.0]]), "b1": np.array([0.0])}
+    for z in np.linspace(-40, 40, 321, dtype=np.float32):
+        cost, _ = loss(params, np.array([[z]]), np.zeros((1, 1)))
+        assert math.sqrt(2 * cost) == pytest.approx(_sigmoid(float(z)), rel=FLOAT32_REL, abs=0), z
+
+
 def test_softplus_hidden_layer_in_float32_past_exp_overflow():
     # a = softplus(z) with z = +-100: log(1 + exp(100)) would be inf in float32 without the stable form.
     net = symbp.Network([1, 1, 1], ["softplus", "identity"], "squared_error")
