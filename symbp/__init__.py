@@ -43,7 +43,7 @@ _EXPORTS = {
     "latex": "symbp.printers.latex",
     "show": "symbp.printers",
     "document": "symbp.render.documents",
-    "gradient_function": "symbp.codegen",
+    "gradient_function": "symbp.codegen", "module_source": "symbp.codegen",
     "explore": "symbp.explorer",
     "ACTIVATIONS": "symbp.activations",
     "COSTS": "symbp.costs",
@@ -60,7 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
         reference,
     )
     from .errors import SymbpError
-    from .codegen import gradient_function
+    from .codegen import gradient_function, module_source
     from .graph import Graph, build_graph
     from .numeric import gradient_at, random_point
     from .render.documents import document
@@ -71,6 +71,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
+        if not name.startswith("_"):  # a submodule, as symbp.codegen, loaded when first named
+            try:
+                return import_module(f"symbp.{name}")
+            except ModuleNotFoundError as error:
+                if error.name != f"symbp.{name}":
+                    raise
         raise AttributeError(f"module 'symbp' has no attribute {name!r}")
     value = getattr(import_module(_EXPORTS[name]), name)
     globals()[name] = value

@@ -142,9 +142,11 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
     """``expr`` for numbers: 1/(1 + exp(-u)) as stable_sigmoid(u), log(1 + exp(u)) as stable_softplus(u),
     softmax's (sum_j exp(u_j))^(-n) as exp(-n stable_logsumexp(u)) and log(sum_j exp(u_j)) as stable_logsumexp(u).
 
-    Also exp(u)/(1 + exp(u))^k as sigmoid(u) sigmoid(-u)^(k-1), the form SymPy differentiates
-    swish and softplus formulas into (inf/inf at |u| > 709 otherwise), and c + c erf(u) as
-    c erfc(-u) (GELU's 1 + erf(u) is all cancellation for u < -6; its derivative adds a tiny term to -1/2 + 1/2).
+    Also exp(i u)/(1 + exp(u))^k, 1 <= i <= k, as sigmoid(u)^i sigmoid(-u)^(k-i), the forms SymPy
+    differentiates swish and softplus formulas into (inf/inf at |u| > 709 otherwise), and c + c erf(u) as
+    c erfc(-u) (GELU's 1 + erf(u) is all cancellation for u < -6; its derivative adds a tiny term to -1/2 + 1/2),
+    and f H(v), f holding an exp, as f where v > 0 and 0 elsewhere (an ELU's exp(z) H(1 - exp(z)) is inf * 0
+    past z = 709 otherwise).
     Same values, but evaluated without overflow (the derivations keep the lecture's form).
     """
 
@@ -156,22 +158,26 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
                 return other.args[0]
         return None
 
-    def over_power(node: sp.Basic) -> tuple[sp.Expr, sp.Expr, int] | None:
-        """(exp(u), (1 + exp(u))^-k, k) when ``node`` is a product holding both."""
+    def over_power(node: sp.Basic) -> tuple[sp.Expr, sp.Expr, sp.Expr, int, int] | None:
+        """(exp(i u), (1 + exp(u))^-k, u, i, k) when ``node`` is a product holding both, 1 <= i <= k."""
         for factor in node.args:
             if factor.is_Pow and factor.exp.is_Integer and factor.exp < 0:
                 u = exp_argument(factor.base)
-                if u is not None and sp.exp(u) in node.args:
-                    return sp.exp(u), factor, -int(factor.exp)
+                if u is None:
+                    continue
+                k = -int(factor.exp)
+                for numerator in node.args:
+                    i = numerator.args[0] / u if isinstance(numerator, sp.exp) else None
+                    if i is not None and i.is_Integer and 1 <= i <= k:
+                        return numerator, factor, u, int(i), k
         return None
 
     def stable_ratio(node: sp.Mul) -> sp.Expr:
-        numerator, power, k = over_power(node)
-        u = numerator.args[0]
+        numerator, power, u, i, k = over_power(node)
         rest = list(node.args)
         rest.remove(numerator)
         rest.remove(power)
-        return sp.Mul(*rest) * STABLE_SIGMOID(u) * STABLE_SIGMOID(-u) ** (k - 1)
+        return sp.Mul(*rest) * STABLE_SIGMOID(u) ** i * STABLE_SIGMOID(-u) ** (k - i)
 
     def is_unstable(node: sp.Basic) -> bool:
         if node.is_Pow and node.exp.is_Integer and node.exp < 0:
@@ -198,7 +204,19 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
         # c + c erf(u) = c erfc(-u); c - c erf(u) = c erfc(u)
         return sp.Add(*others, constant * STABLE_ERFC(-u if term.as_coeff_Mul()[0] == constant else u))
 
-    ratios = sp.sympify(expr).replace(lambda n: n.is_Mul and over_power(n) is not None, stable_ratio)
+    def gated(node: sp.Basic) -> bool:
+        """A product of a step H(v) and factors holding an exp: 0 * inf where the step is off and the exp overflows."""
+        return node.is_Mul and any(isinstance(f, sp.Heaviside) for f in node.args) and node.has(sp.exp)
+
+    def selected(node: sp.Mul) -> sp.Expr:
+        step = next(f for f in node.args if isinstance(f, sp.Heaviside))
+        rest = sp.Mul(*[f for f in node.args if f is not step])
+        v, at_zero = step.args[0], step.args[1] if len(step.args) > 1 else sp.S.Half
+        pieces = [(rest, v > 0)] + ([(rest * at_zero, sp.Eq(v, 0))] if at_zero != 0 else [])
+        return sp.Piecewise(*pieces, (0, True))
+
+    ratios = sp.sympify(expr).replace(gated, selected)
+    ratios = ratios.replace(lambda n: n.is_Mul and over_power(n) is not None, stable_ratio)
     ratios = ratios.replace(lambda n: n.is_Add and erf_pair(n) is not None, stable_erfc)
     return _stable_softmax(ratios.replace(is_unstable, stable))
 

@@ -35,7 +35,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 
 from . import __version__
 from . import erf as _erf_module
-from .activations import STABLE_ERFC, STABLE_SIGMOID, STABLE_SOFTPLUS, stable_form
+from .activations import STABLE_ERFC, STABLE_LOGSUMEXP, STABLE_SIGMOID, STABLE_SOFTPLUS, stable_form
 from .costs import COSTS
 from .derive.backprop import BackpropDerivation, backprop
 from .errors import SymbpError
@@ -253,6 +253,7 @@ def _not_matrix_form(what: str, formula: sp.Expr) -> SymbpError:
 
 _HELPERS = {
     STABLE_SIGMOID: "_sigmoid", STABLE_SOFTPLUS: "_softplus", SOFTMAX_ROWS: "_softmax", LOG_SOFTMAX_ROWS: "_log_softmax",
+    STABLE_LOGSUMEXP: "_logsumexp",
 }
 """The generated module's overflow-free helpers, for the functions ``stable_form`` writes."""
 
@@ -291,7 +292,7 @@ class _ArrayPrinter(NumPyPrinter):
         helper = _HELPERS.get(expr.func)
         if helper is None:
             return super()._print_Function(expr)
-        return f"{helper}({self._print(expr.args[0])})"
+        return f"{helper}({', '.join(self._print(arg) for arg in expr.args)})"
 
     def _print_erf(self, expr: sp.Expr) -> str:
         return f"_erf({self._print(expr.args[0])})"  # the module's own, NumPy only: see symbp.erf
@@ -401,8 +402,8 @@ class _ModuleWriter:
         self.arrays: dict[str, int] = {}
         """Each block array's name (``z1_block``) and its number of columns, in the order first used."""
         self.scratch = {m: Scratch(f"work{m}_") for m in range(1, self.net.L + 1)}
-        self.weight_rows: list[int] = []
-        """Layers whose W the block arrays hold in every row (``_times_column_and_row``)."""
+        self._exp2 = dtype == "float32"
+        """exp(u) in the sigmoid as 2**(u log2 e): NumPy's float32 exp2 is about twice as fast as its exp."""
         self.sigmoid_of_sum = {layer.layer for layer in form.layers if self._sigmoid_without_z(layer)}
         """Layers computing a = sigma(a_{m-1} W^T + b) without keeping z (see ``_forward``)."""
 
@@ -428,7 +429,7 @@ class _ModuleWriter:
             "    # Weight decay: C gains (L2/2) sum_m sum_ij (W^{(m)}_ij)^2, dC/dW^{(m)}_ij gains L2 W^{(m)}_ij;"
             " biases are not decayed",
             f"    decay = L2 / 2 * ({squares})",
-            "    return cost / N + decay, {",
+            "    return cost / N + float(decay), {",
             *(f'        "{key}": d{key} / N' + (f" + L2 * {key}," if key.startswith("W") else ",") for key in shapes),
             "    }",
         ]
@@ -483,6 +484,17 @@ class _ModuleWriter:
         ]
         if any("_erf(" in line for line in out):
             out += ["", inspect.getsource(_erf_module.erf).replace("def erf(", "def _erf(", 1)]
+        if any("_logsumexp(" in line for line in out):  # a --define formula's sum of exponentials
+            out += [
+                "",
+                "",
+                "def _logsumexp(*u):",
+                '    """log(sum_j exp(u_j)), elementwise, without overflow: logaddexp folded over the terms."""',
+                "    total = u[0]",
+                "    for term in u[1:]:",
+                "        total = numpy.logaddexp(total, term)",
+                "    return total",
+            ]
         return "\n".join(out)
 
     def _block_arrays(self) -> dict[str, int]:
@@ -507,23 +519,7 @@ class _ModuleWriter:
             "    # elementwise pass, twice as fast as a broadcast one",
             *[f"    {self._bias_rows(m)}[...] = {'-' if m in self.sigmoid_of_sum else ''}b{m}"
               for m in range(1, self.net.L + 1)],
-            *[f"    W{m}_rows[...] = W{m}" for m in self.weight_rows],
-            *self._scaled_by_log2e(),
         ]
-
-    def _scaled_by_log2e(self) -> list[str]:
-        """In float32, W and -b of the sigmoid layers times log2 e, so that exp(-z) is 2**(-z log2 e)."""
-        if not self._exp2:
-            return []
-        return [
-            "    # exp(x) = 2**(x log2 e): NumPy's float32 exp2 takes about half the time of its exp",
-            *[line for m in sorted(self.sigmoid_of_sum)
-              for line in (f"    minus_b{m}_rows *= LOG2E", f"    W{m}_log2e = W{m} * LOG2E")],
-        ]
-
-    @property
-    def _exp2(self) -> bool:
-        return self.dtype == "float32" and bool(self.sigmoid_of_sum)
 
     def _bias_rows(self, m: int) -> str:
         return f"minus_b{m}_rows" if m in self.sigmoid_of_sum else f"b{m}_rows"
@@ -572,7 +568,8 @@ class _ModuleWriter:
             "",
             "Samples are rows, so the lecture's z^{(m)} = W^{(m)} a^{(m-1)} + b^{(m)} reads",
             "z_m = a_{m-1} @ W_m.T + b_m here, and each delta^{(m)} = dC/dz^{(m)} holds one row per sample.",
-            "Every NumPy call writes into arrays kept between calls (out=, or in place with +=, *=):",
+            "Elementwise formulas write into arrays kept between calls (out=, or in place with +=, *=) where",
+            "NumPy has an operation for each step (where, softmax and the like make arrays of their own);",
             "where that takes several lines, the formula they compute heads them as a comment.",
             '"""',
             "",
@@ -581,7 +578,7 @@ class _ModuleWriter:
             "import numpy",
             "",
             f"DTYPE = numpy.{self.dtype}",
-            *(["LOG2E = DTYPE(1.4426950408889634)  # log2(e)"] if self._exp2 else []),
+            *(["LOG2E = DTYPE(1.4426950408889634)  # log2(e): exp(u) = 2**(u log2 e)"] if self._exp2 else []),
             f"LAYERS = {net.layers!r}",
             f"SHAPES = {shapes!r}",
             f"BLOCK_ROWS = {block_rows(net, self.dtype)}"
@@ -599,13 +596,11 @@ class _ModuleWriter:
         sigma = f"exp(z{up}_i) / sum_j exp(z{up}_j)" if layer.activation.func == SOFTMAX_ROWS else f"sigma{up}(z{up}_i)"
         heading = f"        # Layer {m}, forward: z{up}_i = sum_j W{up}_ij a{below}_j + b{up}_i, a{up}_i = {sigma}"
         if m in self.sigmoid_of_sum:  # one pass fewer than z = product + b, then exp(-z)
-            weights, exp = (f"W{m}_log2e", "2**((...) log2 e)") if self._exp2 else (f"W{m}", "exp(...)")
             return [
                 "",
                 heading,
-                f"        # (z{m} is not kept: a{m} = 1/(1 + {exp.replace('...', f'-b{m} - a{m - 1} W{m}^T')}),"
-                " computed over the product)",
-                f"        {a} = _sigmoid_of_sum(numpy.matmul(a{m - 1}, {weights}.T, out={self._target(a.name, m).storage}),"
+                f"        # (z{m} is not kept: a{m} = 1/(1 + exp(-b{m} - a{m - 1} W{m}^T)), computed over the product)",
+                f"        {a} = _sigmoid_of_sum(numpy.matmul(a{m - 1}, W{m}.T, out={self._target(a.name, m).storage}),"
                 f" minus_b{m}_rows[:n])",
             ]
         return [
@@ -656,10 +651,8 @@ class _ModuleWriter:
                 "",
                 f"        # Layer {m}, backward, recursive case:"
                 f" delta{up}_j = (sum_i delta{above}_i W{above}_ij) sigma{up}'(z{up}_j)",
+                f"        {dC_da} = {self._upstream_product(m)}",
             ]
-            if self.net.D(m + 1) == 1 and self.print.stable(layer.local) != 1:
-                return [*lines, *self._times_column_and_row(layer), *self._gradient_lines(m)]
-            lines.append(f"        {dC_da} = {self._upstream_product(m)}")
         local = self.print.stable(layer.local)
         if local == 1:
             multiply = [f"{delta} = {dC_da}"]
@@ -667,23 +660,6 @@ class _ModuleWriter:
             steps = self.writer.assign(self._target(delta, m), local, self.scratch[m])
             multiply = [f"# {delta} = {self.print.times(dC_da.name, layer.local)}", *steps, f"{delta} *= {dC_da}"]
         return [*lines, *_indent(multiply), *self._gradient_lines(m)]
-
-    def _times_column_and_row(self, layer: LayerForm) -> list[str]:
-        """delta_m = sigma' times the outer product delta_{m+1} W_{m+1}, one unit above, without that product's array.
-
-        sigma' fills delta's array, then each row is multiplied by its sample's delta_{m+1} and each
-        column j by W_{m+1, 1j} (W_{m+1} in every row, like b): one elementwise pass fewer.
-        """
-        m = layer.layer
-        self.weight_rows.append(m + 1)
-        self.arrays[f"W{m + 1}_rows"] = self.net.D(m)
-        steps = self.writer.assign(self._target(f"delta{m}", m), self.print.stable(layer.local), self.scratch[m])
-        return _indent([
-            f"# delta{m} = {self.print.times(f'delta{m + 1}*W{m + 1}', layer.local)}",
-            *steps,
-            f"delta{m} *= delta{m + 1}",
-            f"delta{m} *= W{m + 1}_rows[:n]",
-        ])
 
     def _upstream_product(self, m: int) -> str:
         """delta_{m+1} @ W_{m+1}, written into dC/da^{(m)}'s block array."""
@@ -728,15 +704,16 @@ class _ModuleWriter:
             "def _block_arrays(rows):",
             '    """A vector of rows ones, then an array of rows x width for each of BLOCK_WIDTHS, in DTYPE.',
             "",
-            "    Made once per thread and kept for later calls of as many rows or fewer: arrays made afresh",
-            "    on every call cost the process a page fault for every 4 KiB of them written.",
+            "    Made once per thread and kept for later calls of as many rows or fewer (their first rows:",
+            "    a small call after a large one fills no more than it needs): arrays made afresh on every",
+            "    call cost the process a page fault for every 4 KiB of them written.",
             '    """',
             '    kept = getattr(_kept, "arrays", None)',
             "    if kept is None or len(kept[0]) < rows:",
             "        kept = _kept.arrays = (",
             "            numpy.ones(rows, DTYPE), *(numpy.empty((rows, width), DTYPE) for width in BLOCK_WIDTHS)",
             "        )",
-            "    return kept",
+            "    return tuple(array[:rows] for array in kept)",
             "",
             "",
             "def _sigmoid(z, out):",
@@ -745,23 +722,21 @@ class _ModuleWriter:
             "",
             "",
             "def _sigmoid_of_sum(product, minus_b_rows):",
-            *(['    """sigma(z) = 1/(1 + 2**(-z log2 e)) for z = product + b, written over product.',
-               "",
-               "    product and minus_b_rows come times log2 e (W and b scaled once per call).",
-               '    """',
-               "    return _sigmoid_of_minus(numpy.subtract(minus_b_rows, product, out=product), numpy.exp2)"]
-              if self._exp2 else
-              ['    """sigma(product + b) = 1/(1 + exp(-b - product)), written over product."""',
-               "    return _sigmoid_of_minus(numpy.subtract(minus_b_rows, product, out=product))"]),
+            '    """sigma(product + b) = 1/(1 + exp(-b - product)), written over product."""',
+            "    return _sigmoid_of_minus(numpy.subtract(minus_b_rows, product, out=product))",
             "",
             "",
-            "def _sigmoid_of_minus(minus_z, exp=numpy.exp):",
+            "def _sigmoid_of_minus(minus_z):",
             '    """1/(1 + exp(minus_z)), written over minus_z.',
             "",
             "    exp overflows to inf below z = -709 (float32: -88): the right 0. numpy.divide(1, x)",
-            '    is about twice as fast as numpy.reciprocal(x)."""',
+            "    is about twice as fast as numpy.reciprocal(x)." + (" In float32, exp(u) is 2**(u log2 e):" if self._exp2 else ""),
+            *(["    NumPy's float32 exp2 takes about half the time of its exp (u log2 e past 3.4e38 is",
+               "    inf, where exp(u) is inf too)."] if self._exp2 else []),
+            '    """',
             '    with numpy.errstate(over="ignore"):',
-            "        exp(minus_z, out=minus_z)",
+            *(["        minus_z *= LOG2E", "        numpy.exp2(minus_z, out=minus_z)"] if self._exp2
+              else ["        numpy.exp(minus_z, out=minus_z)"]),
             "    minus_z += 1",
             "    return numpy.divide(1, minus_z, out=minus_z)",
             "",
@@ -790,17 +765,24 @@ class _ModuleWriter:
             '        raise BadInput(f"params is missing {missing[0]!r}; it needs {\', \'.join(SHAPES)}")',
             "    arrays = []",
             "    for key, shape in SHAPES.items():",
-            "        array = numpy.asarray(params[key], dtype=DTYPE)",
+            "        array = _numbers(params[key], f\"params[{key!r}]\")",
             "        if array.shape != shape:",
             '            raise BadInput(f"params[{key!r}] has shape {array.shape}, the network needs {shape}")',
             "        arrays.append(array)",
             "    return arrays",
             "",
             "",
+            "def _numbers(value, name):",
+            '    """value as a DTYPE array, or BadInput naming it (a ragged list, a string that is no number)."""',
+            "    try:",
+            "        return numpy.asarray(value, dtype=DTYPE)",
+            "    except (TypeError, ValueError) as error:",
+            '        raise BadInput(f"{name} is not an array of numbers ({error})") from None',
+            "",
+            "",
             "def _samples(x, t):",
             '    """x and t as DTYPE arrays of N >= 1 rows each, checked against the network."""',
-            "    x = numpy.asarray(x, dtype=DTYPE)",
-            "    t = numpy.asarray(t, dtype=DTYPE)",
+            "    x, t = _numbers(x, \"x\"), _numbers(t, \"t\")",
             "    if x.ndim != 2 or x.shape[1] != LAYERS[0] or x.shape[0] < 1:",
             '        raise BadInput(f"x has shape {x.shape}, the network needs (N, {LAYERS[0]}) with N >= 1")',
             "    if t.shape != (x.shape[0], LAYERS[-1]):",

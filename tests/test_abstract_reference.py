@@ -23,7 +23,7 @@ reference_module = importlib.import_module("symbp.derive.reference")
 
 NETWORKS = [
     symbp.Network([2, 3, 2]),
-    symbp.Network([3, 2, 2, 1]),
+    pytest.param(symbp.Network([3, 2, 2, 1]), marks=pytest.mark.slow),  # 3 s an engine: in .ci/run's slow run
     symbp.Network([2, 2, 2], ["abstract", "sigmoid"], "squared_error"),
     symbp.Network([2, 2, 1], ["tanh", "abstract"], "abstract"),
     symbp.Network([2, 2, 1], ["relu", "abstract"], "abstract"),
