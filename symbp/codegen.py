@@ -801,6 +801,11 @@ def _sup(m: int) -> str:
     return f"^{{({m})}}"
 
 
+LINECACHE_KEPT = 64
+"""Generated modules whose source ``linecache`` keeps for tracebacks, the most recently made."""
+_registered: dict[str, None] = {}
+
+
 def gradient_function(network: Network, dtype: str = "float64") -> LossAndGradients:
     """``loss_and_gradients`` of ``network`` computing in ``dtype``, from the same source ``module_source`` writes.
 
@@ -814,8 +819,14 @@ def gradient_function(network: Network, dtype: str = "float64") -> LossAndGradie
     require_network(network, "gradient_function")
     source = module_source(network, dtype)
     filename = f"<symbp.codegen {network.describe()} {dtype}>"
-    # Registered so that tracebacks and inspect.getsource show the generated lines.
+    # Registered so that tracebacks and inspect.getsource show the generated lines; the oldest
+    # registrations beyond LINECACHE_KEPT go, so a sweep over thousands of networks does not grow memory.
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    _registered.pop(filename, None)
+    _registered[filename] = None
+    while len(_registered) > LINECACHE_KEPT:
+        linecache.cache.pop(next(iter(_registered)), None)
+        del _registered[next(iter(_registered))]
     namespace: dict[str, object] = {"__name__": "symbp_generated"}
     exec(builtins.compile(source, filename, "exec"), namespace)
     namespace["BadInput"] = SymbpError  # the API's one error type: 0 rows or a wrong width name the shape needed

@@ -108,3 +108,20 @@ def test_submodules_and_module_source_are_reachable_from_import_symbp():
     code = "import symbp; print(symbp.codegen.module_source is symbp.module_source, symbp.numeric.__name__)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", "symbp.numeric"]
+
+
+def test_linecache_keeps_the_source_of_the_most_recent_generated_modules_only():
+    import linecache
+
+    from symbp.codegen import LINECACHE_KEPT
+
+    def generated() -> set[str]:
+        return {name for name in linecache.cache if name.startswith("<symbp.codegen ")}
+
+    nets = [symbp.Network([2, 1], "sigmoid", "squared_error", l2=k / 1000) for k in range(1, LINECACHE_KEPT + 11)]
+    for net in nets:
+        symbp.gradient_function(net)
+    kept = generated()
+    assert len(kept) == LINECACHE_KEPT
+    assert f"<symbp.codegen {nets[-1].describe()} float64>" in kept  # the newest stays, for its tracebacks
+    assert f"<symbp.codegen {nets[0].describe()} float64>" not in kept
