@@ -75,8 +75,9 @@ class ReferenceDerivation(OneEntry):
     """SymEngine's derivative, over the named z^{(m)} and a^{(m-1)} (z and a entries: z^{(m)} or a^{(m)})
     where the cost was left in them, and x, W, b, t (None on the SymPy engine). Substituting them all
     (``_SymEngineGraph.substituted``) gives the derivative over x, W, b, t."""
-    computed: tuple[sp.Expr, sp.Expr] | None = field(default=None, compare=False, repr=False)
-    """(cost, derivative) as SymPy computed them (None on the SymEngine engine)."""
+    computed: tuple[sp.Expr | None, sp.Expr] | None = field(default=None, compare=False, repr=False)
+    """(cost, derivative) in SymPy's form as computed (None on the SymEngine engine; an abstract network's
+    SymEngine derivative converted back, with None for the cost, which it did not need: made when asked for)."""
 
     method = "reference"
 
@@ -92,7 +93,7 @@ class ReferenceDerivation(OneEntry):
     def cost(self) -> sp.Expr:
         """The cost that was differentiated (for W and b over the named z^{(m)}, unit i's written out: the mean over a batch,
         plus the decay (lambda/2) sum (W^{(m)}_{ij})^2); on SymEngine the cost in SymPy's form."""
-        if self.computed is not None:
+        if self.computed is not None and self.computed[0] is not None:
             return self.computed[0]
         return _sympy_cost(self.network, self.entry)
 
@@ -206,7 +207,7 @@ def _reference(network: Network, entry: Entry, guard: bool, engine: str) -> Refe
             back = graph.substitute(converted.abstract_to_sympy(derivative))
         except _Unconvertible:  # e.g. relu's Piecewise beside an abstract sigma: SymPy differentiates
             return _reference(network, entry, False, "sympy")
-        return ReferenceDerivation(network, entry, variable, engine, computed=(_sympy_cost(network, entry), back))
+        return ReferenceDerivation(network, entry, variable, engine, computed=(None, back))
     cost = _sympy_cost(network, entry)
     derivative = _pin_heaviside(_diff_abstract(graph, cost, variable))
     return ReferenceDerivation(network, entry, variable, engine, computed=(cost, graph.substitute(derivative)))
