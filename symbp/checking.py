@@ -293,13 +293,17 @@ class _Check:
 
     def _reference_forms(self, k: int) -> Iterator[Callable[[], sp.Expr]]:
         """The reference to prove equal to backprop: as computed, where its SymPy form is what was
-        computed (SymPy's diff, or an abstract network's SymEngine derivative converted back); else
+        computed (SymPy's diff, or an abstract network's SymEngine derivative converted back, over
+        the named z of its layer, each the definition it stands for); else
         its printed form and SymPy's diff (which folds into the named quantities where SymEngine's
         form, converted back, may not), but only where SymEngine's numbers equal backprop's at every
         point, so that the proof is of what was computed."""
         derivation = self.reference[k]
-        as_computed = derivation.engine == "sympy" or derivation.computed is not None
-        if as_computed:
+        named = derivation.named_derivative
+        as_computed = derivation.engine == "sympy" or named is not None
+        if named is not None:  # over the named z of its layer: folding needs no round trip through x, W, b, t
+            yield lambda: named
+        elif as_computed:
             yield derivation.expression
         if derivation.engine == "sympy":
             return

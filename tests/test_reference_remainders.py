@@ -16,8 +16,9 @@ from symbp.numeric import random_point
 
 from test_batch_decay import torch_gradients
 
+SIGMOID_TANH = symbp.Network([3, 4, 3, 2], ["sigmoid", "tanh", "identity"], "squared_error")
 NETWORKS = [
-    symbp.Network([3, 4, 3, 2], ["sigmoid", "tanh", "identity"], "squared_error"),
+    pytest.param(SIGMOID_TANH, marks=pytest.mark.slow),  # 2 s: in .ci/run's slow run
     symbp.Network([2, 3, 3, 3], ["tanh", "sigmoid", "softmax"], "cross_entropy", batch=2, l2=0.1),
     symbp.Network([2, 3, 2, 1], ["relu", "softplus", "sigmoid"], "binary_cross_entropy"),
 ]
@@ -33,7 +34,7 @@ def test_reference_numbers_over_remainders_equal_autograd(net):
 
 
 def test_a_first_layer_weight_is_differentiated_over_remainders_and_printed_without_them():
-    net = NETWORKS[0]
+    net = SIGMOID_TANH
     derivation = symbp.reference(net, "W1_2_3")
     rests = derivation.remainders()
     # one per unit of layer 2, each the sum over the other units of layer 1

@@ -75,9 +75,11 @@ class ReferenceDerivation(OneEntry):
     """SymEngine's derivative, over the named z^{(m)} and a^{(m-1)} (z and a entries: z^{(m)} or a^{(m)})
     where the cost was left in them, and x, W, b, t (None on the SymPy engine). Substituting them all
     (``_SymEngineGraph.substituted``) gives the derivative over x, W, b, t."""
-    computed: tuple[sp.Expr | None, sp.Expr] | None = field(default=None, compare=False, repr=False)
-    """(cost, derivative) in SymPy's form as computed (None on the SymEngine engine; an abstract network's
-    SymEngine derivative converted back, with None for the cost, which it did not need: made when asked for)."""
+    computed: tuple[sp.Expr, sp.Expr] | None = field(default=None, compare=False, repr=False)
+    """(cost, derivative) as SymPy computed them (None on the SymEngine engine)."""
+    named_derivative: sp.Expr | None = field(default=None, compare=False, repr=False)
+    """An abstract network's SymEngine derivative converted back to SymPy, over the named z^{(m)} of the
+    entry's layer where the cost was left in them (``derivative`` substitutes them): what check proves."""
 
     method = "reference"
 
@@ -93,7 +95,7 @@ class ReferenceDerivation(OneEntry):
     def cost(self) -> sp.Expr:
         """The cost that was differentiated (for W and b over the named z^{(m)}, unit i's written out: the mean over a batch,
         plus the decay (lambda/2) sum (W^{(m)}_{ij})^2); on SymEngine the cost in SymPy's form."""
-        if self.computed is not None and self.computed[0] is not None:
+        if self.computed is not None:
             return self.computed[0]
         return _sympy_cost(self.network, self.entry)
 
@@ -102,6 +104,8 @@ class ReferenceDerivation(OneEntry):
         """``diff(cost, variable)``, substituted down to x, W, b, t."""
         if self.computed is not None:
             return self.computed[1]
+        if self.named_derivative is not None:  # substituted in SymPy: SymEngine's xreplace stops at a Derivative's variable
+            return build_graph(self.network).substitute(self.named_derivative)
         refusal = written_out_refusal(self.network, (self.entry,))
         if refusal:  # SymEngine shares what a SymPy expression (and its print) would write out in full
             raise SymbpError(refusal)
@@ -201,13 +205,12 @@ def _reference(network: Network, entry: Entry, guard: bool, engine: str) -> Refe
         derivative = converted.derivative(entry)
         if not network.is_abstract:
             return ReferenceDerivation(network, entry, variable, engine, derivative)
-        # Abstract parts are evaluated by SymPy stand-ins and proved in SymPy: keep only its form
-        # (substituted there: SymEngine's xreplace stops at a Derivative's variable).
+        # Abstract parts are evaluated by SymPy stand-ins and proved in SymPy: keep only its form.
         try:
-            back = graph.substitute(converted.abstract_to_sympy(derivative))
+            named = converted.abstract_to_sympy(derivative)
         except _Unconvertible:  # e.g. relu's Piecewise beside an abstract sigma: SymPy differentiates
             return _reference(network, entry, False, "sympy")
-        return ReferenceDerivation(network, entry, variable, engine, computed=(None, back))
+        return ReferenceDerivation(network, entry, variable, engine, named_derivative=named)
     cost = _sympy_cost(network, entry)
     derivative = _pin_heaviside(_diff_abstract(graph, cost, variable))
     return ReferenceDerivation(network, entry, variable, engine, computed=(cost, graph.substitute(derivative)))
