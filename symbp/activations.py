@@ -138,6 +138,10 @@ STABLE_FUNCTIONS: dict[str, Callable[..., np.ndarray]] = {
 """NumPy implementations of the functions ``stable_form`` writes (and of erf), by SymPy name."""
 
 
+MAX_GATED_STEPS = 8
+"""Steps H(v) of one product that ``stable_form`` moves into a Piecewise, one per pass."""
+
+
 def stable_form(expr: sp.Expr) -> sp.Expr:
     """``expr`` for numbers: 1/(1 + exp(-u)) as stable_sigmoid(u), log(1 + exp(u)) as stable_softplus(u),
     softmax's (sum_j exp(u_j))^(-n) as exp(-n stable_logsumexp(u)) and log(sum_j exp(u_j)) as stable_logsumexp(u).
@@ -167,7 +171,7 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
                     continue
                 k = -int(factor.exp)
                 for numerator in node.args:
-                    i = numerator.args[0] / u if isinstance(numerator, sp.exp) else None
+                    i = sp.cancel(numerator.args[0] / u) if isinstance(numerator, sp.exp) else None
                     if i is not None and i.is_Integer and 1 <= i <= k:
                         return numerator, factor, u, int(i), k
         return None
@@ -215,7 +219,12 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
         pieces = [(rest, v > 0)] + ([(rest * at_zero, sp.Eq(v, 0))] if at_zero != 0 else [])
         return sp.Piecewise(*pieces, (0, True))
 
-    ratios = sp.sympify(expr).replace(gated, selected)
+    ratios = sp.sympify(expr)
+    for _ in range(MAX_GATED_STEPS):  # a product of several steps: each pass gates one of them
+        gated_once = ratios.replace(gated, selected)
+        if gated_once == ratios:
+            break
+        ratios = gated_once
     ratios = ratios.replace(lambda n: n.is_Mul and over_power(n) is not None, stable_ratio)
     ratios = ratios.replace(lambda n: n.is_Add and erf_pair(n) is not None, stable_erfc)
     return _stable_softmax(ratios.replace(is_unstable, stable))

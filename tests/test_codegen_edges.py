@@ -125,3 +125,37 @@ def test_linecache_keeps_the_source_of_the_most_recent_generated_modules_only():
     assert len(kept) == LINECACHE_KEPT
     assert f"<symbp.codegen {nets[-1].describe()} float64>" in kept  # the newest stays, for its tracebacks
     assert f"<symbp.codegen {nets[0].describe()} float64>" not in kept
+
+
+@pytest.mark.parametrize("formula", ["max(x,0)*sigmoid(x)", "max(x,0)*log(1+exp(x))"])
+def test_a_sigmoid_or_softplus_under_a_kink_is_computed_inside_the_where(formula):
+    # f = relu(x) s(x): f' = s(x) + x s'(x) for x > 0, 0 below; s = sigmoid or softplus.
+    zs = [-2.0, 0.3, 3.0]
+    cost, db = _one_unit(formula, "float64", zs)
+    if "sigmoid" in formula:
+        s, ds = _sigmoid, (lambda z: _sigmoid(z) * (1 - _sigmoid(z)))
+    else:
+        s, ds = (lambda z: math.log1p(math.exp(z))), _sigmoid
+    f = [max(z, 0.0) * s(z) for z in zs]
+    df = [(s(z) + z * ds(z)) if z > 0 else 0.0 for z in zs]
+    assert cost == pytest.approx(sum(a * a / 2 for a in f) / 3, rel=1e-12)
+    assert db == pytest.approx(sum(a * d for a, d in zip(f, df)) / 3, rel=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_shifted_logistic_ratio_stays_finite_past_overflow(dtype):
+    # f = x sigmoid(x - 1) written with exp(x - 1): SymPy's f' has exp(2x - 2)/(1 + exp(x - 1))^2.
+    z = BEYOND_EXP[dtype] / 2 + 10
+    cost, db = _one_unit("x*exp(x-1)/(1+exp(x-1))", dtype, [z])
+    s = _sigmoid(z - 1)
+    assert db == pytest.approx(z * s * (s + z * s * (1 - s)), rel=REL[dtype])
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")  # exp(710), in the branch not selected
+@pytest.mark.parametrize("method", ["backprop", "naive", "reference"])
+def test_two_steps_around_an_exp_give_the_flat_gradient_not_nan(method):
+    # f = min(max(0, 1 - exp(x)), 1) is 0 for x > 0: f' = 0 there, also where exp(x) overflows (x = 710).
+    net = symbp.Network([1, 1], "clip", "squared_error", define={"clip": "min(max(0, 1-exp(x)), 1)"})
+    point = {"x": [710.0], "t": [0.5], "W1": [[1.0]], "b1": [0.0]}
+    gradients = symbp.gradient_at(net, point, method).gradients
+    assert gradients["W1"].tolist() == [[0.0]] and gradients["b1"].tolist() == [0.0]
