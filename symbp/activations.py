@@ -171,9 +171,12 @@ def stable_form(expr: sp.Expr) -> sp.Expr:
                     continue
                 k = -int(factor.exp)
                 for numerator in node.args:
-                    i = sp.cancel(numerator.args[0] / u) if isinstance(numerator, sp.exp) else None
-                    if i is not None and i.is_Integer and 1 <= i <= k:
-                        return numerator, factor, u, int(i), k
+                    if not isinstance(numerator, sp.exp):
+                        continue
+                    # exp(i u) as SymPy writes it: i distributed over a sum u (2x - 2 for u = x - 1)
+                    i = next((i for i in range(1, k + 1) if numerator.args[0] == i * u), None)
+                    if i is not None:
+                        return numerator, factor, u, i, k
         return None
 
     def stable_ratio(node: sp.Mul) -> sp.Expr:
