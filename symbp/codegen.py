@@ -825,8 +825,9 @@ def gradient_function(network: Network, dtype: str = "float64") -> LossAndGradie
     _registered.pop(filename, None)
     _registered[filename] = None
     while len(_registered) > LINECACHE_KEPT:
-        linecache.cache.pop(next(iter(_registered)), None)
-        del _registered[next(iter(_registered))]
+        oldest = next(iter(_registered))
+        del _registered[oldest]
+        linecache.cache.pop(oldest, None)
     namespace: dict[str, object] = {"__name__": "symbp_generated"}
     exec(builtins.compile(source, filename, "exec"), namespace)
     namespace["BadInput"] = SymbpError  # the API's one error type: 0 rows or a wrong width name the shape needed
