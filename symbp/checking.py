@@ -2,8 +2,9 @@
 
 Every comparison ends in one of four outcomes:
 
-- ``proved``: the symbolic difference reduces to 0 (``expand``; failing that, the
-  exponentials, Piecewise and Heaviside are named and the difference ``cancel``-ed);
+- ``proved``: the two sides are the same polynomial in their symbols and named parts
+  (exponentials, Piecewise, Heaviside); failing that, their difference reduces to 0 by
+  ``expand``, or by ``cancel`` with those parts named;
 - ``verified``: no proof was found (or none was tried), but the two sides agree
   within the tolerance at every random point; abstract parts (sigma^{(m)}, its
   sigma', C, dC/da^{(L)}_k) are replaced by independent random functions
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cached_property
 from typing import Callable, Iterator, Mapping, Sequence
 
@@ -273,9 +275,10 @@ class _Check:
             and self.network.L <= REFERENCE_MAX_LAYERS
         )
         prove = (self.network.is_abstract or small) and self.network.L <= REFERENCE_MAX_LAYERS
+        equal = _Prover().equal  # one for all entries: backprop's shared deltas are expanded once
         for k, entry in enumerate(self.entries):
             by_backprop = self.backprop.expression(entry) if prove else None
-            proved = prove and _reduces_to_zero(self.naive[k].expression() - by_backprop)
+            proved = prove and equal(self.naive[k].expression(), by_backprop)
             rows.append(self._pair(entry, k, "naive", proved))
             if self.reference is None:
                 rows.append(CheckRow(entry.name, "reference = backprop", SKIPPED, float("nan"),
@@ -283,7 +286,7 @@ class _Check:
             else:
                 # cancel only where there are no numbers to fall back on cheaply
                 proved = prove and any(
-                    _reduces_to_zero(by_backprop - self.folder.fold(form()), self.network.is_abstract)
+                    equal(by_backprop, self.folder.fold(form()), self.network.is_abstract)
                     for form in self._reference_forms(k)
                 )
                 rows.append(self._pair(entry, k, "reference", proved))
@@ -434,6 +437,7 @@ class _Folder:
         for example in graph.examples:
             self._learn(example, known, identities)
         self._known, self._identities = known, identities
+        self._memo: dict[sp.Basic, sp.Basic] = {}  # over every fold: entries share the layers above them
 
     @staticmethod
     def _learn(graph: Graph, known: dict[sp.Basic, sp.Expr], identities: dict[sp.Basic, sp.Expr]) -> None:
@@ -463,7 +467,7 @@ class _Folder:
             identities.update(_softmax_identities(graph))
 
     def fold(self, expr: sp.Expr) -> sp.Expr:
-        return _rebuild(expr, self._known).xreplace(self._identities)
+        return _rebuild(expr, self._known, self._memo).xreplace(self._identities)
 
 
 def _softmax_identities(graph: Graph) -> dict[sp.Basic, sp.Expr]:
@@ -480,9 +484,12 @@ def _softmax_identities(graph: Graph) -> dict[sp.Basic, sp.Expr]:
     return identities
 
 
-def _rebuild(expr: sp.Basic, known: Mapping[sp.Basic, sp.Expr]) -> sp.Basic:
-    """``expr`` rebuilt bottom-up, each rebuilt part found in ``known`` replaced by its name."""
-    memo: dict[sp.Basic, sp.Basic] = {}
+def _rebuild(
+    expr: sp.Basic, known: Mapping[sp.Basic, sp.Expr], memo: dict[sp.Basic, sp.Basic] | None = None,
+) -> sp.Basic:
+    """``expr`` rebuilt bottom-up, each rebuilt part found in ``known`` replaced by its name
+    (``memo``, if given, keeps what was rebuilt for the next call with the same ``known``)."""
+    memo = {} if memo is None else memo
 
     def rebuild(node: sp.Basic) -> sp.Basic:
         if node not in memo:
@@ -535,6 +542,123 @@ def _expanded_terms(expr: sp.Basic) -> float:
 
 def _tree_size(expr: sp.Basic) -> int:
     return sum(1 for _ in sp.preorder_traversal(expr))
+
+
+Polynomial = dict  # {monomial: nonzero coefficient}; a monomial is a sorted tuple of (generator, power)
+
+
+class _Prover:
+    """Proves two expressions equal, first as Laurent polynomials in their generators (cheap, and
+    memoised over one check's entries), failing that by ``_reduces_to_zero`` of their difference.
+
+    A generator is a symbol, a name the ``_Namer`` gives a non-rational part, or any other part
+    that is not a sum, product or integer power (a float, pi, 1/(1 + E)). Equal as polynomials in
+    independent generators, the two are equal at every value of them, so the proof is sound; a
+    relation it misses (e.g. (1 + E) * 1/(1 + E) = 1) leaves it to ``cancel``.
+    """
+
+    def __init__(self) -> None:
+        self._namer = _Namer()
+        self._generators: dict[sp.Basic, int] = {}
+        self._memo: dict[sp.Basic, Polynomial | None] = {}
+
+    def equal(self, left: sp.Expr, right: sp.Expr, cancel: bool = True) -> bool:
+        left_polynomial, right_polynomial = self.polynomial(left), self.polynomial(right)
+        if left_polynomial is not None and left_polynomial == right_polynomial:
+            return True
+        return _reduces_to_zero(left - right, cancel)
+
+    def polynomial(self, expr: sp.Basic) -> Polynomial | None:
+        """``expr`` expanded, or None past ``EXPAND_MAX_TERMS`` terms."""
+        if expr in self._memo:
+            return self._memo[expr]
+        if expr.is_Rational:
+            out: Polynomial | None = {(): _exact(expr)} if expr != 0 else {}
+        elif expr.is_Add:
+            out = self._combine(expr.args, _add)
+        elif expr.is_Mul:
+            out = self._combine(expr.args, _multiply)
+        elif expr.is_Pow and expr.exp.is_Integer:
+            out = self._power(expr)
+        elif expr.is_Atom:
+            out = self._generator(expr)
+        else:
+            named = self._namer.rational(expr)
+            out = self._generator(named) if named == expr else self.polynomial(named)
+        self._memo[expr] = out
+        return out
+
+    def _combine(self, args: tuple[sp.Basic, ...], operation: Callable) -> Polynomial | None:
+        out = self.polynomial(args[0])
+        for arg in args[1:]:
+            other = self.polynomial(arg)
+            if out is None or other is None:
+                return None
+            out = operation(out, other)
+            if len(out) > EXPAND_MAX_TERMS:
+                return None
+        return out
+
+    def _power(self, expr: sp.Pow) -> Polynomial | None:
+        base, n = self.polynomial(expr.base), int(expr.exp)
+        if base is None:
+            return None
+        if len(base) == 1:  # a monomial: any integer power, negative too (a Laurent monomial)
+            ((monomial, coefficient),) = base.items()
+            return {tuple((g, p * n) for g, p in monomial): _simplest(Fraction(coefficient) ** n)}
+        if n < 0:
+            return self._generator(expr)
+        out: Polynomial = {(): 1}
+        for _ in range(n):
+            out = _multiply(out, base)
+            if len(out) > EXPAND_MAX_TERMS:
+                return None
+        return out
+
+    def _generator(self, part: sp.Basic) -> Polynomial:
+        index = self._generators.setdefault(part, len(self._generators))
+        return {((index, 1),): 1}
+
+
+def _exact(number: sp.Rational) -> int | Fraction:
+    return _simplest(Fraction(int(number.p), int(number.q)))
+
+
+def _simplest(number: Fraction) -> int | Fraction:
+    return number.numerator if number.denominator == 1 else number
+
+
+def _add(left: Polynomial, right: Polynomial) -> Polynomial:
+    out = dict(left)
+    for monomial, coefficient in right.items():
+        _accumulate(out, monomial, coefficient)
+    return out
+
+
+def _multiply(left: Polynomial, right: Polynomial) -> Polynomial:
+    out: Polynomial = {}
+    for left_monomial, left_coefficient in left.items():
+        for right_monomial, right_coefficient in right.items():
+            _accumulate(out, _monomial_product(left_monomial, right_monomial), left_coefficient * right_coefficient)
+    return out
+
+
+def _accumulate(polynomial: Polynomial, monomial: tuple, coefficient: int | Fraction) -> None:
+    """Add a term in place, keeping only nonzero coefficients (so equal polynomials are equal dicts)."""
+    total = polynomial.get(monomial, 0) + coefficient
+    if total:
+        polynomial[monomial] = total
+    else:
+        polynomial.pop(monomial, None)
+
+
+def _monomial_product(left: tuple, right: tuple) -> tuple:
+    if not left or not right:
+        return left or right
+    powers = dict(left)
+    for generator, power in right:
+        powers[generator] = powers.get(generator, 0) + power
+    return tuple(sorted((g, p) for g, p in powers.items() if p))
 
 
 class _Namer:

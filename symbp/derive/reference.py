@@ -427,6 +427,8 @@ class _SymEngineGraph:
         self._remainder_symbols: dict[str, sp.Symbol] = {}
         self._substituted_remainders: set[sp.Symbol] = set()
         """Remainders whose full form ``substituted`` has put into ``full``."""
+        self._sympy_forms: dict[Any, sp.Basic] = {}
+        """``abstract_to_sympy``'s conversions, node by node, over all entries."""
 
     def _learn(self, g: Graph) -> None:
         L = self.network.L
@@ -553,7 +555,7 @@ class _SymEngineGraph:
         from symengine.lib import symengine_wrapper as se_types
 
         functions = {f.__name__: (f, partials) for f, partials in self.graph.partial_functions.items()}
-        memo: dict[Any, sp.Basic] = {}
+        memo = self._sympy_forms  # over every entry: their derivatives share the layers above them
 
         def partial(derivative: Any) -> sp.Expr:
             applied, variables = derivative.args[0], derivative.args[1:]
