@@ -2,9 +2,8 @@
 
 Every comparison ends in one of four outcomes:
 
-- ``proved``: the two sides are the same polynomial in their symbols and named parts
-  (exponentials, Piecewise, Heaviside); failing that, their difference reduces to 0 by
-  ``expand``, or by ``cancel`` with those parts named;
+- ``proved``: the two sides are the same rational function of their symbols and
+  named parts (exponentials, Piecewise, Heaviside; see ``symbp.proof``);
 - ``verified``: no proof was found (or none was tried), but the two sides agree
   within the tolerance at every random point; abstract parts (sigma^{(m)}, its
   sigma', C, dC/da^{(L)}_k) are replaced by independent random functions
@@ -16,9 +15,7 @@ Every comparison ends in one of four outcomes:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import cached_property
 from typing import Callable, Iterator, Mapping, Sequence
 
@@ -43,6 +40,7 @@ from .numeric import (
     random_point,
     stand_ins,
 )
+from .proof import Prover
 from .spec import ENTRY_KINDS, Entry, Network, budget, require_network, selected_entries
 
 Progress = Callable[[int, int], None]
@@ -54,10 +52,6 @@ SYMBOLIC_PROOF_MAX_PATHS = 500
 """In concrete mode the symbolic proofs are tried while the naive expansion is this small
 (an abstract network has no numbers, so there they are always tried)."""
 
-
-CANCEL_MAX_NODES = 400
-"""``cancel`` is tried on an expanded difference of at most this many nodes (its time grows
-steeply with size); a larger one is verified numerically instead."""
 
 FD_ERROR_FACTOR = 4.0
 """A method agrees with finite differences within tol, or within this many of their error estimates."""
@@ -275,7 +269,7 @@ class _Check:
             and self.network.L <= REFERENCE_MAX_LAYERS
         )
         prove = (self.network.is_abstract or small) and self.network.L <= REFERENCE_MAX_LAYERS
-        equal = _Prover().equal  # one for all entries: backprop's shared deltas are expanded once
+        equal = Prover().equal  # one for all entries: backprop's shared deltas are rewritten once
         for k, entry in enumerate(self.entries):
             by_backprop = self.backprop.expression(entry) if prove else None
             proved = prove and equal(self.naive[k].expression(), by_backprop)
@@ -284,9 +278,8 @@ class _Check:
                 rows.append(CheckRow(entry.name, "reference = backprop", SKIPPED, float("nan"),
                                      reason=self.skip_reference or ""))
             else:
-                # cancel only where there are no numbers to fall back on cheaply
                 proved = prove and any(
-                    equal(by_backprop, self.folder.fold(form()), self.network.is_abstract)
+                    equal(by_backprop, self.folder.fold(form()))
                     for form in self._reference_forms(k)
                 )
                 rows.append(self._pair(entry, k, "reference", proved))
@@ -498,205 +491,3 @@ def _rebuild(
         return memo[node]
 
     return rebuild(expr)
-
-
-def _reduces_to_zero(difference: sp.Expr, cancel: bool = True) -> bool:
-    """Whether ``difference`` is 0 by expansion, or by ``cancel`` once its non-rational parts are named.
-
-    A proof either way: naming keeps every identity between the parts that the
-    rational reduction needs (exp(-u) = 1/exp(u), Heaviside(u, 0) = [u > 0],
-    Piecewise as a sum over indicators), and drops none that could make it wrong.
-    """
-    rational = _Namer().rational(difference)
-    if _expanded_terms(rational) > EXPAND_MAX_TERMS:  # e.g. a defined (x+1)^20 nested in layers: numbers decide
-        return False
-    rational = sp.expand(rational)
-    if rational == 0:
-        return True
-    return cancel and _tree_size(rational) <= CANCEL_MAX_NODES and sp.cancel(rational) == 0
-
-
-EXPAND_MAX_TERMS = 1_000
-"""``expand`` is tried when the expansion has at most about this many terms (a power of a sum multiplies them)."""
-
-
-def _expanded_terms(expr: sp.Basic) -> float:
-    """An upper bound on the terms of ``expand(expr)``, counted without expanding (a float: it can be huge)."""
-    memo: dict[sp.Basic, float] = {}
-
-    def terms(node: sp.Basic) -> float:
-        if node not in memo:
-            if node.is_Add:
-                memo[node] = sum(map(terms, node.args))
-            elif node.is_Mul:
-                memo[node] = math.prod(map(terms, node.args))
-            elif node.is_Pow and node.exp.is_Integer and node.exp > 1:
-                n, k = terms(node.base), int(node.exp)  # monomials of degree k in n terms
-                memo[node] = float(math.comb(int(min(n, 1e6)) + k - 1, k)) if n < 1e6 else math.inf
-            else:
-                memo[node] = 1.0
-        return memo[node]
-
-    return terms(expr)
-
-
-def _tree_size(expr: sp.Basic) -> int:
-    return sum(1 for _ in sp.preorder_traversal(expr))
-
-
-Polynomial = dict  # {monomial: nonzero coefficient}; a monomial is a sorted tuple of (generator, power)
-
-
-class _Prover:
-    """Proves two expressions equal, first as Laurent polynomials in their generators (cheap, and
-    memoised over one check's entries), failing that by ``_reduces_to_zero`` of their difference.
-
-    A generator is a symbol, a name the ``_Namer`` gives a non-rational part, or any other part
-    that is not a sum, product or integer power (a float, pi, 1/(1 + E)). Equal as polynomials in
-    independent generators, the two are equal at every value of them, so the proof is sound; a
-    relation it misses (e.g. (1 + E) * 1/(1 + E) = 1) leaves it to ``cancel``.
-    """
-
-    def __init__(self) -> None:
-        self._namer = _Namer()
-        self._generators: dict[sp.Basic, int] = {}
-        self._memo: dict[sp.Basic, Polynomial | None] = {}
-
-    def equal(self, left: sp.Expr, right: sp.Expr, cancel: bool = True) -> bool:
-        left_polynomial, right_polynomial = self.polynomial(left), self.polynomial(right)
-        if left_polynomial is not None and left_polynomial == right_polynomial:
-            return True
-        return _reduces_to_zero(left - right, cancel)
-
-    def polynomial(self, expr: sp.Basic) -> Polynomial | None:
-        """``expr`` expanded, or None past ``EXPAND_MAX_TERMS`` terms."""
-        if expr in self._memo:
-            return self._memo[expr]
-        if expr.is_Rational:
-            out: Polynomial | None = {(): _exact(expr)} if expr != 0 else {}
-        elif expr.is_Add:
-            out = self._combine(expr.args, _add)
-        elif expr.is_Mul:
-            out = self._combine(expr.args, _multiply)
-        elif expr.is_Pow and expr.exp.is_Integer:
-            out = self._power(expr)
-        elif expr.is_Atom:
-            out = self._generator(expr)
-        else:
-            named = self._namer.rational(expr)
-            out = self._generator(named) if named == expr else self.polynomial(named)
-        self._memo[expr] = out
-        return out
-
-    def _combine(self, args: tuple[sp.Basic, ...], operation: Callable) -> Polynomial | None:
-        out = self.polynomial(args[0])
-        for arg in args[1:]:
-            other = self.polynomial(arg)
-            if out is None or other is None:
-                return None
-            out = operation(out, other)
-            if len(out) > EXPAND_MAX_TERMS:
-                return None
-        return out
-
-    def _power(self, expr: sp.Pow) -> Polynomial | None:
-        base, n = self.polynomial(expr.base), int(expr.exp)
-        if base is None:
-            return None
-        if len(base) == 1:  # a monomial: any integer power, negative too (a Laurent monomial)
-            ((monomial, coefficient),) = base.items()
-            return {tuple((g, p * n) for g, p in monomial): _simplest(Fraction(coefficient) ** n)}
-        if n < 0:
-            return self._generator(expr)
-        out: Polynomial = {(): 1}
-        for _ in range(n):
-            out = _multiply(out, base)
-            if len(out) > EXPAND_MAX_TERMS:
-                return None
-        return out
-
-    def _generator(self, part: sp.Basic) -> Polynomial:
-        index = self._generators.setdefault(part, len(self._generators))
-        return {((index, 1),): 1}
-
-
-def _exact(number: sp.Rational) -> int | Fraction:
-    return _simplest(Fraction(int(number.p), int(number.q)))
-
-
-def _simplest(number: Fraction) -> int | Fraction:
-    return number.numerator if number.denominator == 1 else number
-
-
-def _add(left: Polynomial, right: Polynomial) -> Polynomial:
-    out = dict(left)
-    for monomial, coefficient in right.items():
-        _accumulate(out, monomial, coefficient)
-    return out
-
-
-def _multiply(left: Polynomial, right: Polynomial) -> Polynomial:
-    out: Polynomial = {}
-    for left_monomial, left_coefficient in left.items():
-        for right_monomial, right_coefficient in right.items():
-            _accumulate(out, _monomial_product(left_monomial, right_monomial), left_coefficient * right_coefficient)
-    return out
-
-
-def _accumulate(polynomial: Polynomial, monomial: tuple, coefficient: int | Fraction) -> None:
-    """Add a term in place, keeping only nonzero coefficients (so equal polynomials are equal dicts)."""
-    total = polynomial.get(monomial, 0) + coefficient
-    if total:
-        polynomial[monomial] = total
-    else:
-        polynomial.pop(monomial, None)
-
-
-def _monomial_product(left: tuple, right: tuple) -> tuple:
-    if not left or not right:
-        return left or right
-    powers = dict(left)
-    for generator, power in right:
-        powers[generator] = powers.get(generator, 0) + power
-    return tuple(sorted((g, p) for g, p in powers.items() if p))
-
-
-class _Namer:
-    """Rewrites an expression as a rational function of fresh symbols for its non-rational parts.
-
-    Bottom-up, so equal parts get equal names whatever they are nested in:
-    exp(u) becomes E_u (and exp(-u) 1/E_u), a relation u > 0 an indicator I,
-    Heaviside(u, 0) the indicator of u > 0, Piecewise((e1, c1), ..., (en, True))
-    e1 I1 + (1 - I1)(e2 I2 + ...), and any other function of (named) arguments a symbol.
-    """
-
-    def __init__(self) -> None:
-        self._names: dict[sp.Basic, sp.Symbol] = {}
-        self._memo: dict[sp.Basic, sp.Expr] = {}
-
-    def rational(self, expr: sp.Basic) -> sp.Expr:
-        if expr in self._memo:
-            return self._memo[expr]
-        if expr.is_Atom:
-            out = expr
-        elif isinstance(expr, sp.exp):
-            argument = self.rational(expr.args[0])
-            out = 1 / self._name(sp.exp(-argument)) if argument.could_extract_minus_sign() else self._name(sp.exp(argument))
-        elif isinstance(expr, sp.Heaviside) and len(expr.args) == 2 and expr.args[1] == 0:
-            out = self._name(sp.StrictGreaterThan(self.rational(expr.args[0]), 0))
-        elif isinstance(expr, sp.Piecewise) and expr.args[-1].cond == sp.true:
-            out = self.rational(expr.args[-1].expr)
-            for piece in reversed(expr.args[:-1]):
-                indicator = self._name(piece.cond.func(*map(self.rational, piece.cond.args)))
-                out = self.rational(piece.expr) * indicator + (1 - indicator) * out
-        elif expr.is_Add or expr.is_Mul or (expr.is_Pow and expr.exp.is_Integer):
-            out = expr.func(*map(self.rational, expr.args))
-        else:
-            out = self._name(expr.func(*map(self.rational, expr.args)))
-        self._memo[expr] = out
-        return out
-
-    def _name(self, part: sp.Basic) -> sp.Symbol:
-        if part not in self._names:
-            self._names[part] = sp.Dummy(f"p{len(self._names)}")
-        return self._names[part]

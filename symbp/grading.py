@@ -41,6 +41,7 @@ from .display import Displayable
 from .errors import SymbpError
 from .specfile import load_json
 from .graph import Graph, build_graph
+from .proof import Prover
 from .spec import Entry, Network
 
 CORRECT, INCORRECT = "correct", "incorrect"
@@ -522,10 +523,9 @@ def _expanded_terms(expr: sp.Expr) -> float:
 
 
 def _symbolically_equal(answer: sp.Expr, truth: sp.Expr) -> bool:
-    difference = sp.expand(answer - truth)
-    if difference == 0:
-        return True
-    return bool(difference.is_rational_function() and sp.cancel(difference) == 0)
+    """Proved equal as rational functions of their parts (``symbp.proof``, bounded where ``cancel``
+    was not), or by ``expand``, which also equates a float in the answer with the exact number."""
+    return Prover().equal(answer, truth) or sp.expand(answer - truth) == 0
 
 
 def _numeric_difference(network: Network, known: _Truth, answer: sp.Expr, points: int,
