@@ -10,6 +10,7 @@ answers without loading them. Bad input of any kind ends in one line on stderr,
 from __future__ import annotations
 
 import math
+import os
 import re
 import shutil
 import signal
@@ -1374,10 +1375,39 @@ def _sheet_knobs(spec: Path | None, layers: str | None, activations: str | None,
     return knobs
 
 
-def main() -> None:
+def main() -> NoReturn:
     """Console-script entry point (``symbp``)."""
     clean_up_on_signals()
-    app(prog_name="symbp")
+    try:
+        app(prog_name="symbp")
+        code: object = 0
+    except SystemExit as done:
+        code = done.code
+    _exit_at_once(code)
+
+
+def _exit_at_once(code: object) -> NoReturn:
+    """Exit without finalising the interpreter: freeing SymPy's caches and modules object by
+    object took 0.35 s of a 1.7 s ``check``. Every file symbp writes is closed by then (written
+    to a temporary file and renamed, temporary folders removed by ``with``), so only the
+    standard streams are left to flush."""
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    try:
+        if sys.stdout is not None:  # None when symbp was started with standard output closed
+            sys.stdout.flush()
+    except OSError as error:  # e.g. the reader of a pipe left before the last buffer
+        print(f"symbp: error: {stdout_failed(error)}", file=sys.stderr)
+        code = code or USAGE_EXIT
+    try:
+        if sys.stderr is not None:
+            sys.stderr.flush()
+    except OSError:
+        pass  # nowhere left to say so
+    os._exit(code)
 
 
 if __name__ == "__main__":
