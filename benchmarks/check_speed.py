@@ -103,6 +103,10 @@ def shown(times: list[float] | None, cap: float) -> str:
     return f"{statistics.median(times):.2f} s ({min(times):.2f}–{max(times):.2f})"
 
 
+def _ratio(value: float) -> str:
+    return f"{value:.0f}x" if value >= 10 else f"{value:.1f}x"
+
+
 def table(cap: float, repeat: int) -> list[str]:
     lines = ["| work | target | when filed | sympy engine | symengine (default) | speed-up | result (symengine) |",
              "|---|---|---|---|---|---|---|"]
@@ -115,7 +119,7 @@ def table(cap: float, repeat: int) -> list[str]:
                 times[engine], notes[engine] = timed([*args, "--reference-engine", engine], cap, repeat)
                 print(f"{title} [{engine}]: {times[engine]} {notes[engine]}", file=sys.stderr)
             before, after = (statistics.median(times[e]) if times[e] else None for e in ENGINES)
-            ratio = f"{before / after:.0f}x" if before and after else (f"> {cap / after:.0f}x" if after else "")
+            ratio = _ratio(before / after) if before and after else (f"> {_ratio(cap / after)}" if after else "")
             lines.append(f"| {title} | < {target:g} s | {filed} | {shown(times['sympy'], cap)} | "
                          f"{shown(times['symengine'], cap)} | {ratio} | {notes['symengine'].replace('|', '/')} |")
     return lines
@@ -126,7 +130,7 @@ def report(cap: float, repeat: int) -> str:
     lines = [
         "## `check` and the reference: SymPy against SymEngine (issue 14, `benchmarks/check_speed.py`)",
         "",
-        f"One run on {platform.node() or 'this machine'} ({platform.processor() or platform.machine()}, "
+        f"Recorded on {platform.node() or 'this machine'} ({platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cores, load {load:.1f} at the start), Python {platform.python_version()}; each run is "
         f"one `symbp` process, start-up included; a cell under {REPEAT_UNDER:.0f} s is the median of {repeat} runs "
         f"(their range in brackets), a longer one a single run; runs past {cap:.0f} s are stopped.",
