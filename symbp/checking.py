@@ -288,11 +288,13 @@ class _Check:
         return CheckReport(self.network, tuple(rows), self.tol, self.points, self.seed)
 
     def _reference_forms(self, k: int) -> Iterator[Callable[[], sp.Expr]]:
-        """The reference to prove equal to backprop, each form what was computed: SymPy's diff, or
-        an abstract network's SymEngine derivative converted back (over the named z of its layer,
-        each the definition it stands for); else SymEngine's derivative converted back whole, tried
-        only where its numbers equal backprop's at every point. SymPy's own diff is never proved in
-        SymEngine's place: a SymEngine error off the sampled points would then be shown as proved."""
+        """The reference to prove equal to backprop: as computed, where its SymPy form is what was
+        computed (SymPy's diff, or an abstract network's SymEngine derivative converted back, over
+        the named z of its layer, each the definition it stands for); else SymEngine's derivative
+        converted back whole, and last SymPy's own diff (the lecture's reference, which folds into
+        the named quantities where SymEngine's form may not), both only where SymEngine's numbers
+        equal backprop's at every point: the proof is then of the derivative SymEngine's numbers
+        were checked against, not of SymEngine's arithmetic off those points."""
         derivation = self.reference[k]
         named = derivation.named_derivative
         as_computed = derivation.engine == "sympy" or named is not None
@@ -307,6 +309,7 @@ class _Check:
             return
         if not as_computed:
             yield derivation.expression
+        yield lambda: reference(self.network, self.entries[k], engine="sympy").expression()
 
     # Numbers ---------------------------------------------------------------
 
