@@ -15,6 +15,7 @@ Every comparison ends in one of four outcomes:
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable, Iterator, Mapping, Sequence
@@ -420,8 +421,9 @@ class _Folder:
     Bottom-up, every full z^{(m)}_j (over x, W, b) becomes the symbol z^{(m)}_j, every
     sigma^{(m)}(z^{(m)}_j) the symbol a^{(m)}_j, an abstract sigma^{(m)'}(z) or
     dC/da^{(L)}_k(a, t) its named symbol; for a sigmoid unit exp(-z) becomes (1 - a)/a
-    and 1 + exp(-z) becomes 1/a. Each is the definition of the symbol it is replaced
-    by, so an identity over the named symbols is an identity over x, W, b, t.
+    and 1 + exp(-z) becomes 1/a. A z merged into a larger sum (an identity output's
+    z - t) is found there by its bias term. Each is the definition of the symbol it is
+    replaced by, so an identity over the named symbols is an identity over x, W, b, t.
     """
 
     def __init__(self, graph: Graph) -> None:
@@ -432,6 +434,16 @@ class _Folder:
             self._learn(example, known, identities)
         self._known, self._identities = known, identities
         self._memo: dict[sp.Basic, sp.Basic] = {}  # over every fold: entries share the layers above them
+        # Every definition that is a sum, by one of its terms (a z by its bias, which no other z has):
+        # found among the terms of a larger sum, at any scale (leaky_relu's z/100).
+        self._sums: dict[sp.Basic, list[tuple[tuple[sp.Expr, ...], sp.Expr]]] = {}
+        for example in graph.examples:
+            for m in range(1, graph.network.L + 1):
+                for i, definition in enumerate(example.z_definition[m]):
+                    self._learn_sum(definition, example.b[m][i], example.z[m][i])
+        for definition, named in list(known.items()):
+            if definition.is_Add and named.is_Symbol and named not in self._sums:
+                self._learn_sum(definition, definition.args[0], named)
 
     @staticmethod
     def _learn(graph: Graph, known: dict[sp.Basic, sp.Expr], identities: dict[sp.Basic, sp.Expr]) -> None:
@@ -461,7 +473,33 @@ class _Folder:
             identities.update(_softmax_identities(graph))
 
     def fold(self, expr: sp.Expr) -> sp.Expr:
-        return _rebuild(expr, self._known, self._memo).xreplace(self._identities)
+        return _rebuild(expr, self._known, self._memo, self._within_sums).xreplace(self._identities)
+
+    def _learn_sum(self, definition: sp.Expr, anchor: sp.Expr, named: sp.Expr) -> None:
+        """``definition`` = ``named``, found by ``anchor`` (one of its terms), each term over the anchor's number."""
+        scale, key = anchor.as_coeff_Mul()
+        terms = tuple(term / scale for term in sp.Add.make_args(definition))
+        self._sums.setdefault(key, []).append((terms, self._known.get(named, named) / scale))
+
+    def _within_sums(self, total: sp.Add) -> sp.Expr:
+        """``total`` with every definition among its terms, at any scale, replaced by its name
+        (repeated: a z found may complete an a's definition, as in leaky_relu's z/100 + 99 max(0, z)/100)."""
+        terms = Counter(total.args)
+        found = True
+        while found:
+            found = False
+            for term in list(terms):
+                scale, key = term.as_coeff_Mul()
+                for definition, named in self._sums.get(key, ()):
+                    scaled = Counter(scale * t for t in definition)
+                    if all(terms[t] >= n for t, n in scaled.items()):
+                        terms -= scaled
+                        terms[scale * named] += 1
+                        found = True
+                        break
+                if found:
+                    break
+        return sp.Add(*terms.elements()) if terms != Counter(total.args) else total
 
 
 def _softmax_identities(graph: Graph) -> dict[sp.Basic, sp.Expr]:
@@ -480,14 +518,18 @@ def _softmax_identities(graph: Graph) -> dict[sp.Basic, sp.Expr]:
 
 def _rebuild(
     expr: sp.Basic, known: Mapping[sp.Basic, sp.Expr], memo: dict[sp.Basic, sp.Basic] | None = None,
+    within_sums: Callable[[sp.Add], sp.Expr] | None = None,
 ) -> sp.Basic:
     """``expr`` rebuilt bottom-up, each rebuilt part found in ``known`` replaced by its name
-    (``memo``, if given, keeps what was rebuilt for the next call with the same ``known``)."""
+    (``memo``, if given, keeps what was rebuilt for the next call with the same ``known``;
+    ``within_sums``, if given, rewrites each rebuilt sum first)."""
     memo = {} if memo is None else memo
 
     def rebuild(node: sp.Basic) -> sp.Basic:
         if node not in memo:
             out = node if node.is_Atom else node.func(*map(rebuild, node.args))
+            if within_sums is not None and out.is_Add:
+                out = within_sums(out)
             memo[node] = known.get(out, out)
         return memo[node]
 
