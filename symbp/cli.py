@@ -314,7 +314,7 @@ L2Option = Annotated[Optional[float], typer.Option(
          "Biases are not decayed. Default 0.")]
 SpecOption = Annotated[Optional[Path], typer.Option(
     "--spec", metavar="FILE", dir_okay=False,
-    help="TOML or JSON file with keys layers, activations, cost, define; options given here override it.")]
+    help="TOML or JSON file with keys layers, activations, cost, define, batch, l2; options given here override it.")]
 OutOption = Annotated[Optional[Path], typer.Option(
     "--out", "-o", metavar="FILE", dir_okay=False,
     help="Write to FILE instead of standard output ('-': standard output). Only a new path or a regular file "
@@ -1223,7 +1223,8 @@ def grade(
     l2: L2Option = None,
     spec: SpecOption = None,
     max_size: MaxSizeOption = None,
-    force: ForceOption = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Let --report replace an existing file (it keeps its mode; a new file gets the umask's).")] = False,
 ) -> None:
     """Grade a derivation of dC/d(entry) against the naive chain rule, with feedback.
 

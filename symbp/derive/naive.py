@@ -250,7 +250,7 @@ def check_budget(network: Network, entries: Sequence[Entry], max_paths: int | No
         what = entries[0].name if len(entries) == 1 else f"{len(entries)} entries"
         raise SymbpError(
             f"the naive expansion of {what} has {total:,} paths, over the budget of {max_paths:,}; "
-            f"raise max_paths (CLI: --max-paths {total}) or use backprop"
+            f"raise max_paths (CLI: --max-paths {total}), choose fewer entries, or use backprop alone (no such limit)"
         )
 
 

@@ -320,8 +320,9 @@ class TextDocumentPrinter(DocumentPrinter, StrPrinter):
                 "naive = backprop, reference = backprop: proved symbolically where possible, else compared at the same "
                 "points.")
         lines += self.wrapped(
-            "proved: the difference reduces to 0; a number: verified numerically, the largest relative difference "
-            f"(within {report.tol:g});",
+            "proved: the two sides are the same function; a number: verified numerically, the largest difference "
+            "relative to the largest value of all entries at the point (within "
+            f"{report.tol:g}, or against finite differences within their own error estimate);",
             "✗: disagree, with a counterexample below; skipped: not compared (the reason is below).",
         )
         lines.append("")
