@@ -58,6 +58,9 @@ NOTES = (
     "without a reference) or refused (grad on 50 layers: exit 2 at its 16-layer limit), so those speed-ups are "
     "not like for like.",
 )
+SYMBP = [str(Path(sys.executable).with_name("symbp"))] if Path(sys.executable).with_name("symbp").exists() \
+    else [sys.executable, "-m", "symbp.cli"]
+"""The ``symbp`` console script beside this Python, as a user runs it (else the module, which exits more slowly)."""
 REPEAT_UNDER = 10.0
 """Seconds; a cell whose first run is faster is run ``--repeat`` times in all and its median shown."""
 START = "<!-- check_speed.py --record: start -->"
@@ -79,7 +82,7 @@ def run(args: list[str], cap: float) -> tuple[float | None, str]:
     """Seconds of one symbp call (None past the cap) and how it ended."""
     started = time.perf_counter()
     try:
-        done = subprocess.run([sys.executable, "-m", "symbp.cli", *args], capture_output=True, text=True, timeout=cap)
+        done = subprocess.run([*SYMBP, *args], capture_output=True, text=True, timeout=cap)
     except subprocess.TimeoutExpired:
         return None, "stopped"
     seconds = time.perf_counter() - started

@@ -463,7 +463,7 @@ class _Progress:
         self.label = label
         self.start = time.monotonic()
         self.shown = False
-        self.enabled = sys.stderr.isatty()
+        self.enabled = sys.stderr is not None and sys.stderr.isatty()  # None: started with stderr closed
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled or (not self.shown and time.monotonic() - self.start < PROGRESS_DELAY):
@@ -1376,11 +1376,16 @@ def _sheet_knobs(spec: Path | None, layers: str | None, activations: str | None,
     return knobs
 
 
-def main() -> NoReturn:
-    """Console-script entry point (``symbp``)."""
+def main() -> None:
+    """Run symbp as a command, from Python or ``python -m symbp.cli``: ends by raising ``SystemExit``."""
     clean_up_on_signals()
+    app(prog_name="symbp")
+
+
+def console() -> NoReturn:
+    """The ``symbp`` console script: ``main``, then an exit without finalising the interpreter."""
     try:
-        app(prog_name="symbp")
+        main()
         code: object = 0
     except SystemExit as done:
         code = done.code
@@ -1391,7 +1396,8 @@ def _exit_at_once(code: object) -> NoReturn:
     """Exit without finalising the interpreter: freeing SymPy's caches and modules object by
     object took 0.35 s of a 1.7 s ``check``. Every file symbp writes is closed by then (written
     to a temporary file and renamed, temporary folders removed by ``with``), so only the
-    standard streams are left to flush."""
+    standard streams are left to flush. Only for the console script: a Python caller of
+    ``main`` (a profiler, a test) keeps its process."""
     if code is None:
         code = 0
     elif not isinstance(code, int):

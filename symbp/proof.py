@@ -12,8 +12,9 @@ of the generators: N / D is 0 exactly where N is, whichever common multiple D is
 misses is a relation between generators (exp(u/2)^2 = exp(u), sin^2 + cos^2 = 1): such sides
 are not proved equal, and the check verifies them numerically.
 
-Bounded: no polynomial of more than ``MAX_TERMS`` terms is built and no product costs more
-than ``MAX_PRODUCT_WORK`` term multiplications; past either the answer is "not proved".
+Bounded: no polynomial of more than ``MAX_TERMS`` terms is built, and one comparison multiplies
+at most ``MAX_WORK`` pairs of terms (powers by repeated squaring); past either the answer is
+"not proved". A non-commutative part (a matrix, a symbol declared so) is never proved equal.
 """
 
 from __future__ import annotations
@@ -35,12 +36,18 @@ Ratio = tuple[Polynomial, Denominator]
 MAX_TERMS = 5_000
 """No numerator or base of more terms is built (a defined (x+1)^20 nested in layers): not proved."""
 
-MAX_PRODUCT_WORK = 250_000
-"""No product of more term pairs than this is multiplied (about 0.3 s): not proved."""
+MAX_WORK = 500_000
+"""Term pairs one comparison may multiply (about half a second; memoised parts are not counted
+again): not proved past it."""
+
+MAX_TOTAL_WORK = 5_000_000
+"""Term pairs one ``Prover`` may multiply over all its comparisons (a check's): past it, only what
+is already rewritten is compared."""
 
 
 class Unprovable(Exception):
-    """A polynomial past ``MAX_TERMS``, a product past ``MAX_PRODUCT_WORK``, or a division by 0."""
+    """A polynomial past ``MAX_TERMS``, a comparison past ``MAX_WORK``, a division by 0, or a part
+    that does not commute."""
 
 
 class Prover:
@@ -51,9 +58,14 @@ class Prover:
         self._generators: dict[Hashable, int] = {}
         self._bases: dict[Hashable, Polynomial] = {}
         self._memo: dict[sp.Basic, Ratio | None] = {}
+        self._total_left = MAX_TOTAL_WORK
+        self._work_left = MAX_WORK
 
     def equal(self, left: sp.Expr, right: sp.Expr) -> bool:
         """Whether ``left`` and ``right`` are proved the same rational function of their generators."""
+        if left == right and not left.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            return True  # the same expression (SymPy's equality is structural)
+        self._work_left = min(MAX_WORK, self._total_left)
         left_ratio, right_ratio = self.ratio(left), self.ratio(right)
         if left_ratio is None or right_ratio is None:
             return False
@@ -81,6 +93,8 @@ class Prover:
         return out
 
     def _rewrite(self, expr: sp.Basic) -> Ratio:
+        if expr.is_commutative is not True:  # A*B is not B*A for matrices
+            raise Unprovable
         if expr.is_Rational:
             return ({(): _exact(expr)} if expr != 0 else {}), {}
         if expr.is_Add:
@@ -124,12 +138,11 @@ class Prover:
         numerator, denominator = argument
         if denominator:
             return self._generator(("exp", self._key(argument)))
-        out: Polynomial = {(): 1}
+        powers = []
         for monomial, coefficient in numerator.items():
             c = Fraction(coefficient)
-            generator = self._number(("exp", monomial, c.denominator))
-            out = _multiply(out, {((generator, c.numerator),): 1})
-        return out, {}
+            powers.append((self._number(("exp", monomial, c.denominator)), c.numerator))
+        return {tuple(sorted(powers)): 1}, {}
 
     def _indicator(self, relation: type, lhs: sp.Expr, rhs: sp.Expr) -> Ratio:
         """[lhs relation rhs], named by the relation and lhs - rhs."""
@@ -152,7 +165,7 @@ class Prover:
         return (numerator, common) if numerator else ({}, {})
 
     def _multiply(self, left: Ratio, right: Ratio) -> Ratio:
-        numerator = _multiply(left[0], right[0])
+        numerator = self._product(left[0], right[0])
         if not numerator:
             return {}, {}
         denominator = dict(left[1])
@@ -168,24 +181,47 @@ class Prover:
             if len(numerator) == 1:  # a monomial: inverted in the numerator (a Laurent monomial)
                 ((monomial, coefficient),) = numerator.items()
                 inverted = {tuple((g, -p) for g, p in monomial): _simplest(1 / Fraction(coefficient))}
-                inverse: Ratio = self._times_bases(inverted, denominator, {}), {}
-            else:
-                key = frozenset(numerator.items())
-                self._bases.setdefault(key, numerator)
-                inverse = self._times_bases({(): 1}, denominator, {}), {key: 1}
-            return self._power(inverse, -n)
-        out: Ratio = _ONE
-        for _ in range(n):
-            out = self._multiply(out, base)
+                return self._power((self._times_bases(inverted, denominator, {}), {}), -n)
+            key = frozenset(numerator.items())
+            self._bases.setdefault(key, numerator)
+            return self._power((self._times_bases({(): 1}, denominator, {}), {}), -n)[0], {key: -n}
+        return self._polynomial_power(numerator, n), {key: power * n for key, power in denominator.items()}
+
+    def _polynomial_power(self, polynomial: Polynomial, n: int) -> Polynomial:
+        """``polynomial`` ** n, n >= 0: a monomial at once, else by repeated squaring."""
+        if n == 0:
+            return {(): 1}
+        if len(polynomial) == 1:
+            ((monomial, coefficient),) = polynomial.items()
+            return {tuple((g, p * n) for g, p in monomial): _simplest(Fraction(coefficient) ** n)}
+        if n > MAX_TERMS:  # k >= 2 terms to the n: at least n + 1 terms
+            raise Unprovable
+        out: Polynomial = {(): 1}
+        square = polynomial
+        while n:
+            if n & 1:
+                out = self._product(out, square)
+            n >>= 1
+            if n:
+                square = self._product(square, square)
         return out
 
     def _times_bases(self, numerator: Polynomial, wanted: Denominator, present: Denominator) -> Polynomial:
         """``numerator`` times each base to the power it lacks: from over ``present`` to over ``wanted``."""
         out = numerator
         for key, power in wanted.items():
-            for _ in range(power - present.get(key, 0)):
-                out = _multiply(out, self._bases[key])
+            if power > present.get(key, 0):
+                out = self._product(out, self._polynomial_power(self._bases[key], power - present.get(key, 0)))
         return out
+
+    def _product(self, left: Polynomial, right: Polynomial) -> Polynomial:
+        """``left`` * ``right``, charged to the comparison's work."""
+        work = len(left) * len(right)
+        self._work_left -= work
+        self._total_left -= work
+        if self._work_left < 0:
+            raise Unprovable
+        return _multiply(left, right)
 
     # Generators -------------------------------------------------------------
 
@@ -223,9 +259,7 @@ def _add(left: Polynomial, right: Polynomial) -> Polynomial:
 
 
 def _multiply(left: Polynomial, right: Polynomial) -> Polynomial:
-    if len(left) * len(right) > MAX_PRODUCT_WORK:
-        raise Unprovable
-    if len(left) == 1 and () in left and left[()] == 1:
+    if len(left) == 1 and left.get(()) == 1:
         return right
     out: Polynomial = {}
     for left_monomial, left_coefficient in left.items():

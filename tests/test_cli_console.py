@@ -36,10 +36,10 @@ def test_help_loads_neither_sympy_nor_numpy():
     # What makes `symbp --help` fast: the heavy libraries load inside the commands only.
     code = (
         "import sys\n"
-        "from symbp.cli import app\n"  # not main: it ends the process at once (os._exit)
+        "from symbp.cli import main\n"
         "sys.argv = ['symbp', '--help']\n"
         "try:\n"
-        "    app(prog_name='symbp')\n"
+        "    main()\n"
         "except SystemExit:\n"
         "    pass\n"
         "print(sorted(m for m in ('sympy', 'numpy', 'jinja2') if m in sys.modules))\n"

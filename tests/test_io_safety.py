@@ -25,7 +25,7 @@ from test_cli import invoke, ok
 
 pytestmark = pytest.mark.slow  # heavier: run by .ci/run (pytest -m slow), kept out of the README's quick command
 
-COMMAND = [sys.executable, "-c", "from symbp.cli import main; main()"]
+COMMAND = [sys.executable, "-c", "from symbp.cli import console; console()"]  # what the symbp script runs
 
 
 def run(*args: str, **options) -> subprocess.CompletedProcess[str]:
@@ -301,3 +301,20 @@ def test_an_output_never_replaces_the_commands_own_input_even_with_force(tmp_pat
     assert graded.exit_code == 2 and "is the --answers file this command reads" in graded.stderr
     assert grad.exit_code == 2 and "is the --point file this command reads" in grad.stderr
     assert (answers.read_bytes(), point.read_bytes()) == before
+
+
+def test_a_closed_stderr_still_gives_the_output_and_status():
+    result = run("derive", stderr=None, preexec_fn=lambda: os.close(2))
+    assert result.returncode == 0 and "∂C/∂W" in result.stdout
+    assert run("derive", "W9", stderr=None, preexec_fn=lambda: os.close(2)).returncode == 2
+
+
+def test_main_called_from_python_returns_to_its_caller(tmp_path):
+    """Only the console script skips the interpreter's finalisation; a caller of main keeps its process."""
+    kept = tmp_path / "kept.txt"
+    code = (f"import sys\nfrom symbp.cli import main\nf = open({str(kept)!r}, 'w'); f.write('kept')\n"
+            "sys.argv = ['symbp', 'cost']\ntry:\n    main()\nexcept SystemExit as done:\n    print('exit', done.code)\n"
+            "print('after')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert result.stdout.splitlines()[-2:] == ["exit 0", "after"], result.stdout + result.stderr
+    assert kept.read_text() == "kept"
