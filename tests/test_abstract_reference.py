@@ -25,7 +25,7 @@ NETWORKS = [
     # 1 to 3 s an engine: in .ci/run's slow run
     pytest.param(symbp.Network([2, 3, 2]), marks=pytest.mark.slow),
     pytest.param(symbp.Network([3, 2, 2, 1]), marks=pytest.mark.slow),
-    symbp.Network([2, 2, 2], ["abstract", "sigmoid"], "squared_error"),
+    pytest.param(symbp.Network([2, 2, 2], ["abstract", "sigmoid"], "squared_error"), marks=pytest.mark.slow),
     symbp.Network([2, 2, 1], ["tanh", "abstract"], "abstract"),
     symbp.Network([2, 2, 1], ["relu", "abstract"], "abstract"),
 ]

@@ -14,7 +14,7 @@ from symbp.graph import build_graph
 NETWORKS = [
     symbp.Network([3, 4, 2], "identity", "squared_error"),
     symbp.Network([2, 3, 2], ["tanh", "identity"], "squared_error"),
-    symbp.Network([3, 3, 2], "leaky_relu", "squared_error"),
+    pytest.param(symbp.Network([3, 3, 2], "leaky_relu", "squared_error"), marks=pytest.mark.slow),  # 1.2 s
 ]
 
 

@@ -2,6 +2,7 @@
 independent numeric oracle), equal whenever SymPy's ``cancel`` reduces the difference to 0, and
 bounded in time on inputs where ``cancel`` runs for minutes."""
 
+import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -45,6 +46,7 @@ def test_rational_functions_are_equal_exactly_when_cancel_says_so(left, right):
     assert Prover().equal(left, right) == (sp.cancel(sp.together(left - right)) == 0)
 
 
+@pytest.mark.slow  # 2 s: in .ci/run's slow run; the cancel oracle above stays quick
 @settings(max_examples=120, deadline=None)
 @given(_expressions(True), _expressions(True), st.randoms(use_true_random=False))
 def test_proved_equal_means_equal_numbers(left, right, rng):

@@ -19,8 +19,10 @@ from test_batch_decay import torch_gradients
 SIGMOID_TANH = symbp.Network([3, 4, 3, 2], ["sigmoid", "tanh", "identity"], "squared_error")
 NETWORKS = [
     pytest.param(SIGMOID_TANH, marks=pytest.mark.slow),  # 2 s: in .ci/run's slow run
-    symbp.Network([2, 3, 3, 3], ["tanh", "sigmoid", "softmax"], "cross_entropy", batch=2, l2=0.1),
-    symbp.Network([2, 3, 2, 1], ["relu", "softplus", "sigmoid"], "binary_cross_entropy"),
+    pytest.param(symbp.Network([2, 3, 3, 3], ["tanh", "sigmoid", "softmax"], "cross_entropy", batch=2, l2=0.1),
+                 marks=pytest.mark.slow),  # 2.3 s
+    pytest.param(symbp.Network([2, 3, 2, 1], ["relu", "softplus", "sigmoid"], "binary_cross_entropy"),
+                 marks=pytest.mark.slow),  # 1.5 s
 ]
 
 
