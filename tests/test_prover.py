@@ -38,7 +38,7 @@ def _defined_everywhere_sampled(expr: sp.Expr) -> bool:
     return not expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(_expressions(False), _expressions(False))
 def test_rational_functions_are_equal_exactly_when_cancel_says_so(left, right):
     if not (_defined_everywhere_sampled(left) and _defined_everywhere_sampled(right)):

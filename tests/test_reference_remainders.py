@@ -47,6 +47,7 @@ def test_a_first_layer_weight_is_differentiated_over_remainders_and_printed_with
     assert not any(s.name.startswith(("a1", "a2", "z")) for s in printed.free_symbols)
 
 
+@pytest.mark.slow  # 2 s: in .ci/run's slow run
 def test_where_float64_overflows_the_reference_is_evaluated_in_mpfr_not_refused_or_slow():
     # logits near 800: SymEngine's plain exp overflows float64; 53-bit MPFR does not
     net = symbp.Network([2, 3, 3], ["relu", "softmax"], "cross_entropy", batch=2)
