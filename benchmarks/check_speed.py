@@ -58,8 +58,8 @@ NOTES = (
     "without a reference) or refused (grad on 50 layers: exit 2 at its 16-layer limit), so those speed-ups are "
     "not like for like.",
 )
-SYMBP = [str(Path(sys.executable).with_name("symbp"))] if Path(sys.executable).with_name("symbp").exists() \
-    else [sys.executable, "-m", "symbp.cli"]
+_SCRIPT = Path(sys.executable).with_name("symbp")
+SYMBP = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "symbp.cli"]
 """The ``symbp`` console script beside this Python, as a user runs it (else the module, which exits more slowly)."""
 REPEAT_UNDER = 10.0
 """Seconds; a cell whose first run is faster is run ``--repeat`` times in all and its median shown."""

@@ -437,12 +437,14 @@ class _Folder:
         # Every definition that is a sum, by one of its terms (a z by its bias, which no other z has):
         # found among the terms of a larger sum, at any scale (leaky_relu's z/100).
         self._sums: dict[sp.Basic, list[tuple[tuple[sp.Expr, ...], sp.Expr]]] = {}
+        z_names = set()
         for example in graph.examples:
             for m in range(1, graph.network.L + 1):
                 for i, definition in enumerate(example.z_definition[m]):
                     self._learn_sum(definition, example.b[m][i], example.z[m][i])
-        for definition, named in list(known.items()):
-            if definition.is_Add and named.is_Symbol and named not in self._sums:
+                z_names.update(example.z[m])
+        for definition, named in known.items():
+            if definition.is_Add and named.is_Symbol and named not in z_names:
                 self._learn_sum(definition, definition.args[0], named)
 
     @staticmethod
@@ -485,21 +487,21 @@ class _Folder:
         """``total`` with every definition among its terms, at any scale, replaced by its name
         (repeated: a z found may complete an a's definition, as in leaky_relu's z/100 + 99 max(0, z)/100)."""
         terms = Counter(total.args)
-        found = True
-        while found:
-            found = False
-            for term in list(terms):
-                scale, key = term.as_coeff_Mul()
-                for definition, named in self._sums.get(key, ()):
-                    scaled = Counter(scale * t for t in definition)
-                    if all(terms[t] >= n for t, n in scaled.items()):
-                        terms -= scaled
-                        terms[scale * named] += 1
-                        found = True
-                        break
-                if found:
-                    break
+        while (match := self._sum_among(terms)) is not None:
+            scaled, named = match
+            terms -= scaled
+            terms[named] += 1
         return sp.Add(*terms.elements()) if terms != Counter(total.args) else total
+
+    def _sum_among(self, terms: Counter) -> tuple[Counter, sp.Expr] | None:
+        """The first learnt definition, at some scale, whose terms are all among ``terms``, and its name at that scale."""
+        for term in terms:
+            scale, key = term.as_coeff_Mul()
+            for definition, named in self._sums.get(key, ()):
+                scaled = Counter(scale * t for t in definition)
+                if all(terms[t] >= n for t, n in scaled.items()):
+                    return scaled, scale * named
+        return None
 
 
 def _softmax_identities(graph: Graph) -> dict[sp.Basic, sp.Expr]:

@@ -184,7 +184,7 @@ class Prover:
                 return self._power((self._times_bases(inverted, denominator, {}), {}), -n)
             key = frozenset(numerator.items())
             self._bases.setdefault(key, numerator)
-            return self._power((self._times_bases({(): 1}, denominator, {}), {}), -n)[0], {key: -n}
+            return self._polynomial_power(self._times_bases({(): 1}, denominator, {}), -n), {key: -n}
         return self._polynomial_power(numerator, n), {key: power * n for key, power in denominator.items()}
 
     def _polynomial_power(self, polynomial: Polynomial, n: int) -> Polynomial:
